@@ -1,0 +1,288 @@
+package entity
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// Life is the life cycle of an entity:
+//
+//	alive ──destroy──▶ dying ──cleanups done──▶ dead ──▶ removed
+type Life string
+
+const (
+	Alive Life = "alive"
+	Dying Life = "dying"
+	Dead  Life = "dead"
+)
+
+// Status is one status value with its message and the time it was set.
+type Status struct {
+	Current string    `json:"current,omitempty"`
+	Message string    `json:"message,omitempty"`
+	Since   time.Time `json:"since,omitempty"`
+}
+
+// Controller is the controller-wide document.
+type Controller struct {
+	UUID string `json:"uuid"`
+	Name string `json:"name"`
+}
+
+// User is a controller user.
+type User struct {
+	Name         string `json:"name"`
+	PasswordHash string `json:"password-hash"`
+}
+
+// Model is a model document.
+type Model struct {
+	UUID   string `json:"uuid"`
+	Name   string `json:"name"`
+	Owner  string `json:"owner"`
+	Cloud  string `json:"cloud"`
+	Life   Life   `json:"life"`
+	Status Status `json:"status"`
+	// NextMachine is the next machine number to allocate.
+	NextMachine int `json:"next-machine"`
+	// CharmRevisions is the next local revision per charm name.
+	CharmRevisions map[string]int `json:"charm-revisions,omitempty"`
+	Created        time.Time      `json:"created"`
+}
+
+// Charm is an uploaded charm. The archive itself lives in the controller's
+// blob directory under its SHA-256.
+type Charm struct {
+	URL      string `json:"url"`
+	Name     string `json:"name"`
+	Revision int    `json:"revision"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
+	Version  string `json:"version,omitempty"`
+}
+
+// Application is an application document.
+type Application struct {
+	Name        string `json:"name"`
+	CharmURL    string `json:"charm-url"`
+	CharmName   string `json:"charm-name"`
+	CharmRev    int    `json:"charm-rev"`
+	CharmSHA256 string `json:"charm-sha256"`
+	// Settings are the effective typed charm settings (defaults merged with
+	// user values); ConfigHash is their hash.
+	Settings        map[string]any `json:"settings,omitempty"`
+	UserSettings    map[string]any `json:"user-settings,omitempty"`
+	ConfigHash      string         `json:"config-hash"`
+	Life            Life           `json:"life"`
+	NextUnit        int            `json:"next-unit"`
+	Leader          string         `json:"leader,omitempty"`
+	LeaseExpiry     time.Time      `json:"lease-expiry,omitempty"`
+	Status          Status         `json:"status"`
+	WorkloadVersion string         `json:"workload-version,omitempty"`
+	CharmVersion    string         `json:"charm-version,omitempty"`
+	BaseName        string         `json:"base-name,omitempty"`
+	BaseChannel     string         `json:"base-channel,omitempty"`
+}
+
+// LeaderAt reports the leader whose lease is valid at now, or "".
+func (a *Application) LeaderAt(now time.Time) string {
+	if a.Leader != "" && now.Before(a.LeaseExpiry) {
+		return a.Leader
+	}
+	return ""
+}
+
+// Unit is a unit document.
+type Unit struct {
+	Name         string `json:"name"`
+	Application  string `json:"application"`
+	Machine      string `json:"machine"`
+	Life         Life   `json:"life"`
+	Workload     Status `json:"workload"`
+	Agent        Status `json:"agent"`
+	PasswordHash string `json:"password-hash,omitempty"`
+}
+
+// Machine is a machine document.
+type Machine struct {
+	ID           string   `json:"id"`
+	Life         Life     `json:"life"`
+	InstanceID   string   `json:"instance-id,omitempty"`
+	Agent        Status   `json:"agent"`
+	Instance     Status   `json:"instance"`
+	PasswordHash string   `json:"password-hash,omitempty"`
+	Hostname     string   `json:"hostname,omitempty"`
+	Addresses    []string `json:"addresses,omitempty"`
+	BaseName     string   `json:"base-name,omitempty"`
+	BaseChannel  string   `json:"base-channel,omitempty"`
+}
+
+// Keys.
+
+// ControllerKey is the key of the Controller document.
+const ControllerKey = store.Prefix + "controller"
+
+// UserKey is the key of a User.
+func UserKey(name string) string { return store.Prefix + "users/" + name }
+
+// ModelsPrefix holds every Model document.
+const ModelsPrefix = store.Prefix + "models/"
+
+// ModelKey is the key of a Model document.
+func ModelKey(uuid string) string { return ModelsPrefix + uuid }
+
+// ModelNameKey maps owner/name to a model UUID.
+func ModelNameKey(owner, name string) string {
+	return store.Prefix + "model-names/" + owner + "/" + name
+}
+
+// ModelPrefix holds every entity of one model.
+func ModelPrefix(uuid string) string { return store.Prefix + "m/" + uuid + "/" }
+
+// ApplicationKey is the key of an Application.
+func ApplicationKey(model, app string) string { return ModelPrefix(model) + "app/" + app }
+
+// UnitKey is the key of a Unit ("app/3").
+func UnitKey(model, unit string) string { return ModelPrefix(model) + "unit/" + unit }
+
+// UnitsPrefix holds the units of one application.
+func UnitsPrefix(model, app string) string { return ModelPrefix(model) + "unit/" + app + "/" }
+
+// MachineKey is the key of a Machine.
+func MachineKey(model, id string) string { return ModelPrefix(model) + "machine/" + id }
+
+// CharmKey is the key of a Charm.
+func CharmKey(model, url string) string { return ModelPrefix(model) + "charm/" + url }
+
+// Names.
+
+var (
+	appNameRE   = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]*[a-z][a-z0-9]*)*$`)
+	modelNameRE = regexp.MustCompile(`^[a-z0-9]+[a-z0-9-]*$`)
+)
+
+// ValidApplicationName reports whether name is a valid application name.
+func ValidApplicationName(name string) bool { return appNameRE.MatchString(name) }
+
+// ValidModelName reports whether name is a valid model name.
+func ValidModelName(name string) bool { return modelNameRE.MatchString(name) && len(name) <= 63 }
+
+// UnitName builds "app/n".
+func UnitName(app string, n int) string { return app + "/" + strconv.Itoa(n) }
+
+// SplitUnitName splits "app/n"; ok is false for anything else.
+func SplitUnitName(unit string) (app string, n int, ok bool) {
+	app, num, found := strings.Cut(unit, "/")
+	if !found || !ValidApplicationName(app) {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || strconv.Itoa(n) != num {
+		return "", 0, false
+	}
+	return app, n, true
+}
+
+// Identities. A tag names who is calling the API:
+//
+//	user-<name>                 a controller user
+//	machine-<id>@<model-uuid>   a machine agent
+//	unit-<app>-<n>@<model-uuid> a unit agent
+
+// Tag kinds.
+const (
+	KindUser    = "user"
+	KindMachine = "machine"
+	KindUnit    = "unit"
+)
+
+// Tag is a parsed identity.
+type Tag struct {
+	Kind  string
+	Name  string // user name, machine id or unit name ("app/0")
+	Model string // model UUID; empty for users
+}
+
+// String renders the tag.
+func (t Tag) String() string {
+	switch t.Kind {
+	case KindUser:
+		return "user-" + t.Name
+	case KindUnit:
+		return "unit-" + strings.ReplaceAll(t.Name, "/", "-") + "@" + t.Model
+	default:
+		return t.Kind + "-" + t.Name + "@" + t.Model
+	}
+}
+
+// ParseTag parses a tag string.
+func ParseTag(s string) (Tag, error) {
+	if name, ok := strings.CutPrefix(s, "user-"); ok && name != "" {
+		return Tag{Kind: KindUser, Name: name}, nil
+	}
+	body, model, ok := strings.Cut(s, "@")
+	if !ok || model == "" {
+		return Tag{}, fmt.Errorf("invalid tag %q", s)
+	}
+	if id, ok := strings.CutPrefix(body, "machine-"); ok && id != "" {
+		return Tag{Kind: KindMachine, Name: id, Model: model}, nil
+	}
+	if rest, ok := strings.CutPrefix(body, "unit-"); ok {
+		i := strings.LastIndex(rest, "-")
+		if i > 0 {
+			unit := rest[:i] + "/" + rest[i+1:]
+			if _, _, ok := SplitUnitName(unit); ok {
+				return Tag{Kind: KindUnit, Name: unit, Model: model}, nil
+			}
+		}
+	}
+	return Tag{}, fmt.Errorf("invalid tag %q", s)
+}
+
+// Credentials.
+
+// NewPassword returns a random 32-byte hex password.
+func NewPassword() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// HashPassword hashes a high-entropy agent password. (Agent passwords are
+// 256-bit random values, so a fast hash is sufficient; user passwords use
+// the salted slow hash in the API's authenticator.)
+func HashPassword(p string) string {
+	sum := sha256.Sum256([]byte(p))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// CheckPassword compares a password with a hash in constant time.
+func CheckPassword(hash, password string) bool {
+	if hash == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashPassword(password))) == 1
+}
+
+// NewUUID returns a random RFC 4122 version 4 UUID.
+func NewUUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,300 @@
+package hooktool_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/internal/hookcmds/hookcmdstest"
+	"github.com/troupe-dev/troupe/internal/hooktool"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// clientBinary builds cmd/hooktool once per test binary.
+func clientBinary(t testing.TB) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hooktool-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "hooktool")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/hooktool").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build cmd/hooktool: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("cannot build the client binary (needs the go tool on PATH): %v", buildErr)
+	}
+	return binPath
+}
+
+type agent struct {
+	srv    *hooktool.Server[hookcmds.Context]
+	socket string
+	tools  string
+}
+
+func startAgent(t testing.TB) *agent {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "agent.socket")
+	srv, err := hooktool.NewServer(socket, hookcmds.Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	tools := filepath.Join(dir, "tools")
+	if err := hooktool.EnsureSymlinks(tools, clientBinary(t), hooktool.ToolNames); err != nil {
+		t.Fatal(err)
+	}
+	return &agent{srv: srv, socket: socket, tools: tools}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (a *agent) run(t testing.TB, contextID, stdin string, argv ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(a.tools, argv[0]), argv[1:]...)
+	cmd.Env = []string{"JUJU_AGENT_SOCKET_ADDRESS=" + a.socket, "JUJU_AGENT_SOCKET_NETWORK=unix"}
+	if contextID != "" {
+		cmd.Env = append(cmd.Env, "JUJU_CONTEXT_ID="+contextID)
+	}
+	cmd.Dir = a.tools
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func fixture() *hookcmdstest.Unit {
+	u := hookcmdstest.NewUnit("app/0")
+	u.Status = hookcmds.StatusInfo{Status: "active"}
+	u.Leader = true
+	u.Rels[2] = &hookcmdstest.Relation{Info: hookcmds.RelationInfo{ID: 2, Endpoint: "db", RemoteApp: "mysql"}}
+	return u
+}
+
+func TestClientBinaryAgainstServer(t *testing.T) {
+	a := startAgent(t)
+	u := fixture()
+	hs := hookcmdstest.NewContext(u)
+	end := a.srv.Begin("app/0-install-1", hs)
+
+	cases := []struct {
+		name, ctx, stdin string
+		argv             []string
+		want             result
+	}{
+		{"status-get", "app/0-install-1", "", []string{"status-get"}, result{"active\n", "", 0}},
+		{"json", "app/0-install-1", "", []string{"is-leader", "--format=json"}, result{"true\n", "", 0}},
+		{"stdin retry", "app/0-install-1", `{"k": "v"}`, []string{"relation-set", "-r", "db:2", "--file", "-"}, result{"", "", 0}},
+		{"flag error exit 2", "app/0-install-1", "", []string{"status-get", "--bogus"}, result{"", "ERROR option provided but not defined: --bogus\n", 2}},
+		{"bad relation exit 2", "app/0-install-1", "", []string{"relation-list", "-r", "9"}, result{"", "ERROR invalid value \"9\" for option -r: relation not found\n", 2}},
+		{"runtime error exit 1", "app/0-install-1", "", []string{"resource-get", "nope"}, result{"", "ERROR resource \"nope\" not found\n", 1}},
+		{"wrong context", "other-ctx", "", []string{"status-get"}, result{"", "ERROR bad request: wrong context ID; got \"other-ctx\"\n", 1}},
+		{"no context", "", "", []string{"status-get"}, result{"", "ERROR JUJU_CONTEXT_ID not set\n", 1}},
+		{"hooktool form", "app/0-install-1", "", []string{"../hooktool", "config-get", "--format", "json"}, result{"{}\n", "", 0}},
+		{"unknown command", "app/0-install-1", "", []string{"../hooktool", "nope"}, result{"", "ERROR bad request: unknown command: nope\n", 1}},
+	}
+	if err := os.Symlink(clientBinary(t), filepath.Join(filepath.Dir(a.tools), "hooktool")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := a.run(t, tc.ctx, tc.stdin, tc.argv...)
+			if got != tc.want {
+				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+	end()
+	ch := hs.Changes()
+	if got := ch.RelationSettings[2].Unit; len(got) != 1 || got["k"] != "v" {
+		t.Errorf("relation-set via stdin: got %v", ch.RelationSettings)
+	}
+	if got := a.run(t, "app/0-install-1", "", "status-get"); got.code != 1 || !strings.Contains(got.stderr, "wrong context ID") {
+		t.Errorf("after end: %+v", got)
+	}
+	a.srv.Close()
+	if got := a.run(t, "app/0-install-1", "", "status-get"); got.code != 1 || !strings.HasPrefix(got.stderr, "ERROR cannot connect to unit agent") {
+		t.Errorf("after close: %+v", got)
+	}
+}
+
+func TestServerSocketAndStaleness(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "agent.socket")
+	if err := os.WriteFile(socket, []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := hooktool.NewServer(socket, hookcmds.Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v", fi.Mode())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("leftover files: %v", entries)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(socket); !os.IsNotExist(err) {
+		t.Errorf("socket not removed: %v", err)
+	}
+}
+
+// blockingCtx lets a test hold a request in flight.
+type blockingCtx struct {
+	hookcmds.Context
+	entered, release chan struct{}
+}
+
+func (b *blockingCtx) UnitStatus() (hookcmds.StatusInfo, error) {
+	close(b.entered)
+	<-b.release
+	return hookcmds.StatusInfo{Status: "active"}, nil
+}
+
+func TestProtocolInProcess(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "s")
+	srv, err := hooktool.NewServer(socket, hookcmds.Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := hookcmdstest.NewContext(fixture())
+	end := srv.Begin("c1", hs)
+	defer end()
+
+	c, err := hooktool.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := hooktool.Request{ContextID: "c1", Dir: dir, Command: "state-set", Args: []string{"--file", "-"}}
+	resp, err := c.Send(req)
+	if err != nil || !resp.NeedStdin || resp.Code != 0 || len(resp.Stderr) != 0 {
+		t.Fatalf("first send: %+v %v", resp, err)
+	}
+	resp, err = c.Call(req, strings.NewReader("a: b\n"))
+	if err != nil || resp.Code != 0 {
+		t.Fatalf("call: %+v %v", resp, err)
+	}
+	if got := hs.Changes().CharmStateSet["a"]; got != "b" {
+		t.Errorf("state-set: %q", got)
+	}
+	resp, err = c.Send(hooktool.Request{ContextID: "c1", Dir: "rel", Command: "status-get"})
+	if err != nil || resp.Code != 1 || string(resp.Stderr) != "ERROR bad request: Dir is not absolute: \"rel\"\n" {
+		t.Errorf("relative dir: %+v %v", resp, err)
+	}
+}
+
+func TestEndAndCloseWaitForInFlight(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "s")
+	srv, err := hooktool.NewServer(socket, hookcmds.Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := &blockingCtx{Context: hookcmdstest.NewContext(fixture()), entered: make(chan struct{}), release: make(chan struct{})}
+	end := srv.Begin("c1", bc)
+	done := make(chan hooktool.Response, 1)
+	go func() {
+		resp, _ := hooktool.Call("unix", socket, hooktool.Request{ContextID: "c1", Dir: dir, Command: "status-get"}, nil)
+		done <- resp
+	}()
+	<-bc.entered
+	ended := make(chan struct{})
+	go func() { end(); close(ended) }()
+	select {
+	case <-ended:
+		t.Fatal("end returned while a request was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(bc.release)
+	<-ended
+	if resp := <-done; string(resp.Stdout) != "active\n" {
+		t.Errorf("in-flight response: %+v", resp)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnsureSymlinksIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "status-get"), []byte("old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := hooktool.EnsureSymlinks(dir, "/opt/hooktool", []string{"status-get", "is-leader"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"status-get", "is-leader"} {
+		if got, err := os.Readlink(filepath.Join(dir, n)); err != nil || got != "/opt/hooktool" {
+			t.Errorf("%s -> %q %v", n, got, err)
+		}
+	}
+	if err := hooktool.EnsureSymlinks(dir, "/x", []string{"../evil"}); err == nil {
+		t.Error("path-like tool name accepted")
+	}
+}
+
+func BenchmarkHookToolCall(b *testing.B) {
+	a := startAgent(b)
+	end := a.srv.Begin("bench", hookcmdstest.NewContext(fixture()))
+	defer end()
+	env := []string{"JUJU_CONTEXT_ID=bench", "JUJU_AGENT_SOCKET_ADDRESS=" + a.socket}
+	path := filepath.Join(a.tools, "status-get")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(path)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil || string(out) != "active\n" {
+			b.Fatalf("%q %v", out, err)
+		}
+	}
+}
+
+func BenchmarkExecTrue(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if err := exec.Command("/bin/true").Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
