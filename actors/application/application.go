@@ -1,0 +1,78 @@
+// Package application holds the application actor's protocol and its pure
+// decision function. The actor itself is an entity actor (actors/entity)
+// owning one entity.Application document; its model guardian spawns it.
+package application
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/entity"
+)
+
+// ClaimLeadership claims or renews the leadership lease for Unit.
+type ClaimLeadership struct {
+	Unit     string
+	Duration time.Duration
+}
+
+// LeadershipClaimed answers ClaimLeadership.
+type LeadershipClaimed struct {
+	Held   bool
+	Leader string
+}
+
+// SetStatus sets the application status; only the current leader may.
+type SetStatus struct {
+	Unit   string
+	Status entity.Status
+}
+
+// SetWorkloadVersion records the workload version reported by a unit.
+type SetWorkloadVersion struct{ Version string }
+
+// Done acknowledges a command.
+type Done struct{}
+
+// ErrNotLeader is returned when a non-leader sets application status.
+var ErrNotLeader = errors.New("this unit is not the leader")
+
+// Lease bounds as in contract §7.
+const (
+	MinLease = 5 * time.Second
+	MaxLease = 5 * time.Minute
+)
+
+// Handle is the application's decision function.
+func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Application, any, error) {
+	switch m := msg.(type) {
+	case *ClaimLeadership:
+		if m.Duration < MinLease || m.Duration > MaxLease {
+			return nil, nil, fmt.Errorf("lease duration %s out of range [%s, %s]", m.Duration, MinLease, MaxLease)
+		}
+		leader := cur.LeaderAt(now)
+		if leader != "" && leader != m.Unit {
+			return nil, &LeadershipClaimed{Held: false, Leader: leader}, nil
+		}
+		next := *cur
+		next.Leader = m.Unit
+		next.LeaseExpiry = now.Add(m.Duration)
+		return &next, &LeadershipClaimed{Held: true, Leader: m.Unit}, nil
+	case *SetStatus:
+		if cur.LeaderAt(now) != m.Unit {
+			return nil, nil, ErrNotLeader
+		}
+		next := *cur
+		next.Status = m.Status
+		return &next, &Done{}, nil
+	case *SetWorkloadVersion:
+		if cur.WorkloadVersion == m.Version {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.WorkloadVersion = m.Version
+		return &next, &Done{}, nil
+	}
+	return nil, nil, fmt.Errorf("application: unexpected message %T", msg)
+}

@@ -1,0 +1,70 @@
+// Package machine holds the machine actor's protocol and its pure decision
+// function. The actor is an entity actor (actors/entity) owning one
+// entity.Machine document.
+package machine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/entity"
+)
+
+// SetProvisioned records the instance a provider started for the machine
+// and the hash of the credential handed to its agent.
+type SetProvisioned struct {
+	InstanceID   string
+	PasswordHash string
+	Hostname     string
+	Addresses    []string
+}
+
+// SetInstanceStatus records the provider's view (e.g. a provisioning error).
+type SetInstanceStatus struct{ Status entity.Status }
+
+// SetAgentStatus records what the machine agent reports.
+type SetAgentStatus struct {
+	Status    entity.Status
+	Hostname  string
+	Addresses []string
+}
+
+// Done acknowledges a command.
+type Done struct{}
+
+// Handle is the machine's decision function.
+func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, error) {
+	next := *cur
+	switch m := msg.(type) {
+	case *SetProvisioned:
+		next.InstanceID = m.InstanceID
+		next.PasswordHash = m.PasswordHash
+		next.Hostname = m.Hostname
+		next.Addresses = m.Addresses
+		// An instance with addresses has been started; until then the
+		// credential is recorded and the instance is allocating.
+		next.Instance = entity.Status{Current: "allocating", Since: now}
+		if len(m.Addresses) > 0 {
+			next.Instance.Current = "running"
+		}
+	case *SetInstanceStatus:
+		next.Instance = m.Status
+		if next.Instance.Since.IsZero() {
+			next.Instance.Since = now
+		}
+	case *SetAgentStatus:
+		if m.Status.Current != cur.Agent.Current || m.Status.Message != cur.Agent.Message {
+			next.Agent = m.Status
+			next.Agent.Since = now
+		}
+		if m.Hostname != "" {
+			next.Hostname = m.Hostname
+		}
+		if len(m.Addresses) > 0 {
+			next.Addresses = m.Addresses
+		}
+	default:
+		return nil, nil, fmt.Errorf("machine: unexpected message %T", msg)
+	}
+	return &next, &Done{}, nil
+}

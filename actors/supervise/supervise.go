@@ -1,0 +1,99 @@
+// Package supervise is the supervision policy of every Troupe actor.
+//
+// protoactor-go's default strategy drops the message that panicked (the
+// caller times out) and, after ten restarts in ten seconds, stops the
+// actor for good without telling anyone. Troupe replaces it: the sender of
+// the failing message gets a *Failure reply at once, the actor restarts
+// from its persisted state, and past the restart intensity (MaxRestarts
+// within Window) the child is stopped and its parent receives a Parked
+// message carrying the reason, so the entity is never silently lost.
+//
+// Who imports it: every package under actors/. It does no IO.
+package supervise
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Failure is the reply to a request that could not be served: a validation
+// or store error returned by a handler, or a panic while handling it.
+type Failure struct{ Err error }
+
+// Error implements error.
+func (f *Failure) Error() string { return f.Err.Error() }
+
+// Parked tells a parent that its child exceeded its restart intensity and
+// has been stopped.
+type Parked struct {
+	Child  *actor.PID
+	Reason string
+}
+
+// ErrPanicked wraps the value of a recovered panic.
+var ErrPanicked = errors.New("actor panicked")
+
+// Strategy is a one-for-one supervisor strategy with bounded restart
+// intensity.
+type Strategy struct {
+	MaxRestarts int           // zero means 5
+	Window      time.Duration // zero means 10s
+	Logger      *slog.Logger  // nil means slog.Default()
+}
+
+var _ actor.SupervisorStrategy = (*Strategy)(nil)
+
+// HandleFailure implements actor.SupervisorStrategy.
+func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any) {
+	max, window := s.MaxRestarts, s.Window
+	if max == 0 {
+		max = 5
+	}
+	if window == 0 {
+		window = 10 * time.Second
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	err := fmt.Errorf("%w: %v", ErrPanicked, reason)
+	if env, ok := message.(*actor.MessageEnvelope); ok && env.Sender != nil {
+		system.Root.Send(env.Sender, &Failure{Err: err})
+	}
+	rs.Fail()
+	if rs.NumberOfFailures(window) > max {
+		log.Error("actor parked: restart intensity exceeded", "actor", child.Id, "reason", fmt.Sprint(reason), "restarts", max, "window", window)
+		sup.StopChildren(child)
+		for _, pid := range sup.Children() {
+			_ = pid // the parent learns through its own mailbox below
+		}
+		if p, ok := sup.(interface{ Self() *actor.PID }); ok {
+			system.Root.Send(p.Self(), &Parked{Child: child, Reason: fmt.Sprint(reason)})
+		}
+		return
+	}
+	log.Warn("actor restarting after panic", "actor", child.Id, "reason", fmt.Sprint(reason))
+	sup.RestartChildren(child)
+}
+
+// Ask sends msg to pid and waits for its reply. A *Failure reply is
+// returned as its error; any other reply must be of type R.
+func Ask[R any](root *actor.RootContext, pid *actor.PID, msg any, timeout time.Duration) (R, error) {
+	var zero R
+	res, err := root.RequestFuture(pid, msg, timeout).Result()
+	if err != nil {
+		return zero, fmt.Errorf("actor %s did not answer: %w", pid.Id, err)
+	}
+	if f, ok := res.(*Failure); ok {
+		return zero, f.Err
+	}
+	r, ok := res.(R)
+	if !ok {
+		return zero, fmt.Errorf("actor %s answered %T, want %T", pid.Id, res, zero)
+	}
+	return r, nil
+}

@@ -1,0 +1,132 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/entity"
+)
+
+type callerKey struct{}
+
+func callerFrom(ctx context.Context) entity.Tag {
+	t, _ := ctx.Value(callerKey{}).(entity.Tag)
+	return t
+}
+
+func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	get := func(k string) string {
+		if v := md.Get(k); len(v) == 1 {
+			return v[0]
+		}
+		return ""
+	}
+	tagStr, pw := get(api.MDTag), get(api.MDPassword)
+	if tagStr == "" || pw == "" {
+		return nil, status.Error(codes.Unauthenticated, "no credentials supplied; run `troupe bootstrap` or check the agent config")
+	}
+	tag, err := entity.ParseTag(tagStr)
+	if err != nil {
+		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
+	}
+	var hash string
+	switch tag.Kind {
+	case entity.KindUser:
+		var u entity.User
+		_, err = s.cfg.Store.Get(ctx, entity.UserKey(tag.Name), &u)
+		hash = u.PasswordHash
+	case entity.KindMachine:
+		var m entity.Machine
+		_, err = s.cfg.Store.Get(ctx, entity.MachineKey(tag.Model, tag.Name), &m)
+		hash = m.PasswordHash
+	case entity.KindUnit:
+		var u entity.Unit
+		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
+		hash = u.PasswordHash
+	}
+	if err != nil || !entity.CheckPassword(hash, pw) {
+		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
+	}
+	return context.WithValue(ctx, callerKey{}, tag), nil
+}
+
+func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	ctx, err := s.authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h(ctx, req)
+	return resp, toStatus(err)
+}
+
+type authStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (a authStream) Context() context.Context { return a.ctx }
+
+func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	ctx, err := s.authenticate(ss.Context())
+	if err != nil {
+		return err
+	}
+	return toStatus(h(srv, authStream{ss, ctx}))
+}
+
+var errPerm = status.Error(codes.PermissionDenied, "permission denied")
+
+func requireUser(ctx context.Context) error {
+	if callerFrom(ctx).Kind != entity.KindUser {
+		return errPerm
+	}
+	return nil
+}
+
+func requireMachine(ctx context.Context, id string) (entity.Tag, error) {
+	t := callerFrom(ctx)
+	if t.Kind != entity.KindMachine || t.Name != id {
+		return t, errPerm
+	}
+	return t, nil
+}
+
+func requireUnit(ctx context.Context, unit string) (entity.Tag, error) {
+	t := callerFrom(ctx)
+	if t.Kind != entity.KindUnit || t.Name != unit {
+		return t, errPerm
+	}
+	return t, nil
+}
+
+// toStatus keeps status errors and maps everything else to a code.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	var inv *invalidError
+	if errors.As(err, &inv) {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, err.Error())
+	}
+	return status.Error(codes.Unknown, err.Error())
+}
+
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string { return e.err.Error() }
+func (e *invalidError) Unwrap() error { return e.err }
+
+func invalid(err error) error { return &invalidError{err} }

@@ -1,0 +1,564 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/actors/application"
+	"github.com/troupe-dev/troupe/actors/machine"
+	"github.com/troupe-dev/troupe/actors/model"
+	"github.com/troupe-dev/troupe/actors/models"
+	"github.com/troupe-dev/troupe/actors/supervise"
+	"github.com/troupe-dev/troupe/actors/unit"
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/charm"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// Version is the Juju-compatible agent version Troupe reports.
+const Version = "3.6.11"
+
+// Config configures the API server.
+type Config struct {
+	Store      *store.Store
+	Root       *actor.RootContext
+	Registry   *actor.PID
+	Controller entity.Controller
+	// CharmDir holds uploaded charm archives by SHA-256.
+	CharmDir string
+	// Addresses are the API addresses agents are told to dial.
+	Addresses []string
+	// Listener is the TCP listener to serve on.
+	Listener net.Listener
+	TLS      *tls.Config
+	// Destroy stops every instance and then the controller; it is called
+	// after DestroyController has answered.
+	Destroy func()
+	Logger  *slog.Logger
+}
+
+// Server is the API server.
+type Server struct {
+	apipb.UnimplementedControllerServer
+	cfg  Config
+	grpc *grpc.Server
+}
+
+// New creates a server; Serve runs it.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg}
+	s.grpc = grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(cfg.TLS)),
+		grpc.UnaryInterceptor(s.unaryAuth),
+		grpc.StreamInterceptor(s.streamAuth),
+		grpc.MaxRecvMsgSize(api.MaxMessageSize),
+		grpc.MaxSendMsgSize(api.MaxMessageSize),
+	)
+	apipb.RegisterControllerServer(s.grpc, s)
+	return s
+}
+
+// Serve blocks serving until Stop.
+func (s *Server) Serve() error { return s.grpc.Serve(s.cfg.Listener) }
+
+// Stop stops the server, closing streams.
+func (s *Server) Stop() { s.grpc.Stop() }
+
+const askTimeout = 30 * time.Second
+
+func (s *Server) toModel(uuid string, msg any) *models.ToModel {
+	return &models.ToModel{UUID: uuid, Msg: msg}
+}
+
+func ask[R any](s *Server, uuid string, msg any) (R, error) {
+	return supervise.Ask[R](s.cfg.Root, s.cfg.Registry, &models.ToModel{UUID: uuid, Msg: msg}, askTimeout)
+}
+
+func route[R any](s *Server, uuid, kind, id string, msg any) (R, error) {
+	return ask[R](s, uuid, &model.Route{Kind: kind, ID: id, Msg: msg})
+}
+
+func (s *Server) modelByName(ctx context.Context, name string) (entity.Model, error) {
+	var m entity.Model
+	if name == "" {
+		name = "default"
+	}
+	var uuid string
+	if _, err := s.cfg.Store.Get(ctx, entity.ModelNameKey("admin", name), &uuid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return m, status.Errorf(codes.NotFound, "model %q not found; see `troupe models`", name)
+		}
+		return m, err
+	}
+	_, err := s.cfg.Store.Get(ctx, entity.ModelKey(uuid), &m)
+	return m, err
+}
+
+func statusInfo(st entity.Status) *apipb.StatusInfo {
+	var since int64
+	if !st.Since.IsZero() {
+		since = st.Since.UnixNano()
+	}
+	return &apipb.StatusInfo{Current: st.Current, Message: st.Message, SinceUnixNano: since}
+}
+
+func fromInfo(st *apipb.StatusInfo) *entity.Status {
+	if st == nil {
+		return nil
+	}
+	return &entity.Status{Current: st.Current, Message: st.Message}
+}
+
+func modelInfo(m entity.Model) *apipb.ModelInfo {
+	return &apipb.ModelInfo{Uuid: m.UUID, Name: m.Name, Owner: m.Owner, Cloud: m.Cloud, Life: string(m.Life), Status: statusInfo(m.Status)}
+}
+
+// ControllerInfo implements apipb.ControllerServer.
+func (s *Server) ControllerInfo(ctx context.Context, _ *apipb.ControllerInfoRequest) (*apipb.ControllerInfoResult, error) {
+	return &apipb.ControllerInfoResult{ControllerUuid: s.cfg.Controller.UUID, ControllerName: s.cfg.Controller.Name, Version: Version}, nil
+}
+
+// AddModel implements apipb.ControllerServer.
+func (s *Server) AddModel(ctx context.Context, req *apipb.AddModelRequest) (*apipb.ModelInfo, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	cloud := req.Cloud
+	if cloud == "" {
+		cloud = "localhost"
+	}
+	res, err := supervise.Ask[*models.ModelCreated](s.cfg.Root, s.cfg.Registry,
+		&models.CreateModel{Name: req.Name, Owner: "admin", Cloud: cloud}, askTimeout)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return modelInfo(res.Model), nil
+}
+
+// ListModels implements apipb.ControllerServer.
+func (s *Server) ListModels(ctx context.Context, _ *apipb.ListModelsRequest) (*apipb.ListModelsResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	kvs, _, err := s.cfg.Store.List(ctx, entity.ModelsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	res := &apipb.ListModelsResult{}
+	for _, kv := range kvs {
+		var m entity.Model
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			return nil, err
+		}
+		res.Models = append(res.Models, modelInfo(m))
+	}
+	return res, nil
+}
+
+// Deploy implements apipb.ControllerServer.
+func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.DeployResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if req.NumUnits < 0 {
+		return nil, invalid(fmt.Errorf("invalid number of units %d: must be zero or more", req.NumUnits))
+	}
+	ch, sum, err := s.saveCharm(req.CharmArchive)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	user, err := ch.Config.ParseSettingsStrings(req.Config)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err))
+	}
+	settings := ch.Config.DefaultSettings()
+	for k, v := range user {
+		if v == nil {
+			delete(settings, k)
+			continue
+		}
+		settings[k] = v
+	}
+	name := req.Application
+	if name == "" {
+		name = ch.Meta.Name
+	}
+	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: charm.Settings(settings).Hash(),
+		Status: entity.Status{}}
+	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
+		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel
+	}
+	res, err := ask[*model.Deployed](s, m.UUID, &model.Deploy{
+		Charm:    entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version},
+		App:      app,
+		NumUnits: int(req.NumUnits),
+	})
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return &apipb.DeployResult{Application: res.Application, CharmUrl: res.CharmURL, Units: res.Units}, nil
+}
+
+// saveCharm validates an archive and stores it by content hash.
+func (s *Server) saveCharm(archive []byte) (*charm.Charm, string, error) {
+	if len(archive) == 0 {
+		return nil, "", errors.New("no charm archive supplied")
+	}
+	sum := sha256.Sum256(archive)
+	hexsum := hex.EncodeToString(sum[:])
+	if err := os.MkdirAll(s.cfg.CharmDir, 0o700); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(s.cfg.CharmDir, hexsum+".charm")
+	tmp, err := os.CreateTemp(s.cfg.CharmDir, "upload-*")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(archive); err != nil {
+		tmp.Close()
+		return nil, "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, "", err
+	}
+	tmp.Close()
+	ch, err := charm.ReadArchive(tmp.Name())
+	if err != nil {
+		return nil, "", fmt.Errorf("invalid charm: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, "", err
+	}
+	return ch, hexsum, nil
+}
+
+// Status implements apipb.ControllerServer.
+func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.StatusResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	kvs, _, err := s.cfg.Store.List(ctx, entity.ModelPrefix(m.UUID))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	apps := map[string]*apipb.ApplicationStatus{}
+	var leaders = map[string]string{}
+	var units []*apipb.UnitStatus
+	res := &apipb.StatusResult{Model: modelInfo(m), ControllerName: s.cfg.Controller.Name, Version: Version}
+	prefix := entity.ModelPrefix(m.UUID)
+	for _, kv := range kvs {
+		rest := strings.TrimPrefix(kv.Key, prefix)
+		kind, _, _ := strings.Cut(rest, "/")
+		switch kind {
+		case "app":
+			var a entity.Application
+			if err := json.Unmarshal(kv.Value, &a); err != nil {
+				return nil, err
+			}
+			leaders[a.Name] = a.LeaderAt(now)
+			apps[a.Name] = &apipb.ApplicationStatus{Name: a.Name, CharmName: a.CharmName, CharmUrl: a.CharmURL,
+				CharmRev: int32(a.CharmRev), CharmVersion: a.CharmVersion, WorkloadVersion: a.WorkloadVersion,
+				Life: string(a.Life), Status: statusInfo(a.Status), BaseName: a.BaseName, BaseChannel: a.BaseChannel}
+		case "unit":
+			var u entity.Unit
+			if err := json.Unmarshal(kv.Value, &u); err != nil {
+				return nil, err
+			}
+			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
+				Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent), Address: "127.0.0.1"})
+		case "machine":
+			var mc entity.Machine
+			if err := json.Unmarshal(kv.Value, &mc); err != nil {
+				return nil, err
+			}
+			res.Machines = append(res.Machines, &apipb.MachineStatus{Id: mc.ID, Life: string(mc.Life), InstanceId: mc.InstanceID,
+				Agent: statusInfo(mc.Agent), Instance: statusInfo(mc.Instance), Hostname: mc.Hostname, Addresses: mc.Addresses,
+				BaseName: mc.BaseName, BaseChannel: mc.BaseChannel})
+		}
+	}
+	for _, u := range units {
+		app, _, _ := entity.SplitUnitName(u.Name)
+		a, ok := apps[app]
+		if !ok {
+			continue
+		}
+		u.Leader = leaders[app] == u.Name
+		a.Units = append(a.Units, u)
+	}
+	names := make([]string, 0, len(apps))
+	for n := range apps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		res.Applications = append(res.Applications, apps[n])
+	}
+	return res, nil
+}
+
+// DestroyController implements apipb.ControllerServer.
+func (s *Server) DestroyController(ctx context.Context, _ *apipb.DestroyControllerRequest) (*apipb.DestroyControllerResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	if s.cfg.Destroy == nil {
+		return nil, status.Error(codes.Unimplemented, "this controller cannot be destroyed through the API")
+	}
+	s.cfg.Destroy()
+	return &apipb.DestroyControllerResult{}, nil
+}
+
+// --- machine agents ---------------------------------------------------------
+
+func (s *Server) watch(req context.Context, send func(*apipb.Changed) error, modelUUID string, relevant func(key string) bool) error {
+	ctx, cancel := context.WithCancel(req)
+	defer cancel()
+	resp, err := s.cfg.Store.Client().Get(ctx, entity.ModelPrefix(modelUUID), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return err
+	}
+	rev := resp.Header.Revision
+	if err := send(&apipb.Changed{Revision: rev}); err != nil {
+		return err
+	}
+	wc := s.cfg.Store.Client().Watch(clientv3.WithRequireLeader(ctx), entity.ModelPrefix(modelUUID), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	for wr := range wc {
+		if err := wr.Err(); err != nil {
+			return status.Errorf(codes.Unavailable, "watch failed: %v", err)
+		}
+		hit := false
+		for _, ev := range wr.Events {
+			if relevant(string(ev.Kv.Key)) {
+				hit = true
+				break
+			}
+		}
+		if hit {
+			if err := send(&apipb.Changed{Revision: wr.Header.Revision}); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// WatchMachine implements apipb.ControllerServer.
+func (s *Server) WatchMachine(req *apipb.WatchMachineRequest, stream apipb.Controller_WatchMachineServer) error {
+	tag, err := requireMachine(stream.Context(), req.Machine)
+	if err != nil {
+		return err
+	}
+	unitPrefix := entity.ModelPrefix(tag.Model) + "unit/"
+	mkey := entity.MachineKey(tag.Model, req.Machine)
+	return s.watch(stream.Context(), stream.Send, tag.Model, func(k string) bool {
+		return k == mkey || strings.HasPrefix(k, unitPrefix)
+	})
+}
+
+// MachineUnits implements apipb.ControllerServer.
+func (s *Server) MachineUnits(ctx context.Context, req *apipb.MachineUnitsRequest) (*apipb.MachineUnitsResult, error) {
+	tag, err := requireMachine(ctx, req.Machine)
+	if err != nil {
+		return nil, err
+	}
+	kvs, _, err := s.cfg.Store.List(ctx, entity.ModelPrefix(tag.Model)+"unit/")
+	if err != nil {
+		return nil, err
+	}
+	res := &apipb.MachineUnitsResult{ModelUuid: tag.Model}
+	for _, kv := range kvs {
+		var u entity.Unit
+		if err := json.Unmarshal(kv.Value, &u); err != nil {
+			return nil, err
+		}
+		if u.Machine == req.Machine {
+			res.Units = append(res.Units, &apipb.AssignedUnit{Name: u.Name, Life: string(u.Life)})
+		}
+	}
+	return res, nil
+}
+
+// SetMachineStatus implements apipb.ControllerServer.
+func (s *Server) SetMachineStatus(ctx context.Context, req *apipb.SetMachineStatusRequest) (*apipb.SetMachineStatusResult, error) {
+	tag, err := requireMachine(ctx, req.Machine)
+	if err != nil {
+		return nil, err
+	}
+	st := fromInfo(req.Status)
+	if st == nil {
+		return nil, invalid(errors.New("no status given"))
+	}
+	_, err = route[*machine.Done](s, tag.Model, model.KindMachine, req.Machine,
+		&machine.SetAgentStatus{Status: *st, Hostname: req.Hostname, Addresses: req.Addresses})
+	return &apipb.SetMachineStatusResult{}, err
+}
+
+// IssueUnitCredential implements apipb.ControllerServer.
+func (s *Server) IssueUnitCredential(ctx context.Context, req *apipb.IssueUnitCredentialRequest) (*apipb.IssueUnitCredentialResult, error) {
+	tag := callerFrom(ctx)
+	if tag.Kind != entity.KindMachine {
+		return nil, errPerm
+	}
+	var u entity.Unit
+	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, req.Unit), &u); err != nil || u.Machine != tag.Name {
+		return nil, errPerm
+	}
+	pw := entity.NewPassword()
+	if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit, &unit.SetPasswordHash{Hash: entity.HashPassword(pw)}); err != nil {
+		return nil, err
+	}
+	ut := entity.Tag{Kind: entity.KindUnit, Name: req.Unit, Model: tag.Model}
+	return &apipb.IssueUnitCredentialResult{Tag: ut.String(), Password: pw}, nil
+}
+
+// --- unit agents --------------------------------------------------------------
+
+// WatchUnit implements apipb.ControllerServer.
+func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_WatchUnitServer) error {
+	tag, err := requireUnit(stream.Context(), req.Unit)
+	if err != nil {
+		return err
+	}
+	app, _, _ := entity.SplitUnitName(req.Unit)
+	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
+	return s.watch(stream.Context(), stream.Send, tag.Model, func(k string) bool { return k == ukey || k == akey })
+}
+
+// UnitSnapshot implements apipb.ControllerServer.
+func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotRequest) (*apipb.UnitSnapshotResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	var u entity.Unit
+	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, req.Unit), &u); err != nil {
+		return nil, err
+	}
+	var a entity.Application
+	if _, err := s.cfg.Store.Get(ctx, entity.ApplicationKey(tag.Model, u.Application), &a); err != nil {
+		return nil, err
+	}
+	var m entity.Model
+	if _, err := s.cfg.Store.Get(ctx, entity.ModelKey(tag.Model), &m); err != nil {
+		return nil, err
+	}
+	cfg, err := json.Marshal(a.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if a.Settings == nil {
+		cfg = []byte("{}")
+	}
+	return &apipb.UnitSnapshotResult{Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
+		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
+		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
+		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1"}, nil
+}
+
+// GetCharm implements apipb.ControllerServer.
+func (s *Server) GetCharm(ctx context.Context, req *apipb.GetCharmRequest) (*apipb.GetCharmResult, error) {
+	tag := callerFrom(ctx)
+	if tag.Kind == entity.KindUser {
+		return nil, errPerm
+	}
+	var ch entity.Charm
+	if _, err := s.cfg.Store.Get(ctx, entity.CharmKey(tag.Model, req.CharmUrl), &ch); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, status.Errorf(codes.NotFound, "charm %q not found", req.CharmUrl)
+		}
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(s.cfg.CharmDir, ch.SHA256+".charm"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read charm %s: %w", ch.URL, err)
+	}
+	sum := sha256.Sum256(data)
+	if !bytes.Equal([]byte(hex.EncodeToString(sum[:])), []byte(ch.SHA256)) {
+		return nil, fmt.Errorf("charm %s is corrupt on the controller", ch.URL)
+	}
+	return &apipb.GetCharmResult{CharmUrl: ch.URL, Sha256: ch.SHA256, Archive: data}, nil
+}
+
+// SetUnitStatus implements apipb.ControllerServer.
+func (s *Server) SetUnitStatus(ctx context.Context, req *apipb.SetUnitStatusRequest) (*apipb.SetUnitStatusResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	if req.Application != nil {
+		app, _, _ := entity.SplitUnitName(req.Unit)
+		if _, err := route[*application.Done](s, tag.Model, model.KindApplication, app,
+			&application.SetStatus{Unit: req.Unit, Status: *fromInfo(req.Application)}); err != nil {
+			if errors.Is(err, application.ErrNotLeader) {
+				return nil, status.Error(codes.PermissionDenied, err.Error())
+			}
+			return nil, err
+		}
+	}
+	if req.Workload != nil || req.Agent != nil {
+		if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit,
+			&unit.SetStatus{Workload: fromInfo(req.Workload), Agent: fromInfo(req.Agent)}); err != nil {
+			return nil, err
+		}
+	}
+	return &apipb.SetUnitStatusResult{}, nil
+}
+
+// SetApplicationVersion implements apipb.ControllerServer.
+func (s *Server) SetApplicationVersion(ctx context.Context, req *apipb.SetApplicationVersionRequest) (*apipb.SetApplicationVersionResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	app, _, _ := entity.SplitUnitName(req.Unit)
+	_, err = route[*application.Done](s, tag.Model, model.KindApplication, app, &application.SetWorkloadVersion{Version: req.Version})
+	return &apipb.SetApplicationVersionResult{}, err
+}
+
+// ClaimLeadership implements apipb.ControllerServer.
+func (s *Server) ClaimLeadership(ctx context.Context, req *apipb.ClaimLeadershipRequest) (*apipb.ClaimLeadershipResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	app, _, _ := entity.SplitUnitName(req.Unit)
+	res, err := route[*application.LeadershipClaimed](s, tag.Model, model.KindApplication, app,
+		&application.ClaimLeadership{Unit: req.Unit, Duration: time.Duration(req.DurationMs) * time.Millisecond})
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return &apipb.ClaimLeadershipResult{Held: res.Held, Leader: res.Leader}, nil
+}

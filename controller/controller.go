@@ -1,0 +1,108 @@
+// Package controller assembles the controller service: a juju/worker/v4
+// dependency engine whose manifolds own the store (embedded etcd), the
+// actor system, the API server and the provisioner. See manifolds.go.
+//
+// Who imports it: cmd/trouped only. Agents never import it.
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// BootstrapFile is written by `troupe bootstrap` into the controller's data
+// dir before the controller first starts.
+const BootstrapFile = "bootstrap.json"
+
+// Bootstrap is the controller's static configuration.
+type Bootstrap struct {
+	UUID              string `json:"uuid"`
+	Name              string `json:"name"`
+	APIPort           int    `json:"api-port"`
+	AdminPasswordHash string `json:"admin-password-hash"`
+	CACert            string `json:"ca-cert"`
+	ServerCert        string `json:"server-cert"`
+	ServerKey         string `json:"server-key"`
+	// Agent is the trouped binary used to start machine agents.
+	Agent string `json:"agent"`
+}
+
+// ReadBootstrap reads dataDir/bootstrap.json.
+func ReadBootstrap(dataDir string) (Bootstrap, error) {
+	var b Bootstrap
+	data, err := os.ReadFile(filepath.Join(dataDir, BootstrapFile))
+	if err != nil {
+		return b, fmt.Errorf("cannot read controller configuration: %w (was this directory created by `troupe bootstrap`?)", err)
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("controller configuration is corrupt: %w", err)
+	}
+	return b, nil
+}
+
+// Run runs the controller in dataDir until ctx is cancelled or the
+// controller is destroyed.
+func Run(ctx context.Context, dataDir string, log *slog.Logger) error {
+	b, err := ReadBootstrap(dataDir)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eng, err := engine.New(log)
+	if err != nil {
+		return err
+	}
+	if err := engine.Install(eng, Manifolds(ManifoldsConfig{DataDir: dataDir, Bootstrap: b, Logger: log, Destroyed: cancel})); err != nil {
+		eng.Kill()
+		eng.Wait()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		eng.Kill()
+		return eng.Wait()
+	case <-waitChan(eng.Wait):
+		return errors.New("controller engine stopped")
+	}
+}
+
+func waitChan(wait func() error) <-chan error {
+	c := make(chan error, 1)
+	go func() { c <- wait() }()
+	return c
+}
+
+// seed writes the controller document and the admin user once.
+func seed(ctx context.Context, s *store.Store, b Bootstrap) error {
+	var c entity.Controller
+	_, err := s.Get(ctx, entity.ControllerKey, &c)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	cop, err := store.Put(entity.ControllerKey, entity.Controller{UUID: b.UUID, Name: b.Name})
+	if err != nil {
+		return err
+	}
+	uop, err := store.Put(entity.UserKey("admin"), entity.User{Name: "admin", PasswordHash: b.AdminPasswordHash})
+	if err != nil {
+		return err
+	}
+	_, err = s.CommitIf(ctx, []store.Cond{store.Absent(entity.ControllerKey)}, cop, uop)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,196 @@
+package controller
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/juju/worker/v4"
+	"github.com/juju/worker/v4/dependency"
+
+	"github.com/troupe-dev/troupe/actors/machine"
+	"github.com/troupe-dev/troupe/actors/model"
+	"github.com/troupe-dev/troupe/actors/models"
+	"github.com/troupe-dev/troupe/actors/supervise"
+	"github.com/troupe-dev/troupe/controller/apiserver"
+	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/providers"
+	"github.com/troupe-dev/troupe/providers/local"
+	"github.com/troupe-dev/troupe/workers/provisioner"
+)
+
+// Manifold names of the controller's engine.
+const (
+	StoreName       = "store"
+	ActorSystemName = "actor-system"
+	APIServerName   = "api-server"
+	ProvisionerName = "provisioner"
+)
+
+// ManifoldsConfig configures the controller's manifolds.
+type ManifoldsConfig struct {
+	DataDir   string
+	Bootstrap Bootstrap
+	Logger    *slog.Logger
+	// Destroyed is called once every instance has been stopped after a
+	// DestroyController call; the process then exits.
+	Destroyed func()
+}
+
+// Actors is the output of the actor-system manifold.
+type Actors struct {
+	System   *actor.ActorSystem
+	Registry *actor.PID
+}
+
+// Manifolds returns the controller's dependency graph:
+//
+//	store ──▶ actor-system ──▶ api-server
+//	     └──────────────────▶ provisioner
+func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
+	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
+	return dependency.Manifolds{
+		StoreName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				s, err := store.Open(ctx, store.Config{Dir: filepath.Join(cfg.DataDir, "store"), Fast: true})
+				if err != nil {
+					return nil, err
+				}
+				if err := seed(ctx, s, cfg.Bootstrap); err != nil {
+					s.Close()
+					return nil, fmt.Errorf("cannot seed controller: %w", err)
+				}
+				cfg.Logger.Info("store open", "epoch", s.Epoch())
+				return engine.NewValue(s, func() { s.Close() }), nil
+			},
+			Output: engine.ValueOutput[*store.Store],
+		},
+		ActorSystemName: {
+			Inputs: []string{StoreName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var s *store.Store
+				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+					return cfg.Logger.With("component", "actors")
+				}))
+				strategy := &supervise.Strategy{Logger: cfg.Logger}
+				reg, err := sys.Root.SpawnNamed(models.Props(models.Config{Store: s, Strategy: strategy}), "models")
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(Actors{System: sys, Registry: reg}, func() {
+					sys.Root.StopFuture(reg).Wait()
+					sys.Shutdown()
+				}), nil
+			},
+			Output: engine.ValueOutput[Actors],
+		},
+		APIServerName: {
+			Inputs: []string{StoreName, ActorSystemName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var s *store.Store
+				var a Actors
+				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				if err := g.Get(ActorSystemName, &a); err != nil {
+					return nil, err
+				}
+				cert, err := tls.X509KeyPair([]byte(cfg.Bootstrap.ServerCert), []byte(cfg.Bootstrap.ServerKey))
+				if err != nil {
+					return nil, fmt.Errorf("cannot load server certificate: %w", err)
+				}
+				l, err := net.Listen("tcp", addr)
+				if err != nil {
+					return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+				}
+				var srv *apiserver.Server
+				destroy := func() {
+					go func() { // answer the caller first, then tear down
+						time.Sleep(100 * time.Millisecond)
+						destroyAll(prov, cfg.Logger)
+						cfg.Destroyed()
+					}()
+				}
+				srv = apiserver.New(apiserver.Config{
+					Store: s, Root: a.System.Root, Registry: a.Registry,
+					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
+					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
+					Listener: l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+					Destroy: destroy, Logger: cfg.Logger,
+				})
+				cfg.Logger.Info("api server listening", "addr", addr)
+				return engine.Func(func(ctx context.Context) error {
+					errc := make(chan error, 1)
+					go func() { errc <- srv.Serve() }()
+					select {
+					case err := <-errc:
+						return err
+					case <-ctx.Done():
+						srv.Stop()
+						<-errc
+						return nil
+					}
+				}), nil
+			},
+		},
+		ProvisionerName: {
+			Inputs: []string{StoreName, ActorSystemName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var s *store.Store
+				var a Actors
+				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				if err := g.Get(ActorSystemName, &a); err != nil {
+					return nil, err
+				}
+				pc := provisioner.Config{Store: s, Provider: prov, Machines: machineSetter{a},
+					Addresses: []string{addr}, CACert: cfg.Bootstrap.CACert, Logger: cfg.Logger.With("worker", ProvisionerName)}
+				return engine.Func(func(ctx context.Context) error { return provisioner.Run(ctx, pc) }), nil
+			},
+		},
+	}
+}
+
+func destroyAll(p providers.Provider, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	insts, err := p.Instances(ctx)
+	if err != nil {
+		log.Error("cannot list instances", "err", err)
+	}
+	for _, in := range insts {
+		if err := p.StopInstance(ctx, in.ID); err != nil {
+			log.Error("cannot stop instance", "instance", in.ID, "err", err)
+		}
+	}
+}
+
+// machineSetter routes provisioner updates to machine actors.
+type machineSetter struct{ a Actors }
+
+func (m machineSetter) ask(model_, id string, msg any) error {
+	_, err := supervise.Ask[*machine.Done](m.a.System.Root, m.a.Registry,
+		&models.ToModel{UUID: model_, Msg: &model.Route{Kind: model.KindMachine, ID: id, Msg: msg}}, 30*time.Second)
+	return err
+}
+
+func (m machineSetter) SetProvisioned(ctx context.Context, mdl, id, instance, hash string, inst providers.Instance) error {
+	return m.ask(mdl, id, &machine.SetProvisioned{InstanceID: instance, PasswordHash: hash, Hostname: inst.Hostname, Addresses: inst.Addresses})
+}
+
+func (m machineSetter) SetInstanceError(ctx context.Context, mdl, id, message string) error {
+	return m.ask(mdl, id, &machine.SetInstanceStatus{Status: entity.Status{Current: "provisioning error", Message: message}})
+}

@@ -1,0 +1,115 @@
+// Package api is the client side of the controller API and the agent
+// configuration file format. It is the only boundary between the
+// controller and its clients and agents: agents and the CLI import this
+// package and apipb, never the controller's own packages.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/pki"
+)
+
+// Metadata keys carrying per-call credentials.
+const (
+	MDTag      = "troupe-tag"
+	MDPassword = "troupe-password"
+)
+
+// MaxMessageSize bounds API messages (charm archives travel inline).
+const MaxMessageSize = 256 << 20
+
+// Info is what a caller needs to reach and authenticate to the controller.
+type Info struct {
+	Addresses []string `json:"api-addresses"`
+	CACert    string   `json:"ca-cert"`
+	Tag       string   `json:"tag"`
+	Password  string   `json:"password"`
+}
+
+type creds struct{ tag, password string }
+
+func (c creds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{MDTag: c.tag, MDPassword: c.password}, nil
+}
+func (creds) RequireTransportSecurity() bool { return true }
+
+// Conn is an API connection.
+type Conn struct {
+	apipb.ControllerClient
+	cc *grpc.ClientConn
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.cc.Close() }
+
+// Dial opens a connection to the first address of info. gRPC connects
+// lazily and reconnects on its own; callers see errors per call.
+func Dial(info Info) (*Conn, error) {
+	if len(info.Addresses) == 0 {
+		return nil, fmt.Errorf("no controller address configured")
+	}
+	tc, err := pki.ClientTLS([]byte(info.CACert))
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(info.Addresses[0],
+		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
+		grpc.WithPerRPCCredentials(creds{info.Tag, info.Password}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to controller at %s: %w", info.Addresses[0], err)
+	}
+	return &Conn{ControllerClient: apipb.NewControllerClient(cc), cc: cc}, nil
+}
+
+// AgentConfig is an agent's configuration file (agent.conf, mode 0600).
+type AgentConfig struct {
+	Info
+	ModelUUID string `json:"model-uuid"`
+	// Machine is the machine id for machine agents, Unit the unit name for
+	// unit agents.
+	Machine string `json:"machine,omitempty"`
+	Unit    string `json:"unit,omitempty"`
+}
+
+// AgentConfigFile is the agent config's name inside an agent's data dir.
+const AgentConfigFile = "agent.conf"
+
+// ReadAgentConfig reads dir/agent.conf.
+func ReadAgentConfig(dir string) (AgentConfig, error) {
+	var c AgentConfig
+	data, err := os.ReadFile(filepath.Join(dir, AgentConfigFile))
+	if err != nil {
+		return c, fmt.Errorf("cannot read agent config: %w", err)
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("agent config %s is corrupt: %w", filepath.Join(dir, AgentConfigFile), err)
+	}
+	return c, nil
+}
+
+// WriteAgentConfig writes dir/agent.conf atomically with mode 0600.
+func WriteAgentConfig(dir string, c AgentConfig) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, AgentConfigFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("cannot write agent config: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, AgentConfigFile))
+}

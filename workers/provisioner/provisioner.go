@@ -1,0 +1,128 @@
+// Package provisioner is the controller worker that gives machines their
+// instances. It is level-triggered: on every change under the models'
+// keys (and every Resync interval) it lists machines that have no
+// instance, records a fresh agent credential and the instance name on the
+// machine (persisted first, through the machine's actor), then asks the
+// provider to start the instance. A provider error is recorded as the
+// machine's instance status and retried on the next pass.
+package provisioner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/providers"
+)
+
+// Machines is how the provisioner changes machine documents (through the
+// machine actors).
+type Machines interface {
+	SetProvisioned(ctx context.Context, model, id, instance, passwordHash string, inst providers.Instance) error
+	SetInstanceError(ctx context.Context, model, id, message string) error
+}
+
+// Config configures the provisioner.
+type Config struct {
+	Store     *store.Store
+	Provider  providers.Provider
+	Machines  Machines
+	Addresses []string
+	CACert    string
+	Resync    time.Duration // zero means 10s
+	Logger    *slog.Logger
+}
+
+// Run provisions until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Resync == 0 {
+		cfg.Resync = 10 * time.Second
+	}
+	wc := cfg.Store.Client().Watch(ctx, store.Prefix+"m/", clientv3.WithPrefix())
+	tick := time.NewTicker(cfg.Resync)
+	defer tick.Stop()
+	for {
+		if err := pass(ctx, cfg); err != nil {
+			cfg.Logger.Warn("provisioning pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-wc:
+			if !ok {
+				return fmt.Errorf("store watch closed")
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+func pass(ctx context.Context, cfg Config) error {
+	kvs, _, err := cfg.Store.List(ctx, store.Prefix+"m/")
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		rest := strings.TrimPrefix(kv.Key, store.Prefix+"m/")
+		parts := strings.SplitN(rest, "/", 3)
+		if len(parts) != 3 || parts[1] != "machine" {
+			continue
+		}
+		var m entity.Machine
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			return err
+		}
+		if m.Life != entity.Alive || (m.InstanceID != "" && m.Instance.Current == "running") {
+			continue
+		}
+		if err := provision(ctx, cfg, parts[0], m); err != nil {
+			cfg.Logger.Warn("cannot provision machine", "model", parts[0], "machine", m.ID, "err", err)
+			if err := cfg.Machines.SetInstanceError(ctx, parts[0], m.ID, err.Error()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// InstanceName is the stable instance name of a machine.
+func InstanceName(model, id string) string {
+	short := model
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	return short + "-machine-" + id
+}
+
+func provision(ctx context.Context, cfg Config, model string, m entity.Machine) error {
+	pw := entity.NewPassword()
+	name := InstanceName(model, m.ID)
+	conf := api.AgentConfig{
+		Info: api.Info{Addresses: cfg.Addresses, CACert: cfg.CACert,
+			Tag: entity.Tag{Kind: entity.KindMachine, Name: m.ID, Model: model}.String(), Password: pw},
+		ModelUUID: model, Machine: m.ID,
+	}
+	data, err := json.MarshalIndent(conf, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Persist the credential before the agent can present it.
+	pending := providers.Instance{ID: name}
+	if err := cfg.Machines.SetProvisioned(ctx, model, m.ID, name, entity.HashPassword(pw), pending); err != nil {
+		return fmt.Errorf("cannot record credential: %w", err)
+	}
+	inst, err := cfg.Provider.StartInstance(ctx, providers.InstanceConfig{Name: name, Files: map[string][]byte{api.AgentConfigFile: data}})
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("machine provisioned", "model", model, "machine", m.ID, "instance", inst.ID)
+	return cfg.Machines.SetProvisioned(ctx, model, m.ID, name, entity.HashPassword(pw), inst)
+}
