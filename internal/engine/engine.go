@@ -142,3 +142,13 @@ func (w *funcWorker) Wait() error {
 	}
 	return err
 }
+
+// Logger adapts slog to the juju/worker logger interfaces.
+func Logger(l *slog.Logger) interface {
+	Tracef(string, ...any)
+	Debugf(string, ...any)
+	Infof(string, ...any)
+	Errorf(string, ...any)
+} {
+	return logger{l}
+}

@@ -1,0 +1,81 @@
+// Command trouped is the Troupe daemon. Personalities:
+//
+//	trouped controller --data-dir DIR   the controller service
+//	trouped machine --data-dir DIR      a machine agent
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/troupe-dev/troupe/controller"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/machineagent"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "ERROR %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: trouped controller|machine --data-dir DIR")
+	}
+	fs := cmdline.NewFlagSet("trouped " + args[0])
+	dataDir := fs.String("", "data-dir", "", "the daemon's data directory")
+	if _, err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	switch args[0] {
+	case "controller":
+		log = log.With("agent", "controller")
+		log.Info("controller starting", "data-dir", dir, "pid", os.Getpid())
+		return controller.Run(ctx, dir, log)
+	case "machine":
+		return runMachine(ctx, dir, log)
+	}
+	return fmt.Errorf("unknown personality %q: use controller or machine", args[0])
+}
+
+func runMachine(ctx context.Context, dir string, log *slog.Logger) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	log = log.With("agent", "machine")
+	log.Info("machine agent starting", "data-dir", dir, "pid", os.Getpid())
+	eng, err := engine.New(log)
+	if err != nil {
+		return err
+	}
+	if err := engine.Install(eng, machineagent.Manifolds(machineagent.Config{DataDir: dir,
+		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Logger: log})); err != nil {
+		eng.Kill()
+		return err
+	}
+	<-ctx.Done()
+	eng.Kill()
+	err = eng.Wait()
+	log.Info("machine agent stopped")
+	return err
+}

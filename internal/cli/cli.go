@@ -1,0 +1,159 @@
+// Package cli implements the troupe command line: one file per command,
+// all registered in commands below. Every command parses its argv with
+// internal/cmdline (Juju's flag grammar), talks to the controller only
+// through internal/api, prints errors once as `ERROR <message>` and exits
+// non-zero on failure. It never prompts.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+)
+
+// Env is what a command sees of the world.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Home           string // $TROUPE_HOME
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(env *Env, args []string) error
+}
+
+var commands = []command{
+	{"bootstrap", "start a local controller and create model \"default\"", runBootstrap},
+	{"deploy", "deploy a charm directory or .charm archive", runDeploy},
+	{"status", "show the status of the current model", runStatus},
+	{"add-model", "add a model", runAddModel},
+	{"models", "list models", runModels},
+	{"destroy-controller", "stop the controller and every agent it started, and remove its data", runDestroyController},
+	{"version", "print the version", runVersion},
+}
+
+// Version is the client version string (Juju-compatible form).
+const Version = "3.6.11-ubuntu-amd64"
+
+// Main runs the CLI and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	home := os.Getenv("TROUPE_HOME")
+	if home == "" {
+		dir, err := os.UserHomeDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "ERROR cannot find home directory: %v; set TROUPE_HOME\n", err)
+			return 1
+		}
+		home = filepath.Join(dir, ".local", "share", "troupe")
+	}
+	if abs, err := filepath.Abs(home); err == nil {
+		home = abs
+	}
+	env := &Env{Stdout: stdout, Stderr: stderr, Home: home}
+	if len(args) < 2 || args[1] == "help" || args[1] == "--help" || args[1] == "-h" {
+		fmt.Fprintln(stdout, "Usage: troupe <command> [flags] [args]\n\nCommands:")
+		for _, c := range commands {
+			fmt.Fprintf(stdout, "  %-20s %s\n", c.name, c.summary)
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[1] {
+			err := c.run(env, args[2:])
+			if errors.Is(err, cmdline.ErrHelp) {
+				return 0
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "ERROR %v\n", err)
+				var ue usageError
+				if errors.As(err, &ue) {
+					return 2
+				}
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "ERROR unrecognized command: troupe %s; see `troupe help`\n", args[1])
+	return 2
+}
+
+type usageError struct{ error }
+
+func usage(err error) error { return usageError{err} }
+
+func parse(fs *cmdline.FlagSet, args []string) ([]string, error) {
+	rest, err := fs.Parse(args)
+	if err != nil && !errors.Is(err, cmdline.ErrHelp) {
+		return nil, usage(err)
+	}
+	if errors.Is(err, cmdline.ErrHelp) {
+		fmt.Print(fs.Usage())
+	}
+	return rest, err
+}
+
+// ClientConfig is $TROUPE_HOME/client.json.
+type ClientConfig struct {
+	Controller     string `json:"controller"`
+	ControllerUUID string `json:"controller-uuid"`
+	api.Info
+	CurrentModel string `json:"current-model"`
+}
+
+func clientConfigPath(home string) string { return filepath.Join(home, "client.json") }
+
+func readClientConfig(home string) (ClientConfig, error) {
+	var c ClientConfig
+	data, err := os.ReadFile(clientConfigPath(home))
+	if errors.Is(err, os.ErrNotExist) {
+		return c, fmt.Errorf("no controller is bootstrapped in %s; run `troupe bootstrap` first (or set TROUPE_HOME)", home)
+	}
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("client config %s is corrupt: %w", clientConfigPath(home), err)
+	}
+	return c, nil
+}
+
+func writeClientConfig(home string, c ClientConfig) error {
+	data, _ := json.MarshalIndent(c, "", "  ")
+	tmp := clientConfigPath(home) + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, clientConfigPath(home))
+}
+
+func connect(env *Env) (*api.Conn, ClientConfig, error) {
+	c, err := readClientConfig(env.Home)
+	if err != nil {
+		return nil, c, err
+	}
+	conn, err := api.Dial(c.Info)
+	return conn, c, err
+}
+
+func runVersion(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("version")
+	format := fs.String("", "format", "smart", "output format: smart|json|yaml")
+	all := fs.Bool("", "all", false, "print all version details")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	_ = all
+	if *format == "json" {
+		return json.NewEncoder(env.Stdout).Encode(map[string]string{"version": Version})
+	}
+	fmt.Fprintln(env.Stdout, Version)
+	return nil
+}

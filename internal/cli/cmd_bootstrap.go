@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/pki"
+)
+
+// controllerDir is the controller's data dir inside $TROUPE_HOME.
+func controllerDir(home string) string { return filepath.Join(home, "controller") }
+
+// bootstrapConfig mirrors controller.Bootstrap (the CLI does not import
+// controller code; the file is the contract).
+type bootstrapConfig struct {
+	UUID              string `json:"uuid"`
+	Name              string `json:"name"`
+	APIPort           int    `json:"api-port"`
+	AdminPasswordHash string `json:"admin-password-hash"`
+	CACert            string `json:"ca-cert"`
+	ServerCert        string `json:"server-cert"`
+	ServerKey         string `json:"server-key"`
+	Agent             string `json:"agent"`
+}
+
+func findTrouped() (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "trouped")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("trouped")
+	if err != nil {
+		return "", fmt.Errorf("cannot find the trouped binary next to troupe or on PATH; run `make build`")
+	}
+	return filepath.Abs(p)
+}
+
+func runBootstrap(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("bootstrap")
+	port := fs.Int("", "api-port", 17070, "controller API port")
+	fs.Bool("", "no-switch", false, "accepted for compatibility")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	name := "local"
+	if len(rest) >= 2 {
+		name = rest[1]
+	}
+	if _, err := os.Stat(clientConfigPath(env.Home)); err == nil {
+		return fmt.Errorf("a controller is already bootstrapped in %s; run `troupe destroy-controller --yes` first", env.Home)
+	}
+	trouped, err := findTrouped()
+	if err != nil {
+		return err
+	}
+	if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))); err != nil {
+		return fmt.Errorf("cannot use API port %d: %v; choose another with --api-port", *port, err)
+	} else {
+		l.Close()
+	}
+	dir := controllerDir(env.Home)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	ca, err := pki.NewCA("troupe-ca")
+	if err != nil {
+		return err
+	}
+	srv, err := pki.IssueServer(ca, []string{"127.0.0.1", "localhost", pki.ServerName})
+	if err != nil {
+		return err
+	}
+	pw := entity.NewPassword()
+	bc := bootstrapConfig{UUID: entity.NewUUID(), Name: name, APIPort: *port, AdminPasswordHash: entity.HashPassword(pw),
+		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped}
+	data, _ := json.MarshalIndent(bc, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap.json"), data, 0o600); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "trouped.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(trouped, "controller", "--data-dir", dir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start controller: %w", err)
+	}
+	pid := cmd.Process.Pid
+	cmd.Process.Release()
+	if err := os.WriteFile(filepath.Join(dir, "trouped.pid"), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Starting controller %q (pid %d, logs in %s)\n", name, pid, filepath.Join(dir, "trouped.log"))
+	cc := ClientConfig{Controller: name, ControllerUUID: bc.UUID, CurrentModel: "default",
+		Info: api.Info{Addresses: []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))}, CACert: string(ca.CertPEM),
+			Tag: "user-admin", Password: pw}}
+	conn, err := api.Dial(cc.Info)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err = conn.ControllerInfo(ctx, &apipb.ControllerInfoRequest{})
+		cancel()
+		if err == nil {
+			break
+		}
+		if syscall.Kill(pid, 0) != nil || time.Now().After(deadline) {
+			return fmt.Errorf("controller did not come up: %v; see %s", err, filepath.Join(dir, "trouped.log"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := conn.AddModel(ctx, &apipb.AddModelRequest{Name: "default"}); err != nil {
+		return fmt.Errorf("cannot create model \"default\": %w", err)
+	}
+	if err := writeClientConfig(env.Home, cc); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Bootstrap complete, controller %q is up; model \"default\" added.\n", name)
+	return nil
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/charm"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+)
+
+// apiError turns a gRPC error into its human message.
+func apiError(err error) error {
+	if s, ok := status.FromError(err); ok {
+		return errors.New(s.Message())
+	}
+	return err
+}
+
+func runDeploy(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("deploy")
+	fs.SetArgs("<charm-dir|charm.charm> [<application>]")
+	n := fs.Int("n", "num-units", 1, "number of units to deploy")
+	configs := fs.Strings("", "config", "charm option k=v (repeatable)")
+	model := fs.String("m", "model", "", "model to deploy into")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) < 1 || len(rest) > 2 {
+		return usage(errors.New("expected a charm path and an optional application name; see `troupe deploy --help`"))
+	}
+	if *n < 1 {
+		return usage(fmt.Errorf("--num-units must be a positive integer, got %d", *n))
+	}
+	kv, err := cmdline.ParseKeyValues(*configs)
+	if err != nil {
+		return usage(err)
+	}
+	path := rest[0]
+	var ch *charm.Charm
+	var archive []byte
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot deploy %q: %v; give a charm directory or a .charm file", path, err)
+	case st.IsDir():
+		if ch, err = charm.ReadDir(path); err != nil {
+			return fmt.Errorf("cannot deploy: %w", err)
+		}
+		var buf bytes.Buffer
+		if err := charm.Pack(path, &buf); err != nil {
+			return fmt.Errorf("cannot pack charm %q: %w", path, err)
+		}
+		archive = buf.Bytes()
+	default:
+		if ch, err = charm.ReadArchive(path); err != nil {
+			return fmt.Errorf("cannot deploy: %w", err)
+		}
+		if archive, err = os.ReadFile(path); err != nil {
+			return err
+		}
+	}
+	if _, err := ch.Config.ParseSettingsStrings(kv); err != nil {
+		return fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err)
+	}
+	conn, cc, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	name := ""
+	if len(rest) == 2 {
+		name = rest[1]
+	}
+	m := cc.CurrentModel
+	if *model != "" {
+		ref, err := cmdline.ParseModelRef(*model)
+		if err != nil {
+			return usage(err)
+		}
+		m = ref.Model
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(*n), Config: kv})
+	if err != nil {
+		return apiError(err)
+	}
+	abs, _ := filepath.Abs(path)
+	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s (%d units: %s)\n",
+		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs,
+		len(res.Units), strings.Join(res.Units, ", "))
+	return nil
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+)
+
+func runAddModel(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("add-model")
+	noSwitch := fs.Bool("", "no-switch", false, "do not make the new model current")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) < 1 {
+		return usage(errors.New("no model name given"))
+	}
+	conn, cc, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cloud := ""
+	if len(rest) > 1 {
+		cloud = rest[1]
+	}
+	if _, err := conn.AddModel(ctx, &apipb.AddModelRequest{Name: rest[0], Cloud: cloud}); err != nil {
+		return apiError(err)
+	}
+	fmt.Fprintf(env.Stderr, "Added '%s' model on %s\n", rest[0], cc.Controller)
+	if !*noSwitch {
+		cc.CurrentModel = rest[0]
+		return writeClientConfig(env.Home, cc)
+	}
+	return nil
+}
+
+func runModels(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("models")
+	format := fs.String("", "format", "tabular", "output format: tabular|json")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	conn, cc, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := conn.ListModels(ctx, &apipb.ListModelsRequest{})
+	if err != nil {
+		return apiError(err)
+	}
+	if *format == "json" {
+		type model struct {
+			Name      string `json:"name"`
+			ShortName string `json:"short-name"`
+			UUID      string `json:"model-uuid"`
+			Cloud     string `json:"cloud"`
+			Life      string `json:"life"`
+		}
+		out := struct {
+			Models       []model `json:"models"`
+			CurrentModel string  `json:"current-model,omitempty"`
+		}{Models: []model{}, CurrentModel: cc.CurrentModel}
+		for _, m := range res.Models {
+			out.Models = append(out.Models, model{Name: m.Owner + "/" + m.Name, ShortName: m.Name, UUID: m.Uuid, Cloud: m.Cloud, Life: m.Life})
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "Controller: %s\n\n%-20s %-12s %s\n", cc.Controller, "Model", "Cloud", "Status")
+	for _, m := range res.Models {
+		name := m.Name
+		if name == cc.CurrentModel {
+			name += "*"
+		}
+		fmt.Fprintf(env.Stdout, "%-20s %-12s %s\n", name, m.Cloud, m.Status.GetCurrent())
+	}
+	return nil
+}
+
+func runDestroyController(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("destroy-controller")
+	yes := fs.Bool("y", "yes", false, "do not ask for confirmation")
+	fs.Bool("", "no-prompt", false, "same as --yes")
+	fs.Bool("", "destroy-all-models", false, "accepted for compatibility")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if !*yes && !fs.IsSet("no-prompt") {
+		return usage(errors.New("destroying the controller removes every model and agent; run again with --yes to confirm"))
+	}
+	dir := controllerDir(env.Home)
+	pid := 0
+	if data, err := os.ReadFile(filepath.Join(dir, "trouped.pid")); err == nil {
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+	}
+	if conn, _, err := connect(env); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		_, err = conn.DestroyController(ctx, &apipb.DestroyControllerRequest{})
+		cancel()
+		conn.Close()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "WARNING controller did not answer (%v); stopping processes directly\n", apiError(err))
+		}
+	}
+	if pid > 0 {
+		waitExit(pid, 60*time.Second)
+	}
+	// Whatever is still running from this home (a controller that never
+	// answered, or agents it could not stop) is stopped here.
+	killUnder(env.Home)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	os.RemoveAll(filepath.Join(env.Home, "machines"))
+	os.Remove(clientConfigPath(env.Home))
+	fmt.Fprintln(env.Stderr, "Controller destroyed.")
+	return nil
+}
+
+func waitExit(pid int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			s := string(st)
+			if i := strings.LastIndex(s, ")"); i > 0 && i+2 < len(s) && s[i+2] == 'Z' {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// killUnder terminates processes whose command line names a path inside
+// home (the controller and agents started for it).
+func killUnder(home string) {
+	entries, _ := os.ReadDir("/proc")
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "--data-dir\x00"+home+string(filepath.Separator)) {
+			continue
+		}
+		syscall.Kill(pid, syscall.SIGTERM)
+		waitExit(pid, 5*time.Second)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/fullstatus"
+)
+
+func runStatus(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("status")
+	format := fs.String("", "format", "tabular", "output format: tabular|json|yaml")
+	model := fs.String("m", "model", "", "model to show")
+	integrations := fs.Bool("", "integrations", false, "show the integrations section")
+	fs.Bool("", "relations", false, "alias of --integrations")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	switch *format {
+	case "tabular", "json", "yaml":
+	default:
+		return usage(fmt.Errorf("invalid --format %q: use tabular, json or yaml", *format))
+	}
+	conn, cc, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	m := cc.CurrentModel
+	if *model != "" {
+		ref, err := cmdline.ParseModelRef(*model)
+		if err != nil {
+			return usage(err)
+		}
+		m = ref.Model
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := conn.Status(ctx, &apipb.StatusRequest{Model: m})
+	if err != nil {
+		return apiError(err)
+	}
+	doc := buildStatus(res)
+	switch *format {
+	case "json":
+		return fullstatus.WriteJSON(env.Stdout, doc)
+	case "yaml":
+		return fullstatus.WriteYAML(env.Stdout, doc)
+	}
+	return fullstatus.WriteTabular(env.Stdout, doc, fullstatus.TabularOptions{Integrations: *integrations})
+}
+
+func info(s *apipb.StatusInfo) *fullstatus.StatusInfo {
+	if s == nil || s.Current == "" {
+		return nil
+	}
+	out := &fullstatus.StatusInfo{Current: s.Current, Message: s.Message}
+	if s.SinceUnixNano != 0 {
+		out.Since = fullstatus.FormatSince(time.Unix(0, s.SinceUnixNano))
+	}
+	return out
+}
+
+// buildStatus turns the API's status into Juju's status document.
+func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
+	doc := &fullstatus.Status{
+		Model: fullstatus.ModelStatus{Name: res.Model.GetName(), Type: "iaas", Controller: res.ControllerName,
+			Cloud: res.Model.GetCloud(), Version: res.Version, ModelStatus: info(res.Model.GetStatus())},
+		Machines:     map[string]fullstatus.Machine{},
+		Applications: map[string]fullstatus.Application{},
+		Controller:   &fullstatus.ControllerStatus{Timestamp: fullstatus.FormatTimestamp(time.Now())},
+	}
+	for _, m := range res.Machines {
+		mc := fullstatus.Machine{JujuStatus: info(m.Agent), Hostname: m.Hostname, InstanceID: m.InstanceId,
+			MachineStatus: info(m.Instance), IPAddresses: m.Addresses}
+		if len(m.Addresses) > 0 {
+			mc.DNSName = m.Addresses[0]
+		}
+		if m.BaseName != "" {
+			mc.Base = &fullstatus.Base{Name: m.BaseName, Channel: m.BaseChannel}
+		}
+		doc.Machines[m.Id] = mc
+	}
+	for _, a := range res.Applications {
+		app := fullstatus.Application{Charm: a.CharmUrl, CharmOrigin: "local", CharmName: a.CharmName, CharmRev: int(a.CharmRev),
+			CharmVersion: a.CharmVersion, Version: a.WorkloadVersion, Life: lifeIfNotAlive(a.Life), Scale: len(a.Units),
+			Units: map[string]fullstatus.Unit{}}
+		if a.BaseName != "" {
+			app.Base = &fullstatus.Base{Name: a.BaseName, Channel: a.BaseChannel}
+		}
+		var workloads []fullstatus.StatusInfo
+		for _, u := range a.Units {
+			us := fullstatus.Unit{WorkloadStatus: info(u.Workload), JujuStatus: info(u.Agent), Leader: u.Leader,
+				Machine: u.Machine, PublicAddress: u.Address, Address: u.Address}
+			app.Units[u.Name] = us
+			if us.WorkloadStatus != nil {
+				workloads = append(workloads, *us.WorkloadStatus)
+			}
+		}
+		if st := info(a.Status); st != nil {
+			app.ApplicationStatus = st
+		} else if len(workloads) > 0 {
+			d := fullstatus.DeriveApplicationStatus(workloads)
+			app.ApplicationStatus = &d
+		}
+		doc.Applications[a.Name] = app
+	}
+	return doc
+}
+
+func lifeIfNotAlive(l string) string {
+	if l == "alive" {
+		return ""
+	}
+	return l
+}
+
+var errNoController = errors.New("no controller")

@@ -1,0 +1,85 @@
+// Package machinelock is the machine-wide hook lock (contract §8.3): one
+// flock(2)'d file per machine serialises the hooks of every unit on it.
+// Each release appends a line to the lock log saying who waited how long
+// and held it how long.
+package machinelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Lock is a machine lock. Safe for concurrent use.
+type Lock struct {
+	Path    string // the lock file
+	LogPath string // the lock log
+	// Poll is how often a waiter retries; zero means 250ms.
+	Poll time.Duration
+
+	mu sync.Mutex // serialises in-process holders, flock is per open file
+}
+
+// Acquire blocks until the lock is held or ctx is done. who and why go to
+// the lock log.
+func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), err error) {
+	start := time.Now()
+	l.mu.Lock()
+	f, err := os.OpenFile(l.Path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("cannot open machine lock: %w", err)
+	}
+	poll := l.Poll
+	if poll == 0 {
+		poll = 250 * time.Millisecond
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			l.mu.Unlock()
+			return nil, fmt.Errorf("cannot take machine lock: %w", err)
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			l.mu.Unlock()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	acquired := time.Now()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			held := time.Since(acquired)
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+			l.mu.Unlock()
+			l.log(fmt.Sprintf("%s %s: %s (%s), waited %s, held %s\n", time.Now().UTC().Format("2006-01-02 15:04:05"),
+				who, who, why, acquired.Sub(start).Round(time.Millisecond), held.Round(time.Millisecond)))
+		})
+	}, nil
+}
+
+func (l *Lock) log(line string) {
+	if l.LogPath == "" {
+		return
+	}
+	f, err := os.OpenFile(l.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	f.WriteString(line)
+	f.Close()
+}

@@ -1,0 +1,187 @@
+// Package machineagent assembles the machine agent: a juju/worker/v4
+// dependency engine whose deployer runs one unit agent engine in-process
+// per unit assigned to the machine.
+//
+//	agent ──▶ api-caller ──▶ machiner
+//	              └────────▶ deployer ──▶ unit agents (nested engines)
+//
+// Who imports it: cmd/trouped. It never imports controller code.
+package machineagent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/juju/worker/v4"
+	"github.com/juju/worker/v4/dependency"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/internal/machinelock"
+	"github.com/troupe-dev/troupe/unitagent"
+)
+
+// Manifold names.
+const (
+	AgentName     = "agent"
+	APICallerName = "api-caller"
+	MachinerName  = "machiner"
+	DeployerName  = "deployer"
+)
+
+// Config configures the machine agent.
+type Config struct {
+	DataDir  string
+	HookTool string
+	Logger   *slog.Logger
+}
+
+// Manifolds returns the machine agent's dependency graph.
+func Manifolds(cfg Config) dependency.Manifolds {
+	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
+	return dependency.Manifolds{
+		AgentName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				c, err := api.ReadAgentConfig(cfg.DataDir)
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(c, nil), nil
+			},
+			Output: engine.ValueOutput[api.AgentConfig],
+		},
+		APICallerName: {
+			Inputs: []string{AgentName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				conn, err := api.Dial(c.Info)
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(conn, func() { conn.Close() }), nil
+			},
+			Output: engine.ValueOutput[*api.Conn],
+		},
+		MachinerName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				var conn *api.Conn
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				if err := g.Get(APICallerName, &conn); err != nil {
+					return nil, err
+				}
+				return engine.Func(func(ctx context.Context) error {
+					host, _ := os.Hostname()
+					if _, err := conn.SetMachineStatus(ctx, &apipb.SetMachineStatusRequest{Machine: c.Machine,
+						Status: &apipb.StatusInfo{Current: "started"}, Hostname: host, Addresses: []string{"127.0.0.1"}}); err != nil {
+						return fmt.Errorf("cannot report machine started: %w", err)
+					}
+					<-ctx.Done()
+					return nil
+				}), nil
+			},
+		},
+		DeployerName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				var conn *api.Conn
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				if err := g.Get(APICallerName, &conn); err != nil {
+					return nil, err
+				}
+				d := &deployer{cfg: cfg, agent: c, conn: conn, lock: lock}
+				return engine.Func(d.run), nil
+			},
+		},
+	}
+}
+
+// deployer starts a unit agent for every alive unit assigned to the
+// machine, each in its own engine under a runner.
+type deployer struct {
+	cfg   Config
+	agent api.AgentConfig
+	conn  *api.Conn
+	lock  *machinelock.Lock
+}
+
+func unitDirName(unit string) string { return "unit-" + strings.ReplaceAll(unit, "/", "-") }
+
+func (d *deployer) run(ctx context.Context) error {
+	runner, err := worker.NewRunner(worker.RunnerParams{Name: "deployer", IsFatal: func(error) bool { return false },
+		RestartDelay: 3e9, Logger: engine.Logger(d.cfg.Logger)})
+	if err != nil {
+		return err
+	}
+	defer func() { runner.Kill(); runner.Wait() }()
+	stream, err := d.conn.WatchMachine(ctx, &apipb.WatchMachineRequest{Machine: d.agent.Machine})
+	if err != nil {
+		return err
+	}
+	started := map[string]bool{}
+	for {
+		if _, err := stream.Recv(); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("machine watch stopped: %w", err)
+		}
+		res, err := d.conn.MachineUnits(ctx, &apipb.MachineUnitsRequest{Machine: d.agent.Machine})
+		if err != nil {
+			return err
+		}
+		for _, u := range res.Units {
+			if started[u.Name] || u.Life == "dead" {
+				continue
+			}
+			dir := filepath.Join(d.cfg.DataDir, "agents", unitDirName(u.Name))
+			if err := d.ensureCredential(ctx, u.Name, dir); err != nil {
+				return err
+			}
+			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
+				Logger: d.cfg.Logger.With("unit", u.Name)}
+			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
+				eng, err := engine.New(ucfg.Logger)
+				if err != nil {
+					return nil, err
+				}
+				if err := engine.Install(eng, unitagent.Manifolds(ucfg)); err != nil {
+					eng.Kill()
+					return nil, err
+				}
+				return eng, nil
+			}); err != nil {
+				return err
+			}
+			started[u.Name] = true
+			d.cfg.Logger.Info("unit agent started", "unit", u.Name)
+		}
+	}
+}
+
+func (d *deployer) ensureCredential(ctx context.Context, unit, dir string) error {
+	if _, err := api.ReadAgentConfig(dir); err == nil {
+		return nil
+	}
+	res, err := d.conn.IssueUnitCredential(ctx, &apipb.IssueUnitCredentialRequest{Unit: unit})
+	if err != nil {
+		return fmt.Errorf("cannot get credential for %s: %w", unit, err)
+	}
+	info := d.agent.Info
+	info.Tag, info.Password = res.Tag, res.Password
+	return api.WriteAgentConfig(dir, api.AgentConfig{Info: info, ModelUUID: d.agent.ModelUUID, Unit: unit})
+}

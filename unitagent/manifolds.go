@@ -1,0 +1,127 @@
+// Package unitagent assembles a unit agent: a juju/worker/v4 dependency
+// engine per unit, run in-process by the machine agent's deployer.
+//
+//	agent ──▶ api-caller ──▶ leadership-tracker ──▶ uniter
+//	              └──────────────────────────────────▲
+//	charm-dir (paths) ───────────────────────────────┘
+//
+// Who imports it: machineagent. It never imports controller code.
+package unitagent
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/juju/worker/v4"
+	"github.com/juju/worker/v4/dependency"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/internal/machinelock"
+	"github.com/troupe-dev/troupe/workers/leadership"
+	"github.com/troupe-dev/troupe/workers/uniter"
+)
+
+// Manifold names.
+const (
+	AgentName      = "agent"
+	APICallerName  = "api-caller"
+	CharmDirName   = "charm-dir"
+	LeadershipName = "leadership-tracker"
+	UniterName     = "uniter"
+)
+
+// Config configures a unit agent.
+type Config struct {
+	Dir       string // the unit's agent dir holding agent.conf
+	MachineID string
+	HookTool  string
+	Lock      *machinelock.Lock
+	Logger    *slog.Logger
+}
+
+// Manifolds returns the unit agent's dependency graph.
+func Manifolds(cfg Config) dependency.Manifolds {
+	return dependency.Manifolds{
+		AgentName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				c, err := api.ReadAgentConfig(cfg.Dir)
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(c, nil), nil
+			},
+			Output: engine.ValueOutput[api.AgentConfig],
+		},
+		APICallerName: {
+			Inputs: []string{AgentName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				conn, err := api.Dial(c.Info)
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(conn, func() { conn.Close() }), nil
+			},
+			Output: engine.ValueOutput[*api.Conn],
+		},
+		CharmDirName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				return engine.NewValue(filepath.Join(cfg.Dir, "charm"), nil), nil
+			},
+			Output: engine.ValueOutput[string],
+		},
+		LeadershipName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				var conn *api.Conn
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				if err := g.Get(APICallerName, &conn); err != nil {
+					return nil, err
+				}
+				t := leadership.New(conn, c.Unit, cfg.Logger)
+				return &trackerWorker{Worker: engine.Func(t.Run), t: t}, nil
+			},
+			Output: func(in worker.Worker, out any) error {
+				*(out.(**leadership.Tracker)) = in.(*trackerWorker).t
+				return nil
+			},
+		},
+		UniterName: {
+			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var c api.AgentConfig
+				var conn *api.Conn
+				var t *leadership.Tracker
+				var charmDir string
+				if err := g.Get(AgentName, &c); err != nil {
+					return nil, err
+				}
+				if err := g.Get(APICallerName, &conn); err != nil {
+					return nil, err
+				}
+				if err := g.Get(LeadershipName, &t); err != nil {
+					return nil, err
+				}
+				if err := g.Get(CharmDirName, &charmDir); err != nil {
+					return nil, err
+				}
+				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
+					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger}
+				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil
+			},
+		},
+	}
+}
+
+type trackerWorker struct {
+	worker.Worker
+	t *leadership.Tracker
+}

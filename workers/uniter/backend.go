@@ -1,0 +1,139 @@
+package uniter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/hookcmds"
+)
+
+// backend is the unit's side of the hook-tool contract for one hook: the
+// parts hookcmds.HookState does not implement itself.
+type backend struct {
+	u    *Uniter
+	info hookcmds.HookInfo
+	snap *apipb.UnitSnapshotResult
+	log  *slog.Logger
+}
+
+var _ hookcmds.Backend = (*backend)(nil)
+
+func (b *backend) ctx() context.Context { return b.u.ctx }
+
+func (b *backend) HookInfo() hookcmds.HookInfo { return b.info }
+
+func (b *backend) LogMessage(level, msg string) error {
+	lv := slog.LevelInfo
+	switch level {
+	case "TRACE", "DEBUG":
+		lv = slog.LevelDebug
+	case "WARNING":
+		lv = slog.LevelWarn
+	case "ERROR", "CRITICAL":
+		lv = slog.LevelError
+	}
+	b.log.Log(b.ctx(), lv, msg, "unit", b.u.cfg.Unit, "source", "juju-log")
+	return nil
+}
+
+func (b *backend) UnitStatus() (hookcmds.StatusInfo, error) {
+	s, err := b.u.snapshot()
+	if err != nil {
+		return hookcmds.StatusInfo{}, err
+	}
+	return hookcmds.StatusInfo{Status: s.Workload.GetCurrent(), Message: s.Workload.GetMessage(), Data: map[string]any{}}, nil
+}
+
+func (b *backend) ApplicationStatus() (hookcmds.ApplicationStatusInfo, error) {
+	s, err := b.u.snapshot()
+	if err != nil {
+		return hookcmds.ApplicationStatusInfo{}, err
+	}
+	return hookcmds.ApplicationStatusInfo{
+		Application: hookcmds.StatusInfo{Status: s.ApplicationStatus.GetCurrent(), Message: s.ApplicationStatus.GetMessage(), Data: map[string]any{}},
+		Units:       map[string]hookcmds.StatusInfo{b.u.cfg.Unit: {Status: s.Workload.GetCurrent(), Message: s.Workload.GetMessage(), Data: map[string]any{}}},
+	}, nil
+}
+
+func (b *backend) SetUnitStatus(s hookcmds.StatusInfo) error {
+	_, err := b.u.cfg.API.SetUnitStatus(b.ctx(), &apipb.SetUnitStatusRequest{Unit: b.u.cfg.Unit,
+		Workload: &apipb.StatusInfo{Current: s.Status, Message: s.Message}})
+	return err
+}
+
+func (b *backend) SetApplicationStatus(s hookcmds.StatusInfo) error {
+	_, err := b.u.cfg.API.SetUnitStatus(b.ctx(), &apipb.SetUnitStatusRequest{Unit: b.u.cfg.Unit,
+		Application: &apipb.StatusInfo{Current: s.Status, Message: s.Message}})
+	if err != nil {
+		return fmt.Errorf("%w: %v", hookcmds.ErrNotLeader, err)
+	}
+	return nil
+}
+
+func (b *backend) SetApplicationVersion(v string) error {
+	_, err := b.u.cfg.API.SetApplicationVersion(b.ctx(), &apipb.SetApplicationVersionRequest{Unit: b.u.cfg.Unit, Version: v})
+	return err
+}
+
+func (b *backend) ConfigSettings() (map[string]any, error) {
+	out := map[string]any{}
+	if len(b.snap.ConfigJson) > 0 {
+		if err := json.Unmarshal(b.snap.ConfigJson, &out); err != nil {
+			return nil, fmt.Errorf("cannot decode config: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (b *backend) ClaimLeadership() (bool, error) { return b.u.cfg.Leadership.ClaimNow(b.ctx()) }
+
+func (b *backend) LeaderSettings() (map[string]string, error) { return map[string]string{}, nil }
+
+func (b *backend) WriteLeaderSettings(map[string]string) error {
+	return fmt.Errorf("leader settings are not supported yet; use the peer application databag")
+}
+
+func (b *backend) Relations() ([]hookcmds.RelationInfo, error)  { return nil, nil }
+func (b *backend) RelationMembers(int) ([]string, error)         { return nil, hookcmds.ErrRelationNotFound }
+func (b *backend) ReadSettings(int, string, bool) (map[string]string, error) {
+	return nil, hookcmds.ErrRelationNotFound
+}
+func (b *backend) ActionParams() (map[string]any, error)      { return nil, hookcmds.ErrNotAction }
+func (b *backend) UpdateActionResults(map[string]any) error   { return hookcmds.ErrNotAction }
+func (b *backend) LogActionMessage(string) error              { return hookcmds.ErrNotAction }
+func (b *backend) SetActionFailed(string) error               { return hookcmds.ErrNotAction }
+func (b *backend) CloudSpec() (map[string]any, error)         { return nil, hookcmds.ErrNoCredential }
+func (b *backend) ResourcePath(string) (string, error)        { return "", hookcmds.ErrResourceNotFound }
+func (b *backend) RequestReboot(bool) error                   { return fmt.Errorf("juju-reboot is not supported on this provider") }
+func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
+	return map[string][]hookcmds.PortRange{}, nil
+}
+func (b *backend) CommittedCharmState() (map[string]string, error) { return map[string]string{}, nil }
+func (b *backend) StorageIDs() ([]string, error)                   { return nil, nil }
+func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
+	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound
+}
+func (b *backend) ReadSecret(string, string, bool, bool) (map[string]string, error) {
+	return nil, hookcmds.ErrSecretNotFound
+}
+func (b *backend) OwnedSecrets() (map[string]hookcmds.SecretMetadata, error) {
+	return map[string]hookcmds.SecretMetadata{}, nil
+}
+
+func (b *backend) UnitAddress(bool) (string, error) { return b.snap.Address, nil }
+
+func (b *backend) NetworkInfo(binding string, relationID int) (hookcmds.NetworkInfo, error) {
+	addr := b.snap.Address
+	return hookcmds.NetworkInfo{
+		BindAddresses:    []hookcmds.BindAddress{{InterfaceName: "lo", Addresses: []hookcmds.InterfaceAddress{{Value: addr, CIDR: addr + "/32"}}}},
+		EgressSubnets:    []string{addr + "/32"},
+		IngressAddresses: []string{addr},
+	}, nil
+}
+
+func (b *backend) GoalState() (hookcmds.GoalState, error) {
+	return hookcmds.GoalState{Units: map[string]hookcmds.GoalStateStatus{}, Relations: map[string]map[string]hookcmds.GoalStateStatus{}}, nil
+}

@@ -1,0 +1,329 @@
+package uniter
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/charm"
+	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/internal/hooktool"
+	"github.com/troupe-dev/troupe/internal/machinelock"
+	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/opstate"
+	"github.com/troupe-dev/troupe/workers/uniter/resolver"
+)
+
+// JujuVersion is the version reported to charms in JUJU_VERSION; ops gates
+// its modern code paths on it.
+const JujuVersion = "3.6.11"
+
+// API is the part of the controller API the uniter uses.
+type API interface {
+	apipb.ControllerClient
+}
+
+// Leadership answers whether this unit leads its application.
+type Leadership interface {
+	// IsLeader reports the last known state without blocking.
+	IsLeader() bool
+	// ClaimNow claims or renews the lease; true guarantees leadership for
+	// 30 seconds from the return.
+	ClaimNow(ctx context.Context) (bool, error)
+	// Changes signals leadership changes.
+	Changes() <-chan struct{}
+}
+
+// Config configures a uniter.
+type Config struct {
+	API        API
+	Unit       string
+	MachineID  string
+	UnitDir    string // the unit's agent dir: charm/, state/, tools/, agent.socket
+	HookTool   string // the hook-tool client binary
+	Lock       *machinelock.Lock
+	Leadership Leadership
+	Logger     *slog.Logger
+	// UpdateStatusInterval is the update-status period; zero means 5m.
+	UpdateStatusInterval time.Duration
+}
+
+// Uniter runs one unit's hooks. Create with New and drive with Run.
+type Uniter struct {
+	cfg    Config
+	ctx    context.Context // the Run context; set for the duration of Run
+	store  *opstate.Store
+	server *hooktool.Server[hookcmds.Context]
+	snap   *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
+	update int                        // update-status version
+}
+
+func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
+func (u *Uniter) toolsDir() string { return filepath.Join(u.cfg.UnitDir, "tools") }
+func (u *Uniter) socket() string   { return filepath.Join(u.cfg.UnitDir, "agent.socket") }
+
+func (u *Uniter) snapshot() (*apipb.UnitSnapshotResult, error) {
+	s, err := u.cfg.API.UnitSnapshot(u.ctx, &apipb.UnitSnapshotRequest{Unit: u.cfg.Unit})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read unit state: %w", err)
+	}
+	return s, nil
+}
+
+// Run reconciles until ctx is done or an error occurs (the engine then
+// restarts the uniter, which resumes from its persisted operation state).
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.UpdateStatusInterval == 0 {
+		cfg.UpdateStatusInterval = 5 * time.Minute
+	}
+	u := &Uniter{cfg: cfg, ctx: ctx}
+	for _, d := range []string{cfg.UnitDir, filepath.Join(cfg.UnitDir, "state"), u.toolsDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := hooktool.EnsureSymlinks(u.toolsDir(), cfg.HookTool, hooktool.ToolNames); err != nil {
+		return fmt.Errorf("cannot install hook tools: %w", err)
+	}
+	st, err := opstate.Open(filepath.Join(cfg.UnitDir, "state", "uniter.json"))
+	if err != nil {
+		return err
+	}
+	u.store = st
+	srv, err := hooktool.NewServer(u.socket(), hookcmds.Serve)
+	if err != nil {
+		return fmt.Errorf("cannot start hook tool server: %w", err)
+	}
+	u.server = srv
+	defer srv.Close()
+
+	state, _, err := st.Load()
+	if err != nil {
+		return err
+	}
+	if h, inError := state.InError(); inError {
+		msg, data := resolver.HookErrorStatus(h)
+		u.SetAgentStatus(ctx, resolver.StatusError, msg, data)
+	}
+
+	changes := make(chan struct{}, 1)
+	watchCtx, cancelWatch := context.WithCancel(ctx)
+	defer cancelWatch()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- u.watch(watchCtx, changes) }()
+	defer func() { cancelWatch(); <-watchErr }()
+
+	updateTick := time.NewTicker(jitter(cfg.UpdateStatusInterval))
+	defer updateTick.Stop()
+	exec := &resolver.Executor{Store: st, Callbacks: u}
+	leaderSettings := 1
+	idle := false
+	for {
+		snap, err := u.snapshot()
+		if err != nil {
+			return err
+		}
+		u.snap = snap
+		remote := resolver.Snapshot{
+			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
+			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
+			LeaderSettingsVersion: leaderSettings, UpdateStatusVersion: u.update,
+		}
+		op, err := resolver.NextOp(state, remote)
+		switch {
+		case errors.Is(err, resolver.ErrNoOperation), errors.Is(err, resolver.ErrWaiting):
+			if !idle {
+				if _, inError := state.InError(); !inError {
+					if err := u.SetAgentStatus(ctx, resolver.StatusIdle, "", nil); err != nil {
+						return err
+					}
+				}
+				idle = true
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-watchErr:
+				watchErr <- err
+				return fmt.Errorf("unit watch stopped: %w", err)
+			case <-changes:
+			case <-cfg.Leadership.Changes():
+			case <-updateTick.C:
+				u.update++
+			}
+			continue
+		case errors.Is(err, resolver.ErrUnitDead):
+			return nil
+		case err != nil:
+			return err
+		}
+		idle = false
+		cfg.Logger.Info("running operation", "unit", cfg.Unit, "op", op.String())
+		if state, err = exec.Run(ctx, state, op); err != nil {
+			return fmt.Errorf("operation %s failed: %w", op, err)
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	b := make([]byte, 1)
+	rand.Read(b)
+	f := 0.8 + 0.4*float64(b[0])/255
+	return time.Duration(float64(d) * f)
+}
+
+func (u *Uniter) watch(ctx context.Context, changes chan<- struct{}) error {
+	stream, err := u.cfg.API.WatchUnit(ctx, &apipb.WatchUnitRequest{Unit: u.cfg.Unit})
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := stream.Recv(); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case changes <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// --- resolver.Callbacks -----------------------------------------------------
+
+// AcquireMachineLock implements resolver.Callbacks.
+func (u *Uniter) AcquireMachineLock(ctx context.Context, why string) (func(), error) {
+	return u.cfg.Lock.Acquire(ctx, u.cfg.Unit, why)
+}
+
+// ClearResolved implements resolver.Callbacks.
+func (u *Uniter) ClearResolved(ctx context.Context) error { return nil }
+
+// DeployCharm implements resolver.Callbacks: it downloads the charm and
+// swaps it into place atomically.
+func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade bool) error {
+	res, err := u.cfg.API.GetCharm(ctx, &apipb.GetCharmRequest{CharmUrl: url})
+	if err != nil {
+		return fmt.Errorf("cannot download charm %s: %w", url, err)
+	}
+	staging := filepath.Join(u.cfg.UnitDir, "state", "charm-staging")
+	os.RemoveAll(staging)
+	if err := charm.Unpack(bytes.NewReader(res.Archive), int64(len(res.Archive)), staging, charm.DefaultLimits()); err != nil {
+		return fmt.Errorf("cannot unpack charm %s: %w", url, err)
+	}
+	old := u.charmDir() + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Stat(u.charmDir()); err == nil {
+		if err := os.Rename(u.charmDir(), old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(staging, u.charmDir()); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// RunHook implements resolver.Callbacks.
+func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
+	name := h.Name()
+	handler, err := charm.FindHandler(u.charmDir(), name)
+	if errors.Is(err, charm.ErrNoHandler) {
+		u.cfg.Logger.Info("skipped hook (missing)", "unit", u.cfg.Unit, "hook", name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", resolver.ErrHookFailed, err)
+	}
+	idb := make([]byte, 16)
+	rand.Read(idb)
+	contextID := u.cfg.Unit + "-" + name + "-" + hex.EncodeToString(idb)
+	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
+		u: u, snap: u.snap, log: u.cfg.Logger,
+		info: hookcmds.HookInfo{UnitName: u.cfg.Unit, ModelUUID: u.snap.ModelUuid, RelationID: -1},
+	}})
+	end := u.server.Begin(contextID, hs)
+	defer end()
+
+	cmd := exec.CommandContext(ctx, handler.Path)
+	cmd.Dir = u.charmDir()
+	cmd.Env = u.env(name, contextID, h)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if out.Len() > 0 {
+		u.cfg.Logger.Info("hook output", "unit", u.cfg.Unit, "hook", name, "output", strings.TrimSpace(out.String()))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return resolver.ErrTerminated
+		}
+		return fmt.Errorf("%w: hook %q: %v", resolver.ErrHookFailed, name, err)
+	}
+	return nil
+}
+
+func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
+	vars := map[string]string{
+		"CHARM_DIR": u.charmDir(), "JUJU_CHARM_DIR": u.charmDir(), "JUJU_CONTEXT_ID": contextID,
+		"JUJU_HOOK_NAME": hookName, "JUJU_DISPATCH_PATH": "hooks/" + hookName,
+		"JUJU_AGENT_SOCKET_ADDRESS": u.socket(), "JUJU_AGENT_SOCKET_NETWORK": "unix",
+		"JUJU_UNIT_NAME": u.cfg.Unit, "JUJU_MODEL_UUID": u.snap.ModelUuid, "JUJU_MODEL_NAME": u.snap.ModelName,
+		"JUJU_API_ADDRESSES": strings.Join(u.snap.ApiAddresses, " "), "JUJU_SLA": "unsupported",
+		"JUJU_MACHINE_ID": u.cfg.MachineID, "JUJU_PRINCIPAL_UNIT": "", "JUJU_AVAILABILITY_ZONE": "",
+		"JUJU_VERSION": JujuVersion, "CLOUD_API_VERSION": "",
+		"JUJU_CHARM_HTTP_PROXY": "", "JUJU_CHARM_HTTPS_PROXY": "", "JUJU_CHARM_FTP_PROXY": "", "JUJU_CHARM_NO_PROXY": "",
+		"PATH":                     u.toolsDir() + ":" + os.Getenv("PATH"),
+		"LANG":                     "C.UTF-8", "TERM": "tmux-256color",
+		"APT_LISTCHANGES_FRONTEND": "none", "DEBIAN_FRONTEND": "noninteractive",
+	}
+	for k, v := range h.Env() {
+		vars[k] = v
+	}
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// CommitHook implements resolver.Callbacks.
+func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error { return nil }
+
+// LeaveScope implements resolver.Callbacks.
+func (u *Uniter) LeaveScope(ctx context.Context, relationID int) error { return nil }
+
+// RunAction implements resolver.Callbacks.
+func (u *Uniter) RunAction(ctx context.Context, id string) error {
+	return fmt.Errorf("actions are not supported yet")
+}
+
+// FailAction implements resolver.Callbacks.
+func (u *Uniter) FailAction(ctx context.Context, id, message string) error { return nil }
+
+// SetAgentStatus implements resolver.Callbacks. A hook error shows as
+// workload `error` with the hook message and agent `idle`, as in Juju.
+func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, msg string, data map[string]any) error {
+	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit}
+	switch st {
+	case resolver.StatusError:
+		req.Workload = &apipb.StatusInfo{Current: "error", Message: msg}
+		req.Agent = &apipb.StatusInfo{Current: "idle"}
+	default:
+		req.Agent = &apipb.StatusInfo{Current: string(st), Message: msg}
+	}
+	_, err := u.cfg.API.SetUnitStatus(ctx, req)
+	return err
+}
