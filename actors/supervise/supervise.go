@@ -68,9 +68,6 @@ func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 	if rs.NumberOfFailures(window) > max {
 		log.Error("actor parked: restart intensity exceeded", "actor", child.Id, "reason", fmt.Sprint(reason), "restarts", max, "window", window)
 		sup.StopChildren(child)
-		for _, pid := range sup.Children() {
-			_ = pid // the parent learns through its own mailbox below
-		}
 		if p, ok := sup.(interface{ Self() *actor.PID }); ok {
 			system.Root.Send(p.Self(), &Parked{Child: child, Reason: fmt.Sprint(reason)})
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -49,6 +50,8 @@ type Store struct {
 	etcd   *embed.Etcd
 	client *clientv3.Client
 	epoch  int64
+
+	closeOnce *sync.Once
 }
 
 // ports are persisted so a restarted member keeps the peer URL recorded in
@@ -113,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		e.Close()
 		return nil, errors.New("embedded etcd did not become ready within 60s; see etcd.log in the data directory")
 	}
-	s := &Store{etcd: e, client: v3client.New(e.Server)}
+	s := &Store{etcd: e, client: v3client.New(e.Server), closeOnce: new(sync.Once)}
 	if err := s.takeEpoch(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -195,14 +198,16 @@ func (s *Store) Epoch() int64 { return s.epoch }
 // through Commit.
 func (s *Store) Client() *clientv3.Client { return s.client }
 
-// Close stops the embedded etcd member.
+// Close stops the embedded etcd member. It is idempotent.
 func (s *Store) Close() error {
-	if s.client != nil {
-		s.client.Close()
-	}
-	if s.etcd != nil {
-		s.etcd.Close()
-	}
+	s.closeOnce.Do(func() {
+		if s.client != nil {
+			s.client.Close()
+		}
+		if s.etcd != nil {
+			s.etcd.Close()
+		}
+	})
 	return nil
 }
 
