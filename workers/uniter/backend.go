@@ -96,18 +96,20 @@ func (b *backend) WriteLeaderSettings(map[string]string) error {
 	return fmt.Errorf("leader settings are not supported yet; use the peer application databag")
 }
 
-func (b *backend) Relations() ([]hookcmds.RelationInfo, error)  { return nil, nil }
-func (b *backend) RelationMembers(int) ([]string, error)         { return nil, hookcmds.ErrRelationNotFound }
+func (b *backend) Relations() ([]hookcmds.RelationInfo, error) { return nil, nil }
+func (b *backend) RelationMembers(int) ([]string, error)       { return nil, hookcmds.ErrRelationNotFound }
 func (b *backend) ReadSettings(int, string, bool) (map[string]string, error) {
 	return nil, hookcmds.ErrRelationNotFound
 }
-func (b *backend) ActionParams() (map[string]any, error)      { return nil, hookcmds.ErrNotAction }
-func (b *backend) UpdateActionResults(map[string]any) error   { return hookcmds.ErrNotAction }
-func (b *backend) LogActionMessage(string) error              { return hookcmds.ErrNotAction }
-func (b *backend) SetActionFailed(string) error               { return hookcmds.ErrNotAction }
-func (b *backend) CloudSpec() (map[string]any, error)         { return nil, hookcmds.ErrNoCredential }
-func (b *backend) ResourcePath(string) (string, error)        { return "", hookcmds.ErrResourceNotFound }
-func (b *backend) RequestReboot(bool) error                   { return fmt.Errorf("juju-reboot is not supported on this provider") }
+func (b *backend) ActionParams() (map[string]any, error)    { return nil, hookcmds.ErrNotAction }
+func (b *backend) UpdateActionResults(map[string]any) error { return hookcmds.ErrNotAction }
+func (b *backend) LogActionMessage(string) error            { return hookcmds.ErrNotAction }
+func (b *backend) SetActionFailed(string) error             { return hookcmds.ErrNotAction }
+func (b *backend) CloudSpec() (map[string]any, error)       { return nil, hookcmds.ErrNoCredential }
+func (b *backend) ResourcePath(string) (string, error)      { return "", hookcmds.ErrResourceNotFound }
+func (b *backend) RequestReboot(bool) error {
+	return fmt.Errorf("juju-reboot is not supported on this provider")
+}
 func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
 	return map[string][]hookcmds.PortRange{}, nil
 }

@@ -65,7 +65,7 @@ type Uniter struct {
 	store  *opstate.Store
 	server *hooktool.Server[hookcmds.Context]
 	snap   *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
-	update int                        // update-status version
+	update int                       // update-status version
 }
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
@@ -285,8 +285,8 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 		"JUJU_MACHINE_ID": u.cfg.MachineID, "JUJU_PRINCIPAL_UNIT": "", "JUJU_AVAILABILITY_ZONE": "",
 		"JUJU_VERSION": JujuVersion, "CLOUD_API_VERSION": "",
 		"JUJU_CHARM_HTTP_PROXY": "", "JUJU_CHARM_HTTPS_PROXY": "", "JUJU_CHARM_FTP_PROXY": "", "JUJU_CHARM_NO_PROXY": "",
-		"PATH":                     u.toolsDir() + ":" + os.Getenv("PATH"),
-		"LANG":                     "C.UTF-8", "TERM": "tmux-256color",
+		"PATH": u.toolsDir() + ":" + os.Getenv("PATH"),
+		"LANG": "C.UTF-8", "TERM": "tmux-256color",
 		"APT_LISTCHANGES_FRONTEND": "none", "DEBIAN_FRONTEND": "noninteractive",
 	}
 	for k, v := range h.Env() {
