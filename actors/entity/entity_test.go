@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func setup(t *testing.T) (*store.Store, *actor.ActorSystem) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	t.Cleanup(sys.Shutdown)
 	op, _ := store.Put(store.Prefix+"doc", doc{N: 0})
 	if _, err := s.Commit(context.Background(), op); err != nil {
