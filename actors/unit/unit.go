@@ -4,6 +4,7 @@
 package unit
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,15 @@ type SetStatus struct {
 
 // SetPasswordHash replaces the unit agent's credential.
 type SetPasswordHash struct{ Hash string }
+
+// Resolve asks the unit to retry (or, with NoRetry, skip) its failed hook.
+type Resolve struct{ NoRetry bool }
+
+// ClearResolved clears the resolved flag once the agent acted on it.
+type ClearResolved struct{}
+
+// ErrNotInError is returned by Resolve for a unit without a hook error.
+var ErrNotInError = errors.New("unit is not in an error state")
 
 // Done acknowledges a command.
 type Done struct{}
@@ -39,6 +49,23 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 		if !changed {
 			return nil, &Done{}, nil
 		}
+		return &next, &Done{}, nil
+	case *Resolve:
+		if cur.Agent.Current != "error" {
+			return nil, nil, fmt.Errorf("%w: %s", ErrNotInError, cur.Name)
+		}
+		next := *cur
+		next.Resolved = "retry-hooks"
+		if m.NoRetry {
+			next.Resolved = "no-hooks"
+		}
+		return &next, &Done{}, nil
+	case *ClearResolved:
+		if cur.Resolved == "" {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Resolved = ""
 		return &next, &Done{}, nil
 	case *SetPasswordHash:
 		next := *cur

@@ -297,8 +297,9 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
 				return nil, err
 			}
+			workload, agent := displayUnitStatus(u)
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
-				Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent), Address: "127.0.0.1"})
+				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
 		case "machine":
 			var mc entity.Machine
 			if err := json.Unmarshal(kv.Value, &mc); err != nil {
@@ -327,6 +328,52 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		res.Applications = append(res.Applications, apps[n])
 	}
 	return res, nil
+}
+
+// displayUnitStatus applies Juju's presentation rule: a unit agent in a
+// hook error shows as workload `error` with the hook message and agent
+// `idle`.
+func displayUnitStatus(u entity.Unit) (workload, agent entity.Status) {
+	if u.Agent.Current == "error" {
+		return entity.Status{Current: "error", Message: u.Agent.Message, Since: u.Agent.Since},
+			entity.Status{Current: "idle", Since: u.Agent.Since}
+	}
+	return u.Workload, u.Agent
+}
+
+// ResolveUnit implements apipb.ControllerServer.
+func (s *Server) ResolveUnit(ctx context.Context, req *apipb.ResolveUnitRequest) (*apipb.ResolveUnitResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, ok := entity.SplitUnitName(req.Unit); !ok {
+		return nil, invalid(fmt.Errorf("invalid unit name %q: expected <application>/<number>", req.Unit))
+	}
+	var u entity.Unit
+	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(m.UUID, req.Unit), &u); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, status.Errorf(codes.NotFound, "unit %q not found", req.Unit)
+		}
+		return nil, err
+	}
+	if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, req.Unit, &unit.Resolve{NoRetry: req.NoRetry}); err != nil {
+		return nil, invalid(err)
+	}
+	return &apipb.ResolveUnitResult{}, nil
+}
+
+// ClearResolved implements apipb.ControllerServer.
+func (s *Server) ClearResolved(ctx context.Context, req *apipb.ClearResolvedRequest) (*apipb.ClearResolvedResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	_, err = route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit, &unit.ClearResolved{})
+	return &apipb.ClearResolvedResult{}, err
 }
 
 // DestroyController implements apipb.ControllerServer.
@@ -485,7 +532,8 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	return &apipb.UnitSnapshotResult{Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
-		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1"}, nil
+		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
+		Resolved: u.Resolved}, nil
 }
 
 // GetCharm implements apipb.ControllerServer.

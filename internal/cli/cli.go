@@ -33,6 +33,8 @@ var commands = []command{
 	{"bootstrap", "start a local controller and create model \"default\"", runBootstrap},
 	{"deploy", "deploy a charm directory or .charm archive", runDeploy},
 	{"status", "show the status of the current model", runStatus},
+	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
+	{"resolved", "alias of resolve", runResolve},
 	{"add-model", "add a model", runAddModel},
 	{"models", "list models", runModels},
 	{"destroy-controller", "stop the controller and every agent it started, and remove its data", runDestroyController},

@@ -110,6 +110,8 @@ type Unit struct {
 	Workload     Status `json:"workload"`
 	Agent        Status `json:"agent"`
 	PasswordHash string `json:"password-hash,omitempty"`
+	// Resolved is set by `troupe resolve`: "retry-hooks" or "no-hooks".
+	Resolved string `json:"resolved,omitempty"`
 }
 
 // Machine is a machine document.

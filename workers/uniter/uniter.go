@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -70,7 +71,24 @@ type Uniter struct {
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
 func (u *Uniter) toolsDir() string { return filepath.Join(u.cfg.UnitDir, "tools") }
-func (u *Uniter) socket() string   { return filepath.Join(u.cfg.UnitDir, "agent.socket") }
+func (u *Uniter) socket() string   { return SocketPath(u.cfg.UnitDir) }
+
+// maxSocketPath leaves room under the kernel's 108-byte sun_path limit
+// for the temporary name the hook-tool server binds before renaming.
+const maxSocketPath = 80
+
+// SocketPath is the unit's hook-tool socket: agent.socket in the unit dir
+// (as Juju), or, when that path would be too long for a unix socket, a
+// name derived from the unit dir under the system temp dir. Charms only
+// ever see it through JUJU_AGENT_SOCKET_ADDRESS.
+func SocketPath(unitDir string) string {
+	p := filepath.Join(unitDir, "agent.socket")
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	sum := sha256.Sum256([]byte(unitDir))
+	return filepath.Join(os.TempDir(), "troupe-"+hex.EncodeToString(sum[:8])+".socket")
+}
 
 func (u *Uniter) snapshot() (*apipb.UnitSnapshotResult, error) {
 	s, err := u.cfg.API.UnitSnapshot(u.ctx, &apipb.UnitSnapshotRequest{Unit: u.cfg.Unit})
@@ -128,6 +146,8 @@ func Run(ctx context.Context, cfg Config) error {
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
+	retry := &retrier{}
+	defer retry.stop()
 	for {
 		snap, err := u.snapshot()
 		if err != nil {
@@ -138,7 +158,10 @@ func Run(ctx context.Context, cfg Config) error {
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
 			LeaderSettingsVersion: leaderSettings, UpdateStatusVersion: u.update,
+			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 		}
+		_, inError := state.InError()
+		retry.track(inError)
 		op, err := resolver.NextOp(state, remote)
 		switch {
 		case errors.Is(err, resolver.ErrNoOperation), errors.Is(err, resolver.ErrWaiting):
@@ -160,6 +183,8 @@ func Run(ctx context.Context, cfg Config) error {
 			case <-cfg.Leadership.Changes():
 			case <-updateTick.C:
 				u.update++
+			case <-retry.C():
+				retry.fired()
 			}
 			continue
 		case errors.Is(err, resolver.ErrUnitDead):
@@ -209,7 +234,10 @@ func (u *Uniter) AcquireMachineLock(ctx context.Context, why string) (func(), er
 }
 
 // ClearResolved implements resolver.Callbacks.
-func (u *Uniter) ClearResolved(ctx context.Context) error { return nil }
+func (u *Uniter) ClearResolved(ctx context.Context) error {
+	_, err := u.cfg.API.ClearResolved(ctx, &apipb.ClearResolvedRequest{Unit: u.cfg.Unit})
+	return err
+}
 
 // DeployCharm implements resolver.Callbacks: it downloads the charm and
 // swaps it into place atomically.
@@ -313,14 +341,12 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 // FailAction implements resolver.Callbacks.
 func (u *Uniter) FailAction(ctx context.Context, id, message string) error { return nil }
 
-// SetAgentStatus implements resolver.Callbacks. A hook error shows as
-// workload `error` with the hook message and agent `idle`, as in Juju.
+// SetAgentStatus implements resolver.Callbacks. A hook error is recorded
+// as agent status `error`; status output shows it, as Juju does, as
+// workload `error` with the hook message and agent `idle`.
 func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, msg string, data map[string]any) error {
 	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit}
 	switch st {
-	case resolver.StatusError:
-		req.Workload = &apipb.StatusInfo{Current: "error", Message: msg}
-		req.Agent = &apipb.StatusInfo{Current: "idle"}
 	default:
 		req.Agent = &apipb.StatusInfo{Current: string(st), Message: msg}
 	}

@@ -32,6 +32,182 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ResolveUnitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	NoRetry       bool                   `protobuf:"varint,3,opt,name=no_retry,json=noRetry,proto3" json:"no_retry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveUnitRequest) Reset() {
+	*x = ResolveUnitRequest{}
+	mi := &file_troupe_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveUnitRequest) ProtoMessage() {}
+
+func (x *ResolveUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveUnitRequest.ProtoReflect.Descriptor instead.
+func (*ResolveUnitRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ResolveUnitRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ResolveUnitRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ResolveUnitRequest) GetNoRetry() bool {
+	if x != nil {
+		return x.NoRetry
+	}
+	return false
+}
+
+type ResolveUnitResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveUnitResult) Reset() {
+	*x = ResolveUnitResult{}
+	mi := &file_troupe_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveUnitResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveUnitResult) ProtoMessage() {}
+
+func (x *ResolveUnitResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveUnitResult.ProtoReflect.Descriptor instead.
+func (*ResolveUnitResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{1}
+}
+
+type ClearResolvedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClearResolvedRequest) Reset() {
+	*x = ClearResolvedRequest{}
+	mi := &file_troupe_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClearResolvedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClearResolvedRequest) ProtoMessage() {}
+
+func (x *ClearResolvedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClearResolvedRequest.ProtoReflect.Descriptor instead.
+func (*ClearResolvedRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ClearResolvedRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type ClearResolvedResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClearResolvedResult) Reset() {
+	*x = ClearResolvedResult{}
+	mi := &file_troupe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClearResolvedResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClearResolvedResult) ProtoMessage() {}
+
+func (x *ClearResolvedResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClearResolvedResult.ProtoReflect.Descriptor instead.
+func (*ClearResolvedResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{3}
+}
+
 type StatusInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Current       string                 `protobuf:"bytes,1,opt,name=current,proto3" json:"current,omitempty"`
@@ -43,7 +219,7 @@ type StatusInfo struct {
 
 func (x *StatusInfo) Reset() {
 	*x = StatusInfo{}
-	mi := &file_troupe_proto_msgTypes[0]
+	mi := &file_troupe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -55,7 +231,7 @@ func (x *StatusInfo) String() string {
 func (*StatusInfo) ProtoMessage() {}
 
 func (x *StatusInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[0]
+	mi := &file_troupe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -68,7 +244,7 @@ func (x *StatusInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusInfo.ProtoReflect.Descriptor instead.
 func (*StatusInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{0}
+	return file_troupe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StatusInfo) GetCurrent() string {
@@ -100,7 +276,7 @@ type ControllerInfoRequest struct {
 
 func (x *ControllerInfoRequest) Reset() {
 	*x = ControllerInfoRequest{}
-	mi := &file_troupe_proto_msgTypes[1]
+	mi := &file_troupe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +288,7 @@ func (x *ControllerInfoRequest) String() string {
 func (*ControllerInfoRequest) ProtoMessage() {}
 
 func (x *ControllerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[1]
+	mi := &file_troupe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +301,7 @@ func (x *ControllerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerInfoRequest.ProtoReflect.Descriptor instead.
 func (*ControllerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{1}
+	return file_troupe_proto_rawDescGZIP(), []int{5}
 }
 
 type ControllerInfoResult struct {
@@ -139,7 +315,7 @@ type ControllerInfoResult struct {
 
 func (x *ControllerInfoResult) Reset() {
 	*x = ControllerInfoResult{}
-	mi := &file_troupe_proto_msgTypes[2]
+	mi := &file_troupe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -151,7 +327,7 @@ func (x *ControllerInfoResult) String() string {
 func (*ControllerInfoResult) ProtoMessage() {}
 
 func (x *ControllerInfoResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[2]
+	mi := &file_troupe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -164,7 +340,7 @@ func (x *ControllerInfoResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerInfoResult.ProtoReflect.Descriptor instead.
 func (*ControllerInfoResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{2}
+	return file_troupe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ControllerInfoResult) GetControllerUuid() string {
@@ -198,7 +374,7 @@ type AddModelRequest struct {
 
 func (x *AddModelRequest) Reset() {
 	*x = AddModelRequest{}
-	mi := &file_troupe_proto_msgTypes[3]
+	mi := &file_troupe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +386,7 @@ func (x *AddModelRequest) String() string {
 func (*AddModelRequest) ProtoMessage() {}
 
 func (x *AddModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[3]
+	mi := &file_troupe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +399,7 @@ func (x *AddModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddModelRequest.ProtoReflect.Descriptor instead.
 func (*AddModelRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{3}
+	return file_troupe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AddModelRequest) GetName() string {
@@ -254,7 +430,7 @@ type ModelInfo struct {
 
 func (x *ModelInfo) Reset() {
 	*x = ModelInfo{}
-	mi := &file_troupe_proto_msgTypes[4]
+	mi := &file_troupe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -266,7 +442,7 @@ func (x *ModelInfo) String() string {
 func (*ModelInfo) ProtoMessage() {}
 
 func (x *ModelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[4]
+	mi := &file_troupe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -279,7 +455,7 @@ func (x *ModelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
 func (*ModelInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{4}
+	return file_troupe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ModelInfo) GetUuid() string {
@@ -332,7 +508,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_troupe_proto_msgTypes[5]
+	mi := &file_troupe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -344,7 +520,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[5]
+	mi := &file_troupe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -357,7 +533,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{5}
+	return file_troupe_proto_rawDescGZIP(), []int{9}
 }
 
 type ListModelsResult struct {
@@ -369,7 +545,7 @@ type ListModelsResult struct {
 
 func (x *ListModelsResult) Reset() {
 	*x = ListModelsResult{}
-	mi := &file_troupe_proto_msgTypes[6]
+	mi := &file_troupe_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +557,7 @@ func (x *ListModelsResult) String() string {
 func (*ListModelsResult) ProtoMessage() {}
 
 func (x *ListModelsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[6]
+	mi := &file_troupe_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +570,7 @@ func (x *ListModelsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResult.ProtoReflect.Descriptor instead.
 func (*ListModelsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{6}
+	return file_troupe_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListModelsResult) GetModels() []*ModelInfo {
@@ -417,7 +593,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_troupe_proto_msgTypes[7]
+	mi := &file_troupe_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +605,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[7]
+	mi := &file_troupe_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +618,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{7}
+	return file_troupe_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeployRequest) GetModel() string {
@@ -491,7 +667,7 @@ type DeployResult struct {
 
 func (x *DeployResult) Reset() {
 	*x = DeployResult{}
-	mi := &file_troupe_proto_msgTypes[8]
+	mi := &file_troupe_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +679,7 @@ func (x *DeployResult) String() string {
 func (*DeployResult) ProtoMessage() {}
 
 func (x *DeployResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[8]
+	mi := &file_troupe_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +692,7 @@ func (x *DeployResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResult.ProtoReflect.Descriptor instead.
 func (*DeployResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{8}
+	return file_troupe_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeployResult) GetApplication() string {
@@ -549,7 +725,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_troupe_proto_msgTypes[9]
+	mi := &file_troupe_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +737,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[9]
+	mi := &file_troupe_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +750,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{9}
+	return file_troupe_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StatusRequest) GetModel() string {
@@ -597,7 +773,7 @@ type StatusResult struct {
 
 func (x *StatusResult) Reset() {
 	*x = StatusResult{}
-	mi := &file_troupe_proto_msgTypes[10]
+	mi := &file_troupe_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +785,7 @@ func (x *StatusResult) String() string {
 func (*StatusResult) ProtoMessage() {}
 
 func (x *StatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[10]
+	mi := &file_troupe_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +798,7 @@ func (x *StatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResult.ProtoReflect.Descriptor instead.
 func (*StatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{10}
+	return file_troupe_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatusResult) GetModel() *ModelInfo {
@@ -679,7 +855,7 @@ type ApplicationStatus struct {
 
 func (x *ApplicationStatus) Reset() {
 	*x = ApplicationStatus{}
-	mi := &file_troupe_proto_msgTypes[11]
+	mi := &file_troupe_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +867,7 @@ func (x *ApplicationStatus) String() string {
 func (*ApplicationStatus) ProtoMessage() {}
 
 func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[11]
+	mi := &file_troupe_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +880,7 @@ func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationStatus.ProtoReflect.Descriptor instead.
 func (*ApplicationStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{11}
+	return file_troupe_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApplicationStatus) GetName() string {
@@ -799,7 +975,7 @@ type UnitStatus struct {
 
 func (x *UnitStatus) Reset() {
 	*x = UnitStatus{}
-	mi := &file_troupe_proto_msgTypes[12]
+	mi := &file_troupe_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +987,7 @@ func (x *UnitStatus) String() string {
 func (*UnitStatus) ProtoMessage() {}
 
 func (x *UnitStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[12]
+	mi := &file_troupe_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +1000,7 @@ func (x *UnitStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitStatus.ProtoReflect.Descriptor instead.
 func (*UnitStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{12}
+	return file_troupe_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UnitStatus) GetName() string {
@@ -893,7 +1069,7 @@ type MachineStatus struct {
 
 func (x *MachineStatus) Reset() {
 	*x = MachineStatus{}
-	mi := &file_troupe_proto_msgTypes[13]
+	mi := &file_troupe_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1081,7 @@ func (x *MachineStatus) String() string {
 func (*MachineStatus) ProtoMessage() {}
 
 func (x *MachineStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[13]
+	mi := &file_troupe_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1094,7 @@ func (x *MachineStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineStatus.ProtoReflect.Descriptor instead.
 func (*MachineStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{13}
+	return file_troupe_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MachineStatus) GetId() string {
@@ -992,7 +1168,7 @@ type DestroyControllerRequest struct {
 
 func (x *DestroyControllerRequest) Reset() {
 	*x = DestroyControllerRequest{}
-	mi := &file_troupe_proto_msgTypes[14]
+	mi := &file_troupe_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1180,7 @@ func (x *DestroyControllerRequest) String() string {
 func (*DestroyControllerRequest) ProtoMessage() {}
 
 func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[14]
+	mi := &file_troupe_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1193,7 @@ func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerRequest.ProtoReflect.Descriptor instead.
 func (*DestroyControllerRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{14}
+	return file_troupe_proto_rawDescGZIP(), []int{18}
 }
 
 type DestroyControllerResult struct {
@@ -1028,7 +1204,7 @@ type DestroyControllerResult struct {
 
 func (x *DestroyControllerResult) Reset() {
 	*x = DestroyControllerResult{}
-	mi := &file_troupe_proto_msgTypes[15]
+	mi := &file_troupe_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1216,7 @@ func (x *DestroyControllerResult) String() string {
 func (*DestroyControllerResult) ProtoMessage() {}
 
 func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[15]
+	mi := &file_troupe_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1229,7 @@ func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerResult.ProtoReflect.Descriptor instead.
 func (*DestroyControllerResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{15}
+	return file_troupe_proto_rawDescGZIP(), []int{19}
 }
 
 type Changed struct {
@@ -1065,7 +1241,7 @@ type Changed struct {
 
 func (x *Changed) Reset() {
 	*x = Changed{}
-	mi := &file_troupe_proto_msgTypes[16]
+	mi := &file_troupe_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1253,7 @@ func (x *Changed) String() string {
 func (*Changed) ProtoMessage() {}
 
 func (x *Changed) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[16]
+	mi := &file_troupe_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1266,7 @@ func (x *Changed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Changed.ProtoReflect.Descriptor instead.
 func (*Changed) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{16}
+	return file_troupe_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Changed) GetRevision() int64 {
@@ -1109,7 +1285,7 @@ type WatchMachineRequest struct {
 
 func (x *WatchMachineRequest) Reset() {
 	*x = WatchMachineRequest{}
-	mi := &file_troupe_proto_msgTypes[17]
+	mi := &file_troupe_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1297,7 @@ func (x *WatchMachineRequest) String() string {
 func (*WatchMachineRequest) ProtoMessage() {}
 
 func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[17]
+	mi := &file_troupe_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1310,7 @@ func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMachineRequest.ProtoReflect.Descriptor instead.
 func (*WatchMachineRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{17}
+	return file_troupe_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WatchMachineRequest) GetMachine() string {
@@ -1153,7 +1329,7 @@ type MachineUnitsRequest struct {
 
 func (x *MachineUnitsRequest) Reset() {
 	*x = MachineUnitsRequest{}
-	mi := &file_troupe_proto_msgTypes[18]
+	mi := &file_troupe_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1341,7 @@ func (x *MachineUnitsRequest) String() string {
 func (*MachineUnitsRequest) ProtoMessage() {}
 
 func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[18]
+	mi := &file_troupe_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1354,7 @@ func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsRequest.ProtoReflect.Descriptor instead.
 func (*MachineUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{18}
+	return file_troupe_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MachineUnitsRequest) GetMachine() string {
@@ -1198,7 +1374,7 @@ type MachineUnitsResult struct {
 
 func (x *MachineUnitsResult) Reset() {
 	*x = MachineUnitsResult{}
-	mi := &file_troupe_proto_msgTypes[19]
+	mi := &file_troupe_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1386,7 @@ func (x *MachineUnitsResult) String() string {
 func (*MachineUnitsResult) ProtoMessage() {}
 
 func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[19]
+	mi := &file_troupe_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1399,7 @@ func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsResult.ProtoReflect.Descriptor instead.
 func (*MachineUnitsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{19}
+	return file_troupe_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MachineUnitsResult) GetModelUuid() string {
@@ -1250,7 +1426,7 @@ type AssignedUnit struct {
 
 func (x *AssignedUnit) Reset() {
 	*x = AssignedUnit{}
-	mi := &file_troupe_proto_msgTypes[20]
+	mi := &file_troupe_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1438,7 @@ func (x *AssignedUnit) String() string {
 func (*AssignedUnit) ProtoMessage() {}
 
 func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[20]
+	mi := &file_troupe_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1451,7 @@ func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignedUnit.ProtoReflect.Descriptor instead.
 func (*AssignedUnit) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{20}
+	return file_troupe_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AssignedUnit) GetName() string {
@@ -1304,7 +1480,7 @@ type SetMachineStatusRequest struct {
 
 func (x *SetMachineStatusRequest) Reset() {
 	*x = SetMachineStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1492,7 @@ func (x *SetMachineStatusRequest) String() string {
 func (*SetMachineStatusRequest) ProtoMessage() {}
 
 func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1505,7 @@ func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{21}
+	return file_troupe_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetMachineStatusRequest) GetMachine() string {
@@ -1368,7 +1544,7 @@ type SetMachineStatusResult struct {
 
 func (x *SetMachineStatusResult) Reset() {
 	*x = SetMachineStatusResult{}
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1556,7 @@ func (x *SetMachineStatusResult) String() string {
 func (*SetMachineStatusResult) ProtoMessage() {}
 
 func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1569,7 @@ func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusResult.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{22}
+	return file_troupe_proto_rawDescGZIP(), []int{26}
 }
 
 type IssueUnitCredentialRequest struct {
@@ -1405,7 +1581,7 @@ type IssueUnitCredentialRequest struct {
 
 func (x *IssueUnitCredentialRequest) Reset() {
 	*x = IssueUnitCredentialRequest{}
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1593,7 @@ func (x *IssueUnitCredentialRequest) String() string {
 func (*IssueUnitCredentialRequest) ProtoMessage() {}
 
 func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1606,7 @@ func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialRequest.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{23}
+	return file_troupe_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *IssueUnitCredentialRequest) GetUnit() string {
@@ -1450,7 +1626,7 @@ type IssueUnitCredentialResult struct {
 
 func (x *IssueUnitCredentialResult) Reset() {
 	*x = IssueUnitCredentialResult{}
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1638,7 @@ func (x *IssueUnitCredentialResult) String() string {
 func (*IssueUnitCredentialResult) ProtoMessage() {}
 
 func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1651,7 @@ func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialResult.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{24}
+	return file_troupe_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *IssueUnitCredentialResult) GetTag() string {
@@ -1501,7 +1677,7 @@ type WatchUnitRequest struct {
 
 func (x *WatchUnitRequest) Reset() {
 	*x = WatchUnitRequest{}
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1513,7 +1689,7 @@ func (x *WatchUnitRequest) String() string {
 func (*WatchUnitRequest) ProtoMessage() {}
 
 func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1526,7 +1702,7 @@ func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchUnitRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnitRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{25}
+	return file_troupe_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchUnitRequest) GetUnit() string {
@@ -1545,7 +1721,7 @@ type UnitSnapshotRequest struct {
 
 func (x *UnitSnapshotRequest) Reset() {
 	*x = UnitSnapshotRequest{}
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1733,7 @@ func (x *UnitSnapshotRequest) String() string {
 func (*UnitSnapshotRequest) ProtoMessage() {}
 
 func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1746,7 @@ func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{26}
+	return file_troupe_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UnitSnapshotRequest) GetUnit() string {
@@ -1597,13 +1773,15 @@ type UnitSnapshotResult struct {
 	ApplicationStatus *StatusInfo            `protobuf:"bytes,13,opt,name=application_status,json=applicationStatus,proto3" json:"application_status,omitempty"`
 	ApiAddresses      []string               `protobuf:"bytes,14,rep,name=api_addresses,json=apiAddresses,proto3" json:"api_addresses,omitempty"`
 	Address           string                 `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// resolved is "", "retry-hooks" or "no-hooks".
+	Resolved      string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
 	*x = UnitSnapshotResult{}
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1793,7 @@ func (x *UnitSnapshotResult) String() string {
 func (*UnitSnapshotResult) ProtoMessage() {}
 
 func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1806,7 @@ func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotResult.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{27}
+	return file_troupe_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UnitSnapshotResult) GetUnit() string {
@@ -1736,6 +1914,13 @@ func (x *UnitSnapshotResult) GetAddress() string {
 	return ""
 }
 
+func (x *UnitSnapshotResult) GetResolved() string {
+	if x != nil {
+		return x.Resolved
+	}
+	return ""
+}
+
 type GetCharmRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CharmUrl      string                 `protobuf:"bytes,1,opt,name=charm_url,json=charmUrl,proto3" json:"charm_url,omitempty"`
@@ -1745,7 +1930,7 @@ type GetCharmRequest struct {
 
 func (x *GetCharmRequest) Reset() {
 	*x = GetCharmRequest{}
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1757,7 +1942,7 @@ func (x *GetCharmRequest) String() string {
 func (*GetCharmRequest) ProtoMessage() {}
 
 func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1770,7 +1955,7 @@ func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmRequest.ProtoReflect.Descriptor instead.
 func (*GetCharmRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{28}
+	return file_troupe_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetCharmRequest) GetCharmUrl() string {
@@ -1791,7 +1976,7 @@ type GetCharmResult struct {
 
 func (x *GetCharmResult) Reset() {
 	*x = GetCharmResult{}
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1988,7 @@ func (x *GetCharmResult) String() string {
 func (*GetCharmResult) ProtoMessage() {}
 
 func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +2001,7 @@ func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmResult.ProtoReflect.Descriptor instead.
 func (*GetCharmResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{29}
+	return file_troupe_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetCharmResult) GetCharmUrl() string {
@@ -1852,7 +2037,7 @@ type SetUnitStatusRequest struct {
 
 func (x *SetUnitStatusRequest) Reset() {
 	*x = SetUnitStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +2049,7 @@ func (x *SetUnitStatusRequest) String() string {
 func (*SetUnitStatusRequest) ProtoMessage() {}
 
 func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +2062,7 @@ func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{30}
+	return file_troupe_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SetUnitStatusRequest) GetUnit() string {
@@ -1916,7 +2101,7 @@ type SetUnitStatusResult struct {
 
 func (x *SetUnitStatusResult) Reset() {
 	*x = SetUnitStatusResult{}
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2113,7 @@ func (x *SetUnitStatusResult) String() string {
 func (*SetUnitStatusResult) ProtoMessage() {}
 
 func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2126,7 @@ func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusResult.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{31}
+	return file_troupe_proto_rawDescGZIP(), []int{35}
 }
 
 type SetApplicationVersionRequest struct {
@@ -1954,7 +2139,7 @@ type SetApplicationVersionRequest struct {
 
 func (x *SetApplicationVersionRequest) Reset() {
 	*x = SetApplicationVersionRequest{}
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2151,7 @@ func (x *SetApplicationVersionRequest) String() string {
 func (*SetApplicationVersionRequest) ProtoMessage() {}
 
 func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2164,7 @@ func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionRequest.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{32}
+	return file_troupe_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetApplicationVersionRequest) GetUnit() string {
@@ -2004,7 +2189,7 @@ type SetApplicationVersionResult struct {
 
 func (x *SetApplicationVersionResult) Reset() {
 	*x = SetApplicationVersionResult{}
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2201,7 @@ func (x *SetApplicationVersionResult) String() string {
 func (*SetApplicationVersionResult) ProtoMessage() {}
 
 func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2214,7 @@ func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionResult.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{33}
+	return file_troupe_proto_rawDescGZIP(), []int{37}
 }
 
 type ClaimLeadershipRequest struct {
@@ -2042,7 +2227,7 @@ type ClaimLeadershipRequest struct {
 
 func (x *ClaimLeadershipRequest) Reset() {
 	*x = ClaimLeadershipRequest{}
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2239,7 @@ func (x *ClaimLeadershipRequest) String() string {
 func (*ClaimLeadershipRequest) ProtoMessage() {}
 
 func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2252,7 @@ func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{34}
+	return file_troupe_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ClaimLeadershipRequest) GetUnit() string {
@@ -2094,7 +2279,7 @@ type ClaimLeadershipResult struct {
 
 func (x *ClaimLeadershipResult) Reset() {
 	*x = ClaimLeadershipResult{}
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2291,7 @@ func (x *ClaimLeadershipResult) String() string {
 func (*ClaimLeadershipResult) ProtoMessage() {}
 
 func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2304,7 @@ func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipResult.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{35}
+	return file_troupe_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ClaimLeadershipResult) GetHeld() bool {
@@ -2140,7 +2325,15 @@ var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
 	"\n" +
-	"\ftroupe.proto\x12\ttroupe.v1\"h\n" +
+	"\ftroupe.proto\x12\ttroupe.v1\"Y\n" +
+	"\x12ResolveUnitRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x19\n" +
+	"\bno_retry\x18\x03 \x01(\bR\anoRetry\"\x13\n" +
+	"\x11ResolveUnitResult\"*\n" +
+	"\x14ClearResolvedRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x15\n" +
+	"\x13ClearResolvedResult\"h\n" +
 	"\n" +
 	"StatusInfo\x12\x18\n" +
 	"\acurrent\x18\x01 \x01(\tR\acurrent\x12\x18\n" +
@@ -2248,7 +2441,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x9d\x04\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb9\x04\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -2269,7 +2462,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05agent\x18\f \x01(\v2\x15.troupe.v1.StatusInfoR\x05agent\x12D\n" +
 	"\x12application_status\x18\r \x01(\v2\x15.troupe.v1.StatusInfoR\x11applicationStatus\x12#\n" +
 	"\rapi_addresses\x18\x0e \x03(\tR\fapiAddresses\x12\x18\n" +
-	"\aaddress\x18\x0f \x01(\tR\aaddress\".\n" +
+	"\aaddress\x18\x0f \x01(\tR\aaddress\x12\x1a\n" +
+	"\bresolved\x18\x10 \x01(\tR\bresolved\".\n" +
 	"\x0fGetCharmRequest\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\"_\n" +
 	"\x0eGetCharmResult\x12\x1b\n" +
@@ -2292,7 +2486,7 @@ const file_troupe_proto_rawDesc = "" +
 	"durationMs\"C\n" +
 	"\x15ClaimLeadershipResult\x12\x12\n" +
 	"\x04held\x18\x01 \x01(\bR\x04held\x12\x16\n" +
-	"\x06leader\x18\x02 \x01(\tR\x06leader2\xfa\t\n" +
+	"\x06leader\x18\x02 \x01(\tR\x06leader2\x98\v\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -2301,7 +2495,8 @@ const file_troupe_proto_rawDesc = "" +
 	"ListModels\x12\x1c.troupe.v1.ListModelsRequest\x1a\x1b.troupe.v1.ListModelsResult\x12;\n" +
 	"\x06Deploy\x12\x18.troupe.v1.DeployRequest\x1a\x17.troupe.v1.DeployResult\x12;\n" +
 	"\x06Status\x12\x18.troupe.v1.StatusRequest\x1a\x17.troupe.v1.StatusResult\x12\\\n" +
-	"\x11DestroyController\x12#.troupe.v1.DestroyControllerRequest\x1a\".troupe.v1.DestroyControllerResult\x12D\n" +
+	"\x11DestroyController\x12#.troupe.v1.DestroyControllerRequest\x1a\".troupe.v1.DestroyControllerResult\x12J\n" +
+	"\vResolveUnit\x12\x1d.troupe.v1.ResolveUnitRequest\x1a\x1c.troupe.v1.ResolveUnitResult\x12D\n" +
 	"\fWatchMachine\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
 	"\fMachineUnits\x12\x1e.troupe.v1.MachineUnitsRequest\x1a\x1d.troupe.v1.MachineUnitsResult\x12Y\n" +
 	"\x10SetMachineStatus\x12\".troupe.v1.SetMachineStatusRequest\x1a!.troupe.v1.SetMachineStatusResult\x12b\n" +
@@ -2311,7 +2506,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\bGetCharm\x12\x1a.troupe.v1.GetCharmRequest\x1a\x19.troupe.v1.GetCharmResult\x12P\n" +
 	"\rSetUnitStatus\x12\x1f.troupe.v1.SetUnitStatusRequest\x1a\x1e.troupe.v1.SetUnitStatusResult\x12h\n" +
 	"\x15SetApplicationVersion\x12'.troupe.v1.SetApplicationVersionRequest\x1a&.troupe.v1.SetApplicationVersionResult\x12V\n" +
-	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResult\x12P\n" +
+	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -2325,101 +2521,109 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_troupe_proto_goTypes = []any{
-	(*StatusInfo)(nil),                   // 0: troupe.v1.StatusInfo
-	(*ControllerInfoRequest)(nil),        // 1: troupe.v1.ControllerInfoRequest
-	(*ControllerInfoResult)(nil),         // 2: troupe.v1.ControllerInfoResult
-	(*AddModelRequest)(nil),              // 3: troupe.v1.AddModelRequest
-	(*ModelInfo)(nil),                    // 4: troupe.v1.ModelInfo
-	(*ListModelsRequest)(nil),            // 5: troupe.v1.ListModelsRequest
-	(*ListModelsResult)(nil),             // 6: troupe.v1.ListModelsResult
-	(*DeployRequest)(nil),                // 7: troupe.v1.DeployRequest
-	(*DeployResult)(nil),                 // 8: troupe.v1.DeployResult
-	(*StatusRequest)(nil),                // 9: troupe.v1.StatusRequest
-	(*StatusResult)(nil),                 // 10: troupe.v1.StatusResult
-	(*ApplicationStatus)(nil),            // 11: troupe.v1.ApplicationStatus
-	(*UnitStatus)(nil),                   // 12: troupe.v1.UnitStatus
-	(*MachineStatus)(nil),                // 13: troupe.v1.MachineStatus
-	(*DestroyControllerRequest)(nil),     // 14: troupe.v1.DestroyControllerRequest
-	(*DestroyControllerResult)(nil),      // 15: troupe.v1.DestroyControllerResult
-	(*Changed)(nil),                      // 16: troupe.v1.Changed
-	(*WatchMachineRequest)(nil),          // 17: troupe.v1.WatchMachineRequest
-	(*MachineUnitsRequest)(nil),          // 18: troupe.v1.MachineUnitsRequest
-	(*MachineUnitsResult)(nil),           // 19: troupe.v1.MachineUnitsResult
-	(*AssignedUnit)(nil),                 // 20: troupe.v1.AssignedUnit
-	(*SetMachineStatusRequest)(nil),      // 21: troupe.v1.SetMachineStatusRequest
-	(*SetMachineStatusResult)(nil),       // 22: troupe.v1.SetMachineStatusResult
-	(*IssueUnitCredentialRequest)(nil),   // 23: troupe.v1.IssueUnitCredentialRequest
-	(*IssueUnitCredentialResult)(nil),    // 24: troupe.v1.IssueUnitCredentialResult
-	(*WatchUnitRequest)(nil),             // 25: troupe.v1.WatchUnitRequest
-	(*UnitSnapshotRequest)(nil),          // 26: troupe.v1.UnitSnapshotRequest
-	(*UnitSnapshotResult)(nil),           // 27: troupe.v1.UnitSnapshotResult
-	(*GetCharmRequest)(nil),              // 28: troupe.v1.GetCharmRequest
-	(*GetCharmResult)(nil),               // 29: troupe.v1.GetCharmResult
-	(*SetUnitStatusRequest)(nil),         // 30: troupe.v1.SetUnitStatusRequest
-	(*SetUnitStatusResult)(nil),          // 31: troupe.v1.SetUnitStatusResult
-	(*SetApplicationVersionRequest)(nil), // 32: troupe.v1.SetApplicationVersionRequest
-	(*SetApplicationVersionResult)(nil),  // 33: troupe.v1.SetApplicationVersionResult
-	(*ClaimLeadershipRequest)(nil),       // 34: troupe.v1.ClaimLeadershipRequest
-	(*ClaimLeadershipResult)(nil),        // 35: troupe.v1.ClaimLeadershipResult
-	nil,                                  // 36: troupe.v1.DeployRequest.ConfigEntry
+	(*ResolveUnitRequest)(nil),           // 0: troupe.v1.ResolveUnitRequest
+	(*ResolveUnitResult)(nil),            // 1: troupe.v1.ResolveUnitResult
+	(*ClearResolvedRequest)(nil),         // 2: troupe.v1.ClearResolvedRequest
+	(*ClearResolvedResult)(nil),          // 3: troupe.v1.ClearResolvedResult
+	(*StatusInfo)(nil),                   // 4: troupe.v1.StatusInfo
+	(*ControllerInfoRequest)(nil),        // 5: troupe.v1.ControllerInfoRequest
+	(*ControllerInfoResult)(nil),         // 6: troupe.v1.ControllerInfoResult
+	(*AddModelRequest)(nil),              // 7: troupe.v1.AddModelRequest
+	(*ModelInfo)(nil),                    // 8: troupe.v1.ModelInfo
+	(*ListModelsRequest)(nil),            // 9: troupe.v1.ListModelsRequest
+	(*ListModelsResult)(nil),             // 10: troupe.v1.ListModelsResult
+	(*DeployRequest)(nil),                // 11: troupe.v1.DeployRequest
+	(*DeployResult)(nil),                 // 12: troupe.v1.DeployResult
+	(*StatusRequest)(nil),                // 13: troupe.v1.StatusRequest
+	(*StatusResult)(nil),                 // 14: troupe.v1.StatusResult
+	(*ApplicationStatus)(nil),            // 15: troupe.v1.ApplicationStatus
+	(*UnitStatus)(nil),                   // 16: troupe.v1.UnitStatus
+	(*MachineStatus)(nil),                // 17: troupe.v1.MachineStatus
+	(*DestroyControllerRequest)(nil),     // 18: troupe.v1.DestroyControllerRequest
+	(*DestroyControllerResult)(nil),      // 19: troupe.v1.DestroyControllerResult
+	(*Changed)(nil),                      // 20: troupe.v1.Changed
+	(*WatchMachineRequest)(nil),          // 21: troupe.v1.WatchMachineRequest
+	(*MachineUnitsRequest)(nil),          // 22: troupe.v1.MachineUnitsRequest
+	(*MachineUnitsResult)(nil),           // 23: troupe.v1.MachineUnitsResult
+	(*AssignedUnit)(nil),                 // 24: troupe.v1.AssignedUnit
+	(*SetMachineStatusRequest)(nil),      // 25: troupe.v1.SetMachineStatusRequest
+	(*SetMachineStatusResult)(nil),       // 26: troupe.v1.SetMachineStatusResult
+	(*IssueUnitCredentialRequest)(nil),   // 27: troupe.v1.IssueUnitCredentialRequest
+	(*IssueUnitCredentialResult)(nil),    // 28: troupe.v1.IssueUnitCredentialResult
+	(*WatchUnitRequest)(nil),             // 29: troupe.v1.WatchUnitRequest
+	(*UnitSnapshotRequest)(nil),          // 30: troupe.v1.UnitSnapshotRequest
+	(*UnitSnapshotResult)(nil),           // 31: troupe.v1.UnitSnapshotResult
+	(*GetCharmRequest)(nil),              // 32: troupe.v1.GetCharmRequest
+	(*GetCharmResult)(nil),               // 33: troupe.v1.GetCharmResult
+	(*SetUnitStatusRequest)(nil),         // 34: troupe.v1.SetUnitStatusRequest
+	(*SetUnitStatusResult)(nil),          // 35: troupe.v1.SetUnitStatusResult
+	(*SetApplicationVersionRequest)(nil), // 36: troupe.v1.SetApplicationVersionRequest
+	(*SetApplicationVersionResult)(nil),  // 37: troupe.v1.SetApplicationVersionResult
+	(*ClaimLeadershipRequest)(nil),       // 38: troupe.v1.ClaimLeadershipRequest
+	(*ClaimLeadershipResult)(nil),        // 39: troupe.v1.ClaimLeadershipResult
+	nil,                                  // 40: troupe.v1.DeployRequest.ConfigEntry
 }
 var file_troupe_proto_depIdxs = []int32{
-	0,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
-	4,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	36, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	4,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	11, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	13, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	0,  // 6: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	12, // 7: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	0,  // 8: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	0,  // 9: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	0,  // 10: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	0,  // 11: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	20, // 12: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	0,  // 13: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	0,  // 14: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	0,  // 15: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	0,  // 16: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	0,  // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	0,  // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	0,  // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	1,  // 20: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	3,  // 21: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	5,  // 22: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	7,  // 23: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	9,  // 24: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	14, // 25: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	17, // 26: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	18, // 27: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	21, // 28: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	23, // 29: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	25, // 30: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	26, // 31: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	28, // 32: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	30, // 33: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	32, // 34: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	34, // 35: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	2,  // 36: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	4,  // 37: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	6,  // 38: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	8,  // 39: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	10, // 40: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	15, // 41: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	16, // 42: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	19, // 43: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	22, // 44: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	24, // 45: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	16, // 46: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	27, // 47: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	29, // 48: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	31, // 49: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	33, // 50: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	35, // 51: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	36, // [36:52] is the sub-list for method output_type
-	20, // [20:36] is the sub-list for method input_type
+	4,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
+	8,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
+	40, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	8,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	15, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	17, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	4,  // 6: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	16, // 7: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	4,  // 8: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	4,  // 9: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	4,  // 10: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	4,  // 11: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	24, // 12: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	4,  // 13: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	4,  // 14: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	4,  // 15: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	4,  // 16: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	4,  // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	4,  // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	4,  // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	5,  // 20: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	7,  // 21: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	9,  // 22: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	11, // 23: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	13, // 24: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	18, // 25: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	0,  // 26: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	21, // 27: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	22, // 28: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	25, // 29: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	27, // 30: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	29, // 31: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	30, // 32: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	32, // 33: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	34, // 34: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	36, // 35: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	38, // 36: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	2,  // 37: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	6,  // 38: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	8,  // 39: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	10, // 40: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	12, // 41: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	14, // 42: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	19, // 43: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	1,  // 44: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	20, // 45: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	23, // 46: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	26, // 47: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	28, // 48: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	20, // 49: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	31, // 50: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	33, // 51: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	35, // 52: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	37, // 53: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	39, // 54: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	3,  // 55: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	38, // [38:56] is the sub-list for method output_type
+	20, // [20:38] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -2436,7 +2640,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

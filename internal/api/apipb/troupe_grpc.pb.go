@@ -36,6 +36,7 @@ const (
 	Controller_Deploy_FullMethodName                = "/troupe.v1.Controller/Deploy"
 	Controller_Status_FullMethodName                = "/troupe.v1.Controller/Status"
 	Controller_DestroyController_FullMethodName     = "/troupe.v1.Controller/DestroyController"
+	Controller_ResolveUnit_FullMethodName           = "/troupe.v1.Controller/ResolveUnit"
 	Controller_WatchMachine_FullMethodName          = "/troupe.v1.Controller/WatchMachine"
 	Controller_MachineUnits_FullMethodName          = "/troupe.v1.Controller/MachineUnits"
 	Controller_SetMachineStatus_FullMethodName      = "/troupe.v1.Controller/SetMachineStatus"
@@ -46,6 +47,7 @@ const (
 	Controller_SetUnitStatus_FullMethodName         = "/troupe.v1.Controller/SetUnitStatus"
 	Controller_SetApplicationVersion_FullMethodName = "/troupe.v1.Controller/SetApplicationVersion"
 	Controller_ClaimLeadership_FullMethodName       = "/troupe.v1.Controller/ClaimLeadership"
+	Controller_ClearResolved_FullMethodName         = "/troupe.v1.Controller/ClearResolved"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -61,6 +63,9 @@ type ControllerClient interface {
 	// DestroyController stops every machine agent the controller started,
 	// then stops the controller process itself.
 	DestroyController(ctx context.Context, in *DestroyControllerRequest, opts ...grpc.CallOption) (*DestroyControllerResult, error)
+	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
+	// or (no_retry) skip it.
+	ResolveUnit(ctx context.Context, in *ResolveUnitRequest, opts ...grpc.CallOption) (*ResolveUnitResult, error)
 	// --- machine agents ------------------------------------------------------
 	WatchMachine(ctx context.Context, in *WatchMachineRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error)
 	MachineUnits(ctx context.Context, in *MachineUnitsRequest, opts ...grpc.CallOption) (*MachineUnitsResult, error)
@@ -77,6 +82,8 @@ type ControllerClient interface {
 	// ClaimLeadership claims or renews the application's leadership lease for
 	// the calling unit. held is false when another unit holds the lease.
 	ClaimLeadership(ctx context.Context, in *ClaimLeadershipRequest, opts ...grpc.CallOption) (*ClaimLeadershipResult, error)
+	// ClearResolved clears the calling unit's resolved flag once acted on.
+	ClearResolved(ctx context.Context, in *ClearResolvedRequest, opts ...grpc.CallOption) (*ClearResolvedResult, error)
 }
 
 type controllerClient struct {
@@ -141,6 +148,16 @@ func (c *controllerClient) DestroyController(ctx context.Context, in *DestroyCon
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DestroyControllerResult)
 	err := c.cc.Invoke(ctx, Controller_DestroyController_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ResolveUnit(ctx context.Context, in *ResolveUnitRequest, opts ...grpc.CallOption) (*ResolveUnitResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveUnitResult)
+	err := c.cc.Invoke(ctx, Controller_ResolveUnit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +282,16 @@ func (c *controllerClient) ClaimLeadership(ctx context.Context, in *ClaimLeaders
 	return out, nil
 }
 
+func (c *controllerClient) ClearResolved(ctx context.Context, in *ClearResolvedRequest, opts ...grpc.CallOption) (*ClearResolvedResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClearResolvedResult)
+	err := c.cc.Invoke(ctx, Controller_ClearResolved_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -278,6 +305,9 @@ type ControllerServer interface {
 	// DestroyController stops every machine agent the controller started,
 	// then stops the controller process itself.
 	DestroyController(context.Context, *DestroyControllerRequest) (*DestroyControllerResult, error)
+	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
+	// or (no_retry) skip it.
+	ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error)
 	// --- machine agents ------------------------------------------------------
 	WatchMachine(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error
 	MachineUnits(context.Context, *MachineUnitsRequest) (*MachineUnitsResult, error)
@@ -294,6 +324,8 @@ type ControllerServer interface {
 	// ClaimLeadership claims or renews the application's leadership lease for
 	// the calling unit. held is false when another unit holds the lease.
 	ClaimLeadership(context.Context, *ClaimLeadershipRequest) (*ClaimLeadershipResult, error)
+	// ClearResolved clears the calling unit's resolved flag once acted on.
+	ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -321,6 +353,9 @@ func (UnimplementedControllerServer) Status(context.Context, *StatusRequest) (*S
 }
 func (UnimplementedControllerServer) DestroyController(context.Context, *DestroyControllerRequest) (*DestroyControllerResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DestroyController not implemented")
+}
+func (UnimplementedControllerServer) ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResolveUnit not implemented")
 }
 func (UnimplementedControllerServer) WatchMachine(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchMachine not implemented")
@@ -351,6 +386,9 @@ func (UnimplementedControllerServer) SetApplicationVersion(context.Context, *Set
 }
 func (UnimplementedControllerServer) ClaimLeadership(context.Context, *ClaimLeadershipRequest) (*ClaimLeadershipResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ClaimLeadership not implemented")
+}
+func (UnimplementedControllerServer) ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ClearResolved not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -477,6 +515,24 @@ func _Controller_DestroyController_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ControllerServer).DestroyController(ctx, req.(*DestroyControllerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ResolveUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ResolveUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ResolveUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ResolveUnit(ctx, req.(*ResolveUnitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -647,6 +703,24 @@ func _Controller_ClaimLeadership_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_ClearResolved_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClearResolvedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ClearResolved(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ClearResolved_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ClearResolved(ctx, req.(*ClearResolvedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -679,6 +753,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Controller_DestroyController_Handler,
 		},
 		{
+			MethodName: "ResolveUnit",
+			Handler:    _Controller_ResolveUnit_Handler,
+		},
+		{
 			MethodName: "MachineUnits",
 			Handler:    _Controller_MachineUnits_Handler,
 		},
@@ -709,6 +787,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClaimLeadership",
 			Handler:    _Controller_ClaimLeadership_Handler,
+		},
+		{
+			MethodName: "ClearResolved",
+			Handler:    _Controller_ClearResolved_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
