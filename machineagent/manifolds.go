@@ -39,6 +39,9 @@ type Config struct {
 	DataDir  string
 	HookTool string
 	Logger   *slog.Logger
+	// Reports receives the unit agents' engines for introspection; nil
+	// means no introspection.
+	Reports *Reports
 }
 
 // Manifolds returns the machine agent's dependency graph.
@@ -152,6 +155,7 @@ func (d *deployer) run(ctx context.Context) error {
 			if err := d.ensureCredential(ctx, u.Name, dir); err != nil {
 				return err
 			}
+			name := u.Name
 			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
 				Logger: d.cfg.Logger.With("unit", u.Name)}
 			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
@@ -162,6 +166,9 @@ func (d *deployer) run(ctx context.Context) error {
 				if err := engine.Install(eng, unitagent.Manifolds(ucfg)); err != nil {
 					eng.Kill()
 					return nil, err
+				}
+				if d.cfg.Reports != nil {
+					d.cfg.Reports.setUnit(name, eng)
 				}
 				return eng, nil
 			}); err != nil {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,6 +90,22 @@ func TestHookErrorRetryAndResolve(t *testing.T) {
 	}
 	if got, want := strings.Join(tail("skip"), ","), "leader-elected,config-changed,start"; got != want {
 		t.Errorf("skip/0 hooks after its failures (install skipped): got %s, want %s", got, want)
+	}
+
+	// The unit agent's engine report is reachable from the CLI.
+	rep := e.mustTroupe(commandTimeout, "show-agent-report", "retry/0", "--format", "json")
+	var report map[string]struct {
+		State     string `json:"state"`
+		Manifolds map[string]struct {
+			State      string `json:"state"`
+			StartCount int    `json:"start-count"`
+		} `json:"manifolds"`
+	}
+	if err := json.Unmarshal([]byte(rep.stdout), &report); err != nil {
+		t.Fatalf("show-agent-report output is not JSON: %v\n%s", err, rep.stdout)
+	}
+	if u := report["retry/0"].Manifolds["uniter"]; u.State != "started" || u.StartCount < 1 {
+		t.Errorf("engine report for retry/0: uniter %+v, want started; report %s", u, rep.stdout)
 	}
 
 	// Resolving a unit that is not in error is refused.

@@ -68,11 +68,21 @@ func runMachine(ctx context.Context, dir string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	reports := &machineagent.Reports{Machine: eng.Report}
 	if err := engine.Install(eng, machineagent.Manifolds(machineagent.Config{DataDir: dir,
-		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Logger: log})); err != nil {
+		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Logger: log, Reports: reports})); err != nil {
 		eng.Kill()
 		return err
 	}
+	// Introspection is best effort: a failure is logged, the agent runs on.
+	introDone := make(chan struct{})
+	go func() {
+		defer close(introDone)
+		if err := machineagent.ServeIntrospection(ctx, dir, reports, log); err != nil {
+			log.Warn("introspection socket unavailable", "err", err)
+		}
+	}()
+	defer func() { <-introDone }()
 	<-ctx.Done()
 	eng.Kill()
 	err = eng.Wait()

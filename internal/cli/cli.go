@@ -35,6 +35,7 @@ var commands = []command{
 	{"status", "show the status of the current model", runStatus},
 	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
 	{"resolved", "alias of resolve", runResolve},
+	{"show-agent-report", "show the dependency-engine report of a machine or unit agent", runShowAgentReport},
 	{"add-model", "add a model", runAddModel},
 	{"models", "list models", runModels},
 	{"destroy-controller", "stop the controller and every agent it started, and remove its data", runDestroyController},

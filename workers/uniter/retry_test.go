@@ -2,6 +2,8 @@ package uniter
 
 import (
 	"strings"
+
+	"github.com/troupe-dev/troupe/internal/sockpath"
 	"testing"
 	"time"
 )
@@ -47,7 +49,7 @@ func TestSocketPathFitsUnixLimit(t *testing.T) {
 	}
 	long := "/tmp/" + strings.Repeat("x", 120) + "/agents/unit-a-0"
 	got, other := SocketPath(long), SocketPath(long+"1")
-	if len(got) > maxSocketPath || got == other {
+	if len(got) > sockpath.Max || got == other {
 		t.Errorf("long dir: got %q (len %d), distinct from sibling: %v", got, len(got), got != other)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/internal/hooktool"
 	"github.com/troupe-dev/troupe/internal/machinelock"
+	"github.com/troupe-dev/troupe/internal/sockpath"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
 	"github.com/troupe-dev/troupe/workers/uniter/opstate"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
@@ -73,22 +73,9 @@ func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm"
 func (u *Uniter) toolsDir() string { return filepath.Join(u.cfg.UnitDir, "tools") }
 func (u *Uniter) socket() string   { return SocketPath(u.cfg.UnitDir) }
 
-// maxSocketPath leaves room under the kernel's 108-byte sun_path limit
-// for the temporary name the hook-tool server binds before renaming.
-const maxSocketPath = 80
-
-// SocketPath is the unit's hook-tool socket: agent.socket in the unit dir
-// (as Juju), or, when that path would be too long for a unix socket, a
-// name derived from the unit dir under the system temp dir. Charms only
-// ever see it through JUJU_AGENT_SOCKET_ADDRESS.
-func SocketPath(unitDir string) string {
-	p := filepath.Join(unitDir, "agent.socket")
-	if len(p) <= maxSocketPath {
-		return p
-	}
-	sum := sha256.Sum256([]byte(unitDir))
-	return filepath.Join(os.TempDir(), "troupe-"+hex.EncodeToString(sum[:8])+".socket")
-}
+// SocketPath is the unit's hook-tool socket (see internal/sockpath).
+// Charms only ever see it through JUJU_AGENT_SOCKET_ADDRESS.
+func SocketPath(unitDir string) string { return sockpath.For(unitDir, "agent.socket") }
 
 func (u *Uniter) snapshot() (*apipb.UnitSnapshotResult, error) {
 	s, err := u.cfg.API.UnitSnapshot(u.ctx, &apipb.UnitSnapshotRequest{Unit: u.cfg.Unit})
