@@ -62,9 +62,9 @@ func TestHookErrorRetryAndResolve(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(unitDir("retry"), "allow-install"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.mustTroupe(commandTimeout, "resolve", "retry/0")
+	resolve(t, e, "retry/0")
 	// resolve --no-retry: install is skipped, the unit carries on.
-	e.mustTroupe(commandTimeout, "resolve", "--no-retry", "skip/0")
+	resolve(t, e, "--no-retry", "skip/0")
 
 	waitFor(t, e, 60*time.Second, "both units active and idle", func(doc statusDoc) bool {
 		for _, app := range []string{"retry", "skip"} {
@@ -114,6 +114,25 @@ func TestHookErrorRetryAndResolve(t *testing.T) {
 		t.Errorf("resolve of a healthy unit: want a non-zero exit and 'not in an error state', got %s", r)
 	}
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+}
+
+// resolve runs `troupe resolve args...`. As in Juju, resolve is refused
+// while an automatic retry of the hook is running (the agent is then
+// executing, not in error), so it is repeated until the unit is back in
+// error and accepts it.
+func resolve(t *testing.T, e *env, args ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.troupe(commandTimeout, append([]string{"resolve"}, args...)...)
+		if r.err == nil && r.code == 0 {
+			return
+		}
+		if !strings.Contains(r.stderr, "not in an error state") || time.Now().After(deadline) {
+			t.Fatalf("resolve failed: %s", r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitFor polls status until cond holds or limit passes.
