@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -24,9 +25,12 @@ import (
 // File names shared with the fake agent (fakeagent/main.go).
 const (
 	// IgnoreSIGTERM, as a key of InstanceConfig.Files, makes the fake
-	// agent ignore SIGTERM: only SIGKILL stops it.
+	// agent ignore SIGTERM: only SIGKILL stops it. It appends a line for
+	// each SIGTERM to the file named by the content (an absolute path;
+	// SIGTERMFile in its data dir when empty).
 	IgnoreSIGTERM = "fakeagent-ignore-sigterm"
-	// SIGTERMFile is where the fake agent notes each SIGTERM it ignored.
+	// SIGTERMFile is where, by default, the fake agent notes each SIGTERM
+	// it ignored.
 	SIGTERMFile = "fakeagent.sigterm"
 	// ReportFile is the fake agent's report, written once at start.
 	ReportFile = "fakeagent.json"
@@ -443,11 +447,5 @@ func sha(data []byte) string {
 }
 
 func keys[V any](m map[string]V) []string {
-	return slices.Sorted(func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	return slices.Sorted(maps.Keys(m))
 }

@@ -6,11 +6,12 @@
 // it records what it found in DIR when it started (each regular file's
 // mode and SHA-256) and its pid in DIR/fakeagent.json, then sleeps until
 // SIGTERM and exits 0. If DIR holds a file named fakeagent-ignore-sigterm
-// when it starts, it instead notes each SIGTERM in DIR/fakeagent.sigterm
-// and keeps running, so only SIGKILL stops it.
+// when it starts, it instead appends a line for each SIGTERM to the file
+// named by that file's content (DIR/fakeagent.sigterm if it is empty) and
+// keeps running, so only SIGKILL stops it.
 //
-// Only providertest.BuildAgent builds it; it never dials anything and never
-// writes outside DIR.
+// Only providertest.BuildAgent builds it; it never dials anything and
+// writes nothing outside DIR but the SIGTERM notes a test asked for.
 package main
 
 import (
@@ -70,13 +71,10 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot list data dir: %w", err)
 	}
-	ignore := false
+	ignore, notes := false, filepath.Join(*dir, sigtermFile)
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
 			continue
-		}
-		if e.Name() == ignoreMarker {
-			ignore = true
 		}
 		info, err := e.Info()
 		if err != nil {
@@ -85,6 +83,12 @@ func run(args []string) error {
 		data, err := os.ReadFile(filepath.Join(*dir, e.Name()))
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %w", e.Name(), err)
+		}
+		if e.Name() == ignoreMarker {
+			ignore = true
+			if len(data) > 0 {
+				notes = string(data)
+			}
 		}
 		sum := sha256.Sum256(data)
 		rep.Files[e.Name()] = fileReport{Mode: fmt.Sprintf("%#o", info.Mode().Perm()), SHA256: hex.EncodeToString(sum[:])}
@@ -105,7 +109,7 @@ func run(args []string) error {
 		if !ignore {
 			return nil
 		}
-		f, err := os.OpenFile(filepath.Join(*dir, sigtermFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := os.OpenFile(notes, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
 			return fmt.Errorf("cannot note SIGTERM: %w", err)
 		}
