@@ -22,6 +22,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/watchhub"
 	"github.com/troupe-dev/troupe/providers"
 	"github.com/troupe-dev/troupe/providers/local"
 	"github.com/troupe-dev/troupe/workers/provisioner"
@@ -33,6 +34,7 @@ const (
 	ActorSystemName = "actor-system"
 	APIServerName   = "api-server"
 	ProvisionerName = "provisioner"
+	WatchHubName    = "watch-hub"
 )
 
 // ManifoldsConfig configures the controller's manifolds.
@@ -54,7 +56,8 @@ type Actors struct {
 // Manifolds returns the controller's dependency graph:
 //
 //	store ──▶ actor-system ──▶ api-server
-//	     └──────────────────▶ provisioner
+//	  │   └──▶ watch-hub ───────────┘
+//	  └─────────────────────▶ provisioner
 func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
@@ -96,12 +99,39 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 			},
 			Output: engine.ValueOutput[Actors],
 		},
+		WatchHubName: {
+			Inputs: []string{StoreName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var s *store.Store
+				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				hub, err := watchhub.New(watchhub.Config{Store: s, Logger: cfg.Logger.With("worker", WatchHubName)})
+				if err != nil {
+					return nil, err
+				}
+				return &hubWorker{Worker: engine.Func(hub.Run), hub: hub}, nil
+			},
+			Output: func(in worker.Worker, out any) error {
+				w, ok := in.(*hubWorker)
+				p, ok2 := out.(**watchhub.Hub)
+				if !ok || !ok2 {
+					return fmt.Errorf("watch-hub output: unexpected %T / %T", in, out)
+				}
+				*p = w.hub
+				return nil
+			},
+		},
 		APIServerName: {
-			Inputs: []string{StoreName, ActorSystemName},
+			Inputs: []string{StoreName, ActorSystemName, WatchHubName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				var s *store.Store
 				var a Actors
+				var hub *watchhub.Hub
 				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				if err := g.Get(WatchHubName, &hub); err != nil {
 					return nil, err
 				}
 				if err := g.Get(ActorSystemName, &a); err != nil {
@@ -124,7 +154,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					}()
 				}
 				srv = apiserver.New(apiserver.Config{
-					Store: s, Root: a.System.Root, Registry: a.Registry,
+					Store: s, Hub: hub, Root: a.System.Root, Registry: a.Registry,
 					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
 					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
 					Listener: l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
@@ -176,6 +206,11 @@ func destroyAll(p providers.Provider, log *slog.Logger) {
 			log.Error("cannot stop instance", "instance", in.ID, "err", err)
 		}
 	}
+}
+
+type hubWorker struct {
+	worker.Worker
+	hub *watchhub.Hub
 }
 
 // machineSetter routes provisioner updates to machine actors.

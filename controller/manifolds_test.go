@@ -32,7 +32,8 @@ func TestManifoldsPinned(t *testing.T) {
 	pin(t, controller.Manifolds(controller.ManifoldsConfig{DataDir: t.TempDir(), Logger: slog.Default()}), map[string][]string{
 		controller.StoreName:       {},
 		controller.ActorSystemName: {controller.StoreName},
-		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName},
+		controller.WatchHubName:    {controller.StoreName},
+		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName},
 		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
 	})
 }

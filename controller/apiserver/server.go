@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -35,6 +34,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/watchhub"
 )
 
 // Version is the Juju-compatible agent version Troupe reports.
@@ -43,6 +43,7 @@ const Version = "3.6.11"
 // Config configures the API server.
 type Config struct {
 	Store      *store.Store
+	Hub        *watchhub.Hub
 	Root       *actor.RootContext
 	Registry   *actor.PID
 	Controller entity.Controller
@@ -390,36 +391,45 @@ func (s *Server) DestroyController(ctx context.Context, _ *apipb.DestroyControll
 
 // --- machine agents ---------------------------------------------------------
 
-func (s *Server) watch(req context.Context, send func(*apipb.Changed) error, modelUUID string, relevant func(key string) bool) error {
-	ctx, cancel := context.WithCancel(req)
-	defer cancel()
-	resp, err := s.cfg.Store.Client().Get(ctx, entity.ModelPrefix(modelUUID), clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if err != nil {
-		return err
-	}
-	rev := resp.Header.Revision
-	if err := send(&apipb.Changed{Revision: rev}); err != nil {
-		return err
-	}
-	wc := s.cfg.Store.Client().Watch(clientv3.WithRequireLeader(ctx), entity.ModelPrefix(modelUUID), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	for wr := range wc {
-		if err := wr.Err(); err != nil {
-			return status.Errorf(codes.Unavailable, "watch failed: %v", err)
+// watch streams level-triggered change notifications: an immediate
+// baseline, then one Changed per store revision that touches a key the
+// filter selects. A subscription that falls behind resumes from its last
+// revision; one whose revision was compacted sends a fresh baseline (the
+// agent re-reads state anyway) and resubscribes.
+func (s *Server) watch(ctx context.Context, send func(*apipb.Changed) error, relevant func(key string) bool) error {
+	var from, last int64
+	for {
+		sub, err := s.cfg.Hub.Subscribe(ctx, watchhub.SubscribeRequest{Filter: relevant, FromRevision: from})
+		if err != nil {
+			return status.Errorf(codes.Unavailable, "cannot watch: %v", err)
 		}
-		hit := false
-		for _, ev := range wr.Events {
-			if relevant(string(ev.Kv.Key)) {
-				hit = true
-				break
+		err = func() error {
+			defer sub.Close()
+			for {
+				ev, err := sub.Next(ctx)
+				if err != nil {
+					return err
+				}
+				if ev.Revision == last {
+					continue // several keys of one revision: one notification
+				}
+				last = ev.Revision
+				if err := send(&apipb.Changed{Revision: ev.Revision}); err != nil {
+					return err
+				}
 			}
-		}
-		if hit {
-			if err := send(&apipb.Changed{Revision: wr.Header.Revision}); err != nil {
-				return err
-			}
+		}()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, watchhub.ErrSlowSubscriber):
+			from = last
+		case errors.Is(err, watchhub.ErrCompacted):
+			from = 0
+		default:
+			return status.Errorf(codes.Unavailable, "watch ended: %v", err)
 		}
 	}
-	return ctx.Err()
 }
 
 // WatchMachine implements apipb.ControllerServer.
@@ -430,7 +440,7 @@ func (s *Server) WatchMachine(req *apipb.WatchMachineRequest, stream apipb.Contr
 	}
 	unitPrefix := entity.ModelPrefix(tag.Model) + "unit/"
 	mkey := entity.MachineKey(tag.Model, req.Machine)
-	return s.watch(stream.Context(), stream.Send, tag.Model, func(k string) bool {
+	return s.watch(stream.Context(), stream.Send, func(k string) bool {
 		return k == mkey || strings.HasPrefix(k, unitPrefix)
 	})
 }
@@ -501,7 +511,7 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	}
 	app, _, _ := entity.SplitUnitName(req.Unit)
 	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
-	return s.watch(stream.Context(), stream.Send, tag.Model, func(k string) bool { return k == ukey || k == akey })
+	return s.watch(stream.Context(), stream.Send, func(k string) bool { return k == ukey || k == akey })
 }
 
 // UnitSnapshot implements apipb.ControllerServer.
