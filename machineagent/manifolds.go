@@ -19,6 +19,7 @@ import (
 	"github.com/juju/worker/v4"
 	"github.com/juju/worker/v4/dependency"
 
+	"github.com/troupe-dev/troupe/internal/agentmanifold"
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/engine"
@@ -48,31 +49,8 @@ type Config struct {
 func Manifolds(cfg Config) dependency.Manifolds {
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
 	return dependency.Manifolds{
-		AgentName: {
-			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
-				c, err := api.ReadAgentConfig(cfg.DataDir)
-				if err != nil {
-					return nil, err
-				}
-				return engine.NewValue(c, nil), nil
-			},
-			Output: engine.ValueOutput[api.AgentConfig],
-		},
-		APICallerName: {
-			Inputs: []string{AgentName},
-			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				conn, err := api.Dial(c.Info)
-				if err != nil {
-					return nil, err
-				}
-				return engine.NewValue(conn, func() { conn.Close() }), nil
-			},
-			Output: engine.ValueOutput[*api.Conn],
-		},
+		AgentName:     agentmanifold.Agent(cfg.DataDir),
+		APICallerName: agentmanifold.APICaller(AgentName),
 		MachinerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/juju/worker/v4"
 	"github.com/juju/worker/v4/dependency"
 
+	"github.com/troupe-dev/troupe/internal/agentmanifold"
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
@@ -44,31 +45,8 @@ type Config struct {
 // Manifolds returns the unit agent's dependency graph.
 func Manifolds(cfg Config) dependency.Manifolds {
 	return dependency.Manifolds{
-		AgentName: {
-			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
-				c, err := api.ReadAgentConfig(cfg.Dir)
-				if err != nil {
-					return nil, err
-				}
-				return engine.NewValue(c, nil), nil
-			},
-			Output: engine.ValueOutput[api.AgentConfig],
-		},
-		APICallerName: {
-			Inputs: []string{AgentName},
-			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				conn, err := api.Dial(c.Info)
-				if err != nil {
-					return nil, err
-				}
-				return engine.NewValue(conn, func() { conn.Close() }), nil
-			},
-			Output: engine.ValueOutput[*api.Conn],
-		},
+		AgentName:     agentmanifold.Agent(cfg.Dir),
+		APICallerName: agentmanifold.APICaller(AgentName),
 		CharmDirName: {
 			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
 				return engine.NewValue(filepath.Join(cfg.Dir, "charm"), nil), nil

@@ -1,0 +1,51 @@
+// Package agentmanifold holds the manifolds every agent starts with: the
+// agent's configuration (agent.conf in its data dir) and its API
+// connection. The machine agent and each unit agent install both.
+//
+// Who imports it: machineagent and unitagent.
+package agentmanifold
+
+import (
+	"context"
+
+	"github.com/juju/worker/v4"
+	"github.com/juju/worker/v4/dependency"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/engine"
+)
+
+// Agent reads dir/agent.conf and outputs an api.AgentConfig.
+func Agent(dir string) dependency.Manifold {
+	return dependency.Manifold{
+		Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+			c, err := api.ReadAgentConfig(dir)
+			if err != nil {
+				return nil, err
+			}
+			return engine.NewValue(c, nil), nil
+		},
+		Output: engine.ValueOutput[api.AgentConfig],
+	}
+}
+
+// APICaller dials the controller with the credentials of the agent
+// manifold named agentName and outputs the *api.Conn; the connection is
+// closed when the worker stops.
+func APICaller(agentName string) dependency.Manifold {
+	return dependency.Manifold{
+		Inputs: []string{agentName},
+		Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+			var c api.AgentConfig
+			if err := g.Get(agentName, &c); err != nil {
+				return nil, err
+			}
+			conn, err := api.Dial(c.Info)
+			if err != nil {
+				return nil, err
+			}
+			return engine.NewValue(conn, func() { conn.Close() }), nil
+		},
+		Output: engine.ValueOutput[*api.Conn],
+	}
+}
