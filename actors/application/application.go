@@ -32,6 +32,14 @@ type SetStatus struct {
 // SetWorkloadVersion records the workload version reported by a unit.
 type SetWorkloadVersion struct{ Version string }
 
+// SetSettings replaces the application's user settings and the effective
+// settings derived from them (validated by the caller against the charm).
+type SetSettings struct {
+	User      map[string]any
+	Effective map[string]any
+	Hash      string
+}
+
 // Done acknowledges a command.
 type Done struct{}
 
@@ -65,6 +73,10 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		next := *cur
 		next.Status = m.Status
+		return &next, &Done{}, nil
+	case *SetSettings:
+		next := *cur
+		next.UserSettings, next.Settings, next.ConfigHash = m.User, m.Effective, m.Hash
 		return &next, &Done{}, nil
 	case *SetWorkloadVersion:
 		if cur.WorkloadVersion == m.Version {

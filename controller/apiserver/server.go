@@ -198,19 +198,12 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if err != nil {
 		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err))
 	}
-	settings := ch.Config.DefaultSettings()
-	for k, v := range user {
-		if v == nil {
-			delete(settings, k)
-			continue
-		}
-		settings[k] = v
-	}
+	settings := effectiveSettings(ch.Config, user)
 	name := req.Application
 	if name == "" {
 		name = ch.Meta.Name
 	}
-	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: charm.Settings(settings).Hash(),
+	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: settings.Hash(),
 		Status: entity.Status{}}
 	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
 		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel

@@ -33,6 +33,7 @@ var commands = []command{
 	{"bootstrap", "start a local controller and create model \"default\"", runBootstrap},
 	{"deploy", "deploy a charm directory or .charm archive", runDeploy},
 	{"status", "show the status of the current model", runStatus},
+	{"config", "get, set or reset an application's charm settings", runConfig},
 	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
 	{"resolved", "alias of resolve", runResolve},
 	{"show-agent-report", "show the dependency-engine report of a machine or unit agent", runShowAgentReport},

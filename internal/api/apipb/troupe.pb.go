@@ -2321,6 +2321,222 @@ func (x *ClaimLeadershipResult) GetLeader() string {
 	return ""
 }
 
+type GetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigRequest) Reset() {
+	*x = GetConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigRequest) ProtoMessage() {}
+
+func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GetConfigRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+type GetConfigResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Charm         string                 `protobuf:"bytes,2,opt,name=charm,proto3" json:"charm,omitempty"`
+	SettingsJson  []byte                 `protobuf:"bytes,3,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigResult) Reset() {
+	*x = GetConfigResult{}
+	mi := &file_troupe_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigResult) ProtoMessage() {}
+
+func (x *GetConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigResult.ProtoReflect.Descriptor instead.
+func (*GetConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetConfigResult) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *GetConfigResult) GetCharm() string {
+	if x != nil {
+		return x.Charm
+	}
+	return ""
+}
+
+func (x *GetConfigResult) GetSettingsJson() []byte {
+	if x != nil {
+		return x.SettingsJson
+	}
+	return nil
+}
+
+type SetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	Values        map[string]string      `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Reset_        []string               `protobuf:"bytes,4,rep,name=reset,proto3" json:"reset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetConfigRequest) Reset() {
+	*x = SetConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetConfigRequest) ProtoMessage() {}
+
+func (x *SetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetConfigRequest.ProtoReflect.Descriptor instead.
+func (*SetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SetConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetConfigRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *SetConfigRequest) GetValues() map[string]string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *SetConfigRequest) GetReset_() []string {
+	if x != nil {
+		return x.Reset_
+	}
+	return nil
+}
+
+type SetConfigResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetConfigResult) Reset() {
+	*x = SetConfigResult{}
+	mi := &file_troupe_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetConfigResult) ProtoMessage() {}
+
+func (x *SetConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetConfigResult.ProtoReflect.Descriptor instead.
+func (*SetConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{43}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -2486,7 +2702,23 @@ const file_troupe_proto_rawDesc = "" +
 	"durationMs\"C\n" +
 	"\x15ClaimLeadershipResult\x12\x12\n" +
 	"\x04held\x18\x01 \x01(\bR\x04held\x12\x16\n" +
-	"\x06leader\x18\x02 \x01(\tR\x06leader2\x98\v\n" +
+	"\x06leader\x18\x02 \x01(\tR\x06leader\"J\n" +
+	"\x10GetConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\"n\n" +
+	"\x0fGetConfigResult\x12 \n" +
+	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x14\n" +
+	"\x05charm\x18\x02 \x01(\tR\x05charm\x12#\n" +
+	"\rsettings_json\x18\x03 \x01(\fR\fsettingsJson\"\xdc\x01\n" +
+	"\x10SetConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12?\n" +
+	"\x06values\x18\x03 \x03(\v2'.troupe.v1.SetConfigRequest.ValuesEntryR\x06values\x12\x14\n" +
+	"\x05reset\x18\x04 \x03(\tR\x05reset\x1a9\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
+	"\x0fSetConfigResult2\xa4\f\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -2497,6 +2729,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06Status\x12\x18.troupe.v1.StatusRequest\x1a\x17.troupe.v1.StatusResult\x12\\\n" +
 	"\x11DestroyController\x12#.troupe.v1.DestroyControllerRequest\x1a\".troupe.v1.DestroyControllerResult\x12J\n" +
 	"\vResolveUnit\x12\x1d.troupe.v1.ResolveUnitRequest\x1a\x1c.troupe.v1.ResolveUnitResult\x12D\n" +
+	"\tGetConfig\x12\x1b.troupe.v1.GetConfigRequest\x1a\x1a.troupe.v1.GetConfigResult\x12D\n" +
+	"\tSetConfig\x12\x1b.troupe.v1.SetConfigRequest\x1a\x1a.troupe.v1.SetConfigResult\x12D\n" +
 	"\fWatchMachine\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
 	"\fMachineUnits\x12\x1e.troupe.v1.MachineUnitsRequest\x1a\x1d.troupe.v1.MachineUnitsResult\x12Y\n" +
 	"\x10SetMachineStatus\x12\".troupe.v1.SetMachineStatusRequest\x1a!.troupe.v1.SetMachineStatusResult\x12b\n" +
@@ -2521,7 +2755,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_troupe_proto_goTypes = []any{
 	(*ResolveUnitRequest)(nil),           // 0: troupe.v1.ResolveUnitRequest
 	(*ResolveUnitResult)(nil),            // 1: troupe.v1.ResolveUnitResult
@@ -2563,12 +2797,17 @@ var file_troupe_proto_goTypes = []any{
 	(*SetApplicationVersionResult)(nil),  // 37: troupe.v1.SetApplicationVersionResult
 	(*ClaimLeadershipRequest)(nil),       // 38: troupe.v1.ClaimLeadershipRequest
 	(*ClaimLeadershipResult)(nil),        // 39: troupe.v1.ClaimLeadershipResult
-	nil,                                  // 40: troupe.v1.DeployRequest.ConfigEntry
+	(*GetConfigRequest)(nil),             // 40: troupe.v1.GetConfigRequest
+	(*GetConfigResult)(nil),              // 41: troupe.v1.GetConfigResult
+	(*SetConfigRequest)(nil),             // 42: troupe.v1.SetConfigRequest
+	(*SetConfigResult)(nil),              // 43: troupe.v1.SetConfigResult
+	nil,                                  // 44: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 45: troupe.v1.SetConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	4,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	8,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	40, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	44, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	8,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	15, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	17, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -2586,47 +2825,52 @@ var file_troupe_proto_depIdxs = []int32{
 	4,  // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	4,  // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	4,  // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	5,  // 20: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	7,  // 21: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	9,  // 22: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	11, // 23: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	13, // 24: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	18, // 25: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	0,  // 26: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	21, // 27: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	22, // 28: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	25, // 29: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	27, // 30: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	29, // 31: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	30, // 32: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	32, // 33: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	34, // 34: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	36, // 35: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	38, // 36: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	2,  // 37: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	6,  // 38: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	8,  // 39: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	10, // 40: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	12, // 41: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	14, // 42: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	19, // 43: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	1,  // 44: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	20, // 45: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	23, // 46: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	26, // 47: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	28, // 48: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	20, // 49: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	31, // 50: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	33, // 51: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	35, // 52: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	37, // 53: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	39, // 54: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	3,  // 55: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	38, // [38:56] is the sub-list for method output_type
-	20, // [20:38] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	45, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	5,  // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	7,  // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	9,  // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	11, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	13, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	18, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	0,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	40, // 28: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	42, // 29: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	21, // 30: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	22, // 31: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	25, // 32: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	27, // 33: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	29, // 34: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	30, // 35: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	32, // 36: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	34, // 37: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	36, // 38: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	38, // 39: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	2,  // 40: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	6,  // 41: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	8,  // 42: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	10, // 43: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	12, // 44: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	14, // 45: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	19, // 46: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	1,  // 47: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	41, // 48: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	43, // 49: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	20, // 50: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	23, // 51: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	26, // 52: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	28, // 53: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	20, // 54: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	31, // 55: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	33, // 56: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	35, // 57: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	37, // 58: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	39, // 59: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	3,  // 60: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	41, // [41:61] is the sub-list for method output_type
+	21, // [21:41] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -2640,7 +2884,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

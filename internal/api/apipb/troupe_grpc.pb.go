@@ -37,6 +37,8 @@ const (
 	Controller_Status_FullMethodName                = "/troupe.v1.Controller/Status"
 	Controller_DestroyController_FullMethodName     = "/troupe.v1.Controller/DestroyController"
 	Controller_ResolveUnit_FullMethodName           = "/troupe.v1.Controller/ResolveUnit"
+	Controller_GetConfig_FullMethodName             = "/troupe.v1.Controller/GetConfig"
+	Controller_SetConfig_FullMethodName             = "/troupe.v1.Controller/SetConfig"
 	Controller_WatchMachine_FullMethodName          = "/troupe.v1.Controller/WatchMachine"
 	Controller_MachineUnits_FullMethodName          = "/troupe.v1.Controller/MachineUnits"
 	Controller_SetMachineStatus_FullMethodName      = "/troupe.v1.Controller/SetMachineStatus"
@@ -66,6 +68,12 @@ type ControllerClient interface {
 	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
 	// or (no_retry) skip it.
 	ResolveUnit(ctx context.Context, in *ResolveUnitRequest, opts ...grpc.CallOption) (*ResolveUnitResult, error)
+	// GetConfig returns the application's charm settings in the shape of
+	// `juju config <app> --format json` (settings_json).
+	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResult, error)
+	// SetConfig validates and applies k=v values and resets; one
+	// config-changed runs on every unit when the effective config changes.
+	SetConfig(ctx context.Context, in *SetConfigRequest, opts ...grpc.CallOption) (*SetConfigResult, error)
 	// --- machine agents ------------------------------------------------------
 	WatchMachine(ctx context.Context, in *WatchMachineRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error)
 	MachineUnits(ctx context.Context, in *MachineUnitsRequest, opts ...grpc.CallOption) (*MachineUnitsResult, error)
@@ -158,6 +166,26 @@ func (c *controllerClient) ResolveUnit(ctx context.Context, in *ResolveUnitReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ResolveUnitResult)
 	err := c.cc.Invoke(ctx, Controller_ResolveUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfigResult)
+	err := c.cc.Invoke(ctx, Controller_GetConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) SetConfig(ctx context.Context, in *SetConfigRequest, opts ...grpc.CallOption) (*SetConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetConfigResult)
+	err := c.cc.Invoke(ctx, Controller_SetConfig_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -308,6 +336,12 @@ type ControllerServer interface {
 	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
 	// or (no_retry) skip it.
 	ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error)
+	// GetConfig returns the application's charm settings in the shape of
+	// `juju config <app> --format json` (settings_json).
+	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResult, error)
+	// SetConfig validates and applies k=v values and resets; one
+	// config-changed runs on every unit when the effective config changes.
+	SetConfig(context.Context, *SetConfigRequest) (*SetConfigResult, error)
 	// --- machine agents ------------------------------------------------------
 	WatchMachine(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error
 	MachineUnits(context.Context, *MachineUnitsRequest) (*MachineUnitsResult, error)
@@ -356,6 +390,12 @@ func (UnimplementedControllerServer) DestroyController(context.Context, *Destroy
 }
 func (UnimplementedControllerServer) ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResolveUnit not implemented")
+}
+func (UnimplementedControllerServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetConfig not implemented")
+}
+func (UnimplementedControllerServer) SetConfig(context.Context, *SetConfigRequest) (*SetConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetConfig not implemented")
 }
 func (UnimplementedControllerServer) WatchMachine(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchMachine not implemented")
@@ -533,6 +573,42 @@ func _Controller_ResolveUnit_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ControllerServer).ResolveUnit(ctx, req.(*ResolveUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GetConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GetConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GetConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GetConfig(ctx, req.(*GetConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_SetConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SetConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SetConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SetConfig(ctx, req.(*SetConfigRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -755,6 +831,14 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveUnit",
 			Handler:    _Controller_ResolveUnit_Handler,
+		},
+		{
+			MethodName: "GetConfig",
+			Handler:    _Controller_GetConfig_Handler,
+		},
+		{
+			MethodName: "SetConfig",
+			Handler:    _Controller_SetConfig_Handler,
 		},
 		{
 			MethodName: "MachineUnits",

@@ -1,0 +1,131 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/actors/application"
+	"github.com/troupe-dev/troupe/actors/model"
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/charm"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// effectiveSettings merges user values over the charm's defaults; a nil
+// user value unsets the option.
+func effectiveSettings(cfg *charm.Config, user map[string]any) charm.Settings {
+	out := cfg.DefaultSettings()
+	for k, v := range user {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// appAndCharm loads an application and its charm's config schema.
+func (s *Server) appAndCharm(ctx context.Context, modelName, app string) (entity.Model, entity.Application, *charm.Charm, error) {
+	var a entity.Application
+	m, err := s.modelByName(ctx, modelName)
+	if err != nil {
+		return m, a, nil, err
+	}
+	if _, err := s.cfg.Store.Get(ctx, entity.ApplicationKey(m.UUID, app), &a); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return m, a, nil, status.Errorf(codes.NotFound, "application %q not found in model %q", app, m.Name)
+		}
+		return m, a, nil, err
+	}
+	ch, err := charm.ReadArchive(filepath.Join(s.cfg.CharmDir, a.CharmSHA256+".charm"))
+	if err != nil {
+		return m, a, nil, fmt.Errorf("cannot read charm %s: %w", a.CharmURL, err)
+	}
+	return m, a, ch, nil
+}
+
+// configTypeNames maps charm option types to the names `juju config` shows.
+var configTypeNames = map[string]string{"boolean": "boolean", "int": "int", "float": "float", "string": "string", "secret": "secret"}
+
+// GetConfig implements apipb.ControllerServer.
+func (s *Server) GetConfig(ctx context.Context, req *apipb.GetConfigRequest) (*apipb.GetConfigResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	_, a, ch, err := s.appAndCharm(ctx, req.Model, req.Application)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ch.Config.Options))
+	for n := range ch.Config.Options {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	settings := map[string]map[string]any{}
+	for _, n := range names {
+		opt := ch.Config.Options[n]
+		e := map[string]any{"description": opt.Description, "type": configTypeNames[opt.Type], "source": "unset"}
+		if opt.Default != nil {
+			e["default"] = opt.Default
+			e["value"] = opt.Default
+			e["source"] = "default"
+		}
+		if v, ok := a.UserSettings[n]; ok && v != nil {
+			e["value"] = v
+			e["source"] = "user"
+		}
+		settings[n] = e
+	}
+	data, err := json.Marshal(settings)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.GetConfigResult{Application: a.Name, Charm: a.CharmName, SettingsJson: data}, nil
+}
+
+// SetConfig implements apipb.ControllerServer.
+func (s *Server) SetConfig(ctx context.Context, req *apipb.SetConfigRequest) (*apipb.SetConfigResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, a, ch, err := s.appAndCharm(ctx, req.Model, req.Application)
+	if err != nil {
+		return nil, err
+	}
+	values, err := ch.Config.ParseSettingsStrings(req.Values)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("cannot set config of %q: %w", a.Name, err))
+	}
+	user := map[string]any{}
+	for k, v := range a.UserSettings {
+		user[k] = v
+	}
+	for _, k := range req.Reset_ {
+		if _, ok := ch.Config.Options[k]; !ok {
+			return nil, invalid(fmt.Errorf("cannot reset %q: the charm of %q has no such option; run `troupe config %s` to list them", k, a.Name, a.Name))
+		}
+		delete(user, k)
+	}
+	for k, v := range values {
+		user[k] = v
+	}
+	eff := effectiveSettings(ch.Config, user)
+	hash := eff.Hash()
+	if hash == a.ConfigHash && len(user) == len(a.UserSettings) {
+		return &apipb.SetConfigResult{}, nil
+	}
+	if _, err := route[*application.Done](s, m.UUID, model.KindApplication, a.Name,
+		&application.SetSettings{User: user, Effective: eff, Hash: hash}); err != nil {
+		return nil, err
+	}
+	return &apipb.SetConfigResult{}, nil
+}
