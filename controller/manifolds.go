@@ -226,6 +226,10 @@ func (m machineSetter) SetProvisioned(ctx context.Context, mdl, id, instance, ha
 	return m.ask(mdl, id, &machine.SetProvisioned{InstanceID: instance, PasswordHash: hash, Hostname: inst.Hostname, Addresses: inst.Addresses})
 }
 
+func (m machineSetter) SetDead(ctx context.Context, mdl, id string) error {
+	return m.ask(mdl, id, &machine.SetDead{})
+}
+
 func (m machineSetter) SetInstanceError(ctx context.Context, mdl, id, message string) error {
 	return m.ask(mdl, id, &machine.SetInstanceStatus{Status: entity.Status{Current: "provisioning error", Message: message}})
 }

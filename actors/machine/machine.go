@@ -29,6 +29,12 @@ type SetAgentStatus struct {
 	Addresses []string
 }
 
+// Destroy makes the machine dying: the provisioner stops its instance.
+type Destroy struct{}
+
+// SetDead records that the machine's instance is gone.
+type SetDead struct{}
+
 // Done acknowledges a command.
 type Done struct{}
 
@@ -63,6 +69,14 @@ func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, 
 		if len(m.Addresses) > 0 {
 			next.Addresses = m.Addresses
 		}
+	case *Destroy:
+		if cur.Life != entity.Alive {
+			return nil, &Done{}, nil
+		}
+		next.Life = entity.Dying
+	case *SetDead:
+		next.Life = entity.Dead
+		next.Agent = entity.Status{Current: "stopped", Since: now}
 	default:
 		return nil, nil, fmt.Errorf("machine: unexpected message %T", msg)
 	}

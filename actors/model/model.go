@@ -52,6 +52,15 @@ type Deploy struct {
 	NumUnits int
 }
 
+// AddUnits adds N units of an alive application, each on a new machine.
+type AddUnits struct {
+	App      string
+	NumUnits int
+}
+
+// UnitsAdded answers AddUnits.
+type UnitsAdded struct{ Units []string }
+
 // Deployed answers Deploy.
 type Deployed struct {
 	Application string
@@ -115,6 +124,13 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(res)
+	case *AddUnits:
+		res, err := g.addUnits(m)
+		if err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(res)
 	case *Route:
 		g.route(ctx, m)
 	}
@@ -170,6 +186,85 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 	return nil, fmt.Errorf("unknown entity kind %q", kind)
 }
 
+// placement is the result of place: new unit and machine documents.
+type placement struct {
+	ops      []store.Op
+	units    []string
+	machines []string
+}
+
+// place allocates n units of app, each on a new machine, advancing the
+// model's counters in next.
+func (g *guardian) place(next *ent.Model, app, baseName, baseChannel string, n int, now time.Time) (placement, error) {
+	var p placement
+	if next.NextUnits == nil {
+		next.NextUnits = map[string]int{}
+	} else {
+		cp := map[string]int{}
+		for k, v := range next.NextUnits {
+			cp[k] = v
+		}
+		next.NextUnits = cp
+	}
+	for i := 0; i < n; i++ {
+		mid := fmt.Sprint(next.NextMachine)
+		next.NextMachine++
+		num := next.NextUnits[app]
+		next.NextUnits[app]++
+		mc := &ent.Machine{ID: mid, Life: ent.Alive, BaseName: baseName, BaseChannel: baseChannel,
+			Agent: ent.Status{Current: "pending", Since: now}, Instance: ent.Status{Current: "pending", Since: now}}
+		u := &ent.Unit{Name: ent.UnitName(app, num), Application: app, Machine: mid, Life: ent.Alive,
+			Workload: ent.Status{Current: "waiting", Message: "waiting for machine", Since: now},
+			Agent:    ent.Status{Current: "allocating", Since: now}}
+		for _, kv := range []struct {
+			key string
+			v   any
+		}{{ent.MachineKey(g.cfg.UUID, mid), mc}, {ent.UnitKey(g.cfg.UUID, u.Name), u}} {
+			op, err := store.Put(kv.key, kv.v)
+			if err != nil {
+				return p, err
+			}
+			p.ops = append(p.ops, op)
+		}
+		p.units = append(p.units, u.Name)
+		p.machines = append(p.machines, mid)
+	}
+	return p, nil
+}
+
+func (g *guardian) addUnits(m *AddUnits) (*UnitsAdded, error) {
+	if m.NumUnits < 1 {
+		return nil, fmt.Errorf("--num-units must be a positive integer, got %d", m.NumUnits)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var app ent.Application
+	appKey := ent.ApplicationKey(g.cfg.UUID, m.App)
+	if _, err := g.cfg.Store.Get(c, appKey, &app); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("application %q not found in model %q", m.App, g.model.Name)
+		}
+		return nil, err
+	}
+	if app.Life != ent.Alive {
+		return nil, fmt.Errorf("application %q is %s", m.App, app.Life)
+	}
+	next := *g.model
+	placed, err := g.place(&next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := g.cfg.Store.Commit(c, append(placed.ops, mop)...); err != nil {
+		return nil, fmt.Errorf("cannot add units: %w", err)
+	}
+	g.model = &next
+	return &UnitsAdded{Units: placed.units}, nil
+}
+
 // ErrExists is returned when deploying an application name already in use.
 var ErrExists = errors.New("already exists")
 
@@ -199,7 +294,6 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	app.CharmURL, app.CharmName, app.CharmRev, app.CharmSHA256 = ch.URL, ch.Name, rev, ch.SHA256
 	app.CharmVersion = ch.Version
 	app.Life = ent.Alive
-	app.NextUnit = m.NumUnits
 
 	appKey := ent.ApplicationKey(g.cfg.UUID, app.Name)
 	var ops []store.Op
@@ -209,27 +303,12 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 		return err
 	}
 	res := &Deployed{Application: app.Name, CharmURL: ch.URL}
-	var units []*ent.Unit
-	var machines []*ent.Machine
-	for i := 0; i < m.NumUnits; i++ {
-		mid := fmt.Sprint(next.NextMachine)
-		next.NextMachine++
-		mc := &ent.Machine{ID: mid, Life: ent.Alive, BaseName: app.BaseName, BaseChannel: app.BaseChannel,
-			Agent: ent.Status{Current: "pending", Since: now}, Instance: ent.Status{Current: "pending", Since: now}}
-		u := &ent.Unit{Name: ent.UnitName(app.Name, i), Application: app.Name, Machine: mid, Life: ent.Alive,
-			Workload: ent.Status{Current: "waiting", Message: "waiting for machine", Since: now},
-			Agent:    ent.Status{Current: "allocating", Since: now}}
-		machines = append(machines, mc)
-		units = append(units, u)
-		res.Units = append(res.Units, u.Name)
-		res.Machines = append(res.Machines, mid)
-		if err := add(ent.MachineKey(g.cfg.UUID, mid), mc); err != nil {
-			return nil, err
-		}
-		if err := add(ent.UnitKey(g.cfg.UUID, u.Name), u); err != nil {
-			return nil, err
-		}
+	placed, err := g.place(&next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, now)
+	if err != nil {
+		return nil, err
 	}
+	ops = append(ops, placed.ops...)
+	res.Units, res.Machines = placed.units, placed.machines
 	for _, kv := range []struct {
 		key string
 		v   any

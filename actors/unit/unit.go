@@ -29,6 +29,12 @@ type ClearResolved struct{}
 // ErrNotInError is returned by Resolve for a unit without a hook error.
 var ErrNotInError = errors.New("unit is not in an error state")
 
+// Destroy makes an alive unit dying; its agent then tears it down.
+type Destroy struct{}
+
+// EnsureDead records that the unit's agent finished its tear-down.
+type EnsureDead struct{}
+
 // Done acknowledges a command.
 type Done struct{}
 
@@ -66,6 +72,23 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 		}
 		next := *cur
 		next.Resolved = ""
+		return &next, &Done{}, nil
+	case *Destroy:
+		if cur.Life != entity.Alive {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Life = entity.Dying
+		return &next, &Done{}, nil
+	case *EnsureDead:
+		if cur.Life == entity.Alive {
+			return nil, nil, fmt.Errorf("unit %s is alive; remove it with `troupe remove-unit` first", cur.Name)
+		}
+		if cur.Life == entity.Dead {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Life = entity.Dead
 		return &next, &Done{}, nil
 	case *SetPasswordHash:
 		next := *cur

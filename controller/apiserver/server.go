@@ -291,6 +291,9 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
 				return nil, err
 			}
+			if u.Life == entity.Dead {
+				continue // removed: gone from status
+			}
 			workload, agent := displayUnitStatus(u)
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
 				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
@@ -298,6 +301,9 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			var mc entity.Machine
 			if err := json.Unmarshal(kv.Value, &mc); err != nil {
 				return nil, err
+			}
+			if mc.Life == entity.Dead {
+				continue
 			}
 			res.Machines = append(res.Machines, &apipb.MachineStatus{Id: mc.ID, Life: string(mc.Life), InstanceId: mc.InstanceID,
 				Agent: statusInfo(mc.Agent), Instance: statusInfo(mc.Instance), Hostname: mc.Hostname, Addresses: mc.Addresses,

@@ -33,6 +33,8 @@ var commands = []command{
 	{"bootstrap", "start a local controller and create model \"default\"", runBootstrap},
 	{"deploy", "deploy a charm directory or .charm archive", runDeploy},
 	{"status", "show the status of the current model", runStatus},
+	{"add-unit", "add units to an application, each on a new machine", runAddUnit},
+	{"remove-unit", "remove units: they run their tear-down hooks and their machines are released", runRemoveUnit},
 	{"config", "get, set or reset an application's charm settings", runConfig},
 	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
 	{"resolved", "alias of resolve", runResolve},

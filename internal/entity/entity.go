@@ -54,6 +54,8 @@ type Model struct {
 	Status Status `json:"status"`
 	// NextMachine is the next machine number to allocate.
 	NextMachine int `json:"next-machine"`
+	// NextUnits is the next unit number per application.
+	NextUnits map[string]int `json:"next-units,omitempty"`
 	// CharmRevisions is the next local revision per charm name.
 	CharmRevisions map[string]int `json:"charm-revisions,omitempty"`
 	Created        time.Time      `json:"created"`
@@ -83,7 +85,6 @@ type Application struct {
 	UserSettings    map[string]any `json:"user-settings,omitempty"`
 	ConfigHash      string         `json:"config-hash"`
 	Life            Life           `json:"life"`
-	NextUnit        int            `json:"next-unit"`
 	Leader          string         `json:"leader,omitempty"`
 	LeaseExpiry     time.Time      `json:"lease-expiry,omitempty"`
 	Status          Status         `json:"status"`

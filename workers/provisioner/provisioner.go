@@ -10,6 +10,7 @@ package provisioner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -28,6 +29,8 @@ import (
 type Machines interface {
 	SetProvisioned(ctx context.Context, model, id, instance, passwordHash string, inst providers.Instance) error
 	SetInstanceError(ctx context.Context, model, id, message string) error
+	// SetDead records that a dying machine's instance is gone.
+	SetDead(ctx context.Context, model, id string) error
 }
 
 // Config configures the provisioner.
@@ -80,6 +83,12 @@ func pass(ctx context.Context, cfg Config) error {
 		if err := json.Unmarshal(kv.Value, &m); err != nil {
 			return err
 		}
+		if m.Life == entity.Dying {
+			if err := release(ctx, cfg, parts[0], m); err != nil {
+				cfg.Logger.Warn("cannot release machine", "model", parts[0], "machine", m.ID, "err", err)
+			}
+			continue
+		}
 		if m.Life != entity.Alive || (m.InstanceID != "" && m.Instance.Current == "running") {
 			continue
 		}
@@ -91,6 +100,17 @@ func pass(ctx context.Context, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// release stops a dying machine's instance, then records it dead.
+func release(ctx context.Context, cfg Config, model string, m entity.Machine) error {
+	if m.InstanceID != "" {
+		if err := cfg.Provider.StopInstance(ctx, m.InstanceID); err != nil && !errors.Is(err, providers.ErrNotFound) {
+			return err
+		}
+	}
+	cfg.Logger.Info("machine released", "model", model, "machine", m.ID, "instance", m.InstanceID)
+	return cfg.Machines.SetDead(ctx, model, m.ID)
 }
 
 // InstanceName is the stable instance name of a machine.

@@ -175,6 +175,11 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 			continue
 		case errors.Is(err, resolver.ErrUnitDead):
+			if _, err := cfg.API.UnitDead(ctx, &apipb.UnitDeadRequest{Unit: cfg.Unit}); err != nil {
+				return fmt.Errorf("cannot report unit dead: %w", err)
+			}
+			cfg.Logger.Info("unit is dead", "unit", cfg.Unit)
+			<-ctx.Done() // nothing more to do; the machine is being released
 			return nil
 		case err != nil:
 			return err

@@ -32,6 +32,278 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type AddUnitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	NumUnits      int32                  `protobuf:"varint,3,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddUnitRequest) Reset() {
+	*x = AddUnitRequest{}
+	mi := &file_troupe_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddUnitRequest) ProtoMessage() {}
+
+func (x *AddUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddUnitRequest.ProtoReflect.Descriptor instead.
+func (*AddUnitRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AddUnitRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *AddUnitRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *AddUnitRequest) GetNumUnits() int32 {
+	if x != nil {
+		return x.NumUnits
+	}
+	return 0
+}
+
+type AddUnitResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Units         []string               `protobuf:"bytes,1,rep,name=units,proto3" json:"units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddUnitResult) Reset() {
+	*x = AddUnitResult{}
+	mi := &file_troupe_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddUnitResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddUnitResult) ProtoMessage() {}
+
+func (x *AddUnitResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddUnitResult.ProtoReflect.Descriptor instead.
+func (*AddUnitResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AddUnitResult) GetUnits() []string {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+type RemoveUnitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Units         []string               `protobuf:"bytes,2,rep,name=units,proto3" json:"units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveUnitRequest) Reset() {
+	*x = RemoveUnitRequest{}
+	mi := &file_troupe_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveUnitRequest) ProtoMessage() {}
+
+func (x *RemoveUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveUnitRequest.ProtoReflect.Descriptor instead.
+func (*RemoveUnitRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RemoveUnitRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveUnitRequest) GetUnits() []string {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+type RemoveUnitResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveUnitResult) Reset() {
+	*x = RemoveUnitResult{}
+	mi := &file_troupe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveUnitResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveUnitResult) ProtoMessage() {}
+
+func (x *RemoveUnitResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveUnitResult.ProtoReflect.Descriptor instead.
+func (*RemoveUnitResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{3}
+}
+
+type UnitDeadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitDeadRequest) Reset() {
+	*x = UnitDeadRequest{}
+	mi := &file_troupe_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitDeadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitDeadRequest) ProtoMessage() {}
+
+func (x *UnitDeadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitDeadRequest.ProtoReflect.Descriptor instead.
+func (*UnitDeadRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UnitDeadRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type UnitDeadResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitDeadResult) Reset() {
+	*x = UnitDeadResult{}
+	mi := &file_troupe_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitDeadResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitDeadResult) ProtoMessage() {}
+
+func (x *UnitDeadResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitDeadResult.ProtoReflect.Descriptor instead.
+func (*UnitDeadResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{5}
+}
+
 type ResolveUnitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -43,7 +315,7 @@ type ResolveUnitRequest struct {
 
 func (x *ResolveUnitRequest) Reset() {
 	*x = ResolveUnitRequest{}
-	mi := &file_troupe_proto_msgTypes[0]
+	mi := &file_troupe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -55,7 +327,7 @@ func (x *ResolveUnitRequest) String() string {
 func (*ResolveUnitRequest) ProtoMessage() {}
 
 func (x *ResolveUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[0]
+	mi := &file_troupe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -68,7 +340,7 @@ func (x *ResolveUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveUnitRequest.ProtoReflect.Descriptor instead.
 func (*ResolveUnitRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{0}
+	return file_troupe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ResolveUnitRequest) GetModel() string {
@@ -100,7 +372,7 @@ type ResolveUnitResult struct {
 
 func (x *ResolveUnitResult) Reset() {
 	*x = ResolveUnitResult{}
-	mi := &file_troupe_proto_msgTypes[1]
+	mi := &file_troupe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +384,7 @@ func (x *ResolveUnitResult) String() string {
 func (*ResolveUnitResult) ProtoMessage() {}
 
 func (x *ResolveUnitResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[1]
+	mi := &file_troupe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +397,7 @@ func (x *ResolveUnitResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveUnitResult.ProtoReflect.Descriptor instead.
 func (*ResolveUnitResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{1}
+	return file_troupe_proto_rawDescGZIP(), []int{7}
 }
 
 type ClearResolvedRequest struct {
@@ -137,7 +409,7 @@ type ClearResolvedRequest struct {
 
 func (x *ClearResolvedRequest) Reset() {
 	*x = ClearResolvedRequest{}
-	mi := &file_troupe_proto_msgTypes[2]
+	mi := &file_troupe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -149,7 +421,7 @@ func (x *ClearResolvedRequest) String() string {
 func (*ClearResolvedRequest) ProtoMessage() {}
 
 func (x *ClearResolvedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[2]
+	mi := &file_troupe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -162,7 +434,7 @@ func (x *ClearResolvedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearResolvedRequest.ProtoReflect.Descriptor instead.
 func (*ClearResolvedRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{2}
+	return file_troupe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ClearResolvedRequest) GetUnit() string {
@@ -180,7 +452,7 @@ type ClearResolvedResult struct {
 
 func (x *ClearResolvedResult) Reset() {
 	*x = ClearResolvedResult{}
-	mi := &file_troupe_proto_msgTypes[3]
+	mi := &file_troupe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +464,7 @@ func (x *ClearResolvedResult) String() string {
 func (*ClearResolvedResult) ProtoMessage() {}
 
 func (x *ClearResolvedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[3]
+	mi := &file_troupe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +477,7 @@ func (x *ClearResolvedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearResolvedResult.ProtoReflect.Descriptor instead.
 func (*ClearResolvedResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{3}
+	return file_troupe_proto_rawDescGZIP(), []int{9}
 }
 
 type StatusInfo struct {
@@ -219,7 +491,7 @@ type StatusInfo struct {
 
 func (x *StatusInfo) Reset() {
 	*x = StatusInfo{}
-	mi := &file_troupe_proto_msgTypes[4]
+	mi := &file_troupe_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +503,7 @@ func (x *StatusInfo) String() string {
 func (*StatusInfo) ProtoMessage() {}
 
 func (x *StatusInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[4]
+	mi := &file_troupe_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +516,7 @@ func (x *StatusInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusInfo.ProtoReflect.Descriptor instead.
 func (*StatusInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{4}
+	return file_troupe_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusInfo) GetCurrent() string {
@@ -276,7 +548,7 @@ type ControllerInfoRequest struct {
 
 func (x *ControllerInfoRequest) Reset() {
 	*x = ControllerInfoRequest{}
-	mi := &file_troupe_proto_msgTypes[5]
+	mi := &file_troupe_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -288,7 +560,7 @@ func (x *ControllerInfoRequest) String() string {
 func (*ControllerInfoRequest) ProtoMessage() {}
 
 func (x *ControllerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[5]
+	mi := &file_troupe_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -301,7 +573,7 @@ func (x *ControllerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerInfoRequest.ProtoReflect.Descriptor instead.
 func (*ControllerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{5}
+	return file_troupe_proto_rawDescGZIP(), []int{11}
 }
 
 type ControllerInfoResult struct {
@@ -315,7 +587,7 @@ type ControllerInfoResult struct {
 
 func (x *ControllerInfoResult) Reset() {
 	*x = ControllerInfoResult{}
-	mi := &file_troupe_proto_msgTypes[6]
+	mi := &file_troupe_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -327,7 +599,7 @@ func (x *ControllerInfoResult) String() string {
 func (*ControllerInfoResult) ProtoMessage() {}
 
 func (x *ControllerInfoResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[6]
+	mi := &file_troupe_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -340,7 +612,7 @@ func (x *ControllerInfoResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerInfoResult.ProtoReflect.Descriptor instead.
 func (*ControllerInfoResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{6}
+	return file_troupe_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ControllerInfoResult) GetControllerUuid() string {
@@ -374,7 +646,7 @@ type AddModelRequest struct {
 
 func (x *AddModelRequest) Reset() {
 	*x = AddModelRequest{}
-	mi := &file_troupe_proto_msgTypes[7]
+	mi := &file_troupe_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +658,7 @@ func (x *AddModelRequest) String() string {
 func (*AddModelRequest) ProtoMessage() {}
 
 func (x *AddModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[7]
+	mi := &file_troupe_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +671,7 @@ func (x *AddModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddModelRequest.ProtoReflect.Descriptor instead.
 func (*AddModelRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{7}
+	return file_troupe_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddModelRequest) GetName() string {
@@ -430,7 +702,7 @@ type ModelInfo struct {
 
 func (x *ModelInfo) Reset() {
 	*x = ModelInfo{}
-	mi := &file_troupe_proto_msgTypes[8]
+	mi := &file_troupe_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +714,7 @@ func (x *ModelInfo) String() string {
 func (*ModelInfo) ProtoMessage() {}
 
 func (x *ModelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[8]
+	mi := &file_troupe_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +727,7 @@ func (x *ModelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
 func (*ModelInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{8}
+	return file_troupe_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ModelInfo) GetUuid() string {
@@ -508,7 +780,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_troupe_proto_msgTypes[9]
+	mi := &file_troupe_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +792,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[9]
+	mi := &file_troupe_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +805,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{9}
+	return file_troupe_proto_rawDescGZIP(), []int{15}
 }
 
 type ListModelsResult struct {
@@ -545,7 +817,7 @@ type ListModelsResult struct {
 
 func (x *ListModelsResult) Reset() {
 	*x = ListModelsResult{}
-	mi := &file_troupe_proto_msgTypes[10]
+	mi := &file_troupe_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +829,7 @@ func (x *ListModelsResult) String() string {
 func (*ListModelsResult) ProtoMessage() {}
 
 func (x *ListModelsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[10]
+	mi := &file_troupe_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +842,7 @@ func (x *ListModelsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResult.ProtoReflect.Descriptor instead.
 func (*ListModelsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{10}
+	return file_troupe_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListModelsResult) GetModels() []*ModelInfo {
@@ -593,7 +865,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_troupe_proto_msgTypes[11]
+	mi := &file_troupe_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +877,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[11]
+	mi := &file_troupe_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +890,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{11}
+	return file_troupe_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeployRequest) GetModel() string {
@@ -667,7 +939,7 @@ type DeployResult struct {
 
 func (x *DeployResult) Reset() {
 	*x = DeployResult{}
-	mi := &file_troupe_proto_msgTypes[12]
+	mi := &file_troupe_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +951,7 @@ func (x *DeployResult) String() string {
 func (*DeployResult) ProtoMessage() {}
 
 func (x *DeployResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[12]
+	mi := &file_troupe_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +964,7 @@ func (x *DeployResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResult.ProtoReflect.Descriptor instead.
 func (*DeployResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{12}
+	return file_troupe_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeployResult) GetApplication() string {
@@ -725,7 +997,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_troupe_proto_msgTypes[13]
+	mi := &file_troupe_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +1009,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[13]
+	mi := &file_troupe_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1022,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{13}
+	return file_troupe_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StatusRequest) GetModel() string {
@@ -773,7 +1045,7 @@ type StatusResult struct {
 
 func (x *StatusResult) Reset() {
 	*x = StatusResult{}
-	mi := &file_troupe_proto_msgTypes[14]
+	mi := &file_troupe_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +1057,7 @@ func (x *StatusResult) String() string {
 func (*StatusResult) ProtoMessage() {}
 
 func (x *StatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[14]
+	mi := &file_troupe_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +1070,7 @@ func (x *StatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResult.ProtoReflect.Descriptor instead.
 func (*StatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{14}
+	return file_troupe_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StatusResult) GetModel() *ModelInfo {
@@ -855,7 +1127,7 @@ type ApplicationStatus struct {
 
 func (x *ApplicationStatus) Reset() {
 	*x = ApplicationStatus{}
-	mi := &file_troupe_proto_msgTypes[15]
+	mi := &file_troupe_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -867,7 +1139,7 @@ func (x *ApplicationStatus) String() string {
 func (*ApplicationStatus) ProtoMessage() {}
 
 func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[15]
+	mi := &file_troupe_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -880,7 +1152,7 @@ func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationStatus.ProtoReflect.Descriptor instead.
 func (*ApplicationStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{15}
+	return file_troupe_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ApplicationStatus) GetName() string {
@@ -975,7 +1247,7 @@ type UnitStatus struct {
 
 func (x *UnitStatus) Reset() {
 	*x = UnitStatus{}
-	mi := &file_troupe_proto_msgTypes[16]
+	mi := &file_troupe_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1259,7 @@ func (x *UnitStatus) String() string {
 func (*UnitStatus) ProtoMessage() {}
 
 func (x *UnitStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[16]
+	mi := &file_troupe_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1272,7 @@ func (x *UnitStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitStatus.ProtoReflect.Descriptor instead.
 func (*UnitStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{16}
+	return file_troupe_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UnitStatus) GetName() string {
@@ -1069,7 +1341,7 @@ type MachineStatus struct {
 
 func (x *MachineStatus) Reset() {
 	*x = MachineStatus{}
-	mi := &file_troupe_proto_msgTypes[17]
+	mi := &file_troupe_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1353,7 @@ func (x *MachineStatus) String() string {
 func (*MachineStatus) ProtoMessage() {}
 
 func (x *MachineStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[17]
+	mi := &file_troupe_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1366,7 @@ func (x *MachineStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineStatus.ProtoReflect.Descriptor instead.
 func (*MachineStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{17}
+	return file_troupe_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MachineStatus) GetId() string {
@@ -1168,7 +1440,7 @@ type DestroyControllerRequest struct {
 
 func (x *DestroyControllerRequest) Reset() {
 	*x = DestroyControllerRequest{}
-	mi := &file_troupe_proto_msgTypes[18]
+	mi := &file_troupe_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1180,7 +1452,7 @@ func (x *DestroyControllerRequest) String() string {
 func (*DestroyControllerRequest) ProtoMessage() {}
 
 func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[18]
+	mi := &file_troupe_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1193,7 +1465,7 @@ func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerRequest.ProtoReflect.Descriptor instead.
 func (*DestroyControllerRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{18}
+	return file_troupe_proto_rawDescGZIP(), []int{24}
 }
 
 type DestroyControllerResult struct {
@@ -1204,7 +1476,7 @@ type DestroyControllerResult struct {
 
 func (x *DestroyControllerResult) Reset() {
 	*x = DestroyControllerResult{}
-	mi := &file_troupe_proto_msgTypes[19]
+	mi := &file_troupe_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1488,7 @@ func (x *DestroyControllerResult) String() string {
 func (*DestroyControllerResult) ProtoMessage() {}
 
 func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[19]
+	mi := &file_troupe_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +1501,7 @@ func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerResult.ProtoReflect.Descriptor instead.
 func (*DestroyControllerResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{19}
+	return file_troupe_proto_rawDescGZIP(), []int{25}
 }
 
 type Changed struct {
@@ -1241,7 +1513,7 @@ type Changed struct {
 
 func (x *Changed) Reset() {
 	*x = Changed{}
-	mi := &file_troupe_proto_msgTypes[20]
+	mi := &file_troupe_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1525,7 @@ func (x *Changed) String() string {
 func (*Changed) ProtoMessage() {}
 
 func (x *Changed) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[20]
+	mi := &file_troupe_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1538,7 @@ func (x *Changed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Changed.ProtoReflect.Descriptor instead.
 func (*Changed) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{20}
+	return file_troupe_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Changed) GetRevision() int64 {
@@ -1285,7 +1557,7 @@ type WatchMachineRequest struct {
 
 func (x *WatchMachineRequest) Reset() {
 	*x = WatchMachineRequest{}
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1569,7 @@ func (x *WatchMachineRequest) String() string {
 func (*WatchMachineRequest) ProtoMessage() {}
 
 func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1582,7 @@ func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMachineRequest.ProtoReflect.Descriptor instead.
 func (*WatchMachineRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{21}
+	return file_troupe_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchMachineRequest) GetMachine() string {
@@ -1329,7 +1601,7 @@ type MachineUnitsRequest struct {
 
 func (x *MachineUnitsRequest) Reset() {
 	*x = MachineUnitsRequest{}
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1613,7 @@ func (x *MachineUnitsRequest) String() string {
 func (*MachineUnitsRequest) ProtoMessage() {}
 
 func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1626,7 @@ func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsRequest.ProtoReflect.Descriptor instead.
 func (*MachineUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{22}
+	return file_troupe_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MachineUnitsRequest) GetMachine() string {
@@ -1374,7 +1646,7 @@ type MachineUnitsResult struct {
 
 func (x *MachineUnitsResult) Reset() {
 	*x = MachineUnitsResult{}
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1658,7 @@ func (x *MachineUnitsResult) String() string {
 func (*MachineUnitsResult) ProtoMessage() {}
 
 func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1671,7 @@ func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsResult.ProtoReflect.Descriptor instead.
 func (*MachineUnitsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{23}
+	return file_troupe_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *MachineUnitsResult) GetModelUuid() string {
@@ -1426,7 +1698,7 @@ type AssignedUnit struct {
 
 func (x *AssignedUnit) Reset() {
 	*x = AssignedUnit{}
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1438,7 +1710,7 @@ func (x *AssignedUnit) String() string {
 func (*AssignedUnit) ProtoMessage() {}
 
 func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1451,7 +1723,7 @@ func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignedUnit.ProtoReflect.Descriptor instead.
 func (*AssignedUnit) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{24}
+	return file_troupe_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AssignedUnit) GetName() string {
@@ -1480,7 +1752,7 @@ type SetMachineStatusRequest struct {
 
 func (x *SetMachineStatusRequest) Reset() {
 	*x = SetMachineStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1764,7 @@ func (x *SetMachineStatusRequest) String() string {
 func (*SetMachineStatusRequest) ProtoMessage() {}
 
 func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1777,7 @@ func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{25}
+	return file_troupe_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetMachineStatusRequest) GetMachine() string {
@@ -1544,7 +1816,7 @@ type SetMachineStatusResult struct {
 
 func (x *SetMachineStatusResult) Reset() {
 	*x = SetMachineStatusResult{}
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1828,7 @@ func (x *SetMachineStatusResult) String() string {
 func (*SetMachineStatusResult) ProtoMessage() {}
 
 func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1841,7 @@ func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusResult.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{26}
+	return file_troupe_proto_rawDescGZIP(), []int{32}
 }
 
 type IssueUnitCredentialRequest struct {
@@ -1581,7 +1853,7 @@ type IssueUnitCredentialRequest struct {
 
 func (x *IssueUnitCredentialRequest) Reset() {
 	*x = IssueUnitCredentialRequest{}
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1865,7 @@ func (x *IssueUnitCredentialRequest) String() string {
 func (*IssueUnitCredentialRequest) ProtoMessage() {}
 
 func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1878,7 @@ func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialRequest.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{27}
+	return file_troupe_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *IssueUnitCredentialRequest) GetUnit() string {
@@ -1626,7 +1898,7 @@ type IssueUnitCredentialResult struct {
 
 func (x *IssueUnitCredentialResult) Reset() {
 	*x = IssueUnitCredentialResult{}
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +1910,7 @@ func (x *IssueUnitCredentialResult) String() string {
 func (*IssueUnitCredentialResult) ProtoMessage() {}
 
 func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1923,7 @@ func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialResult.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{28}
+	return file_troupe_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *IssueUnitCredentialResult) GetTag() string {
@@ -1677,7 +1949,7 @@ type WatchUnitRequest struct {
 
 func (x *WatchUnitRequest) Reset() {
 	*x = WatchUnitRequest{}
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1961,7 @@ func (x *WatchUnitRequest) String() string {
 func (*WatchUnitRequest) ProtoMessage() {}
 
 func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1974,7 @@ func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchUnitRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnitRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{29}
+	return file_troupe_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchUnitRequest) GetUnit() string {
@@ -1721,7 +1993,7 @@ type UnitSnapshotRequest struct {
 
 func (x *UnitSnapshotRequest) Reset() {
 	*x = UnitSnapshotRequest{}
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1733,7 +2005,7 @@ func (x *UnitSnapshotRequest) String() string {
 func (*UnitSnapshotRequest) ProtoMessage() {}
 
 func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1746,7 +2018,7 @@ func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{30}
+	return file_troupe_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnitSnapshotRequest) GetUnit() string {
@@ -1781,7 +2053,7 @@ type UnitSnapshotResult struct {
 
 func (x *UnitSnapshotResult) Reset() {
 	*x = UnitSnapshotResult{}
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +2065,7 @@ func (x *UnitSnapshotResult) String() string {
 func (*UnitSnapshotResult) ProtoMessage() {}
 
 func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +2078,7 @@ func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotResult.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{31}
+	return file_troupe_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UnitSnapshotResult) GetUnit() string {
@@ -1930,7 +2202,7 @@ type GetCharmRequest struct {
 
 func (x *GetCharmRequest) Reset() {
 	*x = GetCharmRequest{}
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2214,7 @@ func (x *GetCharmRequest) String() string {
 func (*GetCharmRequest) ProtoMessage() {}
 
 func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2227,7 @@ func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmRequest.ProtoReflect.Descriptor instead.
 func (*GetCharmRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{32}
+	return file_troupe_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetCharmRequest) GetCharmUrl() string {
@@ -1976,7 +2248,7 @@ type GetCharmResult struct {
 
 func (x *GetCharmResult) Reset() {
 	*x = GetCharmResult{}
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2260,7 @@ func (x *GetCharmResult) String() string {
 func (*GetCharmResult) ProtoMessage() {}
 
 func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2273,7 @@ func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmResult.ProtoReflect.Descriptor instead.
 func (*GetCharmResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{33}
+	return file_troupe_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetCharmResult) GetCharmUrl() string {
@@ -2037,7 +2309,7 @@ type SetUnitStatusRequest struct {
 
 func (x *SetUnitStatusRequest) Reset() {
 	*x = SetUnitStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2321,7 @@ func (x *SetUnitStatusRequest) String() string {
 func (*SetUnitStatusRequest) ProtoMessage() {}
 
 func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2334,7 @@ func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{34}
+	return file_troupe_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SetUnitStatusRequest) GetUnit() string {
@@ -2101,7 +2373,7 @@ type SetUnitStatusResult struct {
 
 func (x *SetUnitStatusResult) Reset() {
 	*x = SetUnitStatusResult{}
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2385,7 @@ func (x *SetUnitStatusResult) String() string {
 func (*SetUnitStatusResult) ProtoMessage() {}
 
 func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2398,7 @@ func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusResult.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{35}
+	return file_troupe_proto_rawDescGZIP(), []int{41}
 }
 
 type SetApplicationVersionRequest struct {
@@ -2139,7 +2411,7 @@ type SetApplicationVersionRequest struct {
 
 func (x *SetApplicationVersionRequest) Reset() {
 	*x = SetApplicationVersionRequest{}
-	mi := &file_troupe_proto_msgTypes[36]
+	mi := &file_troupe_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2423,7 @@ func (x *SetApplicationVersionRequest) String() string {
 func (*SetApplicationVersionRequest) ProtoMessage() {}
 
 func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[36]
+	mi := &file_troupe_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2436,7 @@ func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionRequest.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{36}
+	return file_troupe_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SetApplicationVersionRequest) GetUnit() string {
@@ -2189,7 +2461,7 @@ type SetApplicationVersionResult struct {
 
 func (x *SetApplicationVersionResult) Reset() {
 	*x = SetApplicationVersionResult{}
-	mi := &file_troupe_proto_msgTypes[37]
+	mi := &file_troupe_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2201,7 +2473,7 @@ func (x *SetApplicationVersionResult) String() string {
 func (*SetApplicationVersionResult) ProtoMessage() {}
 
 func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[37]
+	mi := &file_troupe_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2214,7 +2486,7 @@ func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionResult.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{37}
+	return file_troupe_proto_rawDescGZIP(), []int{43}
 }
 
 type ClaimLeadershipRequest struct {
@@ -2227,7 +2499,7 @@ type ClaimLeadershipRequest struct {
 
 func (x *ClaimLeadershipRequest) Reset() {
 	*x = ClaimLeadershipRequest{}
-	mi := &file_troupe_proto_msgTypes[38]
+	mi := &file_troupe_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2511,7 @@ func (x *ClaimLeadershipRequest) String() string {
 func (*ClaimLeadershipRequest) ProtoMessage() {}
 
 func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[38]
+	mi := &file_troupe_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2524,7 @@ func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{38}
+	return file_troupe_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ClaimLeadershipRequest) GetUnit() string {
@@ -2279,7 +2551,7 @@ type ClaimLeadershipResult struct {
 
 func (x *ClaimLeadershipResult) Reset() {
 	*x = ClaimLeadershipResult{}
-	mi := &file_troupe_proto_msgTypes[39]
+	mi := &file_troupe_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2563,7 @@ func (x *ClaimLeadershipResult) String() string {
 func (*ClaimLeadershipResult) ProtoMessage() {}
 
 func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[39]
+	mi := &file_troupe_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2576,7 @@ func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipResult.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{39}
+	return file_troupe_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ClaimLeadershipResult) GetHeld() bool {
@@ -2331,7 +2603,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[40]
+	mi := &file_troupe_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2343,7 +2615,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[40]
+	mi := &file_troupe_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2356,7 +2628,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{40}
+	return file_troupe_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetConfigRequest) GetModel() string {
@@ -2384,7 +2656,7 @@ type GetConfigResult struct {
 
 func (x *GetConfigResult) Reset() {
 	*x = GetConfigResult{}
-	mi := &file_troupe_proto_msgTypes[41]
+	mi := &file_troupe_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2396,7 +2668,7 @@ func (x *GetConfigResult) String() string {
 func (*GetConfigResult) ProtoMessage() {}
 
 func (x *GetConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[41]
+	mi := &file_troupe_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2409,7 +2681,7 @@ func (x *GetConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResult.ProtoReflect.Descriptor instead.
 func (*GetConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{41}
+	return file_troupe_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetConfigResult) GetApplication() string {
@@ -2445,7 +2717,7 @@ type SetConfigRequest struct {
 
 func (x *SetConfigRequest) Reset() {
 	*x = SetConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[42]
+	mi := &file_troupe_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2729,7 @@ func (x *SetConfigRequest) String() string {
 func (*SetConfigRequest) ProtoMessage() {}
 
 func (x *SetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[42]
+	mi := &file_troupe_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2470,7 +2742,7 @@ func (x *SetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{42}
+	return file_troupe_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetConfigRequest) GetModel() string {
@@ -2509,7 +2781,7 @@ type SetConfigResult struct {
 
 func (x *SetConfigResult) Reset() {
 	*x = SetConfigResult{}
-	mi := &file_troupe_proto_msgTypes[43]
+	mi := &file_troupe_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2521,7 +2793,7 @@ func (x *SetConfigResult) String() string {
 func (*SetConfigResult) ProtoMessage() {}
 
 func (x *SetConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[43]
+	mi := &file_troupe_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2534,14 +2806,27 @@ func (x *SetConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConfigResult.ProtoReflect.Descriptor instead.
 func (*SetConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{43}
+	return file_troupe_proto_rawDescGZIP(), []int{49}
 }
 
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
 	"\n" +
-	"\ftroupe.proto\x12\ttroupe.v1\"Y\n" +
+	"\ftroupe.proto\x12\ttroupe.v1\"e\n" +
+	"\x0eAddUnitRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x1b\n" +
+	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\"%\n" +
+	"\rAddUnitResult\x12\x14\n" +
+	"\x05units\x18\x01 \x03(\tR\x05units\"?\n" +
+	"\x11RemoveUnitRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
+	"\x05units\x18\x02 \x03(\tR\x05units\"\x12\n" +
+	"\x10RemoveUnitResult\"%\n" +
+	"\x0fUnitDeadRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x10\n" +
+	"\x0eUnitDeadResult\"Y\n" +
 	"\x12ResolveUnitRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x19\n" +
@@ -2718,7 +3003,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
-	"\x0fSetConfigResult2\xa4\f\n" +
+	"\x0fSetConfigResult2\xf0\r\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -2728,7 +3013,10 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06Deploy\x12\x18.troupe.v1.DeployRequest\x1a\x17.troupe.v1.DeployResult\x12;\n" +
 	"\x06Status\x12\x18.troupe.v1.StatusRequest\x1a\x17.troupe.v1.StatusResult\x12\\\n" +
 	"\x11DestroyController\x12#.troupe.v1.DestroyControllerRequest\x1a\".troupe.v1.DestroyControllerResult\x12J\n" +
-	"\vResolveUnit\x12\x1d.troupe.v1.ResolveUnitRequest\x1a\x1c.troupe.v1.ResolveUnitResult\x12D\n" +
+	"\vResolveUnit\x12\x1d.troupe.v1.ResolveUnitRequest\x1a\x1c.troupe.v1.ResolveUnitResult\x12>\n" +
+	"\aAddUnit\x12\x19.troupe.v1.AddUnitRequest\x1a\x18.troupe.v1.AddUnitResult\x12G\n" +
+	"\n" +
+	"RemoveUnit\x12\x1c.troupe.v1.RemoveUnitRequest\x1a\x1b.troupe.v1.RemoveUnitResult\x12D\n" +
 	"\tGetConfig\x12\x1b.troupe.v1.GetConfigRequest\x1a\x1a.troupe.v1.GetConfigResult\x12D\n" +
 	"\tSetConfig\x12\x1b.troupe.v1.SetConfigRequest\x1a\x1a.troupe.v1.SetConfigResult\x12D\n" +
 	"\fWatchMachine\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
@@ -2741,7 +3029,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\rSetUnitStatus\x12\x1f.troupe.v1.SetUnitStatusRequest\x1a\x1e.troupe.v1.SetUnitStatusResult\x12h\n" +
 	"\x15SetApplicationVersion\x12'.troupe.v1.SetApplicationVersionRequest\x1a&.troupe.v1.SetApplicationVersionResult\x12V\n" +
 	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResult\x12P\n" +
-	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResult\x12A\n" +
+	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -2755,119 +3044,131 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_troupe_proto_goTypes = []any{
-	(*ResolveUnitRequest)(nil),           // 0: troupe.v1.ResolveUnitRequest
-	(*ResolveUnitResult)(nil),            // 1: troupe.v1.ResolveUnitResult
-	(*ClearResolvedRequest)(nil),         // 2: troupe.v1.ClearResolvedRequest
-	(*ClearResolvedResult)(nil),          // 3: troupe.v1.ClearResolvedResult
-	(*StatusInfo)(nil),                   // 4: troupe.v1.StatusInfo
-	(*ControllerInfoRequest)(nil),        // 5: troupe.v1.ControllerInfoRequest
-	(*ControllerInfoResult)(nil),         // 6: troupe.v1.ControllerInfoResult
-	(*AddModelRequest)(nil),              // 7: troupe.v1.AddModelRequest
-	(*ModelInfo)(nil),                    // 8: troupe.v1.ModelInfo
-	(*ListModelsRequest)(nil),            // 9: troupe.v1.ListModelsRequest
-	(*ListModelsResult)(nil),             // 10: troupe.v1.ListModelsResult
-	(*DeployRequest)(nil),                // 11: troupe.v1.DeployRequest
-	(*DeployResult)(nil),                 // 12: troupe.v1.DeployResult
-	(*StatusRequest)(nil),                // 13: troupe.v1.StatusRequest
-	(*StatusResult)(nil),                 // 14: troupe.v1.StatusResult
-	(*ApplicationStatus)(nil),            // 15: troupe.v1.ApplicationStatus
-	(*UnitStatus)(nil),                   // 16: troupe.v1.UnitStatus
-	(*MachineStatus)(nil),                // 17: troupe.v1.MachineStatus
-	(*DestroyControllerRequest)(nil),     // 18: troupe.v1.DestroyControllerRequest
-	(*DestroyControllerResult)(nil),      // 19: troupe.v1.DestroyControllerResult
-	(*Changed)(nil),                      // 20: troupe.v1.Changed
-	(*WatchMachineRequest)(nil),          // 21: troupe.v1.WatchMachineRequest
-	(*MachineUnitsRequest)(nil),          // 22: troupe.v1.MachineUnitsRequest
-	(*MachineUnitsResult)(nil),           // 23: troupe.v1.MachineUnitsResult
-	(*AssignedUnit)(nil),                 // 24: troupe.v1.AssignedUnit
-	(*SetMachineStatusRequest)(nil),      // 25: troupe.v1.SetMachineStatusRequest
-	(*SetMachineStatusResult)(nil),       // 26: troupe.v1.SetMachineStatusResult
-	(*IssueUnitCredentialRequest)(nil),   // 27: troupe.v1.IssueUnitCredentialRequest
-	(*IssueUnitCredentialResult)(nil),    // 28: troupe.v1.IssueUnitCredentialResult
-	(*WatchUnitRequest)(nil),             // 29: troupe.v1.WatchUnitRequest
-	(*UnitSnapshotRequest)(nil),          // 30: troupe.v1.UnitSnapshotRequest
-	(*UnitSnapshotResult)(nil),           // 31: troupe.v1.UnitSnapshotResult
-	(*GetCharmRequest)(nil),              // 32: troupe.v1.GetCharmRequest
-	(*GetCharmResult)(nil),               // 33: troupe.v1.GetCharmResult
-	(*SetUnitStatusRequest)(nil),         // 34: troupe.v1.SetUnitStatusRequest
-	(*SetUnitStatusResult)(nil),          // 35: troupe.v1.SetUnitStatusResult
-	(*SetApplicationVersionRequest)(nil), // 36: troupe.v1.SetApplicationVersionRequest
-	(*SetApplicationVersionResult)(nil),  // 37: troupe.v1.SetApplicationVersionResult
-	(*ClaimLeadershipRequest)(nil),       // 38: troupe.v1.ClaimLeadershipRequest
-	(*ClaimLeadershipResult)(nil),        // 39: troupe.v1.ClaimLeadershipResult
-	(*GetConfigRequest)(nil),             // 40: troupe.v1.GetConfigRequest
-	(*GetConfigResult)(nil),              // 41: troupe.v1.GetConfigResult
-	(*SetConfigRequest)(nil),             // 42: troupe.v1.SetConfigRequest
-	(*SetConfigResult)(nil),              // 43: troupe.v1.SetConfigResult
-	nil,                                  // 44: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 45: troupe.v1.SetConfigRequest.ValuesEntry
+	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
+	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
+	(*RemoveUnitRequest)(nil),            // 2: troupe.v1.RemoveUnitRequest
+	(*RemoveUnitResult)(nil),             // 3: troupe.v1.RemoveUnitResult
+	(*UnitDeadRequest)(nil),              // 4: troupe.v1.UnitDeadRequest
+	(*UnitDeadResult)(nil),               // 5: troupe.v1.UnitDeadResult
+	(*ResolveUnitRequest)(nil),           // 6: troupe.v1.ResolveUnitRequest
+	(*ResolveUnitResult)(nil),            // 7: troupe.v1.ResolveUnitResult
+	(*ClearResolvedRequest)(nil),         // 8: troupe.v1.ClearResolvedRequest
+	(*ClearResolvedResult)(nil),          // 9: troupe.v1.ClearResolvedResult
+	(*StatusInfo)(nil),                   // 10: troupe.v1.StatusInfo
+	(*ControllerInfoRequest)(nil),        // 11: troupe.v1.ControllerInfoRequest
+	(*ControllerInfoResult)(nil),         // 12: troupe.v1.ControllerInfoResult
+	(*AddModelRequest)(nil),              // 13: troupe.v1.AddModelRequest
+	(*ModelInfo)(nil),                    // 14: troupe.v1.ModelInfo
+	(*ListModelsRequest)(nil),            // 15: troupe.v1.ListModelsRequest
+	(*ListModelsResult)(nil),             // 16: troupe.v1.ListModelsResult
+	(*DeployRequest)(nil),                // 17: troupe.v1.DeployRequest
+	(*DeployResult)(nil),                 // 18: troupe.v1.DeployResult
+	(*StatusRequest)(nil),                // 19: troupe.v1.StatusRequest
+	(*StatusResult)(nil),                 // 20: troupe.v1.StatusResult
+	(*ApplicationStatus)(nil),            // 21: troupe.v1.ApplicationStatus
+	(*UnitStatus)(nil),                   // 22: troupe.v1.UnitStatus
+	(*MachineStatus)(nil),                // 23: troupe.v1.MachineStatus
+	(*DestroyControllerRequest)(nil),     // 24: troupe.v1.DestroyControllerRequest
+	(*DestroyControllerResult)(nil),      // 25: troupe.v1.DestroyControllerResult
+	(*Changed)(nil),                      // 26: troupe.v1.Changed
+	(*WatchMachineRequest)(nil),          // 27: troupe.v1.WatchMachineRequest
+	(*MachineUnitsRequest)(nil),          // 28: troupe.v1.MachineUnitsRequest
+	(*MachineUnitsResult)(nil),           // 29: troupe.v1.MachineUnitsResult
+	(*AssignedUnit)(nil),                 // 30: troupe.v1.AssignedUnit
+	(*SetMachineStatusRequest)(nil),      // 31: troupe.v1.SetMachineStatusRequest
+	(*SetMachineStatusResult)(nil),       // 32: troupe.v1.SetMachineStatusResult
+	(*IssueUnitCredentialRequest)(nil),   // 33: troupe.v1.IssueUnitCredentialRequest
+	(*IssueUnitCredentialResult)(nil),    // 34: troupe.v1.IssueUnitCredentialResult
+	(*WatchUnitRequest)(nil),             // 35: troupe.v1.WatchUnitRequest
+	(*UnitSnapshotRequest)(nil),          // 36: troupe.v1.UnitSnapshotRequest
+	(*UnitSnapshotResult)(nil),           // 37: troupe.v1.UnitSnapshotResult
+	(*GetCharmRequest)(nil),              // 38: troupe.v1.GetCharmRequest
+	(*GetCharmResult)(nil),               // 39: troupe.v1.GetCharmResult
+	(*SetUnitStatusRequest)(nil),         // 40: troupe.v1.SetUnitStatusRequest
+	(*SetUnitStatusResult)(nil),          // 41: troupe.v1.SetUnitStatusResult
+	(*SetApplicationVersionRequest)(nil), // 42: troupe.v1.SetApplicationVersionRequest
+	(*SetApplicationVersionResult)(nil),  // 43: troupe.v1.SetApplicationVersionResult
+	(*ClaimLeadershipRequest)(nil),       // 44: troupe.v1.ClaimLeadershipRequest
+	(*ClaimLeadershipResult)(nil),        // 45: troupe.v1.ClaimLeadershipResult
+	(*GetConfigRequest)(nil),             // 46: troupe.v1.GetConfigRequest
+	(*GetConfigResult)(nil),              // 47: troupe.v1.GetConfigResult
+	(*SetConfigRequest)(nil),             // 48: troupe.v1.SetConfigRequest
+	(*SetConfigResult)(nil),              // 49: troupe.v1.SetConfigResult
+	nil,                                  // 50: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 51: troupe.v1.SetConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
-	4,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
-	8,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	44, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	8,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	15, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	17, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	4,  // 6: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	16, // 7: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	4,  // 8: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	4,  // 9: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	4,  // 10: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	4,  // 11: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	24, // 12: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	4,  // 13: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	4,  // 14: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	4,  // 15: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	4,  // 16: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	4,  // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	4,  // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	4,  // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	45, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	5,  // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	7,  // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	9,  // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	11, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	13, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	18, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	0,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	40, // 28: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	42, // 29: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	21, // 30: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	22, // 31: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	25, // 32: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	27, // 33: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	29, // 34: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	30, // 35: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	32, // 36: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	34, // 37: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	36, // 38: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	38, // 39: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	2,  // 40: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	6,  // 41: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	8,  // 42: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	10, // 43: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	12, // 44: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	14, // 45: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	19, // 46: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	1,  // 47: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	41, // 48: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	43, // 49: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	20, // 50: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	23, // 51: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	26, // 52: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	28, // 53: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	20, // 54: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	31, // 55: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	33, // 56: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	35, // 57: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	37, // 58: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	39, // 59: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	3,  // 60: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	41, // [41:61] is the sub-list for method output_type
-	21, // [21:41] is the sub-list for method input_type
+	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
+	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
+	50, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	10, // 6: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	22, // 7: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10, // 8: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10, // 9: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10, // 10: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10, // 11: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	30, // 12: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10, // 13: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10, // 14: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10, // 15: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10, // 16: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	51, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	11, // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	24, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 28: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	2,  // 29: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	46, // 30: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	48, // 31: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	27, // 32: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	28, // 33: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	31, // 34: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	33, // 35: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	35, // 36: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	36, // 37: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	38, // 38: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	40, // 39: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	42, // 40: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	44, // 41: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 42: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 43: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	12, // 44: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 45: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 46: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 47: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 48: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	25, // 49: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 50: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 51: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	3,  // 52: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	47, // 53: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	49, // 54: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	26, // 55: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	29, // 56: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	32, // 57: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	34, // 58: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	26, // 59: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	37, // 60: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	39, // 61: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	41, // 62: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	43, // 63: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	45, // 64: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 65: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 66: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	44, // [44:67] is the sub-list for method output_type
+	21, // [21:44] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -2884,7 +3185,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,8 @@ const (
 	Controller_Status_FullMethodName                = "/troupe.v1.Controller/Status"
 	Controller_DestroyController_FullMethodName     = "/troupe.v1.Controller/DestroyController"
 	Controller_ResolveUnit_FullMethodName           = "/troupe.v1.Controller/ResolveUnit"
+	Controller_AddUnit_FullMethodName               = "/troupe.v1.Controller/AddUnit"
+	Controller_RemoveUnit_FullMethodName            = "/troupe.v1.Controller/RemoveUnit"
 	Controller_GetConfig_FullMethodName             = "/troupe.v1.Controller/GetConfig"
 	Controller_SetConfig_FullMethodName             = "/troupe.v1.Controller/SetConfig"
 	Controller_WatchMachine_FullMethodName          = "/troupe.v1.Controller/WatchMachine"
@@ -50,6 +52,7 @@ const (
 	Controller_SetApplicationVersion_FullMethodName = "/troupe.v1.Controller/SetApplicationVersion"
 	Controller_ClaimLeadership_FullMethodName       = "/troupe.v1.Controller/ClaimLeadership"
 	Controller_ClearResolved_FullMethodName         = "/troupe.v1.Controller/ClearResolved"
+	Controller_UnitDead_FullMethodName              = "/troupe.v1.Controller/UnitDead"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -68,6 +71,10 @@ type ControllerClient interface {
 	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
 	// or (no_retry) skip it.
 	ResolveUnit(ctx context.Context, in *ResolveUnitRequest, opts ...grpc.CallOption) (*ResolveUnitResult, error)
+	AddUnit(ctx context.Context, in *AddUnitRequest, opts ...grpc.CallOption) (*AddUnitResult, error)
+	// RemoveUnit makes units dying; each runs its tear-down hooks, then its
+	// machine is released.
+	RemoveUnit(ctx context.Context, in *RemoveUnitRequest, opts ...grpc.CallOption) (*RemoveUnitResult, error)
 	// GetConfig returns the application's charm settings in the shape of
 	// `juju config <app> --format json` (settings_json).
 	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResult, error)
@@ -92,6 +99,8 @@ type ControllerClient interface {
 	ClaimLeadership(ctx context.Context, in *ClaimLeadershipRequest, opts ...grpc.CallOption) (*ClaimLeadershipResult, error)
 	// ClearResolved clears the calling unit's resolved flag once acted on.
 	ClearResolved(ctx context.Context, in *ClearResolvedRequest, opts ...grpc.CallOption) (*ClearResolvedResult, error)
+	// UnitDead reports that a dying unit ran its last hook.
+	UnitDead(ctx context.Context, in *UnitDeadRequest, opts ...grpc.CallOption) (*UnitDeadResult, error)
 }
 
 type controllerClient struct {
@@ -166,6 +175,26 @@ func (c *controllerClient) ResolveUnit(ctx context.Context, in *ResolveUnitReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ResolveUnitResult)
 	err := c.cc.Invoke(ctx, Controller_ResolveUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) AddUnit(ctx context.Context, in *AddUnitRequest, opts ...grpc.CallOption) (*AddUnitResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddUnitResult)
+	err := c.cc.Invoke(ctx, Controller_AddUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveUnit(ctx context.Context, in *RemoveUnitRequest, opts ...grpc.CallOption) (*RemoveUnitResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveUnitResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveUnit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +349,16 @@ func (c *controllerClient) ClearResolved(ctx context.Context, in *ClearResolvedR
 	return out, nil
 }
 
+func (c *controllerClient) UnitDead(ctx context.Context, in *UnitDeadRequest, opts ...grpc.CallOption) (*UnitDeadResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnitDeadResult)
+	err := c.cc.Invoke(ctx, Controller_UnitDead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -336,6 +375,10 @@ type ControllerServer interface {
 	// ResolveUnit marks a unit in a hook error as resolved: retry the hook,
 	// or (no_retry) skip it.
 	ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error)
+	AddUnit(context.Context, *AddUnitRequest) (*AddUnitResult, error)
+	// RemoveUnit makes units dying; each runs its tear-down hooks, then its
+	// machine is released.
+	RemoveUnit(context.Context, *RemoveUnitRequest) (*RemoveUnitResult, error)
 	// GetConfig returns the application's charm settings in the shape of
 	// `juju config <app> --format json` (settings_json).
 	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResult, error)
@@ -360,6 +403,8 @@ type ControllerServer interface {
 	ClaimLeadership(context.Context, *ClaimLeadershipRequest) (*ClaimLeadershipResult, error)
 	// ClearResolved clears the calling unit's resolved flag once acted on.
 	ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error)
+	// UnitDead reports that a dying unit ran its last hook.
+	UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -390,6 +435,12 @@ func (UnimplementedControllerServer) DestroyController(context.Context, *Destroy
 }
 func (UnimplementedControllerServer) ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResolveUnit not implemented")
+}
+func (UnimplementedControllerServer) AddUnit(context.Context, *AddUnitRequest) (*AddUnitResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddUnit not implemented")
+}
+func (UnimplementedControllerServer) RemoveUnit(context.Context, *RemoveUnitRequest) (*RemoveUnitResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveUnit not implemented")
 }
 func (UnimplementedControllerServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetConfig not implemented")
@@ -429,6 +480,9 @@ func (UnimplementedControllerServer) ClaimLeadership(context.Context, *ClaimLead
 }
 func (UnimplementedControllerServer) ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ClearResolved not implemented")
+}
+func (UnimplementedControllerServer) UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnitDead not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -573,6 +627,42 @@ func _Controller_ResolveUnit_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ControllerServer).ResolveUnit(ctx, req.(*ResolveUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_AddUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AddUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AddUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AddUnit(ctx, req.(*AddUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveUnit(ctx, req.(*RemoveUnitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -797,6 +887,24 @@ func _Controller_ClearResolved_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_UnitDead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnitDeadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).UnitDead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_UnitDead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).UnitDead(ctx, req.(*UnitDeadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -831,6 +939,14 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveUnit",
 			Handler:    _Controller_ResolveUnit_Handler,
+		},
+		{
+			MethodName: "AddUnit",
+			Handler:    _Controller_AddUnit_Handler,
+		},
+		{
+			MethodName: "RemoveUnit",
+			Handler:    _Controller_RemoveUnit_Handler,
 		},
 		{
 			MethodName: "GetConfig",
@@ -875,6 +991,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClearResolved",
 			Handler:    _Controller_ClearResolved_Handler,
+		},
+		{
+			MethodName: "UnitDead",
+			Handler:    _Controller_UnitDead_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
