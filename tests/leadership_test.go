@@ -1,0 +1,68 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLeaderFailover kills the leader unit's machine agent with SIGKILL:
+// its lease (60 s) runs out, another unit claims it and runs
+// leader-elected, within 90 s.
+func TestLeaderFailover(t *testing.T) {
+	e := newEnv(t)
+	ledgers := t.TempDir()
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2", "--config", "ledger-dir="+ledgers)
+	doc := waitFor(t, e, readyTimeout, "2 units active with a leader", func(doc statusDoc) bool {
+		units := doc.Applications["hello"].Units
+		leaders := 0
+		for _, u := range units {
+			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
+				return false
+			}
+			if u.Leader {
+				leaders++
+			}
+		}
+		return len(units) == 2 && leaders == 1
+	})
+	var old, other string
+	for name, u := range doc.Applications["hello"].Units {
+		if u.Leader {
+			old = name
+		} else {
+			other = name
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["hello"].Units[old].Machine))
+	if len(dirs) != 1 {
+		t.Fatalf("machine dir of %s: %v", old, dirs)
+	}
+	data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("cannot kill the leader's machine agent %d: %v", pid, err)
+	}
+	killed := time.Now()
+	waitFor(t, e, 90*time.Second, other+" elected leader", func(doc statusDoc) bool {
+		return doc.Applications["hello"].Units[other].Leader
+	})
+	ledger := filepath.Join(ledgers, strings.ReplaceAll(other, "/", "-"))
+	deadline := killed.Add(90 * time.Second)
+	for !strings.Contains(strings.Join(readLines(t, ledger), ","), "leader-elected") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not run leader-elected within 90s of the leader's agent dying: %v", other, readLines(t, ledger))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("failover: %s ran leader-elected %s after %s's agent was killed", other, time.Since(killed).Round(time.Second), old)
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+}
