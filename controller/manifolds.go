@@ -146,12 +146,12 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 				}
 				var srv *apiserver.Server
+				// Destroy runs inside the DestroyController call: every instance
+				// is stopped before it answers; the engine then stops
+				// gracefully, so the answer still reaches the caller.
 				destroy := func() {
-					go func() { // answer the caller first, then tear down
-						time.Sleep(100 * time.Millisecond)
-						destroyAll(prov, cfg.Logger)
-						cfg.Destroyed()
-					}()
+					destroyAll(prov, cfg.Logger)
+					cfg.Destroyed()
 				}
 				srv = apiserver.New(apiserver.Config{
 					Store: s, Hub: hub, Root: a.System.Root, Registry: a.Registry,
@@ -168,7 +168,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					case err := <-errc:
 						return err
 					case <-ctx.Done():
-						srv.Stop()
+						srv.GracefulStop(5 * time.Second)
 						<-errc
 						return nil
 					}

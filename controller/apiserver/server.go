@@ -54,8 +54,8 @@ type Config struct {
 	// Listener is the TCP listener to serve on.
 	Listener net.Listener
 	TLS      *tls.Config
-	// Destroy stops every instance and then the controller; it is called
-	// after DestroyController has answered.
+	// Destroy stops every instance and then asks the controller to stop;
+	// DestroyController answers once it returns.
 	Destroy func()
 	Logger  *slog.Logger
 }
@@ -84,8 +84,20 @@ func New(cfg Config) *Server {
 // Serve blocks serving until Stop.
 func (s *Server) Serve() error { return s.grpc.Serve(s.cfg.Listener) }
 
-// Stop stops the server, closing streams.
-func (s *Server) Stop() { s.grpc.Stop() }
+// GracefulStop stops accepting calls and waits up to grace for running
+// ones to finish, then closes whatever is left (long-lived watch streams).
+func (s *Server) GracefulStop(grace time.Duration) {
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.grpc.Stop()
+		<-done
+	}
+}
 
 const askTimeout = 30 * time.Second
 
@@ -439,6 +451,9 @@ func (s *Server) WatchMachine(req *apipb.WatchMachineRequest, stream apipb.Contr
 	}
 	unitPrefix := entity.ModelPrefix(tag.Model) + "unit/"
 	mkey := entity.MachineKey(tag.Model, req.Machine)
+	// Unit keys carry no machine id, so every unit change of the model
+	// notifies; the deployer's re-read is one cheap list. A per-machine
+	// index would make this exact.
 	return s.watch(stream.Context(), stream.Send, func(k string) bool {
 		return k == mkey || strings.HasPrefix(k, unitPrefix)
 	})
