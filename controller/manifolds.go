@@ -14,10 +14,12 @@ import (
 	"github.com/juju/worker/v4"
 	"github.com/juju/worker/v4/dependency"
 
+	"github.com/troupe-dev/troupe/actors/application"
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/models"
 	"github.com/troupe-dev/troupe/actors/supervise"
+	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/controller/apiserver"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -25,6 +27,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/watchhub"
 	"github.com/troupe-dev/troupe/providers"
 	"github.com/troupe-dev/troupe/providers/local"
+	"github.com/troupe-dev/troupe/workers/cleaner"
 	"github.com/troupe-dev/troupe/workers/provisioner"
 )
 
@@ -35,6 +38,7 @@ const (
 	APIServerName   = "api-server"
 	ProvisionerName = "provisioner"
 	WatchHubName    = "watch-hub"
+	CleanerName     = "cleaner"
 )
 
 // ManifoldsConfig configures the controller's manifolds.
@@ -57,7 +61,7 @@ type Actors struct {
 //
 //	store ──▶ actor-system ──▶ api-server
 //	  │   └──▶ watch-hub ───────────┘
-//	  └─────────────────────▶ provisioner
+//	  └─────────────────────▶ provisioner, cleaner
 func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
@@ -175,6 +179,21 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				}), nil
 			},
 		},
+		CleanerName: {
+			Inputs: []string{StoreName, ActorSystemName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				var s *store.Store
+				var a Actors
+				if err := g.Get(StoreName, &s); err != nil {
+					return nil, err
+				}
+				if err := g.Get(ActorSystemName, &a); err != nil {
+					return nil, err
+				}
+				cc := cleaner.Config{Store: s, Entities: entitySetter{a}, Logger: cfg.Logger.With("worker", CleanerName)}
+				return engine.Func(func(ctx context.Context) error { return cleaner.Run(ctx, cc) }), nil
+			},
+		},
 		ProvisionerName: {
 			Inputs: []string{StoreName, ActorSystemName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
@@ -206,6 +225,21 @@ func destroyAll(p providers.Provider, log *slog.Logger) {
 			log.Error("cannot stop instance", "instance", in.ID, "err", err)
 		}
 	}
+}
+
+// entitySetter routes cleaner steps to unit and application actors.
+type entitySetter struct{ a Actors }
+
+func (e entitySetter) DestroyUnit(ctx context.Context, mdl, name string) error {
+	_, err := supervise.Ask[*unit.Done](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindUnit, ID: name, Msg: &unit.Destroy{}}}, 30*time.Second)
+	return err
+}
+
+func (e entitySetter) ApplicationDead(ctx context.Context, mdl, name string) error {
+	_, err := supervise.Ask[*application.Done](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindApplication, ID: name, Msg: &application.SetDead{}}}, 30*time.Second)
+	return err
 }
 
 type hubWorker struct {

@@ -35,5 +35,6 @@ func TestManifoldsPinned(t *testing.T) {
 		controller.WatchHubName:    {controller.StoreName},
 		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName},
 		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
+		controller.CleanerName:     {controller.StoreName, controller.ActorSystemName},
 	})
 }

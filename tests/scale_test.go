@@ -11,7 +11,8 @@ import (
 
 // TestAddAndRemoveUnit: add-unit brings a new unit through the first-deploy
 // sequence; remove-unit makes it dying, it runs stop then remove, it and
-// its machine disappear from status and its machine agent process ends.
+// its machine disappear from status and its machine agent process ends;
+// remove-application does the same for every remaining unit.
 func TestAddAndRemoveUnit(t *testing.T) {
 	e := newEnv(t)
 	ledgers := t.TempDir()
@@ -70,6 +71,22 @@ func TestAddAndRemoveUnit(t *testing.T) {
 	}
 	if _, err := os.Stat(machineDirs[0]); !os.IsNotExist(err) {
 		t.Errorf("instance dir of the released machine still exists (%v)", err)
+	}
+
+	// remove-application: the cleaner makes the remaining units dying,
+	// each runs stop then remove, their machines are released, and the
+	// application disappears.
+	e.mustTroupe(commandTimeout, "remove-application", "--no-prompt", "hello")
+	waitFor(t, e, readyTimeout, "hello and its machines gone", func(doc statusDoc) bool {
+		return len(doc.Applications) == 0 && len(doc.Machines) == 0
+	})
+	for _, u := range []string{"hello-0", "hello-1"} {
+		if got := strings.Join(readLines(t, filepath.Join(ledgers, u)), ","); !strings.HasSuffix(got, ",stop,remove") {
+			t.Errorf("%s after remove-application: got %s, want ...,stop,remove", u, got)
+		}
+	}
+	if left := waitNoProcesses(filepath.Join(e.home, "machines"), 15*time.Second); len(left) > 0 {
+		t.Errorf("machine agents still running after remove-application: %v", left)
 	}
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }

@@ -40,6 +40,13 @@ type SetSettings struct {
 	Hash      string
 }
 
+// Destroy makes an alive application dying; the cleaner then destroys its
+// units and, once they are all dead, makes the application dead.
+type Destroy struct{}
+
+// SetDead records that every unit of a dying application is dead.
+type SetDead struct{}
+
 // Done acknowledges a command.
 type Done struct{}
 
@@ -77,6 +84,20 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 	case *SetSettings:
 		next := *cur
 		next.UserSettings, next.Settings, next.ConfigHash = m.User, m.Effective, m.Hash
+		return &next, &Done{}, nil
+	case *Destroy:
+		if cur.Life != entity.Alive {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Life = entity.Dying
+		return &next, &Done{}, nil
+	case *SetDead:
+		if cur.Life == entity.Alive {
+			return nil, nil, fmt.Errorf("application %s is alive; remove it with `troupe remove-application` first", cur.Name)
+		}
+		next := *cur
+		next.Life = entity.Dead
 		return &next, &Done{}, nil
 	case *SetWorkloadVersion:
 		if cur.WorkloadVersion == m.Version {

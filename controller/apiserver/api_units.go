@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/troupe-dev/troupe/actors/application"
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/unit"
@@ -83,4 +84,31 @@ func (s *Server) UnitDead(ctx context.Context, req *apipb.UnitDeadRequest) (*api
 		return nil, err
 	}
 	return &apipb.UnitDeadResult{}, nil
+}
+
+// RemoveApplication implements apipb.ControllerServer. Every application
+// is checked before any is destroyed.
+func (s *Server) RemoveApplication(ctx context.Context, req *apipb.RemoveApplicationRequest) (*apipb.RemoveApplicationResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Applications) == 0 {
+		return nil, invalid(errors.New("no application specified"))
+	}
+	for _, name := range req.Applications {
+		var a entity.Application
+		if _, err := s.cfg.Store.Get(ctx, entity.ApplicationKey(m.UUID, name), &a); err != nil || a.Life == entity.Dead {
+			return nil, status.Errorf(codes.NotFound, "application %q not found in model %q", name, m.Name)
+		}
+	}
+	for _, name := range req.Applications {
+		if _, err := route[*application.Done](s, m.UUID, model.KindApplication, name, &application.Destroy{}); err != nil {
+			return nil, err
+		}
+	}
+	return &apipb.RemoveApplicationResult{}, nil
 }

@@ -294,6 +294,9 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			if err := json.Unmarshal(kv.Value, &a); err != nil {
 				return nil, err
 			}
+			if a.Life == entity.Dead {
+				continue // removed: gone from status
+			}
 			leaders[a.Name] = a.LeaderAt(now)
 			apps[a.Name] = &apipb.ApplicationStatus{Name: a.Name, CharmName: a.CharmName, CharmUrl: a.CharmURL,
 				CharmRev: int32(a.CharmRev), CharmVersion: a.CharmVersion, WorkloadVersion: a.WorkloadVersion,

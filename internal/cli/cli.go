@@ -35,6 +35,7 @@ var commands = []command{
 	{"status", "show the status of the current model", runStatus},
 	{"add-unit", "add units to an application, each on a new machine", runAddUnit},
 	{"remove-unit", "remove units: they run their tear-down hooks and their machines are released", runRemoveUnit},
+	{"remove-application", "remove applications: their units are torn down, then they disappear", runRemoveApplication},
 	{"config", "get, set or reset an application's charm settings", runConfig},
 	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
 	{"resolved", "alias of resolve", runResolve},

@@ -90,3 +90,38 @@ func runRemoveUnit(env *Env, args []string) error {
 	}
 	return nil
 }
+
+func runRemoveApplication(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("remove-application")
+	fs.SetArgs("<application> [<application>...]")
+	model := fs.String("m", "model", "", "model of the applications")
+	fs.Bool("", "no-prompt", false, "accepted for compatibility; troupe never prompts")
+	fs.Bool("", "force", false, "accepted for compatibility")
+	fs.Bool("", "no-wait", false, "accepted for compatibility")
+	fs.Bool("", "destroy-storage", false, "accepted for compatibility")
+	apps, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(apps) == 0 {
+		return usage(errors.New("no application specified; usage: troupe remove-application <application>..."))
+	}
+	conn, cc, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	m, err := modelOf(fs, model, cc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: m, Applications: apps}); err != nil {
+		return apiError(err)
+	}
+	for _, a := range apps {
+		fmt.Fprintf(env.Stderr, "will remove application %s\n", a)
+	}
+	return nil
+}

@@ -2809,6 +2809,94 @@ func (*SetConfigResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{49}
 }
 
+type RemoveApplicationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Applications  []string               `protobuf:"bytes,2,rep,name=applications,proto3" json:"applications,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveApplicationRequest) Reset() {
+	*x = RemoveApplicationRequest{}
+	mi := &file_troupe_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveApplicationRequest) ProtoMessage() {}
+
+func (x *RemoveApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveApplicationRequest.ProtoReflect.Descriptor instead.
+func (*RemoveApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *RemoveApplicationRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveApplicationRequest) GetApplications() []string {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+type RemoveApplicationResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveApplicationResult) Reset() {
+	*x = RemoveApplicationResult{}
+	mi := &file_troupe_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveApplicationResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveApplicationResult) ProtoMessage() {}
+
+func (x *RemoveApplicationResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveApplicationResult.ProtoReflect.Descriptor instead.
+func (*RemoveApplicationResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{51}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -3003,7 +3091,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
-	"\x0fSetConfigResult2\xf0\r\n" +
+	"\x0fSetConfigResult\"T\n" +
+	"\x18RemoveApplicationRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
+	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
+	"\x17RemoveApplicationResult2\xce\x0e\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -3014,7 +3106,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06Status\x12\x18.troupe.v1.StatusRequest\x1a\x17.troupe.v1.StatusResult\x12\\\n" +
 	"\x11DestroyController\x12#.troupe.v1.DestroyControllerRequest\x1a\".troupe.v1.DestroyControllerResult\x12J\n" +
 	"\vResolveUnit\x12\x1d.troupe.v1.ResolveUnitRequest\x1a\x1c.troupe.v1.ResolveUnitResult\x12>\n" +
-	"\aAddUnit\x12\x19.troupe.v1.AddUnitRequest\x1a\x18.troupe.v1.AddUnitResult\x12G\n" +
+	"\aAddUnit\x12\x19.troupe.v1.AddUnitRequest\x1a\x18.troupe.v1.AddUnitResult\x12\\\n" +
+	"\x11RemoveApplication\x12#.troupe.v1.RemoveApplicationRequest\x1a\".troupe.v1.RemoveApplicationResult\x12G\n" +
 	"\n" +
 	"RemoveUnit\x12\x1c.troupe.v1.RemoveUnitRequest\x1a\x1b.troupe.v1.RemoveUnitResult\x12D\n" +
 	"\tGetConfig\x12\x1b.troupe.v1.GetConfigRequest\x1a\x1a.troupe.v1.GetConfigResult\x12D\n" +
@@ -3044,7 +3137,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -3096,13 +3189,15 @@ var file_troupe_proto_goTypes = []any{
 	(*GetConfigResult)(nil),              // 47: troupe.v1.GetConfigResult
 	(*SetConfigRequest)(nil),             // 48: troupe.v1.SetConfigRequest
 	(*SetConfigResult)(nil),              // 49: troupe.v1.SetConfigResult
-	nil,                                  // 50: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 51: troupe.v1.SetConfigRequest.ValuesEntry
+	(*RemoveApplicationRequest)(nil),     // 50: troupe.v1.RemoveApplicationRequest
+	(*RemoveApplicationResult)(nil),      // 51: troupe.v1.RemoveApplicationResult
+	nil,                                  // 52: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 53: troupe.v1.SetConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	50, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	52, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -3120,7 +3215,7 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	51, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	53, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	11, // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
 	13, // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
 	15, // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
@@ -3129,46 +3224,48 @@ var file_troupe_proto_depIdxs = []int32{
 	24, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
 	6,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
 	0,  // 28: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	2,  // 29: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	46, // 30: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	48, // 31: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	27, // 32: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	28, // 33: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	31, // 34: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	33, // 35: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	35, // 36: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	36, // 37: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	38, // 38: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	40, // 39: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	42, // 40: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	44, // 41: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 42: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 43: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	12, // 44: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 45: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 46: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 47: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 48: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	25, // 49: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 50: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 51: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	3,  // 52: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	47, // 53: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	49, // 54: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	26, // 55: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	29, // 56: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	32, // 57: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	34, // 58: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	26, // 59: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	37, // 60: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	39, // 61: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	41, // 62: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	43, // 63: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	45, // 64: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 65: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 66: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	44, // [44:67] is the sub-list for method output_type
-	21, // [21:44] is the sub-list for method input_type
+	50, // 29: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 30: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	46, // 31: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	48, // 32: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	27, // 33: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	28, // 34: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	31, // 35: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	33, // 36: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	35, // 37: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	36, // 38: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	38, // 39: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	40, // 40: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	42, // 41: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	44, // 42: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 43: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 44: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	12, // 45: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 46: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 47: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 48: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 49: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	25, // 50: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 51: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 52: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	51, // 53: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 54: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	47, // 55: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	49, // 56: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	26, // 57: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	29, // 58: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	32, // 59: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	34, // 60: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	26, // 61: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	37, // 62: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	39, // 63: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	41, // 64: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	43, // 65: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	45, // 66: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 67: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 68: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	45, // [45:69] is the sub-list for method output_type
+	21, // [21:45] is the sub-list for method input_type
 	21, // [21:21] is the sub-list for extension type_name
 	21, // [21:21] is the sub-list for extension extendee
 	0,  // [0:21] is the sub-list for field type_name
@@ -3185,7 +3282,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,7 @@ const (
 	Controller_DestroyController_FullMethodName     = "/troupe.v1.Controller/DestroyController"
 	Controller_ResolveUnit_FullMethodName           = "/troupe.v1.Controller/ResolveUnit"
 	Controller_AddUnit_FullMethodName               = "/troupe.v1.Controller/AddUnit"
+	Controller_RemoveApplication_FullMethodName     = "/troupe.v1.Controller/RemoveApplication"
 	Controller_RemoveUnit_FullMethodName            = "/troupe.v1.Controller/RemoveUnit"
 	Controller_GetConfig_FullMethodName             = "/troupe.v1.Controller/GetConfig"
 	Controller_SetConfig_FullMethodName             = "/troupe.v1.Controller/SetConfig"
@@ -72,6 +73,9 @@ type ControllerClient interface {
 	// or (no_retry) skip it.
 	ResolveUnit(ctx context.Context, in *ResolveUnitRequest, opts ...grpc.CallOption) (*ResolveUnitResult, error)
 	AddUnit(ctx context.Context, in *AddUnitRequest, opts ...grpc.CallOption) (*AddUnitResult, error)
+	// RemoveApplication makes applications dying; their units are torn down
+	// and the applications disappear once every unit is dead.
+	RemoveApplication(ctx context.Context, in *RemoveApplicationRequest, opts ...grpc.CallOption) (*RemoveApplicationResult, error)
 	// RemoveUnit makes units dying; each runs its tear-down hooks, then its
 	// machine is released.
 	RemoveUnit(ctx context.Context, in *RemoveUnitRequest, opts ...grpc.CallOption) (*RemoveUnitResult, error)
@@ -185,6 +189,16 @@ func (c *controllerClient) AddUnit(ctx context.Context, in *AddUnitRequest, opts
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AddUnitResult)
 	err := c.cc.Invoke(ctx, Controller_AddUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveApplication(ctx context.Context, in *RemoveApplicationRequest, opts ...grpc.CallOption) (*RemoveApplicationResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveApplicationResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveApplication_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -376,6 +390,9 @@ type ControllerServer interface {
 	// or (no_retry) skip it.
 	ResolveUnit(context.Context, *ResolveUnitRequest) (*ResolveUnitResult, error)
 	AddUnit(context.Context, *AddUnitRequest) (*AddUnitResult, error)
+	// RemoveApplication makes applications dying; their units are torn down
+	// and the applications disappear once every unit is dead.
+	RemoveApplication(context.Context, *RemoveApplicationRequest) (*RemoveApplicationResult, error)
 	// RemoveUnit makes units dying; each runs its tear-down hooks, then its
 	// machine is released.
 	RemoveUnit(context.Context, *RemoveUnitRequest) (*RemoveUnitResult, error)
@@ -438,6 +455,9 @@ func (UnimplementedControllerServer) ResolveUnit(context.Context, *ResolveUnitRe
 }
 func (UnimplementedControllerServer) AddUnit(context.Context, *AddUnitRequest) (*AddUnitResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AddUnit not implemented")
+}
+func (UnimplementedControllerServer) RemoveApplication(context.Context, *RemoveApplicationRequest) (*RemoveApplicationResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveApplication not implemented")
 }
 func (UnimplementedControllerServer) RemoveUnit(context.Context, *RemoveUnitRequest) (*RemoveUnitResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveUnit not implemented")
@@ -645,6 +665,24 @@ func _Controller_AddUnit_Handler(srv interface{}, ctx context.Context, dec func(
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ControllerServer).AddUnit(ctx, req.(*AddUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveApplication(ctx, req.(*RemoveApplicationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -943,6 +981,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddUnit",
 			Handler:    _Controller_AddUnit_Handler,
+		},
+		{
+			MethodName: "RemoveApplication",
+			Handler:    _Controller_RemoveApplication_Handler,
 		},
 		{
 			MethodName: "RemoveUnit",

@@ -1,0 +1,143 @@
+// Package cleaner is the controller worker that carries life cascades to
+// their end. It is level-triggered: on every store change (and every
+// Resync) it derives, from the documents alone, what must happen next:
+//
+//	application dying ─▶ each of its alive units: destroy (dying)
+//	application dying, every unit dead ─▶ application dead
+//
+// Because every step is recomputed from durable state, a cascade resumes
+// after a controller crash at any point. Changes go through the entities'
+// actors (the Entities interface); the cleaner itself writes nothing.
+package cleaner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// Entities is how the cleaner changes entities (through their actors).
+type Entities interface {
+	DestroyUnit(ctx context.Context, model, unit string) error
+	ApplicationDead(ctx context.Context, model, app string) error
+}
+
+// Config configures the cleaner.
+type Config struct {
+	Store    *store.Store
+	Entities Entities
+	Resync   time.Duration // zero means 10s
+	Logger   *slog.Logger
+}
+
+// Action is one step a pass decided.
+type Action struct {
+	Model, Kind, Name string // Kind: "destroy-unit" or "application-dead"
+}
+
+// Decide is the pure core: given a model's applications and units, the
+// steps the cascade needs now.
+func Decide(model string, apps []entity.Application, units []entity.Unit) []Action {
+	var out []Action
+	for _, a := range apps {
+		if a.Life != entity.Dying {
+			continue
+		}
+		alive := 0
+		for _, u := range units {
+			if u.Application != a.Name {
+				continue
+			}
+			switch u.Life {
+			case entity.Alive:
+				out = append(out, Action{Model: model, Kind: "destroy-unit", Name: u.Name})
+				alive++
+			case entity.Dying:
+				alive++
+			}
+		}
+		if alive == 0 {
+			out = append(out, Action{Model: model, Kind: "application-dead", Name: a.Name})
+		}
+	}
+	return out
+}
+
+// Run cleans until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Resync == 0 {
+		cfg.Resync = 10 * time.Second
+	}
+	wc := cfg.Store.Client().Watch(ctx, store.Prefix+"m/", clientv3.WithPrefix())
+	tick := time.NewTicker(cfg.Resync)
+	defer tick.Stop()
+	for {
+		if err := pass(ctx, cfg); err != nil && ctx.Err() == nil {
+			cfg.Logger.Warn("cleanup pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-wc:
+			if !ok {
+				return fmt.Errorf("store watch closed")
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+func pass(ctx context.Context, cfg Config) error {
+	kvs, _, err := cfg.Store.List(ctx, store.Prefix+"m/")
+	if err != nil {
+		return err
+	}
+	apps := map[string][]entity.Application{}
+	units := map[string][]entity.Unit{}
+	for _, kv := range kvs {
+		parts := strings.SplitN(strings.TrimPrefix(kv.Key, store.Prefix+"m/"), "/", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch parts[1] {
+		case "app":
+			var a entity.Application
+			if err := json.Unmarshal(kv.Value, &a); err != nil {
+				return err
+			}
+			apps[parts[0]] = append(apps[parts[0]], a)
+		case "unit":
+			var u entity.Unit
+			if err := json.Unmarshal(kv.Value, &u); err != nil {
+				return err
+			}
+			units[parts[0]] = append(units[parts[0]], u)
+		}
+	}
+	for model, as := range apps {
+		for _, act := range Decide(model, as, units[model]) {
+			var err error
+			switch act.Kind {
+			case "destroy-unit":
+				err = cfg.Entities.DestroyUnit(ctx, act.Model, act.Name)
+			case "application-dead":
+				err = cfg.Entities.ApplicationDead(ctx, act.Model, act.Name)
+				if err == nil {
+					cfg.Logger.Info("application removed", "model", act.Model, "application", act.Name)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", act.Kind, act.Name, err)
+			}
+		}
+	}
+	return nil
+}
