@@ -150,6 +150,24 @@ func connect(env *Env) (*api.Conn, ClientConfig, error) {
 	return conn, c, err
 }
 
+// connectModel connects and resolves the model a command works on: the
+// --model reference (any of Juju's four forms) or the current model.
+func connectModel(env *Env, modelRef string) (*api.Conn, string, error) {
+	conn, cc, err := connect(env)
+	if err != nil {
+		return nil, "", err
+	}
+	if modelRef == "" {
+		return conn, cc.CurrentModel, nil
+	}
+	ref, err := cmdline.ParseModelRef(modelRef)
+	if err != nil {
+		conn.Close()
+		return nil, "", usage(err)
+	}
+	return conn, ref.Model, nil
+}
+
 func runVersion(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("version")
 	format := fs.String("", "format", "smart", "output format: smart|json|yaml")

@@ -31,19 +31,11 @@ func runConfig(env *Env, args []string) error {
 		return usage(errors.New("no application specified; usage: troupe config <application> [key[=value]...]"))
 	}
 	app, pairs := rest[0], rest[1:]
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m := cc.CurrentModel
-	if *model != "" {
-		ref, err := cmdline.ParseModelRef(*model)
-		if err != nil {
-			return usage(err)
-		}
-		m = ref.Model
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	reset := cmdline.SplitCommas(*resets...)

@@ -72,7 +72,7 @@ func runDeploy(env *Env, args []string) error {
 	if _, err := ch.Config.ParseSettingsStrings(kv); err != nil {
 		return fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err)
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
@@ -80,14 +80,6 @@ func runDeploy(env *Env, args []string) error {
 	name := ""
 	if len(rest) == 2 {
 		name = rest[1]
-	}
-	m := cc.CurrentModel
-	if *model != "" {
-		ref, err := cmdline.ParseModelRef(*model)
-		if err != nil {
-			return usage(err)
-		}
-		m = ref.Model
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -21,19 +21,11 @@ func runResolve(env *Env, args []string) error {
 	if len(units) == 0 {
 		return usage(errors.New("no unit specified; usage: troupe resolve <unit> [--no-retry]"))
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m := cc.CurrentModel
-	if *model != "" {
-		ref, err := cmdline.ParseModelRef(*model)
-		if err != nil {
-			return usage(err)
-		}
-		m = ref.Model
-	}
 	for _, u := range units {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_, err := conn.ResolveUnit(ctx, &apipb.ResolveUnitRequest{Model: m, Unit: u, NoRetry: *noRetry})

@@ -25,19 +25,11 @@ func runStatus(env *Env, args []string) error {
 	default:
 		return usage(fmt.Errorf("invalid --format %q: use tabular, json or yaml", *format))
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m := cc.CurrentModel
-	if *model != "" {
-		ref, err := cmdline.ParseModelRef(*model)
-		if err != nil {
-			return usage(err)
-		}
-		m = ref.Model
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := conn.Status(ctx, &apipb.StatusRequest{Model: m})

@@ -11,17 +11,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/cmdline"
 )
 
-func modelOf(fs *cmdline.FlagSet, model *string, cc ClientConfig) (string, error) {
-	if *model == "" {
-		return cc.CurrentModel, nil
-	}
-	ref, err := cmdline.ParseModelRef(*model)
-	if err != nil {
-		return "", usage(err)
-	}
-	return ref.Model, nil
-}
-
 func runAddUnit(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("add-unit")
 	fs.SetArgs("<application>")
@@ -37,15 +26,11 @@ func runAddUnit(env *Env, args []string) error {
 	if *n < 1 {
 		return usage(fmt.Errorf("--num-units must be a positive integer, got %d", *n))
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m, err := modelOf(fs, model, cc)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := conn.AddUnit(ctx, &apipb.AddUnitRequest{Model: m, Application: rest[0], NumUnits: int32(*n)})
@@ -60,10 +45,7 @@ func runRemoveUnit(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("remove-unit")
 	fs.SetArgs("<unit> [<unit>...]")
 	model := fs.String("m", "model", "", "model of the units")
-	fs.Bool("", "no-prompt", false, "accepted for compatibility; troupe never prompts")
-	fs.Bool("", "force", false, "accepted for compatibility")
-	fs.Bool("", "no-wait", false, "accepted for compatibility")
-	fs.Bool("", "destroy-storage", false, "accepted for compatibility")
+	removalFlags(fs)
 	units, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -71,15 +53,11 @@ func runRemoveUnit(env *Env, args []string) error {
 	if len(units) == 0 {
 		return usage(errors.New("no unit specified; usage: troupe remove-unit <unit> [<unit>...]"))
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m, err := modelOf(fs, model, cc)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := conn.RemoveUnit(ctx, &apipb.RemoveUnitRequest{Model: m, Units: units}); err != nil {
@@ -95,10 +73,7 @@ func runRemoveApplication(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("remove-application")
 	fs.SetArgs("<application> [<application>...]")
 	model := fs.String("m", "model", "", "model of the applications")
-	fs.Bool("", "no-prompt", false, "accepted for compatibility; troupe never prompts")
-	fs.Bool("", "force", false, "accepted for compatibility")
-	fs.Bool("", "no-wait", false, "accepted for compatibility")
-	fs.Bool("", "destroy-storage", false, "accepted for compatibility")
+	removalFlags(fs)
 	apps, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -106,15 +81,11 @@ func runRemoveApplication(env *Env, args []string) error {
 	if len(apps) == 0 {
 		return usage(errors.New("no application specified; usage: troupe remove-application <application>..."))
 	}
-	conn, cc, err := connect(env)
+	conn, m, err := connectModel(env, *model)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	m, err := modelOf(fs, model, cc)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: m, Applications: apps}); err != nil {
@@ -124,4 +95,13 @@ func runRemoveApplication(env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "will remove application %s\n", a)
 	}
 	return nil
+}
+
+// removalFlags accepts Juju's flags of the removal commands that change
+// nothing here: troupe never prompts, and removals always wait for hooks.
+func removalFlags(fs *cmdline.FlagSet) {
+	fs.Bool("", "no-prompt", false, "accepted for compatibility; troupe never prompts")
+	fs.Bool("", "force", false, "accepted for compatibility")
+	fs.Bool("", "no-wait", false, "accepted for compatibility")
+	fs.Bool("", "destroy-storage", false, "accepted for compatibility")
 }

@@ -18,8 +18,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
 )
@@ -76,23 +74,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Resync == 0 {
 		cfg.Resync = 10 * time.Second
 	}
-	wc := cfg.Store.Client().Watch(ctx, store.Prefix+"m/", clientv3.WithPrefix())
-	tick := time.NewTicker(cfg.Resync)
-	defer tick.Stop()
-	for {
-		if err := pass(ctx, cfg); err != nil && ctx.Err() == nil {
-			cfg.Logger.Warn("cleanup pass failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case _, ok := <-wc:
-			if !ok {
-				return fmt.Errorf("store watch closed")
-			}
-		case <-tick.C:
-		}
-	}
+	return cfg.Store.Reconcile(ctx, store.Prefix+"m/", cfg.Resync,
+		func(ctx context.Context) error { return pass(ctx, cfg) },
+		func(err error) { cfg.Logger.Warn("cleanup pass failed", "err", err) })
 }
 
 func pass(ctx context.Context, cfg Config) error {
