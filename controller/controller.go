@@ -67,19 +67,17 @@ func Run(ctx context.Context, dataDir string, log *slog.Logger) error {
 		eng.Wait()
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		eng.Kill()
-		return eng.Wait()
-	case <-waitChan(eng.Wait):
+	// Cancelling ctx (a signal, or DestroyController) kills the engine;
+	// an engine that dies on its own returns its error here.
+	stop := context.AfterFunc(ctx, eng.Kill)
+	defer stop()
+	if err := eng.Wait(); err != nil {
+		return err
+	}
+	if ctx.Err() == nil {
 		return errors.New("controller engine stopped")
 	}
-}
-
-func waitChan(wait func() error) <-chan error {
-	c := make(chan error, 1)
-	go func() { c <- wait() }()
-	return c
+	return nil
 }
 
 // seed writes the controller document and the admin user once.

@@ -101,10 +101,6 @@ func (s *Server) GracefulStop(grace time.Duration) {
 
 const askTimeout = 30 * time.Second
 
-func (s *Server) toModel(uuid string, msg any) *models.ToModel {
-	return &models.ToModel{UUID: uuid, Msg: msg}
-}
-
 func ask[R any](s *Server, uuid string, msg any) (R, error) {
 	return supervise.Ask[R](s.cfg.Root, s.cfg.Registry, &models.ToModel{UUID: uuid, Msg: msg}, askTimeout)
 }

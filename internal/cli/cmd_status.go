@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -110,5 +109,3 @@ func lifeIfNotAlive(l string) string {
 	}
 	return l
 }
-
-var errNoController = errors.New("no controller")
