@@ -73,7 +73,15 @@ func pass(ctx context.Context, cfg Config) error {
 			}
 			continue
 		}
-		if m.Life != entity.Alive || (m.InstanceID != "" && m.Instance.Current == "running") {
+		if m.Life != entity.Alive {
+			continue
+		}
+		if m.InstanceID != "" && m.Instance.Current == "running" {
+			// Idempotent: restarts the agent if it died, keeping its
+			// files (and so its credential) as they are.
+			if _, err := cfg.Provider.StartInstance(ctx, providers.InstanceConfig{Name: m.InstanceID}); err != nil {
+				cfg.Logger.Warn("cannot ensure machine agent runs", "model", parts[0], "machine", m.ID, "err", err)
+			}
 			continue
 		}
 		if err := provision(ctx, cfg, parts[0], m); err != nil {
