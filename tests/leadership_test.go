@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// TestLeaderFailover kills the leader unit's machine agent with SIGKILL:
-// its lease (60 s) runs out, another unit claims it and runs
-// leader-elected, within 90 s.
+// TestLeaderFailover freezes the leader unit's machine agent with SIGSTOP
+// (a hung agent: a SIGKILLed one is restarted by the provisioner within
+// seconds and keeps its lease): its lease (60 s) runs out, another unit
+// claims it and runs leader-elected, within 90 s. The frozen agent is
+// SIGKILLed by the test's cleanup.
 func TestLeaderFailover(t *testing.T) {
 	e := newEnv(t)
 	ledgers := t.TempDir()
@@ -48,9 +50,10 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("cannot kill the leader's machine agent %d: %v", pid, err)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("cannot freeze the leader's machine agent %d: %v", pid, err)
 	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	killed := time.Now()
 	waitFor(t, e, 90*time.Second, other+" elected leader", func(doc statusDoc) bool {
 		return doc.Applications["hello"].Units[other].Leader
@@ -59,10 +62,10 @@ func TestLeaderFailover(t *testing.T) {
 	deadline := killed.Add(90 * time.Second)
 	for !strings.Contains(strings.Join(readLines(t, ledger), ","), "leader-elected") {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not run leader-elected within 90s of the leader's agent dying: %v", other, readLines(t, ledger))
+			t.Fatalf("%s did not run leader-elected within 90s of the leader's agent freezing: %v", other, readLines(t, ledger))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Logf("failover: %s ran leader-elected %s after %s's agent was killed", other, time.Since(killed).Round(time.Second), old)
+	t.Logf("failover: %s ran leader-elected %s after %s's agent froze", other, time.Since(killed).Round(time.Second), old)
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
