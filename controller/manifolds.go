@@ -129,16 +129,12 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 		APIServerName: {
 			Inputs: []string{StoreName, ActorSystemName, WatchHubName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var s *store.Store
-				var a Actors
+				s, a, err := storeAndActors(g)
+				if err != nil {
+					return nil, err
+				}
 				var hub *watchhub.Hub
-				if err := g.Get(StoreName, &s); err != nil {
-					return nil, err
-				}
 				if err := g.Get(WatchHubName, &hub); err != nil {
-					return nil, err
-				}
-				if err := g.Get(ActorSystemName, &a); err != nil {
 					return nil, err
 				}
 				cert, err := tls.X509KeyPair([]byte(cfg.Bootstrap.ServerCert), []byte(cfg.Bootstrap.ServerKey))
@@ -182,12 +178,8 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 		CleanerName: {
 			Inputs: []string{StoreName, ActorSystemName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var s *store.Store
-				var a Actors
-				if err := g.Get(StoreName, &s); err != nil {
-					return nil, err
-				}
-				if err := g.Get(ActorSystemName, &a); err != nil {
+				s, a, err := storeAndActors(g)
+				if err != nil {
 					return nil, err
 				}
 				cc := cleaner.Config{Store: s, Entities: entitySetter{a}, Logger: cfg.Logger.With("worker", CleanerName)}
@@ -197,12 +189,8 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 		ProvisionerName: {
 			Inputs: []string{StoreName, ActorSystemName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var s *store.Store
-				var a Actors
-				if err := g.Get(StoreName, &s); err != nil {
-					return nil, err
-				}
-				if err := g.Get(ActorSystemName, &a); err != nil {
+				s, a, err := storeAndActors(g)
+				if err != nil {
 					return nil, err
 				}
 				pc := provisioner.Config{Store: s, Provider: prov, Machines: machineSetter{a},
@@ -211,6 +199,20 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 			},
 		},
 	}
+}
+
+// storeAndActors fetches the outputs of the store and actor-system
+// manifolds.
+func storeAndActors(g dependency.Getter) (*store.Store, Actors, error) {
+	var s *store.Store
+	var a Actors
+	if err := g.Get(StoreName, &s); err != nil {
+		return nil, a, err
+	}
+	if err := g.Get(ActorSystemName, &a); err != nil {
+		return nil, a, err
+	}
+	return s, a, nil
 }
 
 func destroyAll(p providers.Provider, log *slog.Logger) {

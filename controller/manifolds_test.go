@@ -6,35 +6,25 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/juju/worker/v4/dependency"
-
 	"github.com/troupe-dev/troupe/controller"
+	"github.com/troupe-dev/troupe/internal/engine"
 )
 
-// pin compares a dependency graph with the expected manifold -> inputs map.
-func pin(t *testing.T, got dependency.Manifolds, want map[string][]string) {
-	t.Helper()
-	have := map[string][]string{}
-	for name, m := range got {
-		in := append([]string{}, m.Inputs...)
-		sort.Strings(in)
-		have[name] = in
-	}
-	for _, in := range want {
-		sort.Strings(in)
-	}
-	if !reflect.DeepEqual(have, want) {
-		t.Fatalf("dependency graph changed:\n got  %v\n want %v\nupdate this test together with ARCHITECTURE.md", have, want)
-	}
-}
-
+// TestManifoldsPinned pins the controller's dependency graph; change it
+// together with ARCHITECTURE.md.
 func TestManifoldsPinned(t *testing.T) {
-	pin(t, controller.Manifolds(controller.ManifoldsConfig{DataDir: t.TempDir(), Logger: slog.Default()}), map[string][]string{
+	want := map[string][]string{
 		controller.StoreName:       {},
 		controller.ActorSystemName: {controller.StoreName},
 		controller.WatchHubName:    {controller.StoreName},
 		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName},
 		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
 		controller.CleanerName:     {controller.StoreName, controller.ActorSystemName},
-	})
+	}
+	for _, in := range want {
+		sort.Strings(in)
+	}
+	if got := engine.Graph(controller.Manifolds(controller.ManifoldsConfig{DataDir: t.TempDir(), Logger: slog.Default()})); !reflect.DeepEqual(got, want) {
+		t.Fatalf("controller dependency graph changed:\n got  %v\n want %v", got, want)
+	}
 }

@@ -54,12 +54,8 @@ func Manifolds(cfg Config) dependency.Manifolds {
 		MachinerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				var conn *api.Conn
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				if err := g.Get(APICallerName, &conn); err != nil {
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
 					return nil, err
 				}
 				return engine.Func(func(ctx context.Context) error {
@@ -76,12 +72,8 @@ func Manifolds(cfg Config) dependency.Manifolds {
 		DeployerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				var conn *api.Conn
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				if err := g.Get(APICallerName, &conn); err != nil {
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
 					return nil, err
 				}
 				d := &deployer{cfg: cfg, agent: c, conn: conn, lock: lock}

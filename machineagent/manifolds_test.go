@@ -5,9 +5,12 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/machineagent"
 )
 
+// TestManifoldsPinned pins the machine agent's dependency graph; change it
+// together with ARCHITECTURE.md.
 func TestManifoldsPinned(t *testing.T) {
 	want := map[string][]string{
 		machineagent.AgentName:     {},
@@ -15,16 +18,10 @@ func TestManifoldsPinned(t *testing.T) {
 		machineagent.MachinerName:  {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.DeployerName:  {machineagent.AgentName, machineagent.APICallerName},
 	}
-	have := map[string][]string{}
-	for name, m := range machineagent.Manifolds(machineagent.Config{DataDir: t.TempDir()}) {
-		in := append([]string{}, m.Inputs...)
-		sort.Strings(in)
-		have[name] = in
-	}
 	for _, in := range want {
 		sort.Strings(in)
 	}
-	if !reflect.DeepEqual(have, want) {
-		t.Fatalf("machine agent graph changed:\n got  %v\n want %v", have, want)
+	if got := engine.Graph(machineagent.Manifolds(machineagent.Config{DataDir: t.TempDir()})); !reflect.DeepEqual(got, want) {
+		t.Fatalf("machine agent dependency graph changed:\n got  %v\n want %v", got, want)
 	}
 }

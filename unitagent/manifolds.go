@@ -17,7 +17,6 @@ import (
 	"github.com/juju/worker/v4/dependency"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
-	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/workers/leadership"
@@ -56,12 +55,8 @@ func Manifolds(cfg Config) dependency.Manifolds {
 		LeadershipName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				var conn *api.Conn
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				if err := g.Get(APICallerName, &conn); err != nil {
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
 					return nil, err
 				}
 				t := leadership.New(conn, c.Unit, cfg.Logger)
@@ -75,16 +70,12 @@ func Manifolds(cfg Config) dependency.Manifolds {
 		UniterName: {
 			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
-				var c api.AgentConfig
-				var conn *api.Conn
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
+					return nil, err
+				}
 				var t *leadership.Tracker
 				var charmDir string
-				if err := g.Get(AgentName, &c); err != nil {
-					return nil, err
-				}
-				if err := g.Get(APICallerName, &conn); err != nil {
-					return nil, err
-				}
 				if err := g.Get(LeadershipName, &t); err != nil {
 					return nil, err
 				}

@@ -49,3 +49,17 @@ func APICaller(agentName string) dependency.Manifold {
 		Output: engine.ValueOutput[*api.Conn],
 	}
 }
+
+// Inputs fetches the outputs of the agent and api-caller manifolds, for
+// the start functions of manifolds that declare both as inputs.
+func Inputs(g dependency.Getter, agentName, apiCallerName string) (api.AgentConfig, *api.Conn, error) {
+	var c api.AgentConfig
+	var conn *api.Conn
+	if err := g.Get(agentName, &c); err != nil {
+		return c, nil, err
+	}
+	if err := g.Get(apiCallerName, &conn); err != nil {
+		return c, nil, err
+	}
+	return c, conn, nil
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 )
@@ -42,44 +43,33 @@ func runAddUnit(env *Env, args []string) error {
 }
 
 func runRemoveUnit(env *Env, args []string) error {
-	fs := cmdline.NewFlagSet("remove-unit")
-	fs.SetArgs("<unit> [<unit>...]")
-	model := fs.String("m", "model", "", "model of the units")
-	removalFlags(fs)
-	units, err := parse(fs, args)
-	if err != nil {
+	return runRemoval(env, args, "remove-unit", "unit", func(ctx context.Context, conn *api.Conn, model string, names []string) error {
+		_, err := conn.RemoveUnit(ctx, &apipb.RemoveUnitRequest{Model: model, Units: names})
 		return err
-	}
-	if len(units) == 0 {
-		return usage(errors.New("no unit specified; usage: troupe remove-unit <unit> [<unit>...]"))
-	}
-	conn, m, err := connectModel(env, *model)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := conn.RemoveUnit(ctx, &apipb.RemoveUnitRequest{Model: m, Units: units}); err != nil {
-		return apiError(err)
-	}
-	for _, u := range units {
-		fmt.Fprintf(env.Stderr, "will remove unit %s\n", u)
-	}
-	return nil
+	})
 }
 
 func runRemoveApplication(env *Env, args []string) error {
-	fs := cmdline.NewFlagSet("remove-application")
-	fs.SetArgs("<application> [<application>...]")
-	model := fs.String("m", "model", "", "model of the applications")
+	return runRemoval(env, args, "remove-application", "application", func(ctx context.Context, conn *api.Conn, model string, names []string) error {
+		_, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: model, Applications: names})
+		return err
+	})
+}
+
+// runRemoval is the shared body of the removal commands: parse Juju's
+// flags, ask the controller to remove every named entity (it checks them
+// all before changing any), and say what will go.
+func runRemoval(env *Env, args []string, verb, kind string, remove func(context.Context, *api.Conn, string, []string) error) error {
+	fs := cmdline.NewFlagSet(verb)
+	fs.SetArgs("<" + kind + "> [<" + kind + ">...]")
+	model := fs.String("m", "model", "", "model of the "+kind+"s")
 	removalFlags(fs)
-	apps, err := parse(fs, args)
+	names, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(apps) == 0 {
-		return usage(errors.New("no application specified; usage: troupe remove-application <application>..."))
+	if len(names) == 0 {
+		return usage(fmt.Errorf("no %s specified; usage: troupe %s <%s>...", kind, verb, kind))
 	}
 	conn, m, err := connectModel(env, *model)
 	if err != nil {
@@ -88,11 +78,11 @@ func runRemoveApplication(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: m, Applications: apps}); err != nil {
+	if err := remove(ctx, conn, m, names); err != nil {
 		return apiError(err)
 	}
-	for _, a := range apps {
-		fmt.Fprintf(env.Stderr, "will remove application %s\n", a)
+	for _, n := range names {
+		fmt.Fprintf(env.Stderr, "will remove %s %s\n", kind, n)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sort"
 	"time"
 
 	"github.com/juju/clock"
@@ -151,4 +152,16 @@ func Logger(l *slog.Logger) interface {
 	Errorf(string, ...any)
 } {
 	return logger{l}
+}
+
+// Graph is the shape of a dependency graph: manifold name to its sorted
+// inputs. Tests pin each agent's graph with it.
+func Graph(manifolds dependency.Manifolds) map[string][]string {
+	out := make(map[string][]string, len(manifolds))
+	for name, m := range manifolds {
+		in := append([]string{}, m.Inputs...)
+		sort.Strings(in)
+		out[name] = in
+	}
+	return out
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 )
@@ -67,10 +70,10 @@ func (b *backend) SetUnitStatus(s hookcmds.StatusInfo) error {
 func (b *backend) SetApplicationStatus(s hookcmds.StatusInfo) error {
 	_, err := b.u.cfg.API.SetUnitStatus(b.ctx(), &apipb.SetUnitStatusRequest{Unit: b.u.cfg.Unit,
 		Application: &apipb.StatusInfo{Current: s.Status, Message: s.Message}})
-	if err != nil {
-		return fmt.Errorf("%w: %v", hookcmds.ErrNotLeader, err)
+	if status.Code(err) == codes.PermissionDenied {
+		return fmt.Errorf("%w: %v", hookcmds.ErrNotLeader, status.Convert(err).Message())
 	}
-	return nil
+	return err
 }
 
 func (b *backend) SetApplicationVersion(v string) error {
