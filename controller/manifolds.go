@@ -18,6 +18,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/models"
+	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/controller/apiserver"
@@ -235,6 +236,12 @@ type entitySetter struct{ a Actors }
 func (e entitySetter) DestroyUnit(ctx context.Context, mdl, name string) error {
 	_, err := supervise.Ask[*unit.Done](e.a.System.Root, e.a.Registry,
 		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindUnit, ID: name, Msg: &unit.Destroy{}}}, 30*time.Second)
+	return err
+}
+
+func (e entitySetter) DestroyRelation(ctx context.Context, mdl string, id int) error {
+	_, err := supervise.Ask[*relation.Done](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindRelation, ID: strconv.Itoa(id), Msg: &relation.Destroy{}}}, 30*time.Second)
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,6 +24,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/application"
 	"github.com/troupe-dev/troupe/actors/entity"
 	"github.com/troupe-dev/troupe/actors/machine"
+	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/unit"
 	ent "github.com/troupe-dev/troupe/internal/entity"
@@ -34,6 +36,7 @@ const (
 	KindApplication = "application"
 	KindUnit        = "unit"
 	KindMachine     = "machine"
+	KindRelation    = "relation"
 )
 
 // Route delivers Msg to the entity actor of Kind/ID; the entity replies to
@@ -50,6 +53,23 @@ type Deploy struct {
 	Charm    ent.Charm       // Name, SHA256, Size, Version set by the caller
 	App      ent.Application // Name, settings, base set by the caller
 	NumUnits int
+	// Peers are the charm's peer endpoints; one relation is created for
+	// each, in the same transaction as the application.
+	Peers []ent.Endpoint
+}
+
+// AddRelation creates a relation between two application endpoints
+// (already matched by relation.Match). The guardian checks that both
+// applications are alive, that the relation does not exist yet and that
+// neither endpoint's limit is exceeded.
+type AddRelation struct {
+	Endpoints [2]ent.Endpoint
+}
+
+// RelationAdded answers AddRelation.
+type RelationAdded struct {
+	ID  int
+	Key string
 }
 
 // AddUnits adds N units of an alive application, each on a new machine.
@@ -131,6 +151,13 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(res)
+	case *AddRelation:
+		res, err := g.addRelation(m)
+		if err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(res)
 	case *Route:
 		g.route(ctx, m)
 	}
@@ -182,6 +209,12 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 			cfg.Initial = initial.(*ent.Machine)
 		}
 		return entity.Props(cfg), nil
+	case KindRelation:
+		n, err := strconv.Atoi(id)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("invalid relation id %q", id)
+		}
+		return relation.Props(relation.Config{Store: g.cfg.Store, Model: g.cfg.UUID, ID: n}), nil
 	}
 	return nil, fmt.Errorf("unknown entity kind %q", kind)
 }
@@ -309,6 +342,21 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	}
 	ops = append(ops, placed.ops...)
 	res.Units, res.Machines = placed.units, placed.machines
+	var conds []store.Cond
+	for _, peer := range m.Peers {
+		peer.Application = app.Name
+		rel := ent.Relation{ID: next.NextRelation, Endpoints: []ent.Endpoint{peer}, Life: ent.Alive}
+		rel.Key = ent.RelationKeyOf(rel.Endpoints)
+		next.NextRelation++
+		idx := ent.RelationIndexKey(g.cfg.UUID, rel.Key)
+		conds = append(conds, store.Absent(idx))
+		if err := add(ent.RelationKey(g.cfg.UUID, rel.ID), &rel); err != nil {
+			return nil, err
+		}
+		if err := add(idx, rel.ID); err != nil {
+			return nil, err
+		}
+	}
 	for _, kv := range []struct {
 		key string
 		v   any
@@ -319,7 +367,7 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	}
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := g.cfg.Store.CommitIf(c, []store.Cond{store.Absent(appKey)}, ops...); err != nil {
+	if _, err := g.cfg.Store.CommitIf(c, append(conds, store.Absent(appKey)), ops...); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("application %q %w in model %q: choose another name with `troupe deploy <charm> <name>`", app.Name, ErrExists, g.model.Name)
 		}
@@ -327,4 +375,101 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	}
 	g.model = &next
 	return res, nil
+}
+
+// addRelation validates and records a new relation in one fenced
+// transaction: the relation document, its index entry (so the same
+// relation cannot be added twice, even by racing calls) and the model's
+// relation counter.
+func (g *guardian) addRelation(m *AddRelation) (*RelationAdded, error) {
+	if g.model.Life != ent.Alive {
+		return nil, fmt.Errorf("model %q is %s", g.model.Name, g.model.Life)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var conds []store.Cond
+	for _, ep := range m.Endpoints {
+		var app ent.Application
+		key := ent.ApplicationKey(g.cfg.UUID, ep.Application)
+		_, err := g.cfg.Store.Get(c, key, &app)
+		if errors.Is(err, store.ErrNotFound) || err == nil && app.Life == ent.Dead {
+			return nil, fmt.Errorf("application %q not found in model %q", ep.Application, g.model.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if app.Life != ent.Alive {
+			return nil, fmt.Errorf("cannot relate %s: application %q is %s", ep, ep.Application, app.Life)
+		}
+	}
+	rel := ent.Relation{ID: g.model.NextRelation, Endpoints: m.Endpoints[:], Life: ent.Alive}
+	rel.Key = ent.RelationKeyOf(rel.Endpoints)
+	kvs, _, err := g.cfg.Store.List(c, ent.RelationsPrefix(g.cfg.UUID))
+	if err != nil {
+		return nil, err
+	}
+	var existing []ent.Relation
+	for _, kv := range kvs {
+		var r ent.Relation
+		if err := store.Decode(kv, &r); err != nil {
+			return nil, err
+		}
+		existing = append(existing, r)
+	}
+	if err := CheckNewRelation(rel, existing); err != nil {
+		return nil, err
+	}
+	next := *g.model
+	next.NextRelation++
+	idx := ent.RelationIndexKey(g.cfg.UUID, rel.Key)
+	conds = append(conds, store.Absent(idx))
+	var ops []store.Op
+	for _, kv := range []struct {
+		key string
+		v   any
+	}{{ent.RelationKey(g.cfg.UUID, rel.ID), &rel}, {idx, rel.ID}, {ent.ModelKey(g.cfg.UUID), &next}} {
+		op, err := store.Put(kv.key, kv.v)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+	}
+	if _, err := g.cfg.Store.CommitIf(c, conds, ops...); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("cannot add relation %q: relation %s already exists", rel.Key, rel.Key)
+		}
+		return nil, fmt.Errorf("cannot record relation: %w", err)
+	}
+	g.model = &next
+	return &RelationAdded{ID: rel.ID, Key: rel.Key}, nil
+}
+
+// CheckNewRelation is the pure check of a new relation against the
+// model's existing ones: not a duplicate, and no endpoint past its limit.
+func CheckNewRelation(rel ent.Relation, existing []ent.Relation) error {
+	for _, r := range existing {
+		if r.Key == rel.Key && r.Life == ent.Alive {
+			return fmt.Errorf("cannot add relation %q: relation %s already exists", rel.Key, rel.Key)
+		}
+	}
+	for _, ep := range rel.Endpoints {
+		if ep.Limit <= 0 {
+			continue
+		}
+		n := 0
+		for _, r := range existing {
+			if r.Life != ent.Alive {
+				continue
+			}
+			for _, e := range r.Endpoints {
+				if e.Application == ep.Application && e.Name == ep.Name {
+					n++
+				}
+			}
+		}
+		if n >= ep.Limit {
+			return fmt.Errorf("establishing a new relation for %s would exceed its maximum relation limit of %d", ep, ep.Limit)
+		}
+	}
+	return nil
 }

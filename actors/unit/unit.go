@@ -6,6 +6,7 @@ package unit
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -34,6 +35,12 @@ type Destroy struct{}
 
 // EnsureDead records that the unit's agent finished its tear-down.
 type EnsureDead struct{}
+
+// UpdateCharmState applies a hook's committed state-set and state-delete.
+type UpdateCharmState struct {
+	Set    map[string]string
+	Delete []string
+}
 
 // Done acknowledges a command.
 type Done struct{}
@@ -89,6 +96,29 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 		}
 		next := *cur
 		next.Life = entity.Dead
+		return &next, &Done{}, nil
+	case *UpdateCharmState:
+		next := *cur
+		next.CharmState = maps.Clone(cur.CharmState)
+		changed := false
+		for k, v := range m.Set {
+			if old, ok := next.CharmState[k]; !ok || old != v {
+				if next.CharmState == nil {
+					next.CharmState = map[string]string{}
+				}
+				next.CharmState[k] = v
+				changed = true
+			}
+		}
+		for _, k := range m.Delete {
+			if _, ok := next.CharmState[k]; ok {
+				delete(next.CharmState, k)
+				changed = true
+			}
+		}
+		if !changed {
+			return nil, &Done{}, nil
+		}
 		return &next, &Done{}, nil
 	case *SetPasswordHash:
 		next := *cur

@@ -27,6 +27,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/models"
+	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/internal/api"
@@ -220,6 +221,7 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 		Charm:    entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version},
 		App:      app,
 		NumUnits: int(req.NumUnits),
+		Peers:    relation.Peers(name, ch.Meta),
 	})
 	if err != nil {
 		return nil, invalid(err)
@@ -279,6 +281,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 	apps := map[string]*apipb.ApplicationStatus{}
 	var leaders = map[string]string{}
 	var units []*apipb.UnitStatus
+	var rels []entity.Relation
 	res := &apipb.StatusResult{Model: modelInfo(m), ControllerName: s.cfg.Controller.Name, Version: Version}
 	prefix := entity.ModelPrefix(m.UUID)
 	for _, kv := range kvs {
@@ -308,6 +311,12 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			workload, agent := displayUnitStatus(u)
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
 				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
+		case "relation":
+			var r entity.Relation
+			if err := json.Unmarshal(kv.Value, &r); err != nil {
+				return nil, err
+			}
+			rels = append(rels, r)
 		case "machine":
 			var mc entity.Machine
 			if err := json.Unmarshal(kv.Value, &mc); err != nil {
@@ -338,6 +347,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 	for _, n := range names {
 		res.Applications = append(res.Applications, apps[n])
 	}
+	res.Relations = relationStatuses(rels)
 	return res, nil
 }
 
@@ -524,7 +534,22 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	}
 	app, _, _ := entity.SplitUnitName(req.Unit)
 	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
-	return s.watch(stream.Context(), stream.Send, func(k string) bool { return k == ukey || k == akey })
+	// Relation changes of the whole model notify: relation keys carry ids,
+	// not application names, and the agent's re-read is what filters. A
+	// per-application relation index would make this exact.
+	mp := entity.ModelPrefix(tag.Model)
+	relPrefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/"}
+	return s.watch(stream.Context(), stream.Send, func(k string) bool {
+		if k == ukey || k == akey {
+			return true
+		}
+		for _, p := range relPrefixes {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // UnitSnapshot implements apipb.ControllerServer.
@@ -552,7 +577,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if a.Settings == nil {
 		cfg = []byte("{}")
 	}
-	return &apipb.UnitSnapshotResult{Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
+	rels, err := s.unitRelations(ctx, tag.Model, u)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",

@@ -14,8 +14,9 @@ func runStatus(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("status")
 	format := fs.String("", "format", "tabular", "output format: tabular|json|yaml")
 	model := fs.String("m", "model", "", "model to show")
-	integrations := fs.Bool("", "integrations", false, "show the integrations section")
-	fs.Bool("", "relations", false, "alias of --integrations")
+	integrations := new(bool)
+	fs.BoolVar(integrations, "", "integrations", false, "show the integrations section")
+	fs.BoolVar(integrations, "", "relations", false, "alias of --integrations")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -100,7 +101,54 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 		}
 		doc.Applications[a.Name] = app
 	}
+	addRelations(doc, res.Relations)
 	return doc
+}
+
+// addRelations fills each application's `relations` (endpoint → related
+// applications, as Juju's status shows them) and the tabular Integration
+// section.
+func addRelations(doc *fullstatus.Status, rels []*apipb.RelationStatus) {
+	for _, r := range rels {
+		if r.Life == "dead" {
+			continue
+		}
+		for _, e := range r.Endpoints {
+			app, ok := doc.Applications[e.Application]
+			if !ok {
+				continue
+			}
+			remote := e.Application
+			for _, o := range r.Endpoints {
+				if o.Application != e.Application {
+					remote = o.Application
+				}
+			}
+			if app.Relations == nil {
+				app.Relations = map[string][]fullstatus.RelatedApp{}
+			}
+			app.Relations[e.Name] = append(app.Relations[e.Name], fullstatus.RelatedApp{RelatedApplication: remote, Interface: e.Interface, Scope: e.Scope})
+			doc.Applications[e.Application] = app
+		}
+		in := fullstatus.Integration{Interface: r.Interface, Status: "joined"}
+		if r.Life == "dying" {
+			in.Status = "broken"
+		}
+		switch len(r.Endpoints) {
+		case 1:
+			in.Provider, in.Requirer, in.Type = r.Endpoints[0].Application+":"+r.Endpoints[0].Name, r.Endpoints[0].Application+":"+r.Endpoints[0].Name, "peer"
+		case 2:
+			p, q := r.Endpoints[0], r.Endpoints[1]
+			if p.Role == "requirer" {
+				p, q = q, p
+			}
+			in.Provider, in.Requirer, in.Type = p.Application+":"+p.Name, q.Application+":"+q.Name, "regular"
+			if p.Scope == "container" || q.Scope == "container" {
+				in.Type = "subordinate"
+			}
+		}
+		doc.Integrations = append(doc.Integrations, in)
+	}
 }
 
 func lifeIfNotAlive(l string) string {

@@ -54,6 +54,8 @@ type Model struct {
 	Status Status `json:"status"`
 	// NextMachine is the next machine number to allocate.
 	NextMachine int `json:"next-machine"`
+	// NextRelation is the next relation id to allocate.
+	NextRelation int `json:"next-relation,omitempty"`
 	// NextUnits is the next unit number per application.
 	NextUnits map[string]int `json:"next-units,omitempty"`
 	// CharmRevisions is the next local revision per charm name.
@@ -113,6 +115,8 @@ type Unit struct {
 	PasswordHash string `json:"password-hash,omitempty"`
 	// Resolved is set by `troupe resolve`: "retry-hooks" or "no-hooks".
 	Resolved string `json:"resolved,omitempty"`
+	// CharmState is the charm's own key-value state (state-set/-get).
+	CharmState map[string]string `json:"charm-state,omitempty"`
 }
 
 // Machine is a machine document.

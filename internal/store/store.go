@@ -297,3 +297,14 @@ func (s *Store) List(ctx context.Context, prefix string) ([]KV, int64, error) {
 	}
 	return out, resp.Header.Revision, nil
 }
+
+// DeletePrefix returns an Op deleting every key under prefix.
+func DeletePrefix(prefix string) Op { return clientv3.OpDelete(prefix, clientv3.WithPrefix()) }
+
+// Decode decodes the JSON document of kv into v.
+func Decode(kv KV, v any) error {
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return fmt.Errorf("cannot decode %s: %w", kv.Key, err)
+	}
+	return nil
+}

@@ -3,7 +3,8 @@
 // Resync) it derives, from the documents alone, what must happen next:
 //
 //	application dying ─▶ each of its alive units: destroy (dying)
-//	application dying, every unit dead ─▶ application dead
+//	application dying ─▶ each of its alive relations: destroy (dying)
+//	application dying, every unit dead, no relation left ─▶ application dead
 //
 // Because every step is recomputed from durable state, a cascade resumes
 // after a controller crash at any point. Changes go through the entities'
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 // Entities is how the cleaner changes entities (through their actors).
 type Entities interface {
 	DestroyUnit(ctx context.Context, model, unit string) error
+	DestroyRelation(ctx context.Context, model string, id int) error
 	ApplicationDead(ctx context.Context, model, app string) error
 }
 
@@ -38,7 +41,39 @@ type Config struct {
 
 // Action is one step a pass decided.
 type Action struct {
-	Model, Kind, Name string // Kind: "destroy-unit" or "application-dead"
+	Model, Kind, Name string // Kind: "destroy-unit", "destroy-relation" (Name is the id) or "application-dead"
+}
+
+// DecideRelations is the pure core for relations: it adds to the actions
+// of Decide the destruction of every alive relation of a dying
+// application, and holds back "application-dead" while any relation of
+// the application still exists (its remote units are still departing).
+func DecideRelations(model string, apps []entity.Application, rels []entity.Relation, actions []Action) []Action {
+	dying := map[string]bool{}
+	for _, a := range apps {
+		if a.Life == entity.Dying {
+			dying[a.Name] = true
+		}
+	}
+	related := map[string]bool{}
+	var out []Action
+	for _, r := range rels {
+		destroy := false
+		for _, e := range r.Endpoints {
+			related[e.Application] = true
+			destroy = destroy || dying[e.Application]
+		}
+		if destroy && r.Life == entity.Alive {
+			out = append(out, Action{Model: model, Kind: "destroy-relation", Name: strconv.Itoa(r.ID)})
+		}
+	}
+	for _, act := range actions {
+		if act.Kind == "application-dead" && related[act.Name] {
+			continue
+		}
+		out = append(out, act)
+	}
+	return out
 }
 
 // Decide is the pure core: given a model's applications and units, the
@@ -86,6 +121,7 @@ func pass(ctx context.Context, cfg Config) error {
 	}
 	apps := map[string][]entity.Application{}
 	units := map[string][]entity.Unit{}
+	rels := map[string][]entity.Relation{}
 	for _, kv := range kvs {
 		parts := strings.SplitN(strings.TrimPrefix(kv.Key, store.Prefix+"m/"), "/", 3)
 		if len(parts) != 3 {
@@ -104,14 +140,23 @@ func pass(ctx context.Context, cfg Config) error {
 				return err
 			}
 			units[parts[0]] = append(units[parts[0]], u)
+		case "relation":
+			var r entity.Relation
+			if err := json.Unmarshal(kv.Value, &r); err != nil {
+				return err
+			}
+			rels[parts[0]] = append(rels[parts[0]], r)
 		}
 	}
 	for model, as := range apps {
-		for _, act := range Decide(model, as, units[model]) {
+		for _, act := range DecideRelations(model, as, rels[model], Decide(model, as, units[model])) {
 			var err error
 			switch act.Kind {
 			case "destroy-unit":
 				err = cfg.Entities.DestroyUnit(ctx, act.Model, act.Name)
+			case "destroy-relation":
+				id, _ := strconv.Atoi(act.Name)
+				err = cfg.Entities.DestroyRelation(ctx, act.Model, id)
 			case "application-dead":
 				err = cfg.Entities.ApplicationDead(ctx, act.Model, act.Name)
 				if err == nil {

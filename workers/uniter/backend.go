@@ -11,6 +11,8 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
 
 // backend is the unit's side of the hook-tool contract for one hook: the
@@ -20,6 +22,11 @@ type backend struct {
 	info hookcmds.HookInfo
 	snap *apipb.UnitSnapshotResult
 	log  *slog.Logger
+	// local is the uniter's state when the hook was decided and hook the
+	// hook being run: together they say which relations and members the
+	// hook sees (relations.go).
+	local resolver.State
+	hook  hook.Info
 }
 
 var _ hookcmds.Backend = (*backend)(nil)
@@ -99,11 +106,6 @@ func (b *backend) WriteLeaderSettings(map[string]string) error {
 	return fmt.Errorf("leader settings are not supported yet; use the peer application databag")
 }
 
-func (b *backend) Relations() ([]hookcmds.RelationInfo, error) { return nil, nil }
-func (b *backend) RelationMembers(int) ([]string, error)       { return nil, hookcmds.ErrRelationNotFound }
-func (b *backend) ReadSettings(int, string, bool) (map[string]string, error) {
-	return nil, hookcmds.ErrRelationNotFound
-}
 func (b *backend) ActionParams() (map[string]any, error)    { return nil, hookcmds.ErrNotAction }
 func (b *backend) UpdateActionResults(map[string]any) error { return hookcmds.ErrNotAction }
 func (b *backend) LogActionMessage(string) error            { return hookcmds.ErrNotAction }
@@ -116,7 +118,6 @@ func (b *backend) RequestReboot(bool) error {
 func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
 	return map[string][]hookcmds.PortRange{}, nil
 }
-func (b *backend) CommittedCharmState() (map[string]string, error) { return map[string]string{}, nil }
 func (b *backend) StorageIDs() ([]string, error)                   { return nil, nil }
 func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
 	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound

@@ -66,6 +66,7 @@ type Uniter struct {
 	store  *opstate.Store
 	server *hooktool.Server[hookcmds.Context]
 	snap   *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
+	local  resolver.State            // local state the current op was decided on; Run goroutine only
 	update int                       // update-status version
 }
 
@@ -146,6 +147,7 @@ func Run(ctx context.Context, cfg Config) error {
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
 			LeaderSettingsVersion: leaderSettings, UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
+			Relations: remoteRelations(snap),
 		}
 		_, inError := state.InError()
 		retry.track(inError)
@@ -185,6 +187,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		idle = false
+		u.local = state
 		cfg.Logger.Info("running operation", "unit", cfg.Unit, "op", op.String())
 		if state, err = exec.Run(ctx, state, op); err != nil {
 			return fmt.Errorf("operation %s failed: %w", op, err)
@@ -270,9 +273,17 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	idb := make([]byte, 16)
 	rand.Read(idb)
 	contextID := u.cfg.Unit + "-" + name + "-" + hex.EncodeToString(idb)
+	if h.Kind == hook.RelationCreated {
+		if err := u.enterScope(ctx, h); err != nil {
+			return err
+		}
+	}
+	info := hookcmds.HookInfo{UnitName: u.cfg.Unit, ModelUUID: u.snap.ModelUuid, RelationID: -1}
+	if h.Kind.IsRelation() {
+		info.RelationID, info.RemoteUnit, info.RemoteApp = h.RelationID, h.RemoteUnit, h.RemoteApp
+	}
 	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
-		u: u, snap: u.snap, log: u.cfg.Logger,
-		info: hookcmds.HookInfo{UnitName: u.cfg.Unit, ModelUUID: u.snap.ModelUuid, RelationID: -1},
+		u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h,
 	}})
 	end := u.server.Begin(contextID, hs)
 	defer end()
@@ -292,7 +303,8 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 		}
 		return fmt.Errorf("%w: hook %q: %v", resolver.ErrHookFailed, name, err)
 	}
-	return nil
+	end()
+	return u.commitHook(ctx, name, hs.Changes())
 }
 
 func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
@@ -321,9 +333,6 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 
 // CommitHook implements resolver.Callbacks.
 func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error { return nil }
-
-// LeaveScope implements resolver.Callbacks.
-func (u *Uniter) LeaveScope(ctx context.Context, relationID int) error { return nil }
 
 // RunAction implements resolver.Callbacks.
 func (u *Uniter) RunAction(ctx context.Context, id string) error {

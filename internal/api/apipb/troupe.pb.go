@@ -1039,6 +1039,7 @@ type StatusResult struct {
 	Version        string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	Applications   []*ApplicationStatus   `protobuf:"bytes,4,rep,name=applications,proto3" json:"applications,omitempty"`
 	Machines       []*MachineStatus       `protobuf:"bytes,5,rep,name=machines,proto3" json:"machines,omitempty"`
+	Relations      []*RelationStatus      `protobuf:"bytes,6,rep,name=relations,proto3" json:"relations,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1108,6 +1109,165 @@ func (x *StatusResult) GetMachines() []*MachineStatus {
 	return nil
 }
 
+func (x *StatusResult) GetRelations() []*RelationStatus {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+type RelationStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Interface     string                 `protobuf:"bytes,3,opt,name=interface,proto3" json:"interface,omitempty"`
+	Endpoints     []*RelationEndpoint    `protobuf:"bytes,4,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Life          string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationStatus) Reset() {
+	*x = RelationStatus{}
+	mi := &file_troupe_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationStatus) ProtoMessage() {}
+
+func (x *RelationStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationStatus.ProtoReflect.Descriptor instead.
+func (*RelationStatus) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RelationStatus) GetId() int32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RelationStatus) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RelationStatus) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *RelationStatus) GetEndpoints() []*RelationEndpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *RelationStatus) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+type RelationEndpoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	Interface     string                 `protobuf:"bytes,4,opt,name=interface,proto3" json:"interface,omitempty"`
+	Scope         string                 `protobuf:"bytes,5,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationEndpoint) Reset() {
+	*x = RelationEndpoint{}
+	mi := &file_troupe_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationEndpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationEndpoint) ProtoMessage() {}
+
+func (x *RelationEndpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationEndpoint.ProtoReflect.Descriptor instead.
+func (*RelationEndpoint) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RelationEndpoint) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *RelationEndpoint) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RelationEndpoint) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *RelationEndpoint) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *RelationEndpoint) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
 type ApplicationStatus struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1127,7 +1287,7 @@ type ApplicationStatus struct {
 
 func (x *ApplicationStatus) Reset() {
 	*x = ApplicationStatus{}
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1299,7 @@ func (x *ApplicationStatus) String() string {
 func (*ApplicationStatus) ProtoMessage() {}
 
 func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[21]
+	mi := &file_troupe_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1312,7 @@ func (x *ApplicationStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationStatus.ProtoReflect.Descriptor instead.
 func (*ApplicationStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{21}
+	return file_troupe_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApplicationStatus) GetName() string {
@@ -1247,7 +1407,7 @@ type UnitStatus struct {
 
 func (x *UnitStatus) Reset() {
 	*x = UnitStatus{}
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1419,7 @@ func (x *UnitStatus) String() string {
 func (*UnitStatus) ProtoMessage() {}
 
 func (x *UnitStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[22]
+	mi := &file_troupe_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1432,7 @@ func (x *UnitStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitStatus.ProtoReflect.Descriptor instead.
 func (*UnitStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{22}
+	return file_troupe_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UnitStatus) GetName() string {
@@ -1341,7 +1501,7 @@ type MachineStatus struct {
 
 func (x *MachineStatus) Reset() {
 	*x = MachineStatus{}
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1513,7 @@ func (x *MachineStatus) String() string {
 func (*MachineStatus) ProtoMessage() {}
 
 func (x *MachineStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[23]
+	mi := &file_troupe_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1526,7 @@ func (x *MachineStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineStatus.ProtoReflect.Descriptor instead.
 func (*MachineStatus) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{23}
+	return file_troupe_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MachineStatus) GetId() string {
@@ -1440,7 +1600,7 @@ type DestroyControllerRequest struct {
 
 func (x *DestroyControllerRequest) Reset() {
 	*x = DestroyControllerRequest{}
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1612,7 @@ func (x *DestroyControllerRequest) String() string {
 func (*DestroyControllerRequest) ProtoMessage() {}
 
 func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[24]
+	mi := &file_troupe_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1625,7 @@ func (x *DestroyControllerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerRequest.ProtoReflect.Descriptor instead.
 func (*DestroyControllerRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{24}
+	return file_troupe_proto_rawDescGZIP(), []int{26}
 }
 
 type DestroyControllerResult struct {
@@ -1476,7 +1636,7 @@ type DestroyControllerResult struct {
 
 func (x *DestroyControllerResult) Reset() {
 	*x = DestroyControllerResult{}
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1488,7 +1648,7 @@ func (x *DestroyControllerResult) String() string {
 func (*DestroyControllerResult) ProtoMessage() {}
 
 func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[25]
+	mi := &file_troupe_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1501,7 +1661,7 @@ func (x *DestroyControllerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyControllerResult.ProtoReflect.Descriptor instead.
 func (*DestroyControllerResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{25}
+	return file_troupe_proto_rawDescGZIP(), []int{27}
 }
 
 type Changed struct {
@@ -1513,7 +1673,7 @@ type Changed struct {
 
 func (x *Changed) Reset() {
 	*x = Changed{}
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1685,7 @@ func (x *Changed) String() string {
 func (*Changed) ProtoMessage() {}
 
 func (x *Changed) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[26]
+	mi := &file_troupe_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1698,7 @@ func (x *Changed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Changed.ProtoReflect.Descriptor instead.
 func (*Changed) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{26}
+	return file_troupe_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Changed) GetRevision() int64 {
@@ -1557,7 +1717,7 @@ type WatchMachineRequest struct {
 
 func (x *WatchMachineRequest) Reset() {
 	*x = WatchMachineRequest{}
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1729,7 @@ func (x *WatchMachineRequest) String() string {
 func (*WatchMachineRequest) ProtoMessage() {}
 
 func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[27]
+	mi := &file_troupe_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1742,7 @@ func (x *WatchMachineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMachineRequest.ProtoReflect.Descriptor instead.
 func (*WatchMachineRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{27}
+	return file_troupe_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchMachineRequest) GetMachine() string {
@@ -1601,7 +1761,7 @@ type MachineUnitsRequest struct {
 
 func (x *MachineUnitsRequest) Reset() {
 	*x = MachineUnitsRequest{}
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1773,7 @@ func (x *MachineUnitsRequest) String() string {
 func (*MachineUnitsRequest) ProtoMessage() {}
 
 func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[28]
+	mi := &file_troupe_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1786,7 @@ func (x *MachineUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsRequest.ProtoReflect.Descriptor instead.
 func (*MachineUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{28}
+	return file_troupe_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *MachineUnitsRequest) GetMachine() string {
@@ -1646,7 +1806,7 @@ type MachineUnitsResult struct {
 
 func (x *MachineUnitsResult) Reset() {
 	*x = MachineUnitsResult{}
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +1818,7 @@ func (x *MachineUnitsResult) String() string {
 func (*MachineUnitsResult) ProtoMessage() {}
 
 func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[29]
+	mi := &file_troupe_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +1831,7 @@ func (x *MachineUnitsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MachineUnitsResult.ProtoReflect.Descriptor instead.
 func (*MachineUnitsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{29}
+	return file_troupe_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MachineUnitsResult) GetModelUuid() string {
@@ -1698,7 +1858,7 @@ type AssignedUnit struct {
 
 func (x *AssignedUnit) Reset() {
 	*x = AssignedUnit{}
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1870,7 @@ func (x *AssignedUnit) String() string {
 func (*AssignedUnit) ProtoMessage() {}
 
 func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[30]
+	mi := &file_troupe_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1883,7 @@ func (x *AssignedUnit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignedUnit.ProtoReflect.Descriptor instead.
 func (*AssignedUnit) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{30}
+	return file_troupe_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AssignedUnit) GetName() string {
@@ -1752,7 +1912,7 @@ type SetMachineStatusRequest struct {
 
 func (x *SetMachineStatusRequest) Reset() {
 	*x = SetMachineStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1924,7 @@ func (x *SetMachineStatusRequest) String() string {
 func (*SetMachineStatusRequest) ProtoMessage() {}
 
 func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[31]
+	mi := &file_troupe_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +1937,7 @@ func (x *SetMachineStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{31}
+	return file_troupe_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SetMachineStatusRequest) GetMachine() string {
@@ -1816,7 +1976,7 @@ type SetMachineStatusResult struct {
 
 func (x *SetMachineStatusResult) Reset() {
 	*x = SetMachineStatusResult{}
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1828,7 +1988,7 @@ func (x *SetMachineStatusResult) String() string {
 func (*SetMachineStatusResult) ProtoMessage() {}
 
 func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[32]
+	mi := &file_troupe_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +2001,7 @@ func (x *SetMachineStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMachineStatusResult.ProtoReflect.Descriptor instead.
 func (*SetMachineStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{32}
+	return file_troupe_proto_rawDescGZIP(), []int{34}
 }
 
 type IssueUnitCredentialRequest struct {
@@ -1853,7 +2013,7 @@ type IssueUnitCredentialRequest struct {
 
 func (x *IssueUnitCredentialRequest) Reset() {
 	*x = IssueUnitCredentialRequest{}
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2025,7 @@ func (x *IssueUnitCredentialRequest) String() string {
 func (*IssueUnitCredentialRequest) ProtoMessage() {}
 
 func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[33]
+	mi := &file_troupe_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2038,7 @@ func (x *IssueUnitCredentialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialRequest.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{33}
+	return file_troupe_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *IssueUnitCredentialRequest) GetUnit() string {
@@ -1898,7 +2058,7 @@ type IssueUnitCredentialResult struct {
 
 func (x *IssueUnitCredentialResult) Reset() {
 	*x = IssueUnitCredentialResult{}
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2070,7 @@ func (x *IssueUnitCredentialResult) String() string {
 func (*IssueUnitCredentialResult) ProtoMessage() {}
 
 func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[34]
+	mi := &file_troupe_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2083,7 @@ func (x *IssueUnitCredentialResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueUnitCredentialResult.ProtoReflect.Descriptor instead.
 func (*IssueUnitCredentialResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{34}
+	return file_troupe_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *IssueUnitCredentialResult) GetTag() string {
@@ -1949,7 +2109,7 @@ type WatchUnitRequest struct {
 
 func (x *WatchUnitRequest) Reset() {
 	*x = WatchUnitRequest{}
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1961,7 +2121,7 @@ func (x *WatchUnitRequest) String() string {
 func (*WatchUnitRequest) ProtoMessage() {}
 
 func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[35]
+	mi := &file_troupe_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1974,7 +2134,7 @@ func (x *WatchUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchUnitRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnitRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{35}
+	return file_troupe_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WatchUnitRequest) GetUnit() string {
@@ -1993,7 +2153,7 @@ type UnitSnapshotRequest struct {
 
 func (x *UnitSnapshotRequest) Reset() {
 	*x = UnitSnapshotRequest{}
-	mi := &file_troupe_proto_msgTypes[36]
+	mi := &file_troupe_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2005,7 +2165,7 @@ func (x *UnitSnapshotRequest) String() string {
 func (*UnitSnapshotRequest) ProtoMessage() {}
 
 func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[36]
+	mi := &file_troupe_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2018,7 +2178,7 @@ func (x *UnitSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{36}
+	return file_troupe_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UnitSnapshotRequest) GetUnit() string {
@@ -2046,14 +2206,18 @@ type UnitSnapshotResult struct {
 	ApiAddresses      []string               `protobuf:"bytes,14,rep,name=api_addresses,json=apiAddresses,proto3" json:"api_addresses,omitempty"`
 	Address           string                 `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
 	// resolved is "", "retry-hooks" or "no-hooks".
-	Resolved      string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	Resolved string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	// relations the unit's application takes part in that are not removed.
+	Relations []*RelationSnapshot `protobuf:"bytes,20,rep,name=relations,proto3" json:"relations,omitempty"`
+	// charm_state is the unit's committed charm state (state-get).
+	CharmState    map[string]string `protobuf:"bytes,21,rep,name=charm_state,json=charmState,proto3" json:"charm_state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
 	*x = UnitSnapshotResult{}
-	mi := &file_troupe_proto_msgTypes[37]
+	mi := &file_troupe_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2229,7 @@ func (x *UnitSnapshotResult) String() string {
 func (*UnitSnapshotResult) ProtoMessage() {}
 
 func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[37]
+	mi := &file_troupe_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2242,7 @@ func (x *UnitSnapshotResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitSnapshotResult.ProtoReflect.Descriptor instead.
 func (*UnitSnapshotResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{37}
+	return file_troupe_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UnitSnapshotResult) GetUnit() string {
@@ -2193,6 +2357,142 @@ func (x *UnitSnapshotResult) GetResolved() string {
 	return ""
 }
 
+func (x *UnitSnapshotResult) GetRelations() []*RelationSnapshot {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *UnitSnapshotResult) GetCharmState() map[string]string {
+	if x != nil {
+		return x.CharmState
+	}
+	return nil
+}
+
+// RelationSnapshot is one relation as a unit of it sees it.
+type RelationSnapshot struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Id                int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Endpoint          string                 `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"` // the unit's own endpoint name
+	RemoteApplication string                 `protobuf:"bytes,3,opt,name=remote_application,json=remoteApplication,proto3" json:"remote_application,omitempty"`
+	Peer              bool                   `protobuf:"varint,4,opt,name=peer,proto3" json:"peer,omitempty"`
+	Life              string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`
+	Suspended         bool                   `protobuf:"varint,6,opt,name=suspended,proto3" json:"suspended,omitempty"`
+	Interface         string                 `protobuf:"bytes,7,opt,name=interface,proto3" json:"interface,omitempty"`
+	// members are the remote units in scope (for peers: the other units of
+	// the application), each with its settings version.
+	Members map[string]int64 `protobuf:"bytes,8,rep,name=members,proto3" json:"members,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// app_versions are the remote application's data bag version (0: never
+	// written).
+	AppVersions map[string]int64 `protobuf:"bytes,9,rep,name=app_versions,json=appVersions,proto3" json:"app_versions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// in_scope is true once this unit entered the relation's scope.
+	InScope       bool `protobuf:"varint,10,opt,name=in_scope,json=inScope,proto3" json:"in_scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationSnapshot) Reset() {
+	*x = RelationSnapshot{}
+	mi := &file_troupe_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationSnapshot) ProtoMessage() {}
+
+func (x *RelationSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationSnapshot.ProtoReflect.Descriptor instead.
+func (*RelationSnapshot) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RelationSnapshot) GetId() int32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RelationSnapshot) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *RelationSnapshot) GetRemoteApplication() string {
+	if x != nil {
+		return x.RemoteApplication
+	}
+	return ""
+}
+
+func (x *RelationSnapshot) GetPeer() bool {
+	if x != nil {
+		return x.Peer
+	}
+	return false
+}
+
+func (x *RelationSnapshot) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *RelationSnapshot) GetSuspended() bool {
+	if x != nil {
+		return x.Suspended
+	}
+	return false
+}
+
+func (x *RelationSnapshot) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *RelationSnapshot) GetMembers() map[string]int64 {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *RelationSnapshot) GetAppVersions() map[string]int64 {
+	if x != nil {
+		return x.AppVersions
+	}
+	return nil
+}
+
+func (x *RelationSnapshot) GetInScope() bool {
+	if x != nil {
+		return x.InScope
+	}
+	return false
+}
+
 type GetCharmRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CharmUrl      string                 `protobuf:"bytes,1,opt,name=charm_url,json=charmUrl,proto3" json:"charm_url,omitempty"`
@@ -2202,7 +2502,7 @@ type GetCharmRequest struct {
 
 func (x *GetCharmRequest) Reset() {
 	*x = GetCharmRequest{}
-	mi := &file_troupe_proto_msgTypes[38]
+	mi := &file_troupe_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2514,7 @@ func (x *GetCharmRequest) String() string {
 func (*GetCharmRequest) ProtoMessage() {}
 
 func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[38]
+	mi := &file_troupe_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2527,7 @@ func (x *GetCharmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmRequest.ProtoReflect.Descriptor instead.
 func (*GetCharmRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{38}
+	return file_troupe_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetCharmRequest) GetCharmUrl() string {
@@ -2248,7 +2548,7 @@ type GetCharmResult struct {
 
 func (x *GetCharmResult) Reset() {
 	*x = GetCharmResult{}
-	mi := &file_troupe_proto_msgTypes[39]
+	mi := &file_troupe_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2260,7 +2560,7 @@ func (x *GetCharmResult) String() string {
 func (*GetCharmResult) ProtoMessage() {}
 
 func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[39]
+	mi := &file_troupe_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2273,7 +2573,7 @@ func (x *GetCharmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCharmResult.ProtoReflect.Descriptor instead.
 func (*GetCharmResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{39}
+	return file_troupe_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetCharmResult) GetCharmUrl() string {
@@ -2309,7 +2609,7 @@ type SetUnitStatusRequest struct {
 
 func (x *SetUnitStatusRequest) Reset() {
 	*x = SetUnitStatusRequest{}
-	mi := &file_troupe_proto_msgTypes[40]
+	mi := &file_troupe_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2621,7 @@ func (x *SetUnitStatusRequest) String() string {
 func (*SetUnitStatusRequest) ProtoMessage() {}
 
 func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[40]
+	mi := &file_troupe_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2634,7 @@ func (x *SetUnitStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{40}
+	return file_troupe_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SetUnitStatusRequest) GetUnit() string {
@@ -2373,7 +2673,7 @@ type SetUnitStatusResult struct {
 
 func (x *SetUnitStatusResult) Reset() {
 	*x = SetUnitStatusResult{}
-	mi := &file_troupe_proto_msgTypes[41]
+	mi := &file_troupe_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2685,7 @@ func (x *SetUnitStatusResult) String() string {
 func (*SetUnitStatusResult) ProtoMessage() {}
 
 func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[41]
+	mi := &file_troupe_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2698,7 @@ func (x *SetUnitStatusResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUnitStatusResult.ProtoReflect.Descriptor instead.
 func (*SetUnitStatusResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{41}
+	return file_troupe_proto_rawDescGZIP(), []int{44}
 }
 
 type SetApplicationVersionRequest struct {
@@ -2411,7 +2711,7 @@ type SetApplicationVersionRequest struct {
 
 func (x *SetApplicationVersionRequest) Reset() {
 	*x = SetApplicationVersionRequest{}
-	mi := &file_troupe_proto_msgTypes[42]
+	mi := &file_troupe_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2723,7 @@ func (x *SetApplicationVersionRequest) String() string {
 func (*SetApplicationVersionRequest) ProtoMessage() {}
 
 func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[42]
+	mi := &file_troupe_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2436,7 +2736,7 @@ func (x *SetApplicationVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionRequest.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{42}
+	return file_troupe_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SetApplicationVersionRequest) GetUnit() string {
@@ -2461,7 +2761,7 @@ type SetApplicationVersionResult struct {
 
 func (x *SetApplicationVersionResult) Reset() {
 	*x = SetApplicationVersionResult{}
-	mi := &file_troupe_proto_msgTypes[43]
+	mi := &file_troupe_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +2773,7 @@ func (x *SetApplicationVersionResult) String() string {
 func (*SetApplicationVersionResult) ProtoMessage() {}
 
 func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[43]
+	mi := &file_troupe_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +2786,7 @@ func (x *SetApplicationVersionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetApplicationVersionResult.ProtoReflect.Descriptor instead.
 func (*SetApplicationVersionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{43}
+	return file_troupe_proto_rawDescGZIP(), []int{46}
 }
 
 type ClaimLeadershipRequest struct {
@@ -2499,7 +2799,7 @@ type ClaimLeadershipRequest struct {
 
 func (x *ClaimLeadershipRequest) Reset() {
 	*x = ClaimLeadershipRequest{}
-	mi := &file_troupe_proto_msgTypes[44]
+	mi := &file_troupe_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2511,7 +2811,7 @@ func (x *ClaimLeadershipRequest) String() string {
 func (*ClaimLeadershipRequest) ProtoMessage() {}
 
 func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[44]
+	mi := &file_troupe_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2524,7 +2824,7 @@ func (x *ClaimLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{44}
+	return file_troupe_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ClaimLeadershipRequest) GetUnit() string {
@@ -2551,7 +2851,7 @@ type ClaimLeadershipResult struct {
 
 func (x *ClaimLeadershipResult) Reset() {
 	*x = ClaimLeadershipResult{}
-	mi := &file_troupe_proto_msgTypes[45]
+	mi := &file_troupe_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2863,7 @@ func (x *ClaimLeadershipResult) String() string {
 func (*ClaimLeadershipResult) ProtoMessage() {}
 
 func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[45]
+	mi := &file_troupe_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2876,7 @@ func (x *ClaimLeadershipResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimLeadershipResult.ProtoReflect.Descriptor instead.
 func (*ClaimLeadershipResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{45}
+	return file_troupe_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ClaimLeadershipResult) GetHeld() bool {
@@ -2603,7 +2903,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[46]
+	mi := &file_troupe_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2915,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[46]
+	mi := &file_troupe_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2928,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{46}
+	return file_troupe_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetConfigRequest) GetModel() string {
@@ -2656,7 +2956,7 @@ type GetConfigResult struct {
 
 func (x *GetConfigResult) Reset() {
 	*x = GetConfigResult{}
-	mi := &file_troupe_proto_msgTypes[47]
+	mi := &file_troupe_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2968,7 @@ func (x *GetConfigResult) String() string {
 func (*GetConfigResult) ProtoMessage() {}
 
 func (x *GetConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[47]
+	mi := &file_troupe_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2981,7 @@ func (x *GetConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResult.ProtoReflect.Descriptor instead.
 func (*GetConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{47}
+	return file_troupe_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetConfigResult) GetApplication() string {
@@ -2717,7 +3017,7 @@ type SetConfigRequest struct {
 
 func (x *SetConfigRequest) Reset() {
 	*x = SetConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[48]
+	mi := &file_troupe_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +3029,7 @@ func (x *SetConfigRequest) String() string {
 func (*SetConfigRequest) ProtoMessage() {}
 
 func (x *SetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[48]
+	mi := &file_troupe_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +3042,7 @@ func (x *SetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{48}
+	return file_troupe_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SetConfigRequest) GetModel() string {
@@ -2781,7 +3081,7 @@ type SetConfigResult struct {
 
 func (x *SetConfigResult) Reset() {
 	*x = SetConfigResult{}
-	mi := &file_troupe_proto_msgTypes[49]
+	mi := &file_troupe_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2793,7 +3093,7 @@ func (x *SetConfigResult) String() string {
 func (*SetConfigResult) ProtoMessage() {}
 
 func (x *SetConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[49]
+	mi := &file_troupe_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2806,7 +3106,7 @@ func (x *SetConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConfigResult.ProtoReflect.Descriptor instead.
 func (*SetConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{49}
+	return file_troupe_proto_rawDescGZIP(), []int{52}
 }
 
 type RemoveApplicationRequest struct {
@@ -2819,7 +3119,7 @@ type RemoveApplicationRequest struct {
 
 func (x *RemoveApplicationRequest) Reset() {
 	*x = RemoveApplicationRequest{}
-	mi := &file_troupe_proto_msgTypes[50]
+	mi := &file_troupe_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +3131,7 @@ func (x *RemoveApplicationRequest) String() string {
 func (*RemoveApplicationRequest) ProtoMessage() {}
 
 func (x *RemoveApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[50]
+	mi := &file_troupe_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +3144,7 @@ func (x *RemoveApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RemoveApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{50}
+	return file_troupe_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RemoveApplicationRequest) GetModel() string {
@@ -2869,7 +3169,7 @@ type RemoveApplicationResult struct {
 
 func (x *RemoveApplicationResult) Reset() {
 	*x = RemoveApplicationResult{}
-	mi := &file_troupe_proto_msgTypes[51]
+	mi := &file_troupe_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3181,7 @@ func (x *RemoveApplicationResult) String() string {
 func (*RemoveApplicationResult) ProtoMessage() {}
 
 func (x *RemoveApplicationResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[51]
+	mi := &file_troupe_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3194,694 @@ func (x *RemoveApplicationResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveApplicationResult.ProtoReflect.Descriptor instead.
 func (*RemoveApplicationResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{51}
+	return file_troupe_proto_rawDescGZIP(), []int{54}
+}
+
+type IntegrateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// a and b are "app" or "app:endpoint".
+	A             string `protobuf:"bytes,2,opt,name=a,proto3" json:"a,omitempty"`
+	B             string `protobuf:"bytes,3,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IntegrateRequest) Reset() {
+	*x = IntegrateRequest{}
+	mi := &file_troupe_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IntegrateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IntegrateRequest) ProtoMessage() {}
+
+func (x *IntegrateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IntegrateRequest.ProtoReflect.Descriptor instead.
+func (*IntegrateRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *IntegrateRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *IntegrateRequest) GetA() string {
+	if x != nil {
+		return x.A
+	}
+	return ""
+}
+
+func (x *IntegrateRequest) GetB() string {
+	if x != nil {
+		return x.B
+	}
+	return ""
+}
+
+type IntegrateResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Endpoints     []*RelationEndpoint    `protobuf:"bytes,3,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IntegrateResult) Reset() {
+	*x = IntegrateResult{}
+	mi := &file_troupe_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IntegrateResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IntegrateResult) ProtoMessage() {}
+
+func (x *IntegrateResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IntegrateResult.ProtoReflect.Descriptor instead.
+func (*IntegrateResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *IntegrateResult) GetId() int32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *IntegrateResult) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *IntegrateResult) GetEndpoints() []*RelationEndpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+type RemoveRelationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Either a and b ("app" or "app:endpoint"), or a relation id in a.
+	A             string `protobuf:"bytes,2,opt,name=a,proto3" json:"a,omitempty"`
+	B             string `protobuf:"bytes,3,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRelationRequest) Reset() {
+	*x = RemoveRelationRequest{}
+	mi := &file_troupe_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRelationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRelationRequest) ProtoMessage() {}
+
+func (x *RemoveRelationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRelationRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRelationRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *RemoveRelationRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveRelationRequest) GetA() string {
+	if x != nil {
+		return x.A
+	}
+	return ""
+}
+
+func (x *RemoveRelationRequest) GetB() string {
+	if x != nil {
+		return x.B
+	}
+	return ""
+}
+
+type RemoveRelationResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRelationResult) Reset() {
+	*x = RemoveRelationResult{}
+	mi := &file_troupe_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRelationResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRelationResult) ProtoMessage() {}
+
+func (x *RemoveRelationResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRelationResult.ProtoReflect.Descriptor instead.
+func (*RemoveRelationResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{58}
+}
+
+type EnterScopeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	RelationId    int32                  `protobuf:"varint,2,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnterScopeRequest) Reset() {
+	*x = EnterScopeRequest{}
+	mi := &file_troupe_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnterScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnterScopeRequest) ProtoMessage() {}
+
+func (x *EnterScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnterScopeRequest.ProtoReflect.Descriptor instead.
+func (*EnterScopeRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *EnterScopeRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *EnterScopeRequest) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+type EnterScopeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnterScopeResult) Reset() {
+	*x = EnterScopeResult{}
+	mi := &file_troupe_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnterScopeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnterScopeResult) ProtoMessage() {}
+
+func (x *EnterScopeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnterScopeResult.ProtoReflect.Descriptor instead.
+func (*EnterScopeResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{60}
+}
+
+type LeaveScopeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	RelationId    int32                  `protobuf:"varint,2,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveScopeRequest) Reset() {
+	*x = LeaveScopeRequest{}
+	mi := &file_troupe_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveScopeRequest) ProtoMessage() {}
+
+func (x *LeaveScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveScopeRequest.ProtoReflect.Descriptor instead.
+func (*LeaveScopeRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *LeaveScopeRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *LeaveScopeRequest) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+type LeaveScopeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveScopeResult) Reset() {
+	*x = LeaveScopeResult{}
+	mi := &file_troupe_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveScopeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveScopeResult) ProtoMessage() {}
+
+func (x *LeaveScopeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveScopeResult.ProtoReflect.Descriptor instead.
+func (*LeaveScopeResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{62}
+}
+
+type ReadRelationSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"` // the caller
+	RelationId    int32                  `protobuf:"varint,2,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	Target        string                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"` // a unit name, or an application name when app is set
+	App           bool                   `protobuf:"varint,4,opt,name=app,proto3" json:"app,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadRelationSettingsRequest) Reset() {
+	*x = ReadRelationSettingsRequest{}
+	mi := &file_troupe_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadRelationSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadRelationSettingsRequest) ProtoMessage() {}
+
+func (x *ReadRelationSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadRelationSettingsRequest.ProtoReflect.Descriptor instead.
+func (*ReadRelationSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ReadRelationSettingsRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ReadRelationSettingsRequest) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *ReadRelationSettingsRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ReadRelationSettingsRequest) GetApp() bool {
+	if x != nil {
+		return x.App
+	}
+	return false
+}
+
+type ReadRelationSettingsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      map[string]string      `protobuf:"bytes,1,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadRelationSettingsResult) Reset() {
+	*x = ReadRelationSettingsResult{}
+	mi := &file_troupe_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadRelationSettingsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadRelationSettingsResult) ProtoMessage() {}
+
+func (x *ReadRelationSettingsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadRelationSettingsResult.ProtoReflect.Descriptor instead.
+func (*ReadRelationSettingsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ReadRelationSettingsResult) GetSettings() map[string]string {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *ReadRelationSettingsResult) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RelationSettingsChange struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RelationId int32                  `protobuf:"varint,1,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	// An empty value deletes the key.
+	Unit          map[string]string `protobuf:"bytes,2,rep,name=unit,proto3" json:"unit,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Application   map[string]string `protobuf:"bytes,3,rep,name=application,proto3" json:"application,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // leader only
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelationSettingsChange) Reset() {
+	*x = RelationSettingsChange{}
+	mi := &file_troupe_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelationSettingsChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelationSettingsChange) ProtoMessage() {}
+
+func (x *RelationSettingsChange) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelationSettingsChange.ProtoReflect.Descriptor instead.
+func (*RelationSettingsChange) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *RelationSettingsChange) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *RelationSettingsChange) GetUnit() map[string]string {
+	if x != nil {
+		return x.Unit
+	}
+	return nil
+}
+
+func (x *RelationSettingsChange) GetApplication() map[string]string {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+type CommitHookRequest struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	Unit          string                    `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Hook          string                    `protobuf:"bytes,2,opt,name=hook,proto3" json:"hook,omitempty"` // for logs
+	Relations     []*RelationSettingsChange `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	StateSet      map[string]string         `protobuf:"bytes,4,rep,name=state_set,json=stateSet,proto3" json:"state_set,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	StateDelete   []string                  `protobuf:"bytes,5,rep,name=state_delete,json=stateDelete,proto3" json:"state_delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitHookRequest) Reset() {
+	*x = CommitHookRequest{}
+	mi := &file_troupe_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitHookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitHookRequest) ProtoMessage() {}
+
+func (x *CommitHookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitHookRequest.ProtoReflect.Descriptor instead.
+func (*CommitHookRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *CommitHookRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *CommitHookRequest) GetHook() string {
+	if x != nil {
+		return x.Hook
+	}
+	return ""
+}
+
+func (x *CommitHookRequest) GetRelations() []*RelationSettingsChange {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetStateSet() map[string]string {
+	if x != nil {
+		return x.StateSet
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetStateDelete() []string {
+	if x != nil {
+		return x.StateDelete
+	}
+	return nil
+}
+
+type CommitHookResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitHookResult) Reset() {
+	*x = CommitHookResult{}
+	mi := &file_troupe_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitHookResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitHookResult) ProtoMessage() {}
+
+func (x *CommitHookResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitHookResult.ProtoReflect.Descriptor instead.
+func (*CommitHookResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{67}
 }
 
 var File_troupe_proto protoreflect.FileDescriptor
@@ -2960,13 +3947,26 @@ const file_troupe_proto_rawDesc = "" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
 	"\x05units\x18\x03 \x03(\tR\x05units\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\"\xf5\x01\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xae\x02\n" +
 	"\fStatusResult\x12*\n" +
 	"\x05model\x18\x01 \x01(\v2\x14.troupe.v1.ModelInfoR\x05model\x12'\n" +
 	"\x0fcontroller_name\x18\x02 \x01(\tR\x0econtrollerName\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12@\n" +
 	"\fapplications\x18\x04 \x03(\v2\x1c.troupe.v1.ApplicationStatusR\fapplications\x124\n" +
-	"\bmachines\x18\x05 \x03(\v2\x18.troupe.v1.MachineStatusR\bmachines\"\x80\x03\n" +
+	"\bmachines\x18\x05 \x03(\v2\x18.troupe.v1.MachineStatusR\bmachines\x127\n" +
+	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\"\x9f\x01\n" +
+	"\x0eRelationStatus\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1c\n" +
+	"\tinterface\x18\x03 \x01(\tR\tinterface\x129\n" +
+	"\tendpoints\x18\x04 \x03(\v2\x1b.troupe.v1.RelationEndpointR\tendpoints\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\"\x90\x01\n" +
+	"\x10RelationEndpoint\x12 \n" +
+	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1c\n" +
+	"\tinterface\x18\x04 \x01(\tR\tinterface\x12\x14\n" +
+	"\x05scope\x18\x05 \x01(\tR\x05scope\"\x80\x03\n" +
 	"\x11ApplicationStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -3030,7 +4030,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb9\x04\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x83\x06\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -3052,7 +4052,31 @@ const file_troupe_proto_rawDesc = "" +
 	"\x12application_status\x18\r \x01(\v2\x15.troupe.v1.StatusInfoR\x11applicationStatus\x12#\n" +
 	"\rapi_addresses\x18\x0e \x03(\tR\fapiAddresses\x12\x18\n" +
 	"\aaddress\x18\x0f \x01(\tR\aaddress\x12\x1a\n" +
-	"\bresolved\x18\x10 \x01(\tR\bresolved\".\n" +
+	"\bresolved\x18\x10 \x01(\tR\bresolved\x129\n" +
+	"\trelations\x18\x14 \x03(\v2\x1b.troupe.v1.RelationSnapshotR\trelations\x12N\n" +
+	"\vcharm_state\x18\x15 \x03(\v2-.troupe.v1.UnitSnapshotResult.CharmStateEntryR\n" +
+	"charmState\x1a=\n" +
+	"\x0fCharmStateEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x03\n" +
+	"\x10RelationSnapshot\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12-\n" +
+	"\x12remote_application\x18\x03 \x01(\tR\x11remoteApplication\x12\x12\n" +
+	"\x04peer\x18\x04 \x01(\bR\x04peer\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\x12\x1c\n" +
+	"\tsuspended\x18\x06 \x01(\bR\tsuspended\x12\x1c\n" +
+	"\tinterface\x18\a \x01(\tR\tinterface\x12B\n" +
+	"\amembers\x18\b \x03(\v2(.troupe.v1.RelationSnapshot.MembersEntryR\amembers\x12O\n" +
+	"\fapp_versions\x18\t \x03(\v2,.troupe.v1.RelationSnapshot.AppVersionsEntryR\vappVersions\x12\x19\n" +
+	"\bin_scope\x18\n" +
+	" \x01(\bR\ainScope\x1a:\n" +
+	"\fMembersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a>\n" +
+	"\x10AppVersionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\".\n" +
 	"\x0fGetCharmRequest\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\"_\n" +
 	"\x0eGetCharmResult\x12\x1b\n" +
@@ -3095,7 +4119,63 @@ const file_troupe_proto_rawDesc = "" +
 	"\x18RemoveApplicationRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
 	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
-	"\x17RemoveApplicationResult2\xce\x0e\n" +
+	"\x17RemoveApplicationResult\"D\n" +
+	"\x10IntegrateRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\f\n" +
+	"\x01a\x18\x02 \x01(\tR\x01a\x12\f\n" +
+	"\x01b\x18\x03 \x01(\tR\x01b\"n\n" +
+	"\x0fIntegrateResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x129\n" +
+	"\tendpoints\x18\x03 \x03(\v2\x1b.troupe.v1.RelationEndpointR\tendpoints\"I\n" +
+	"\x15RemoveRelationRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\f\n" +
+	"\x01a\x18\x02 \x01(\tR\x01a\x12\f\n" +
+	"\x01b\x18\x03 \x01(\tR\x01b\"\x16\n" +
+	"\x14RemoveRelationResult\"H\n" +
+	"\x11EnterScopeRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x1f\n" +
+	"\vrelation_id\x18\x02 \x01(\x05R\n" +
+	"relationId\"\x12\n" +
+	"\x10EnterScopeResult\"H\n" +
+	"\x11LeaveScopeRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x1f\n" +
+	"\vrelation_id\x18\x02 \x01(\x05R\n" +
+	"relationId\"\x12\n" +
+	"\x10LeaveScopeResult\"|\n" +
+	"\x1bReadRelationSettingsRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x1f\n" +
+	"\vrelation_id\x18\x02 \x01(\x05R\n" +
+	"relationId\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x12\x10\n" +
+	"\x03app\x18\x04 \x01(\bR\x03app\"\xc4\x01\n" +
+	"\x1aReadRelationSettingsResult\x12O\n" +
+	"\bsettings\x18\x01 \x03(\v23.troupe.v1.ReadRelationSettingsResult.SettingsEntryR\bsettings\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x1a;\n" +
+	"\rSettingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc9\x02\n" +
+	"\x16RelationSettingsChange\x12\x1f\n" +
+	"\vrelation_id\x18\x01 \x01(\x05R\n" +
+	"relationId\x12?\n" +
+	"\x04unit\x18\x02 \x03(\v2+.troupe.v1.RelationSettingsChange.UnitEntryR\x04unit\x12T\n" +
+	"\vapplication\x18\x03 \x03(\v22.troupe.v1.RelationSettingsChange.ApplicationEntryR\vapplication\x1a7\n" +
+	"\tUnitEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10ApplicationEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x02\n" +
+	"\x11CommitHookRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
+	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
+	"\trelations\x18\x03 \x03(\v2!.troupe.v1.RelationSettingsChangeR\trelations\x12G\n" +
+	"\tstate_set\x18\x04 \x03(\v2*.troupe.v1.CommitHookRequest.StateSetEntryR\bstateSet\x12!\n" +
+	"\fstate_delete\x18\x05 \x03(\tR\vstateDelete\x1a;\n" +
+	"\rStateSetEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x12\n" +
+	"\x10CommitHookResult2\xab\x12\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -3123,7 +4203,16 @@ const file_troupe_proto_rawDesc = "" +
 	"\x15SetApplicationVersion\x12'.troupe.v1.SetApplicationVersionRequest\x1a&.troupe.v1.SetApplicationVersionResult\x12V\n" +
 	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResult\x12P\n" +
 	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResult\x12A\n" +
-	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResult\x12D\n" +
+	"\tIntegrate\x12\x1b.troupe.v1.IntegrateRequest\x1a\x1a.troupe.v1.IntegrateResult\x12S\n" +
+	"\x0eRemoveRelation\x12 .troupe.v1.RemoveRelationRequest\x1a\x1f.troupe.v1.RemoveRelationResult\x12G\n" +
+	"\n" +
+	"EnterScope\x12\x1c.troupe.v1.EnterScopeRequest\x1a\x1b.troupe.v1.EnterScopeResult\x12G\n" +
+	"\n" +
+	"LeaveScope\x12\x1c.troupe.v1.LeaveScopeRequest\x1a\x1b.troupe.v1.LeaveScopeResult\x12e\n" +
+	"\x14ReadRelationSettings\x12&.troupe.v1.ReadRelationSettingsRequest\x1a%.troupe.v1.ReadRelationSettingsResult\x12G\n" +
+	"\n" +
+	"CommitHook\x12\x1c.troupe.v1.CommitHookRequest\x1a\x1b.troupe.v1.CommitHookResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -3137,7 +4226,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -3160,115 +4249,162 @@ var file_troupe_proto_goTypes = []any{
 	(*DeployResult)(nil),                 // 18: troupe.v1.DeployResult
 	(*StatusRequest)(nil),                // 19: troupe.v1.StatusRequest
 	(*StatusResult)(nil),                 // 20: troupe.v1.StatusResult
-	(*ApplicationStatus)(nil),            // 21: troupe.v1.ApplicationStatus
-	(*UnitStatus)(nil),                   // 22: troupe.v1.UnitStatus
-	(*MachineStatus)(nil),                // 23: troupe.v1.MachineStatus
-	(*DestroyControllerRequest)(nil),     // 24: troupe.v1.DestroyControllerRequest
-	(*DestroyControllerResult)(nil),      // 25: troupe.v1.DestroyControllerResult
-	(*Changed)(nil),                      // 26: troupe.v1.Changed
-	(*WatchMachineRequest)(nil),          // 27: troupe.v1.WatchMachineRequest
-	(*MachineUnitsRequest)(nil),          // 28: troupe.v1.MachineUnitsRequest
-	(*MachineUnitsResult)(nil),           // 29: troupe.v1.MachineUnitsResult
-	(*AssignedUnit)(nil),                 // 30: troupe.v1.AssignedUnit
-	(*SetMachineStatusRequest)(nil),      // 31: troupe.v1.SetMachineStatusRequest
-	(*SetMachineStatusResult)(nil),       // 32: troupe.v1.SetMachineStatusResult
-	(*IssueUnitCredentialRequest)(nil),   // 33: troupe.v1.IssueUnitCredentialRequest
-	(*IssueUnitCredentialResult)(nil),    // 34: troupe.v1.IssueUnitCredentialResult
-	(*WatchUnitRequest)(nil),             // 35: troupe.v1.WatchUnitRequest
-	(*UnitSnapshotRequest)(nil),          // 36: troupe.v1.UnitSnapshotRequest
-	(*UnitSnapshotResult)(nil),           // 37: troupe.v1.UnitSnapshotResult
-	(*GetCharmRequest)(nil),              // 38: troupe.v1.GetCharmRequest
-	(*GetCharmResult)(nil),               // 39: troupe.v1.GetCharmResult
-	(*SetUnitStatusRequest)(nil),         // 40: troupe.v1.SetUnitStatusRequest
-	(*SetUnitStatusResult)(nil),          // 41: troupe.v1.SetUnitStatusResult
-	(*SetApplicationVersionRequest)(nil), // 42: troupe.v1.SetApplicationVersionRequest
-	(*SetApplicationVersionResult)(nil),  // 43: troupe.v1.SetApplicationVersionResult
-	(*ClaimLeadershipRequest)(nil),       // 44: troupe.v1.ClaimLeadershipRequest
-	(*ClaimLeadershipResult)(nil),        // 45: troupe.v1.ClaimLeadershipResult
-	(*GetConfigRequest)(nil),             // 46: troupe.v1.GetConfigRequest
-	(*GetConfigResult)(nil),              // 47: troupe.v1.GetConfigResult
-	(*SetConfigRequest)(nil),             // 48: troupe.v1.SetConfigRequest
-	(*SetConfigResult)(nil),              // 49: troupe.v1.SetConfigResult
-	(*RemoveApplicationRequest)(nil),     // 50: troupe.v1.RemoveApplicationRequest
-	(*RemoveApplicationResult)(nil),      // 51: troupe.v1.RemoveApplicationResult
-	nil,                                  // 52: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 53: troupe.v1.SetConfigRequest.ValuesEntry
+	(*RelationStatus)(nil),               // 21: troupe.v1.RelationStatus
+	(*RelationEndpoint)(nil),             // 22: troupe.v1.RelationEndpoint
+	(*ApplicationStatus)(nil),            // 23: troupe.v1.ApplicationStatus
+	(*UnitStatus)(nil),                   // 24: troupe.v1.UnitStatus
+	(*MachineStatus)(nil),                // 25: troupe.v1.MachineStatus
+	(*DestroyControllerRequest)(nil),     // 26: troupe.v1.DestroyControllerRequest
+	(*DestroyControllerResult)(nil),      // 27: troupe.v1.DestroyControllerResult
+	(*Changed)(nil),                      // 28: troupe.v1.Changed
+	(*WatchMachineRequest)(nil),          // 29: troupe.v1.WatchMachineRequest
+	(*MachineUnitsRequest)(nil),          // 30: troupe.v1.MachineUnitsRequest
+	(*MachineUnitsResult)(nil),           // 31: troupe.v1.MachineUnitsResult
+	(*AssignedUnit)(nil),                 // 32: troupe.v1.AssignedUnit
+	(*SetMachineStatusRequest)(nil),      // 33: troupe.v1.SetMachineStatusRequest
+	(*SetMachineStatusResult)(nil),       // 34: troupe.v1.SetMachineStatusResult
+	(*IssueUnitCredentialRequest)(nil),   // 35: troupe.v1.IssueUnitCredentialRequest
+	(*IssueUnitCredentialResult)(nil),    // 36: troupe.v1.IssueUnitCredentialResult
+	(*WatchUnitRequest)(nil),             // 37: troupe.v1.WatchUnitRequest
+	(*UnitSnapshotRequest)(nil),          // 38: troupe.v1.UnitSnapshotRequest
+	(*UnitSnapshotResult)(nil),           // 39: troupe.v1.UnitSnapshotResult
+	(*RelationSnapshot)(nil),             // 40: troupe.v1.RelationSnapshot
+	(*GetCharmRequest)(nil),              // 41: troupe.v1.GetCharmRequest
+	(*GetCharmResult)(nil),               // 42: troupe.v1.GetCharmResult
+	(*SetUnitStatusRequest)(nil),         // 43: troupe.v1.SetUnitStatusRequest
+	(*SetUnitStatusResult)(nil),          // 44: troupe.v1.SetUnitStatusResult
+	(*SetApplicationVersionRequest)(nil), // 45: troupe.v1.SetApplicationVersionRequest
+	(*SetApplicationVersionResult)(nil),  // 46: troupe.v1.SetApplicationVersionResult
+	(*ClaimLeadershipRequest)(nil),       // 47: troupe.v1.ClaimLeadershipRequest
+	(*ClaimLeadershipResult)(nil),        // 48: troupe.v1.ClaimLeadershipResult
+	(*GetConfigRequest)(nil),             // 49: troupe.v1.GetConfigRequest
+	(*GetConfigResult)(nil),              // 50: troupe.v1.GetConfigResult
+	(*SetConfigRequest)(nil),             // 51: troupe.v1.SetConfigRequest
+	(*SetConfigResult)(nil),              // 52: troupe.v1.SetConfigResult
+	(*RemoveApplicationRequest)(nil),     // 53: troupe.v1.RemoveApplicationRequest
+	(*RemoveApplicationResult)(nil),      // 54: troupe.v1.RemoveApplicationResult
+	(*IntegrateRequest)(nil),             // 55: troupe.v1.IntegrateRequest
+	(*IntegrateResult)(nil),              // 56: troupe.v1.IntegrateResult
+	(*RemoveRelationRequest)(nil),        // 57: troupe.v1.RemoveRelationRequest
+	(*RemoveRelationResult)(nil),         // 58: troupe.v1.RemoveRelationResult
+	(*EnterScopeRequest)(nil),            // 59: troupe.v1.EnterScopeRequest
+	(*EnterScopeResult)(nil),             // 60: troupe.v1.EnterScopeResult
+	(*LeaveScopeRequest)(nil),            // 61: troupe.v1.LeaveScopeRequest
+	(*LeaveScopeResult)(nil),             // 62: troupe.v1.LeaveScopeResult
+	(*ReadRelationSettingsRequest)(nil),  // 63: troupe.v1.ReadRelationSettingsRequest
+	(*ReadRelationSettingsResult)(nil),   // 64: troupe.v1.ReadRelationSettingsResult
+	(*RelationSettingsChange)(nil),       // 65: troupe.v1.RelationSettingsChange
+	(*CommitHookRequest)(nil),            // 66: troupe.v1.CommitHookRequest
+	(*CommitHookResult)(nil),             // 67: troupe.v1.CommitHookResult
+	nil,                                  // 68: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 69: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 70: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 71: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 72: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 73: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 74: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 75: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 76: troupe.v1.CommitHookRequest.StateSetEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	52, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	68, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	10, // 6: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	22, // 7: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10, // 8: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10, // 9: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10, // 10: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10, // 11: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	30, // 12: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10, // 13: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10, // 14: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10, // 15: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10, // 16: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	53, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	11, // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	24, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 28: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	50, // 29: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 30: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	46, // 31: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	48, // 32: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	27, // 33: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	28, // 34: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	31, // 35: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	33, // 36: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	35, // 37: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	36, // 38: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	38, // 39: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	40, // 40: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	42, // 41: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	44, // 42: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 43: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 44: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	12, // 45: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 46: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 47: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 48: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 49: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	25, // 50: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 51: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 52: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	51, // 53: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 54: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	47, // 55: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	49, // 56: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	26, // 57: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	29, // 58: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	32, // 59: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	34, // 60: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	26, // 61: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	37, // 62: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	39, // 63: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	41, // 64: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	43, // 65: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	45, // 66: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 67: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 68: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	45, // [45:69] is the sub-list for method output_type
-	21, // [21:45] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	23, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21, // 6: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	22, // 7: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10, // 8: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24, // 9: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10, // 10: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10, // 11: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10, // 12: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10, // 13: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32, // 14: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10, // 15: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10, // 16: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10, // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10, // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40, // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	69, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	70, // 21: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	71, // 22: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10, // 23: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10, // 24: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10, // 25: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	72, // 26: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22, // 27: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	73, // 28: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	74, // 29: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	75, // 30: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65, // 31: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	76, // 32: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	11, // 33: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 34: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 35: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 36: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 37: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26, // 38: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 39: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 40: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53, // 41: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 42: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49, // 43: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51, // 44: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29, // 45: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30, // 46: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33, // 47: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35, // 48: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37, // 49: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38, // 50: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41, // 51: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43, // 52: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45, // 53: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47, // 54: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 55: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 56: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55, // 57: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57, // 58: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59, // 59: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61, // 60: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63, // 61: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66, // 62: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	12, // 63: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 64: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 65: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 66: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 67: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27, // 68: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 69: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 70: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54, // 71: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 72: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50, // 73: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52, // 74: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28, // 75: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31, // 76: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34, // 77: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36, // 78: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28, // 79: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39, // 80: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42, // 81: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44, // 82: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46, // 83: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48, // 84: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 85: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 86: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56, // 87: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58, // 88: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60, // 89: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62, // 90: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64, // 91: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67, // 92: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	63, // [63:93] is the sub-list for method output_type
+	33, // [33:63] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -3282,7 +4418,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   54,
+			NumMessages:   77,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

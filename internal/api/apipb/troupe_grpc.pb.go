@@ -54,6 +54,12 @@ const (
 	Controller_ClaimLeadership_FullMethodName       = "/troupe.v1.Controller/ClaimLeadership"
 	Controller_ClearResolved_FullMethodName         = "/troupe.v1.Controller/ClearResolved"
 	Controller_UnitDead_FullMethodName              = "/troupe.v1.Controller/UnitDead"
+	Controller_Integrate_FullMethodName             = "/troupe.v1.Controller/Integrate"
+	Controller_RemoveRelation_FullMethodName        = "/troupe.v1.Controller/RemoveRelation"
+	Controller_EnterScope_FullMethodName            = "/troupe.v1.Controller/EnterScope"
+	Controller_LeaveScope_FullMethodName            = "/troupe.v1.Controller/LeaveScope"
+	Controller_ReadRelationSettings_FullMethodName  = "/troupe.v1.Controller/ReadRelationSettings"
+	Controller_CommitHook_FullMethodName            = "/troupe.v1.Controller/CommitHook"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -105,6 +111,16 @@ type ControllerClient interface {
 	ClearResolved(ctx context.Context, in *ClearResolvedRequest, opts ...grpc.CallOption) (*ClearResolvedResult, error)
 	// UnitDead reports that a dying unit ran its last hook.
 	UnitDead(ctx context.Context, in *UnitDeadRequest, opts ...grpc.CallOption) (*UnitDeadResult, error)
+	// Relations. Users integrate and remove relations; unit agents enter
+	// and leave relation scopes, read relation data and commit hooks.
+	Integrate(ctx context.Context, in *IntegrateRequest, opts ...grpc.CallOption) (*IntegrateResult, error)
+	RemoveRelation(ctx context.Context, in *RemoveRelationRequest, opts ...grpc.CallOption) (*RemoveRelationResult, error)
+	EnterScope(ctx context.Context, in *EnterScopeRequest, opts ...grpc.CallOption) (*EnterScopeResult, error)
+	LeaveScope(ctx context.Context, in *LeaveScopeRequest, opts ...grpc.CallOption) (*LeaveScopeResult, error)
+	ReadRelationSettings(ctx context.Context, in *ReadRelationSettingsRequest, opts ...grpc.CallOption) (*ReadRelationSettingsResult, error)
+	// CommitHook applies the buffered effects of a hook that exited 0.
+	// Applying the same commit twice changes nothing the second time.
+	CommitHook(ctx context.Context, in *CommitHookRequest, opts ...grpc.CallOption) (*CommitHookResult, error)
 }
 
 type controllerClient struct {
@@ -373,6 +389,66 @@ func (c *controllerClient) UnitDead(ctx context.Context, in *UnitDeadRequest, op
 	return out, nil
 }
 
+func (c *controllerClient) Integrate(ctx context.Context, in *IntegrateRequest, opts ...grpc.CallOption) (*IntegrateResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IntegrateResult)
+	err := c.cc.Invoke(ctx, Controller_Integrate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveRelation(ctx context.Context, in *RemoveRelationRequest, opts ...grpc.CallOption) (*RemoveRelationResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveRelationResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveRelation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) EnterScope(ctx context.Context, in *EnterScopeRequest, opts ...grpc.CallOption) (*EnterScopeResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnterScopeResult)
+	err := c.cc.Invoke(ctx, Controller_EnterScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) LeaveScope(ctx context.Context, in *LeaveScopeRequest, opts ...grpc.CallOption) (*LeaveScopeResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LeaveScopeResult)
+	err := c.cc.Invoke(ctx, Controller_LeaveScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ReadRelationSettings(ctx context.Context, in *ReadRelationSettingsRequest, opts ...grpc.CallOption) (*ReadRelationSettingsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadRelationSettingsResult)
+	err := c.cc.Invoke(ctx, Controller_ReadRelationSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) CommitHook(ctx context.Context, in *CommitHookRequest, opts ...grpc.CallOption) (*CommitHookResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitHookResult)
+	err := c.cc.Invoke(ctx, Controller_CommitHook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -422,6 +498,16 @@ type ControllerServer interface {
 	ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error)
 	// UnitDead reports that a dying unit ran its last hook.
 	UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error)
+	// Relations. Users integrate and remove relations; unit agents enter
+	// and leave relation scopes, read relation data and commit hooks.
+	Integrate(context.Context, *IntegrateRequest) (*IntegrateResult, error)
+	RemoveRelation(context.Context, *RemoveRelationRequest) (*RemoveRelationResult, error)
+	EnterScope(context.Context, *EnterScopeRequest) (*EnterScopeResult, error)
+	LeaveScope(context.Context, *LeaveScopeRequest) (*LeaveScopeResult, error)
+	ReadRelationSettings(context.Context, *ReadRelationSettingsRequest) (*ReadRelationSettingsResult, error)
+	// CommitHook applies the buffered effects of a hook that exited 0.
+	// Applying the same commit twice changes nothing the second time.
+	CommitHook(context.Context, *CommitHookRequest) (*CommitHookResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -503,6 +589,24 @@ func (UnimplementedControllerServer) ClearResolved(context.Context, *ClearResolv
 }
 func (UnimplementedControllerServer) UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnitDead not implemented")
+}
+func (UnimplementedControllerServer) Integrate(context.Context, *IntegrateRequest) (*IntegrateResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Integrate not implemented")
+}
+func (UnimplementedControllerServer) RemoveRelation(context.Context, *RemoveRelationRequest) (*RemoveRelationResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveRelation not implemented")
+}
+func (UnimplementedControllerServer) EnterScope(context.Context, *EnterScopeRequest) (*EnterScopeResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnterScope not implemented")
+}
+func (UnimplementedControllerServer) LeaveScope(context.Context, *LeaveScopeRequest) (*LeaveScopeResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LeaveScope not implemented")
+}
+func (UnimplementedControllerServer) ReadRelationSettings(context.Context, *ReadRelationSettingsRequest) (*ReadRelationSettingsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReadRelationSettings not implemented")
+}
+func (UnimplementedControllerServer) CommitHook(context.Context, *CommitHookRequest) (*CommitHookResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CommitHook not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -943,6 +1047,114 @@ func _Controller_UnitDead_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_Integrate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IntegrateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).Integrate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_Integrate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).Integrate(ctx, req.(*IntegrateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveRelation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRelationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveRelation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveRelation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveRelation(ctx, req.(*RemoveRelationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_EnterScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnterScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).EnterScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_EnterScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).EnterScope(ctx, req.(*EnterScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_LeaveScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LeaveScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).LeaveScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_LeaveScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).LeaveScope(ctx, req.(*LeaveScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ReadRelationSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadRelationSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ReadRelationSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ReadRelationSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ReadRelationSettings(ctx, req.(*ReadRelationSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_CommitHook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitHookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).CommitHook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_CommitHook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).CommitHook(ctx, req.(*CommitHookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1037,6 +1249,30 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnitDead",
 			Handler:    _Controller_UnitDead_Handler,
+		},
+		{
+			MethodName: "Integrate",
+			Handler:    _Controller_Integrate_Handler,
+		},
+		{
+			MethodName: "RemoveRelation",
+			Handler:    _Controller_RemoveRelation_Handler,
+		},
+		{
+			MethodName: "EnterScope",
+			Handler:    _Controller_EnterScope_Handler,
+		},
+		{
+			MethodName: "LeaveScope",
+			Handler:    _Controller_LeaveScope_Handler,
+		},
+		{
+			MethodName: "ReadRelationSettings",
+			Handler:    _Controller_ReadRelationSettings_Handler,
+		},
+		{
+			MethodName: "CommitHook",
+			Handler:    _Controller_CommitHook_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,167 @@
+package uniter
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/resolver"
+)
+
+// remoteRelations turns the controller's relation view into the
+// resolver's.
+func remoteRelations(snap *apipb.UnitSnapshotResult) map[int]resolver.RelationSnapshot {
+	if len(snap.Relations) == 0 {
+		return nil
+	}
+	out := make(map[int]resolver.RelationSnapshot, len(snap.Relations))
+	for _, r := range snap.Relations {
+		rs := resolver.RelationSnapshot{Endpoint: r.Endpoint, RemoteApp: r.RemoteApplication, Peer: r.Peer,
+			Life: resolver.Life(r.Life), Suspended: r.Suspended, Members: maps.Clone(r.Members)}
+		for app, v := range r.AppVersions {
+			if v > 0 {
+				if rs.AppMembers == nil {
+					rs.AppMembers = map[string]int64{}
+				}
+				rs.AppMembers[app] = v
+			}
+		}
+		out[int(r.Id)] = rs
+	}
+	return out
+}
+
+// enterScope joins the relation of a relation-created hook before the
+// hook runs, as Juju does: the unit is in scope during relation-created,
+// and its automatic settings (private-address, ...) are in its bag. A
+// relation that stopped being alive meanwhile is not entered; the hook
+// still runs and the resolver then breaks the relation.
+func (u *Uniter) enterScope(ctx context.Context, h hook.Info) error {
+	_, err := u.cfg.API.EnterScope(ctx, &apipb.EnterScopeRequest{Unit: u.cfg.Unit, RelationId: int32(h.RelationID)})
+	if status.Code(err) == codes.FailedPrecondition || status.Code(err) == codes.NotFound {
+		u.cfg.Logger.Info("relation no longer alive; not entering scope", "unit", u.cfg.Unit, "relation", h.RelationID, "reason", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot enter scope of relation %d: %w", h.RelationID, err)
+	}
+	return nil
+}
+
+// commitHook publishes a successful hook's buffered effects (§3.3).
+func (u *Uniter) commitHook(ctx context.Context, name string, ch hookcmds.Changes) error {
+	if len(ch.RelationSettings) == 0 && len(ch.CharmStateSet) == 0 && len(ch.CharmStateDelete) == 0 {
+		return nil
+	}
+	req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete}
+	for _, id := range slices.Sorted(maps.Keys(ch.RelationSettings)) {
+		rc := ch.RelationSettings[id]
+		if len(rc.Unit) == 0 && len(rc.App) == 0 {
+			continue
+		}
+		req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(id), Unit: rc.Unit, Application: rc.App})
+	}
+	if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
+		return fmt.Errorf("cannot commit hook %q: %w", name, err)
+	}
+	return nil
+}
+
+// LeaveScope implements resolver.Callbacks.
+func (u *Uniter) LeaveScope(ctx context.Context, relationID int) error {
+	_, err := u.cfg.API.LeaveScope(ctx, &apipb.LeaveScopeRequest{Unit: u.cfg.Unit, RelationId: int32(relationID)})
+	if err != nil {
+		return fmt.Errorf("cannot leave scope of relation %d: %w", relationID, err)
+	}
+	return nil
+}
+
+// --- hookcmds.Backend: relations -------------------------------------------
+
+// Relations lists the relations the hook sees: those the unit has run
+// relation-created for, plus the one being created.
+func (b *backend) Relations() ([]hookcmds.RelationInfo, error) {
+	var out []hookcmds.RelationInfo
+	for id, r := range b.local.Relations {
+		out = append(out, hookcmds.RelationInfo{ID: id, Endpoint: r.Endpoint, RemoteApp: r.RemoteApp, Peer: r.Peer, RemoteModelUUID: b.snap.ModelUuid})
+	}
+	if h := b.hook; h.Kind == hook.RelationCreated && b.local.Relations[h.RelationID] == nil {
+		peer := h.RemoteApp == applicationOf(b.u.cfg.Unit)
+		for _, r := range b.snap.Relations {
+			if int(r.Id) == h.RelationID {
+				peer = r.Peer
+			}
+		}
+		out = append(out, hookcmds.RelationInfo{ID: h.RelationID, Endpoint: h.Endpoint, RemoteApp: h.RemoteApp, Peer: peer, RemoteModelUUID: b.snap.ModelUuid})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// RelationMembers lists the remote units the unit knows as joined: those
+// whose -joined committed, plus the unit joining in a -joined hook, minus
+// the unit departing in a -departed hook.
+func (b *backend) RelationMembers(id int) ([]string, error) {
+	members := map[string]bool{}
+	if r := b.local.Relations[id]; r != nil {
+		for m := range r.Members {
+			members[m] = true
+		}
+	}
+	if b.hook.RelationID == id && b.hook.Kind.IsRelation() {
+		switch b.hook.Kind {
+		case hook.RelationJoined:
+			members[b.hook.RemoteUnit] = true
+		case hook.RelationDeparted:
+			delete(members, b.hook.RemoteUnit)
+		case hook.RelationBroken:
+			clear(members)
+		}
+	}
+	return slices.Sorted(maps.Keys(members)), nil
+}
+
+// ReadSettings reads a committed bag from the controller.
+func (b *backend) ReadSettings(id int, target string, app bool) (map[string]string, error) {
+	res, err := b.u.cfg.API.ReadRelationSettings(b.ctx(), &apipb.ReadRelationSettingsRequest{
+		Unit: b.u.cfg.Unit, RelationId: int32(id), Target: target, App: app})
+	switch status.Code(err) {
+	case codes.OK:
+		return res.Settings, nil
+	case codes.PermissionDenied:
+		return nil, hookcmds.ErrPermissionDenied
+	case codes.NotFound:
+		if app {
+			return map[string]string{}, nil
+		}
+		return nil, fmt.Errorf("cannot read settings for unit %q in relation %d: settings not found", target, id)
+	}
+	return nil, err
+}
+
+// CommittedCharmState returns the unit's charm state as of the snapshot
+// the hook was decided on.
+func (b *backend) CommittedCharmState() (map[string]string, error) {
+	out := maps.Clone(b.snap.CharmState)
+	if out == nil {
+		out = map[string]string{}
+	}
+	return out, nil
+}
+
+func applicationOf(unit string) string {
+	for i := 0; i < len(unit); i++ {
+		if unit[i] == '/' {
+			return unit[:i]
+		}
+	}
+	return unit
+}
