@@ -199,8 +199,15 @@ type statusInfo struct {
 }
 
 type appStatus struct {
-	Charm string                `json:"charm"`
-	Units map[string]unitStatus `json:"units"`
+	Charm     string                  `json:"charm"`
+	Units     map[string]unitStatus   `json:"units"`
+	Relations map[string][]relatedApp `json:"relations"`
+}
+
+type relatedApp struct {
+	RelatedApplication string `json:"related-application"`
+	Interface          string `json:"interface"`
+	Scope              string `json:"scope"`
 }
 
 type unitStatus struct {
