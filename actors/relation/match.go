@@ -84,7 +84,13 @@ func Match(a, b Side) ([2]entity.Endpoint, error) {
 	case 0:
 		return none, fmt.Errorf("no relations found between %q and %q: no endpoints with a common interface and opposite roles", sideString(a), sideString(b))
 	case 1:
-		return [2]entity.Endpoint{endpointOf(a.App, cands[0].x), endpointOf(b.App, cands[0].y)}, nil
+		eps := [2]entity.Endpoint{endpointOf(a.App, cands[0].x), endpointOf(b.App, cands[0].y)}
+		// One container-scoped side makes the whole relation container
+		// scoped, as in Juju: only co-located units see each other.
+		if eps[0].Scope == entity.ScopeContainer || eps[1].Scope == entity.ScopeContainer {
+			eps[0].Scope, eps[1].Scope = entity.ScopeContainer, entity.ScopeContainer
+		}
+		return eps, nil
 	}
 	opts := make([]string, len(cands))
 	for i, c := range cands {
