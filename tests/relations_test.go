@@ -223,7 +223,21 @@ func TestRelations(t *testing.T) {
 		}
 		return true
 	})
-	waitFor(t, e, readyTimeout, "all idle after the exchange", allIdle(map[string]int{"kvstore": 3, "kvclient": 3}))
+	for _, u := range stores[1:] {
+		// leader-set by the leader in leader-elected, leader-get by the
+		// others in leader-settings-changed.
+		if _, data := readLedger(t, ledgers, u); !hasData(data, "leader-settings-changed", "", "leader=kvstore/0") {
+			t.Errorf("%s: leader-settings-changed did not see the leader's settings: %v", u, data)
+		}
+	}
+	for _, u := range stores {
+		// state-set in install, state-get in start: charm state outlives
+		// the hook that wrote it.
+		if _, data := readLedger(t, ledgers, u); !hasData(data, "start", "", "state="+u) {
+			t.Errorf("%s: start did not read back the state install set: %v", u, data)
+		}
+	}
+		waitFor(t, e, readyTimeout, "all idle after the exchange", allIdle(map[string]int{"kvstore": 3, "kvclient": 3}))
 
 	for _, u := range append(append([]string{}, stores...), clients...) {
 		hooks, _ := readLedger(t, ledgers, u)

@@ -6,6 +6,7 @@ package application
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -38,6 +39,13 @@ type SetSettings struct {
 	User      map[string]any
 	Effective map[string]any
 	Hash      string
+}
+
+// SetLeaderSettings merges leader-set changes (an empty value deletes);
+// only the unit holding the lease may write.
+type SetLeaderSettings struct {
+	Unit    string
+	Changes map[string]string
 }
 
 // Destroy makes an alive application dying; the cleaner then destroys its
@@ -80,6 +88,32 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		next := *cur
 		next.Status = m.Status
+		return &next, &Done{}, nil
+	case *SetLeaderSettings:
+		if cur.LeaderAt(now) != m.Unit {
+			return nil, nil, ErrNotLeader
+		}
+		next := *cur
+		next.LeaderSettings = maps.Clone(cur.LeaderSettings)
+		changed := false
+		for k, v := range m.Changes {
+			old, had := next.LeaderSettings[k]
+			switch {
+			case v == "" && had:
+				delete(next.LeaderSettings, k)
+				changed = true
+			case v != "" && old != v:
+				if next.LeaderSettings == nil {
+					next.LeaderSettings = map[string]string{}
+				}
+				next.LeaderSettings[k] = v
+				changed = true
+			}
+		}
+		if !changed {
+			return nil, &Done{}, nil
+		}
+		next.LeaderSettingsVersion++
 		return &next, &Done{}, nil
 	case *SetSettings:
 		next := *cur

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/troupe-dev/troupe/actors/application"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/unit"
@@ -382,4 +383,21 @@ func relationStatuses(rels []entity.Relation) []*apipb.RelationStatus {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
 	return out
+}
+
+// SetLeaderSettings implements apipb.ControllerServer.
+func (s *Server) SetLeaderSettings(ctx context.Context, req *apipb.SetLeaderSettingsRequest) (*apipb.SetLeaderSettingsResult, error) {
+	tag, err := requireUnit(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	app, _, _ := entity.SplitUnitName(req.Unit)
+	if _, err := route[*application.Done](s, tag.Model, model.KindApplication, app,
+		&application.SetLeaderSettings{Unit: req.Unit, Changes: req.Settings}); err != nil {
+		if errors.Is(err, application.ErrNotLeader) {
+			return nil, status.Error(codes.PermissionDenied, err.Error())
+		}
+		return nil, err
+	}
+	return &apipb.SetLeaderSettingsResult{}, nil
 }

@@ -581,7 +581,8 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
+	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState,
+		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",

@@ -94,6 +94,10 @@ type Application struct {
 	CharmVersion    string         `json:"charm-version,omitempty"`
 	BaseName        string         `json:"base-name,omitempty"`
 	BaseChannel     string         `json:"base-channel,omitempty"`
+	// LeaderSettings are written by the leader with leader-set;
+	// LeaderSettingsVersion counts their changes.
+	LeaderSettings        map[string]string `json:"leader-settings,omitempty"`
+	LeaderSettingsVersion int64             `json:"leader-settings-version,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".

@@ -27,6 +27,9 @@ type backend struct {
 	// hook sees (relations.go).
 	local resolver.State
 	hook  hook.Info
+	// leaderSet holds this hook's leader-set writes (already applied on
+	// the controller), so leader-get in the same hook sees them.
+	leaderSet map[string]string
 }
 
 var _ hookcmds.Backend = (*backend)(nil)
@@ -100,10 +103,39 @@ func (b *backend) ConfigSettings() (map[string]any, error) {
 
 func (b *backend) ClaimLeadership() (bool, error) { return b.u.cfg.Leadership.ClaimNow(b.ctx()) }
 
-func (b *backend) LeaderSettings() (map[string]string, error) { return map[string]string{}, nil }
+// LeaderSettings returns the leader settings as of the snapshot the hook
+// was decided on, plus what this hook wrote with leader-set.
+func (b *backend) LeaderSettings() (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range b.snap.LeaderSettings {
+		out[k] = v
+	}
+	for k, v := range b.leaderSet {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
 
-func (b *backend) WriteLeaderSettings(map[string]string) error {
-	return fmt.Errorf("leader settings are not supported yet; use the peer application databag")
+// WriteLeaderSettings is leader-set: immediate, as in Juju.
+func (b *backend) WriteLeaderSettings(settings map[string]string) error {
+	_, err := b.u.cfg.API.SetLeaderSettings(b.ctx(), &apipb.SetLeaderSettingsRequest{Unit: b.u.cfg.Unit, Settings: settings})
+	if status.Code(err) == codes.PermissionDenied {
+		return fmt.Errorf("%w: %v", hookcmds.ErrNotLeader, status.Convert(err).Message())
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write leader settings: %w", err)
+	}
+	if b.leaderSet == nil {
+		b.leaderSet = map[string]string{}
+	}
+	for k, v := range settings {
+		b.leaderSet[k] = v
+	}
+	return nil
 }
 
 func (b *backend) ActionParams() (map[string]any, error)    { return nil, hookcmds.ErrNotAction }

@@ -145,7 +145,7 @@ func Run(ctx context.Context, cfg Config) error {
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
-			LeaderSettingsVersion: leaderSettings, UpdateStatusVersion: u.update,
+			LeaderSettingsVersion: leaderSettings + int(snap.LeaderSettingsVersion), UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 			Relations: remoteRelations(snap),
 		}

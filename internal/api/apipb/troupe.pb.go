@@ -2210,9 +2210,12 @@ type UnitSnapshotResult struct {
 	// relations the unit's application takes part in that are not removed.
 	Relations []*RelationSnapshot `protobuf:"bytes,20,rep,name=relations,proto3" json:"relations,omitempty"`
 	// charm_state is the unit's committed charm state (state-get).
-	CharmState    map[string]string `protobuf:"bytes,21,rep,name=charm_state,json=charmState,proto3" json:"charm_state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CharmState map[string]string `protobuf:"bytes,21,rep,name=charm_state,json=charmState,proto3" json:"charm_state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// leader_settings (leader-get) and their change counter.
+	LeaderSettings        map[string]string `protobuf:"bytes,22,rep,name=leader_settings,json=leaderSettings,proto3" json:"leader_settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	LeaderSettingsVersion int64             `protobuf:"varint,23,opt,name=leader_settings_version,json=leaderSettingsVersion,proto3" json:"leader_settings_version,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2369,6 +2372,20 @@ func (x *UnitSnapshotResult) GetCharmState() map[string]string {
 		return x.CharmState
 	}
 	return nil
+}
+
+func (x *UnitSnapshotResult) GetLeaderSettings() map[string]string {
+	if x != nil {
+		return x.LeaderSettings
+	}
+	return nil
+}
+
+func (x *UnitSnapshotResult) GetLeaderSettingsVersion() int64 {
+	if x != nil {
+		return x.LeaderSettingsVersion
+	}
+	return 0
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -3884,6 +3901,94 @@ func (*CommitHookResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{67}
 }
 
+type SetLeaderSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Settings      map[string]string      `protobuf:"bytes,2,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // an empty value deletes the key
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetLeaderSettingsRequest) Reset() {
+	*x = SetLeaderSettingsRequest{}
+	mi := &file_troupe_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetLeaderSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetLeaderSettingsRequest) ProtoMessage() {}
+
+func (x *SetLeaderSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetLeaderSettingsRequest.ProtoReflect.Descriptor instead.
+func (*SetLeaderSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *SetLeaderSettingsRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *SetLeaderSettingsRequest) GetSettings() map[string]string {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type SetLeaderSettingsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetLeaderSettingsResult) Reset() {
+	*x = SetLeaderSettingsResult{}
+	mi := &file_troupe_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetLeaderSettingsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetLeaderSettingsResult) ProtoMessage() {}
+
+func (x *SetLeaderSettingsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetLeaderSettingsResult.ProtoReflect.Descriptor instead.
+func (*SetLeaderSettingsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{69}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -4030,7 +4135,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x83\x06\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xda\a\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -4055,8 +4160,13 @@ const file_troupe_proto_rawDesc = "" +
 	"\bresolved\x18\x10 \x01(\tR\bresolved\x129\n" +
 	"\trelations\x18\x14 \x03(\v2\x1b.troupe.v1.RelationSnapshotR\trelations\x12N\n" +
 	"\vcharm_state\x18\x15 \x03(\v2-.troupe.v1.UnitSnapshotResult.CharmStateEntryR\n" +
-	"charmState\x1a=\n" +
+	"charmState\x12Z\n" +
+	"\x0fleader_settings\x18\x16 \x03(\v21.troupe.v1.UnitSnapshotResult.LeaderSettingsEntryR\x0eleaderSettings\x126\n" +
+	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13LeaderSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x03\n" +
 	"\x10RelationSnapshot\x12\x0e\n" +
@@ -4175,7 +4285,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x12\n" +
-	"\x10CommitHookResult2\xab\x12\n" +
+	"\x10CommitHookResult\"\xba\x01\n" +
+	"\x18SetLeaderSettingsRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12M\n" +
+	"\bsettings\x18\x02 \x03(\v21.troupe.v1.SetLeaderSettingsRequest.SettingsEntryR\bsettings\x1a;\n" +
+	"\rSettingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x19\n" +
+	"\x17SetLeaderSettingsResult2\x89\x13\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -4212,7 +4329,8 @@ const file_troupe_proto_rawDesc = "" +
 	"LeaveScope\x12\x1c.troupe.v1.LeaveScopeRequest\x1a\x1b.troupe.v1.LeaveScopeResult\x12e\n" +
 	"\x14ReadRelationSettings\x12&.troupe.v1.ReadRelationSettingsRequest\x1a%.troupe.v1.ReadRelationSettingsResult\x12G\n" +
 	"\n" +
-	"CommitHook\x12\x1c.troupe.v1.CommitHookRequest\x1a\x1b.troupe.v1.CommitHookResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"CommitHook\x12\x1c.troupe.v1.CommitHookRequest\x1a\x1b.troupe.v1.CommitHookResult\x12\\\n" +
+	"\x11SetLeaderSettings\x12#.troupe.v1.SetLeaderSettingsRequest\x1a\".troupe.v1.SetLeaderSettingsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -4226,7 +4344,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 81)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -4296,20 +4414,24 @@ var file_troupe_proto_goTypes = []any{
 	(*RelationSettingsChange)(nil),       // 65: troupe.v1.RelationSettingsChange
 	(*CommitHookRequest)(nil),            // 66: troupe.v1.CommitHookRequest
 	(*CommitHookResult)(nil),             // 67: troupe.v1.CommitHookResult
-	nil,                                  // 68: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 69: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 70: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 71: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 72: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 73: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 74: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 75: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 76: troupe.v1.CommitHookRequest.StateSetEntry
+	(*SetLeaderSettingsRequest)(nil),     // 68: troupe.v1.SetLeaderSettingsRequest
+	(*SetLeaderSettingsResult)(nil),      // 69: troupe.v1.SetLeaderSettingsResult
+	nil,                                  // 70: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 71: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 72: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 73: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 74: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 75: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 76: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 77: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 78: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 79: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 80: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	68, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	70, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -4327,84 +4449,88 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40, // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	69, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	70, // 21: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	71, // 22: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10, // 23: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10, // 24: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10, // 25: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	72, // 26: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22, // 27: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	73, // 28: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	74, // 29: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	75, // 30: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65, // 31: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	76, // 32: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	11, // 33: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 34: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 35: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 36: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 37: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26, // 38: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 39: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 40: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53, // 41: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 42: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49, // 43: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51, // 44: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29, // 45: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30, // 46: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33, // 47: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35, // 48: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37, // 49: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38, // 50: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41, // 51: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43, // 52: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45, // 53: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47, // 54: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 55: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 56: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55, // 57: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57, // 58: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59, // 59: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61, // 60: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63, // 61: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66, // 62: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	12, // 63: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 64: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 65: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 66: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 67: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27, // 68: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 69: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 70: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54, // 71: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 72: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50, // 73: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52, // 74: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28, // 75: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31, // 76: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34, // 77: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36, // 78: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28, // 79: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39, // 80: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42, // 81: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44, // 82: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46, // 83: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48, // 84: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 85: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 86: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56, // 87: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58, // 88: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60, // 89: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62, // 90: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64, // 91: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67, // 92: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	63, // [63:93] is the sub-list for method output_type
-	33, // [33:63] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	71, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	72, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	73, // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	74, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10, // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10, // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10, // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	75, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22, // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	76, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	77, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	78, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65, // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	79, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	80, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	11, // 35: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 36: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 37: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 38: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 39: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26, // 40: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 41: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 42: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53, // 43: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 44: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49, // 45: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51, // 46: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29, // 47: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30, // 48: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33, // 49: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35, // 50: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37, // 51: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38, // 52: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41, // 53: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43, // 54: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45, // 55: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47, // 56: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 57: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 58: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55, // 59: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57, // 60: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59, // 61: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61, // 62: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63, // 63: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66, // 64: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68, // 65: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	12, // 66: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 67: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 68: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 69: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 70: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27, // 71: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 72: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 73: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54, // 74: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 75: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50, // 76: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52, // 77: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28, // 78: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31, // 79: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34, // 80: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36, // 81: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28, // 82: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39, // 83: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42, // 84: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44, // 85: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46, // 86: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48, // 87: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 88: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 89: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56, // 90: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58, // 91: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60, // 92: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62, // 93: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64, // 94: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67, // 95: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69, // 96: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	66, // [66:97] is the sub-list for method output_type
+	35, // [35:66] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -4418,7 +4544,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   77,
+			NumMessages:   81,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

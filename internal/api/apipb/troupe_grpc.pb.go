@@ -60,6 +60,7 @@ const (
 	Controller_LeaveScope_FullMethodName            = "/troupe.v1.Controller/LeaveScope"
 	Controller_ReadRelationSettings_FullMethodName  = "/troupe.v1.Controller/ReadRelationSettings"
 	Controller_CommitHook_FullMethodName            = "/troupe.v1.Controller/CommitHook"
+	Controller_SetLeaderSettings_FullMethodName     = "/troupe.v1.Controller/SetLeaderSettings"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -121,6 +122,8 @@ type ControllerClient interface {
 	// CommitHook applies the buffered effects of a hook that exited 0.
 	// Applying the same commit twice changes nothing the second time.
 	CommitHook(ctx context.Context, in *CommitHookRequest, opts ...grpc.CallOption) (*CommitHookResult, error)
+	// SetLeaderSettings is leader-set: immediate, leader only.
+	SetLeaderSettings(ctx context.Context, in *SetLeaderSettingsRequest, opts ...grpc.CallOption) (*SetLeaderSettingsResult, error)
 }
 
 type controllerClient struct {
@@ -449,6 +452,16 @@ func (c *controllerClient) CommitHook(ctx context.Context, in *CommitHookRequest
 	return out, nil
 }
 
+func (c *controllerClient) SetLeaderSettings(ctx context.Context, in *SetLeaderSettingsRequest, opts ...grpc.CallOption) (*SetLeaderSettingsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetLeaderSettingsResult)
+	err := c.cc.Invoke(ctx, Controller_SetLeaderSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -508,6 +521,8 @@ type ControllerServer interface {
 	// CommitHook applies the buffered effects of a hook that exited 0.
 	// Applying the same commit twice changes nothing the second time.
 	CommitHook(context.Context, *CommitHookRequest) (*CommitHookResult, error)
+	// SetLeaderSettings is leader-set: immediate, leader only.
+	SetLeaderSettings(context.Context, *SetLeaderSettingsRequest) (*SetLeaderSettingsResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -607,6 +622,9 @@ func (UnimplementedControllerServer) ReadRelationSettings(context.Context, *Read
 }
 func (UnimplementedControllerServer) CommitHook(context.Context, *CommitHookRequest) (*CommitHookResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CommitHook not implemented")
+}
+func (UnimplementedControllerServer) SetLeaderSettings(context.Context, *SetLeaderSettingsRequest) (*SetLeaderSettingsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetLeaderSettings not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1155,6 +1173,24 @@ func _Controller_CommitHook_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_SetLeaderSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetLeaderSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SetLeaderSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SetLeaderSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SetLeaderSettings(ctx, req.(*SetLeaderSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1273,6 +1309,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CommitHook",
 			Handler:    _Controller_CommitHook_Handler,
+		},
+		{
+			MethodName: "SetLeaderSettings",
+			Handler:    _Controller_SetLeaderSettings_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
