@@ -237,7 +237,7 @@ func TestRelations(t *testing.T) {
 			t.Errorf("%s: start did not read back the state install set: %v", u, data)
 		}
 	}
-		waitFor(t, e, readyTimeout, "all idle after the exchange", allIdle(map[string]int{"kvstore": 3, "kvclient": 3}))
+	waitFor(t, e, readyTimeout, "all idle after the exchange", allIdle(map[string]int{"kvstore": 3, "kvclient": 3}))
 
 	for _, u := range append(append([]string{}, stores...), clients...) {
 		hooks, _ := readLedger(t, ledgers, u)

@@ -55,8 +55,8 @@ func TestHandle(t *testing.T) {
 		},
 	}, {
 		name: "entering again with the same settings changes nothing",
-		cur: inScope(newState(entity.Alive, false), "wordpress/0"),
-		msg: &relation.EnterScope{Unit: "wordpress/0", Settings: map[string]string{"a": "1"}},
+		cur:  inScope(newState(entity.Alive, false), "wordpress/0"),
+		msg:  &relation.EnterScope{Unit: "wordpress/0", Settings: map[string]string{"a": "1"}},
 	}, {
 		name:    "a unit of another application cannot enter",
 		cur:     newState(entity.Alive, false),

@@ -150,7 +150,7 @@ func (b *backend) RequestReboot(bool) error {
 func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
 	return map[string][]hookcmds.PortRange{}, nil
 }
-func (b *backend) StorageIDs() ([]string, error)                   { return nil, nil }
+func (b *backend) StorageIDs() ([]string, error) { return nil, nil }
 func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
 	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound
 }
