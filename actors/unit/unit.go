@@ -37,9 +37,13 @@ type Destroy struct{}
 type EnsureDead struct{}
 
 // UpdateCharmState applies a hook's committed state-set and state-delete.
+// Stream and Seq, when set, record the agent outbox entry the change
+// came from; an entry at or below the recorded one is ignored.
 type UpdateCharmState struct {
 	Set    map[string]string
 	Delete []string
+	Stream string
+	Seq    uint64
 }
 
 // Done acknowledges a command.
@@ -98,9 +102,16 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 		next.Life = entity.Dead
 		return &next, &Done{}, nil
 	case *UpdateCharmState:
+		if m.Seq != 0 && m.Stream == cur.CommitStream && m.Seq <= cur.CommitSeq {
+			return nil, &Done{}, nil // applied before
+		}
 		next := *cur
 		next.CharmState = maps.Clone(cur.CharmState)
 		changed := false
+		if m.Seq != 0 {
+			next.CommitStream, next.CommitSeq = m.Stream, m.Seq
+			changed = true
+		}
 		for k, v := range m.Set {
 			if old, ok := next.CharmState[k]; !ok || old != v {
 				if next.CharmState == nil {

@@ -286,16 +286,26 @@ func (s *Server) isLeader(ctx context.Context, tag entity.Tag) (bool, error) {
 	return a.LeaderAt(time.Now()) == tag.Name, nil
 }
 
-// CommitHook implements apipb.ControllerServer. Each part is applied by
-// the entity that owns it (the relation actors, the unit actor); each is
-// idempotent, so an agent that crashed after committing and re-runs the
-// hook commits again harmlessly.
+// CommitHook implements apipb.ControllerServer: it applies one entry of
+// a unit agent's outbox. Each part is applied by the entity that owns it
+// (the relation actors, then the unit actor, which records the entry's
+// sequence number); each part is idempotent and a (stream, seq) already
+// recorded is acknowledged without applying it again.
 func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (*apipb.CommitHookResult, error) {
 	tag, err := requireUnit(ctx, req.Unit)
 	if err != nil {
 		return nil, err
 	}
 	app, _, _ := entity.SplitUnitName(req.Unit)
+	if req.Seq != 0 {
+		var u entity.Unit
+		if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, req.Unit), &u); err != nil {
+			return nil, err
+		}
+		if u.CommitStream == req.Stream && req.Seq <= u.CommitSeq {
+			return &apipb.CommitHookResult{}, nil // delivered before: acknowledge again
+		}
+	}
 	for _, rc := range req.Relations {
 		if _, err := s.unitRelation(ctx, tag, rc.RelationId); err != nil {
 			return nil, err
@@ -319,9 +329,11 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 			return nil, fmt.Errorf("cannot commit hook %q: relation %d: %w", req.Hook, rc.RelationId, err)
 		}
 	}
-	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 {
+	// The unit records the sequence number last, so a commit interrupted
+	// half-way is re-applied whole (each part is idempotent).
+	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 || req.Seq != 0 {
 		if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit,
-			&unit.UpdateCharmState{Set: req.StateSet, Delete: req.StateDelete}); err != nil {
+			&unit.UpdateCharmState{Set: req.StateSet, Delete: req.StateDelete, Stream: req.Stream, Seq: req.Seq}); err != nil {
 			return nil, fmt.Errorf("cannot commit hook %q: charm state: %w", req.Hook, err)
 		}
 	}

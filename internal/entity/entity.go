@@ -121,6 +121,10 @@ type Unit struct {
 	Resolved string `json:"resolved,omitempty"`
 	// CharmState is the charm's own key-value state (state-set/-get).
 	CharmState map[string]string `json:"charm-state,omitempty"`
+	// CommitStream and CommitSeq are the agent outbox stream and the last
+	// hook commit applied from it.
+	CommitStream string `json:"commit-stream,omitempty"`
+	CommitSeq    uint64 `json:"commit-seq,omitempty"`
 }
 
 // Machine is a machine document.

@@ -13,6 +13,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/outbox"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
 
@@ -56,23 +57,41 @@ func (u *Uniter) enterScope(ctx context.Context, h hook.Info) error {
 	return nil
 }
 
-// commitHook publishes a successful hook's buffered effects (§3.3).
-func (u *Uniter) commitHook(ctx context.Context, name string, ch hookcmds.Changes) error {
+// commitHook queues a successful hook's buffered effects (§3.3) in the
+// durable outbox; deliver sends them. Once this returns nil the effects
+// survive any crash, so the hook may be recorded as done.
+func (u *Uniter) commitHook(name string, ch hookcmds.Changes) error {
 	if len(ch.RelationSettings) == 0 && len(ch.CharmStateSet) == 0 && len(ch.CharmStateDelete) == 0 {
 		return nil
 	}
-	req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete}
+	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete}
 	for _, id := range slices.Sorted(maps.Keys(ch.RelationSettings)) {
 		rc := ch.RelationSettings[id]
 		if len(rc.Unit) == 0 && len(rc.App) == 0 {
 			continue
 		}
-		req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(id), Unit: rc.Unit, Application: rc.App})
+		e.Relations = append(e.Relations, outbox.RelationChange{RelationID: id, Unit: rc.Unit, App: rc.App})
 	}
-	if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
+	if _, err := u.outbox.Append(e); err != nil {
 		return fmt.Errorf("cannot commit hook %q: %w", name, err)
 	}
 	return nil
+}
+
+// deliver sends the outbox to the controller, oldest entry first; the
+// controller applies each (stream, seq) once.
+func (u *Uniter) deliver(ctx context.Context) error {
+	return u.outbox.Deliver(func(stream string, e outbox.Entry) error {
+		req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: e.Hook, StateSet: e.StateSet, StateDelete: e.StateDelete,
+			Stream: stream, Seq: e.Seq}
+		for _, rc := range e.Relations {
+			req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(rc.RelationID), Unit: rc.Unit, Application: rc.App})
+		}
+		if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
+			return fmt.Errorf("cannot deliver commit %d (hook %q): %w", e.Seq, e.Hook, err)
+		}
+		return nil
+	})
 }
 
 // LeaveScope implements resolver.Callbacks.

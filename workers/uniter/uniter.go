@@ -22,6 +22,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/sockpath"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
 	"github.com/troupe-dev/troupe/workers/uniter/opstate"
+	"github.com/troupe-dev/troupe/workers/uniter/outbox"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
 
@@ -64,6 +65,7 @@ type Uniter struct {
 	cfg    Config
 	ctx    context.Context // the Run context; set for the duration of Run
 	store  *opstate.Store
+	outbox *outbox.Outbox
 	server *hooktool.Server[hookcmds.Context]
 	snap   *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local  resolver.State            // local state the current op was decided on; Run goroutine only
@@ -106,6 +108,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	u.store = st
+	ob, err := outbox.Open(filepath.Join(cfg.UnitDir, "state", "outbox.json"))
+	if err != nil {
+		return err
+	}
+	u.outbox = ob
 	srv, err := hooktool.NewServer(u.socket(), hookcmds.Serve)
 	if err != nil {
 		return fmt.Errorf("cannot start hook tool server: %w", err)
@@ -137,6 +144,11 @@ func Run(ctx context.Context, cfg Config) error {
 	retry := &retrier{}
 	defer retry.stop()
 	for {
+		// Hooks read committed data from the controller, so what earlier
+		// hooks committed is delivered before the next decision.
+		if err := u.deliver(ctx); err != nil {
+			return err
+		}
 		snap, err := u.snapshot()
 		if err != nil {
 			return err
@@ -304,7 +316,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 		return fmt.Errorf("%w: hook %q: %v", resolver.ErrHookFailed, name, err)
 	}
 	end()
-	return u.commitHook(ctx, name, hs.Changes())
+	return u.commitHook(name, hs.Changes())
 }
 
 func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {

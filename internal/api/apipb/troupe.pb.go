@@ -3790,12 +3790,16 @@ func (x *RelationSettingsChange) GetApplication() map[string]string {
 }
 
 type CommitHookRequest struct {
-	state         protoimpl.MessageState    `protogen:"open.v1"`
-	Unit          string                    `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
-	Hook          string                    `protobuf:"bytes,2,opt,name=hook,proto3" json:"hook,omitempty"` // for logs
-	Relations     []*RelationSettingsChange `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
-	StateSet      map[string]string         `protobuf:"bytes,4,rep,name=state_set,json=stateSet,proto3" json:"state_set,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	StateDelete   []string                  `protobuf:"bytes,5,rep,name=state_delete,json=stateDelete,proto3" json:"state_delete,omitempty"`
+	state       protoimpl.MessageState    `protogen:"open.v1"`
+	Unit        string                    `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Hook        string                    `protobuf:"bytes,2,opt,name=hook,proto3" json:"hook,omitempty"` // for logs
+	Relations   []*RelationSettingsChange `protobuf:"bytes,3,rep,name=relations,proto3" json:"relations,omitempty"`
+	StateSet    map[string]string         `protobuf:"bytes,4,rep,name=state_set,json=stateSet,proto3" json:"state_set,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	StateDelete []string                  `protobuf:"bytes,5,rep,name=state_delete,json=stateDelete,proto3" json:"state_delete,omitempty"`
+	// stream and seq identify the commit in the agent's outbox: the
+	// controller applies each (stream, seq) once and ignores repeats.
+	Stream        string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
+	Seq           uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3863,6 +3867,20 @@ func (x *CommitHookRequest) GetStateDelete() []string {
 		return x.StateDelete
 	}
 	return nil
+}
+
+func (x *CommitHookRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *CommitHookRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
 }
 
 type CommitHookResult struct {
@@ -4275,13 +4293,15 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcf\x02\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
 	"\trelations\x18\x03 \x03(\v2!.troupe.v1.RelationSettingsChangeR\trelations\x12G\n" +
 	"\tstate_set\x18\x04 \x03(\v2*.troupe.v1.CommitHookRequest.StateSetEntryR\bstateSet\x12!\n" +
-	"\fstate_delete\x18\x05 \x03(\tR\vstateDelete\x1a;\n" +
+	"\fstate_delete\x18\x05 \x03(\tR\vstateDelete\x12\x16\n" +
+	"\x06stream\x18\x06 \x01(\tR\x06stream\x12\x10\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x12\n" +
