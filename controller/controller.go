@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -34,6 +35,9 @@ type Bootstrap struct {
 	ServerKey         string `json:"server-key"`
 	// Agent is the trouped binary used to start machine agents.
 	Agent string `json:"agent"`
+	// AgentCheckInterval is how often the provisioner checks that machine
+	// agents run and restarts dead ones (Go duration); empty means 10s.
+	AgentCheckInterval string `json:"agent-check-interval,omitempty"`
 }
 
 // ReadBootstrap reads dataDir/bootstrap.json.
@@ -45,6 +49,9 @@ func ReadBootstrap(dataDir string) (Bootstrap, error) {
 	}
 	if err := json.Unmarshal(data, &b); err != nil {
 		return b, fmt.Errorf("controller configuration is corrupt: %w", err)
+	}
+	if _, err := b.agentCheckInterval(); err != nil {
+		return b, err
 	}
 	return b, nil
 }
@@ -103,4 +110,15 @@ func seed(ctx context.Context, s *store.Store, b Bootstrap) error {
 		return nil
 	}
 	return err
+}
+
+func (b Bootstrap) agentCheckInterval() (time.Duration, error) {
+	if b.AgentCheckInterval == "" {
+		return 10 * time.Second, nil
+	}
+	d, err := time.ParseDuration(b.AgentCheckInterval)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("controller configuration: invalid agent-check-interval %q", b.AgentCheckInterval)
+	}
+	return d, nil
 }

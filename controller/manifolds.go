@@ -194,7 +194,11 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				if err != nil {
 					return nil, err
 				}
-				pc := provisioner.Config{Store: s, Provider: prov, Machines: machineSetter{a},
+				resync, err := cfg.Bootstrap.agentCheckInterval()
+				if err != nil {
+					return nil, err
+				}
+				pc := provisioner.Config{Store: s, Provider: prov, Machines: machineSetter{a}, Resync: resync,
 					Addresses: []string{addr}, CACert: cfg.Bootstrap.CACert, Logger: cfg.Logger.With("worker", ProvisionerName)}
 				return engine.Func(func(ctx context.Context) error { return provisioner.Run(ctx, pc) }), nil
 			},

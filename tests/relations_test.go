@@ -16,10 +16,11 @@ import (
 const relationsTimeout = 3 * time.Minute
 
 // ledgerEntry is one line of a kvstore/kvclient ledger:
-// hook|remote unit|remote app|departing unit|extra. Extra is empty on the
-// line each hook writes first, so those lines are the hook sequence.
+// hook|remote unit|remote app|departing unit|extra|context id. Extra is
+// empty on the line each hook writes first, so those lines are the hook
+// sequence.
 type ledgerEntry struct {
-	Hook, Remote, RemoteApp, Departing, Extra string
+	Hook, Remote, RemoteApp, Departing, Extra, Context string
 }
 
 func (l ledgerEntry) String() string {
@@ -30,11 +31,11 @@ func readLedger(t *testing.T, dir, unit string) (hooks []ledgerEntry, data []led
 	t.Helper()
 	path := filepath.Join(dir, strings.ReplaceAll(unit, "/", "-"))
 	for _, line := range readLinesIfExists(path) {
-		f := strings.SplitN(line, "|", 5)
-		if len(f) != 5 {
+		f := strings.Split(line, "|")
+		if len(f) != 6 {
 			t.Fatalf("%s: malformed ledger line %q", path, line)
 		}
-		e := ledgerEntry{f[0], f[1], f[2], f[3], f[4]}
+		e := ledgerEntry{f[0], f[1], f[2], f[3], f[4], f[5]}
 		if e.Extra == "" {
 			hooks = append(hooks, e)
 		} else {

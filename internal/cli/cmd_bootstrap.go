@@ -33,6 +33,9 @@ type bootstrapConfig struct {
 	ServerCert        string `json:"server-cert"`
 	ServerKey         string `json:"server-key"`
 	Agent             string `json:"agent"`
+	// AgentCheckInterval is how often the controller checks that local
+	// machine agents run (and restarts dead ones), as a Go duration.
+	AgentCheckInterval string `json:"agent-check-interval,omitempty"`
 }
 
 func findTrouped() (string, error) {
@@ -52,10 +55,14 @@ func findTrouped() (string, error) {
 func runBootstrap(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("bootstrap")
 	port := fs.Int("", "api-port", 17070, "controller API port")
+	check := fs.Duration("", "agent-check-interval", 10*time.Second, "how often the controller checks that machine agents run and restarts dead ones (1s to 10m)")
 	fs.Bool("", "no-switch", false, "accepted for compatibility")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *check < time.Second || *check > 10*time.Minute {
+		return usage(fmt.Errorf("--agent-check-interval %s is out of range: use 1s to 10m", *check))
 	}
 	name := "local"
 	if len(rest) >= 2 {
@@ -87,7 +94,8 @@ func runBootstrap(env *Env, args []string) error {
 	}
 	pw := entity.NewPassword()
 	bc := bootstrapConfig{UUID: entity.NewUUID(), Name: name, APIPort: *port, AdminPasswordHash: entity.HashPassword(pw),
-		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped}
+		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped,
+		AgentCheckInterval: check.String()}
 	data, _ := json.MarshalIndent(bc, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap.json"), data, 0o600); err != nil {
 		return err

@@ -62,14 +62,15 @@ type Config struct {
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
 type Uniter struct {
-	cfg    Config
-	ctx    context.Context // the Run context; set for the duration of Run
-	store  *opstate.Store
-	outbox *outbox.Outbox
-	server *hooktool.Server[hookcmds.Context]
-	snap   *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
-	local  resolver.State            // local state the current op was decided on; Run goroutine only
-	update int                       // update-status version
+	cfg         Config
+	ctx         context.Context // the Run context; set for the duration of Run
+	store       *opstate.Store
+	outbox      *outbox.Outbox
+	server      *hooktool.Server[hookcmds.Context]
+	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
+	local       resolver.State            // local state the current op was decided on; Run goroutine only
+	hookContext string                    // context id of the last hook run; Run goroutine only
+	update      int                       // update-status version
 }
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
@@ -285,6 +286,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	idb := make([]byte, 16)
 	rand.Read(idb)
 	contextID := u.cfg.Unit + "-" + name + "-" + hex.EncodeToString(idb)
+	u.hookContext = contextID
 	if h.Kind == hook.RelationCreated {
 		if err := u.enterScope(ctx, h); err != nil {
 			return err
@@ -343,8 +345,14 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 	return out
 }
 
-// CommitHook implements resolver.Callbacks.
-func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error { return nil }
+// CommitHook implements resolver.Callbacks. The executor calls it once
+// the hook's done step is durable, so from this line on the hook can
+// never run again; crash tests rely on the log line.
+func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error {
+	u.cfg.Logger.Info("hook committed", "unit", u.cfg.Unit, "hook", h.Name(), "context", u.hookContext)
+	u.hookContext = ""
+	return nil
+}
 
 // RunAction implements resolver.Callbacks.
 func (u *Uniter) RunAction(ctx context.Context, id string) error {
