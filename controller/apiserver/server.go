@@ -524,7 +524,12 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	}
 	app, _, _ := entity.SplitUnitName(req.Unit)
 	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
-	return s.watch(stream.Context(), stream.Send, func(k string) bool { return k == ukey || k == akey })
+	// Pending-task markers: an action enqueued for the unit, or one leaving
+	// pending (started, cancelled), notifies it.
+	tasks := entity.PendingTasksPrefix(tag.Model, req.Unit)
+	return s.watch(stream.Context(), stream.Send, func(k string) bool {
+		return k == ukey || k == akey || strings.HasPrefix(k, tasks)
+	})
 }
 
 // UnitSnapshot implements apipb.ControllerServer.
@@ -552,7 +557,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if a.Settings == nil {
 		cfg = []byte("{}")
 	}
-	return &apipb.UnitSnapshotResult{Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
+	pending, err := s.pendingTasks(ctx, tag.Model, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{ActionsPending: pending, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",

@@ -2046,9 +2046,11 @@ type UnitSnapshotResult struct {
 	ApiAddresses      []string               `protobuf:"bytes,14,rep,name=api_addresses,json=apiAddresses,proto3" json:"api_addresses,omitempty"`
 	Address           string                 `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
 	// resolved is "", "retry-hooks" or "no-hooks".
-	Resolved      string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Resolved string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	// actions_pending lists the unit's pending task ids, oldest first.
+	ActionsPending []string `protobuf:"bytes,30,rep,name=actions_pending,json=actionsPending,proto3" json:"actions_pending,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2191,6 +2193,13 @@ func (x *UnitSnapshotResult) GetResolved() string {
 		return x.Resolved
 	}
 	return ""
+}
+
+func (x *UnitSnapshotResult) GetActionsPending() []string {
+	if x != nil {
+		return x.ActionsPending
+	}
+	return nil
 }
 
 type GetCharmRequest struct {
@@ -2897,6 +2906,788 @@ func (*RemoveApplicationResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{51}
 }
 
+type EnqueueActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// receivers are unit names or "<application>/leader".
+	Receivers     []string `protobuf:"bytes,2,rep,name=receivers,proto3" json:"receivers,omitempty"`
+	Action        string   `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	ParamsJson    []byte   `protobuf:"bytes,4,opt,name=params_json,json=paramsJson,proto3" json:"params_json,omitempty"` // JSON object; empty means {}
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueActionRequest) Reset() {
+	*x = EnqueueActionRequest{}
+	mi := &file_troupe_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueActionRequest) ProtoMessage() {}
+
+func (x *EnqueueActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueActionRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *EnqueueActionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EnqueueActionRequest) GetReceivers() []string {
+	if x != nil {
+		return x.Receivers
+	}
+	return nil
+}
+
+func (x *EnqueueActionRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *EnqueueActionRequest) GetParamsJson() []byte {
+	if x != nil {
+		return x.ParamsJson
+	}
+	return nil
+}
+
+type EnqueueActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OperationId   string                 `protobuf:"bytes,1,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	Tasks         []*TaskInfo            `protobuf:"bytes,2,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueActionResult) Reset() {
+	*x = EnqueueActionResult{}
+	mi := &file_troupe_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueActionResult) ProtoMessage() {}
+
+func (x *EnqueueActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueActionResult.ProtoReflect.Descriptor instead.
+func (*EnqueueActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *EnqueueActionResult) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *EnqueueActionResult) GetTasks() []*TaskInfo {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+type GetTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTaskRequest) Reset() {
+	*x = GetTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTaskRequest) ProtoMessage() {}
+
+func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
+func (*GetTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetTaskRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GetTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type TaskLogEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskLogEntry) Reset() {
+	*x = TaskLogEntry{}
+	mi := &file_troupe_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskLogEntry) ProtoMessage() {}
+
+func (x *TaskLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskLogEntry.ProtoReflect.Descriptor instead.
+func (*TaskLogEntry) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TaskLogEntry) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *TaskLogEntry) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+type TaskInfo struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	OperationId string                 `protobuf:"bytes,2,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	Unit        string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	Action      string                 `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	ParamsJson  []byte                 `protobuf:"bytes,5,opt,name=params_json,json=paramsJson,proto3" json:"params_json,omitempty"`
+	// status is pending, running, completed, failed, error or cancelled.
+	Status            string          `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	Message           string          `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	ResultsJson       []byte          `protobuf:"bytes,8,opt,name=results_json,json=resultsJson,proto3" json:"results_json,omitempty"` // JSON object; empty when none
+	Log               []*TaskLogEntry `protobuf:"bytes,9,rep,name=log,proto3" json:"log,omitempty"`
+	EnqueuedUnixNano  int64           `protobuf:"varint,10,opt,name=enqueued_unix_nano,json=enqueuedUnixNano,proto3" json:"enqueued_unix_nano,omitempty"`
+	StartedUnixNano   int64           `protobuf:"varint,11,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`       // zero: not started
+	CompletedUnixNano int64           `protobuf:"varint,12,opt,name=completed_unix_nano,json=completedUnixNano,proto3" json:"completed_unix_nano,omitempty"` // zero: not finished
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TaskInfo) Reset() {
+	*x = TaskInfo{}
+	mi := &file_troupe_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskInfo) ProtoMessage() {}
+
+func (x *TaskInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskInfo.ProtoReflect.Descriptor instead.
+func (*TaskInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *TaskInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetParamsJson() []byte {
+	if x != nil {
+		return x.ParamsJson
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetResultsJson() []byte {
+	if x != nil {
+		return x.ResultsJson
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetLog() []*TaskLogEntry {
+	if x != nil {
+		return x.Log
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetEnqueuedUnixNano() int64 {
+	if x != nil {
+		return x.EnqueuedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetCompletedUnixNano() int64 {
+	if x != nil {
+		return x.CompletedUnixNano
+	}
+	return 0
+}
+
+type ListOperationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOperationsRequest) Reset() {
+	*x = ListOperationsRequest{}
+	mi := &file_troupe_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOperationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOperationsRequest) ProtoMessage() {}
+
+func (x *ListOperationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOperationsRequest.ProtoReflect.Descriptor instead.
+func (*ListOperationsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ListOperationsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+type OperationInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Action           string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Summary          string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	EnqueuedUnixNano int64                  `protobuf:"varint,4,opt,name=enqueued_unix_nano,json=enqueuedUnixNano,proto3" json:"enqueued_unix_nano,omitempty"`
+	Tasks            []*TaskInfo            `protobuf:"bytes,5,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *OperationInfo) Reset() {
+	*x = OperationInfo{}
+	mi := &file_troupe_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperationInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperationInfo) ProtoMessage() {}
+
+func (x *OperationInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperationInfo.ProtoReflect.Descriptor instead.
+func (*OperationInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *OperationInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetEnqueuedUnixNano() int64 {
+	if x != nil {
+		return x.EnqueuedUnixNano
+	}
+	return 0
+}
+
+func (x *OperationInfo) GetTasks() []*TaskInfo {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+type ListOperationsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Operations    []*OperationInfo       `protobuf:"bytes,1,rep,name=operations,proto3" json:"operations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOperationsResult) Reset() {
+	*x = ListOperationsResult{}
+	mi := &file_troupe_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOperationsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOperationsResult) ProtoMessage() {}
+
+func (x *ListOperationsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOperationsResult.ProtoReflect.Descriptor instead.
+func (*ListOperationsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ListOperationsResult) GetOperations() []*OperationInfo {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+type UnitTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitTaskRequest) Reset() {
+	*x = UnitTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitTaskRequest) ProtoMessage() {}
+
+func (x *UnitTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitTaskRequest.ProtoReflect.Descriptor instead.
+func (*UnitTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *UnitTaskRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *UnitTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type LogActionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogActionRequest) Reset() {
+	*x = LogActionRequest{}
+	mi := &file_troupe_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogActionRequest) ProtoMessage() {}
+
+func (x *LogActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogActionRequest.ProtoReflect.Descriptor instead.
+func (*LogActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *LogActionRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *LogActionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LogActionRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type LogActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogActionResult) Reset() {
+	*x = LogActionResult{}
+	mi := &file_troupe_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogActionResult) ProtoMessage() {}
+
+func (x *LogActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogActionResult.ProtoReflect.Descriptor instead.
+func (*LogActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{62}
+}
+
+type FinishActionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"` // completed, failed or error
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	ResultsJson   []byte                 `protobuf:"bytes,5,opt,name=results_json,json=resultsJson,proto3" json:"results_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishActionRequest) Reset() {
+	*x = FinishActionRequest{}
+	mi := &file_troupe_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishActionRequest) ProtoMessage() {}
+
+func (x *FinishActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishActionRequest.ProtoReflect.Descriptor instead.
+func (*FinishActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *FinishActionRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetResultsJson() []byte {
+	if x != nil {
+		return x.ResultsJson
+	}
+	return nil
+}
+
+type FinishActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishActionResult) Reset() {
+	*x = FinishActionResult{}
+	mi := &file_troupe_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishActionResult) ProtoMessage() {}
+
+func (x *FinishActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishActionResult.ProtoReflect.Descriptor instead.
+func (*FinishActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{64}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -3030,7 +3821,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb9\x04\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xe2\x04\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -3052,7 +3843,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x12application_status\x18\r \x01(\v2\x15.troupe.v1.StatusInfoR\x11applicationStatus\x12#\n" +
 	"\rapi_addresses\x18\x0e \x03(\tR\fapiAddresses\x12\x18\n" +
 	"\aaddress\x18\x0f \x01(\tR\aaddress\x12\x1a\n" +
-	"\bresolved\x18\x10 \x01(\tR\bresolved\".\n" +
+	"\bresolved\x18\x10 \x01(\tR\bresolved\x12'\n" +
+	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\".\n" +
 	"\x0fGetCharmRequest\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\"_\n" +
 	"\x0eGetCharmResult\x12\x1b\n" +
@@ -3095,7 +3887,64 @@ const file_troupe_proto_rawDesc = "" +
 	"\x18RemoveApplicationRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
 	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
-	"\x17RemoveApplicationResult2\xce\x0e\n" +
+	"\x17RemoveApplicationResult\"\x83\x01\n" +
+	"\x14EnqueueActionRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
+	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x1f\n" +
+	"\vparams_json\x18\x04 \x01(\fR\n" +
+	"paramsJson\"c\n" +
+	"\x13EnqueueActionResult\x12!\n" +
+	"\foperation_id\x18\x01 \x01(\tR\voperationId\x12)\n" +
+	"\x05tasks\x18\x02 \x03(\v2\x13.troupe.v1.TaskInfoR\x05tasks\"6\n" +
+	"\x0eGetTaskRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"N\n" +
+	"\fTaskLogEntry\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\"\x94\x03\n" +
+	"\bTaskInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\foperation_id\x18\x02 \x01(\tR\voperationId\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1f\n" +
+	"\vparams_json\x18\x05 \x01(\fR\n" +
+	"paramsJson\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12!\n" +
+	"\fresults_json\x18\b \x01(\fR\vresultsJson\x12)\n" +
+	"\x03log\x18\t \x03(\v2\x17.troupe.v1.TaskLogEntryR\x03log\x12,\n" +
+	"\x12enqueued_unix_nano\x18\n" +
+	" \x01(\x03R\x10enqueuedUnixNano\x12*\n" +
+	"\x11started_unix_nano\x18\v \x01(\x03R\x0fstartedUnixNano\x12.\n" +
+	"\x13completed_unix_nano\x18\f \x01(\x03R\x11completedUnixNano\"-\n" +
+	"\x15ListOperationsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xaa\x01\n" +
+	"\rOperationInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12,\n" +
+	"\x12enqueued_unix_nano\x18\x04 \x01(\x03R\x10enqueuedUnixNano\x12)\n" +
+	"\x05tasks\x18\x05 \x03(\v2\x13.troupe.v1.TaskInfoR\x05tasks\"P\n" +
+	"\x14ListOperationsResult\x128\n" +
+	"\n" +
+	"operations\x18\x01 \x03(\v2\x18.troupe.v1.OperationInfoR\n" +
+	"operations\"5\n" +
+	"\x0fUnitTaskRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"P\n" +
+	"\x10LogActionRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x11\n" +
+	"\x0fLogActionResult\"\x8e\x01\n" +
+	"\x13FinishActionRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"\x14\n" +
+	"\x12FinishActionResult2\xc3\x12\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -3123,7 +3972,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\x15SetApplicationVersion\x12'.troupe.v1.SetApplicationVersionRequest\x1a&.troupe.v1.SetApplicationVersionResult\x12V\n" +
 	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResult\x12P\n" +
 	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResult\x12A\n" +
-	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResult\x12P\n" +
+	"\rEnqueueAction\x12\x1f.troupe.v1.EnqueueActionRequest\x1a\x1e.troupe.v1.EnqueueActionResult\x129\n" +
+	"\aGetTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12<\n" +
+	"\tWatchTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x12.troupe.v1.Changed0\x01\x12S\n" +
+	"\x0eListOperations\x12 .troupe.v1.ListOperationsRequest\x1a\x1f.troupe.v1.ListOperationsResult\x12>\n" +
+	"\vBeginAction\x12\x1a.troupe.v1.UnitTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12D\n" +
+	"\tLogAction\x12\x1b.troupe.v1.LogActionRequest\x1a\x1a.troupe.v1.LogActionResult\x12M\n" +
+	"\fFinishAction\x12\x1e.troupe.v1.FinishActionRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -3137,7 +3993,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -3191,13 +4047,26 @@ var file_troupe_proto_goTypes = []any{
 	(*SetConfigResult)(nil),              // 49: troupe.v1.SetConfigResult
 	(*RemoveApplicationRequest)(nil),     // 50: troupe.v1.RemoveApplicationRequest
 	(*RemoveApplicationResult)(nil),      // 51: troupe.v1.RemoveApplicationResult
-	nil,                                  // 52: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 53: troupe.v1.SetConfigRequest.ValuesEntry
+	(*EnqueueActionRequest)(nil),         // 52: troupe.v1.EnqueueActionRequest
+	(*EnqueueActionResult)(nil),          // 53: troupe.v1.EnqueueActionResult
+	(*GetTaskRequest)(nil),               // 54: troupe.v1.GetTaskRequest
+	(*TaskLogEntry)(nil),                 // 55: troupe.v1.TaskLogEntry
+	(*TaskInfo)(nil),                     // 56: troupe.v1.TaskInfo
+	(*ListOperationsRequest)(nil),        // 57: troupe.v1.ListOperationsRequest
+	(*OperationInfo)(nil),                // 58: troupe.v1.OperationInfo
+	(*ListOperationsResult)(nil),         // 59: troupe.v1.ListOperationsResult
+	(*UnitTaskRequest)(nil),              // 60: troupe.v1.UnitTaskRequest
+	(*LogActionRequest)(nil),             // 61: troupe.v1.LogActionRequest
+	(*LogActionResult)(nil),              // 62: troupe.v1.LogActionResult
+	(*FinishActionRequest)(nil),          // 63: troupe.v1.FinishActionRequest
+	(*FinishActionResult)(nil),           // 64: troupe.v1.FinishActionResult
+	nil,                                  // 65: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 66: troupe.v1.SetConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	52, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	65, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -3215,60 +4084,78 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	53, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	11, // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	24, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 28: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	50, // 29: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 30: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	46, // 31: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	48, // 32: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	27, // 33: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	28, // 34: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	31, // 35: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	33, // 36: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	35, // 37: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	36, // 38: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	38, // 39: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	40, // 40: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	42, // 41: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	44, // 42: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 43: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 44: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	12, // 45: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 46: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 47: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 48: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 49: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	25, // 50: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 51: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 52: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	51, // 53: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 54: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	47, // 55: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	49, // 56: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	26, // 57: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	29, // 58: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	32, // 59: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	34, // 60: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	26, // 61: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	37, // 62: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	39, // 63: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	41, // 64: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	43, // 65: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	45, // 66: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 67: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 68: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	45, // [45:69] is the sub-list for method output_type
-	21, // [21:45] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	66, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	56, // 21: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	55, // 22: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	56, // 23: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	58, // 24: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	11, // 25: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 26: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 27: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 28: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 29: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	24, // 30: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 31: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 32: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	50, // 33: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 34: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	46, // 35: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	48, // 36: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	27, // 37: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	28, // 38: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	31, // 39: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	33, // 40: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	35, // 41: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	36, // 42: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	38, // 43: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	40, // 44: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	42, // 45: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	44, // 46: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 47: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 48: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	52, // 49: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	54, // 50: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	54, // 51: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	57, // 52: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	60, // 53: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	61, // 54: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	63, // 55: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	12, // 56: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 57: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 58: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 59: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 60: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	25, // 61: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 62: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 63: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	51, // 64: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 65: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	47, // 66: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	49, // 67: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	26, // 68: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	29, // 69: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	32, // 70: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	34, // 71: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	26, // 72: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	37, // 73: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	39, // 74: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	41, // 75: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	43, // 76: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	45, // 77: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 78: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 79: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	53, // 80: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	56, // 81: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	26, // 82: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	59, // 83: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	56, // 84: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	62, // 85: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	64, // 86: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	56, // [56:87] is the sub-list for method output_type
+	25, // [25:56] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -3282,7 +4169,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   54,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
