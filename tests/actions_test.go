@@ -1,0 +1,237 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// taskJSON mirrors the task document of `run --format json` (§5.4).
+type taskJSON struct {
+	ID      string         `json:"id"`
+	Status  string         `json:"status"`
+	Unit    string         `json:"unit"`
+	Message string         `json:"message"`
+	Results map[string]any `json:"results"`
+	Log     []string       `json:"log"`
+	Timing  map[string]any `json:"timing"`
+}
+
+// runJSON parses `run --format json` stdout: {receiver: task}, one entry.
+func runJSON(t *testing.T, r result) (string, taskJSON) {
+	t.Helper()
+	var doc map[string]taskJSON
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("run stdout is not one JSON document: %v\n%s", err, r)
+	}
+	if len(doc) != 1 {
+		t.Fatalf("run stdout must hold one receiver, got %d:\n%s", len(doc), r)
+	}
+	for k, v := range doc {
+		return k, v
+	}
+	return "", taskJSON{}
+}
+
+// TestActions (issue 6 AC4): an action with valid params returns its
+// results (nested action-set keys, return-code, stdout) with defaults
+// filled; invalid params are refused before anything runs; action-fail
+// reports `failed` with its message (exit 0, as Juju); a crashing action
+// is `failed` with its return code and stderr and the CLI exits non-zero
+// with "task failed"; show-task and operations show the same tasks; an
+// action runs while the unit's hook is in error.
+func TestActions(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/actioner")
+	waitFor(t, e, readyTimeout, "actioner/0 active and idle", func(doc statusDoc) bool {
+		u, ok := doc.Applications["actioner"].Units["actioner/0"]
+		return ok && u.WorkloadStatus.Current == "active" && u.JujuStatus.Current == "idle"
+	})
+	var unitDir string
+	for _, p := range findFiles(t, e.home, "hook-ledger") {
+		if strings.Contains(p, "unit-actioner-0") {
+			unitDir = filepath.Dir(p)
+		}
+	}
+	if unitDir == "" {
+		t.Fatalf("no hook ledger for actioner/0 under %s", e.home)
+	}
+	actionLedger := func() []string {
+		data, err := os.ReadFile(filepath.Join(unitDir, "action-ledger"))
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
+
+	// A valid action, addressed through the leader, with a default filled.
+	r := e.troupe(commandTimeout, "run", "--format", "json", "actioner/leader", "greet", "name=troupe", "--wait", "60s")
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("greet failed: %s", r)
+	}
+	if !strings.Contains(r.stderr, "Running operation") {
+		t.Errorf("run must report the operation on stderr: %s", r)
+	}
+	recv, greet := runJSON(t, r)
+	if recv != "actioner/0" || greet.Unit != "actioner/0" {
+		t.Errorf("receiver %q / unit %q, want actioner/0 (app/leader resolved)", recv, greet.Unit)
+	}
+	if greet.Status != "completed" || greet.ID == "" {
+		t.Errorf("greet: status %q id %q, want completed with an id", greet.Status, greet.ID)
+	}
+	var params map[string]any
+	if s, _ := greet.Results["params"].(string); json.Unmarshal([]byte(s), &params) != nil {
+		t.Errorf("greet results.params is not action-get's JSON: %v", greet.Results["params"])
+	}
+	delete(greet.Results, "params")
+	want := map[string]any{
+		"greeting":    map[string]any{"text": "hello troupe", "count": "1"},
+		"env":         map[string]any{"dispatch-path": "actions/greet", "action-name": "greet", "action-tag": "action-" + greet.ID, "hook-name": ""},
+		"return-code": float64(0),
+		"stdout":      "said hello to troupe\n",
+	}
+	if !reflect.DeepEqual(greet.Results, want) {
+		t.Errorf("greet results:\n got %#v\nwant %#v", greet.Results, want)
+	}
+	if !reflect.DeepEqual(params, map[string]any{"name": "troupe", "count": float64(1)}) {
+		t.Errorf("action-get must see the given params plus defaults, got %v", params)
+	}
+	if len(greet.Log) != 1 || !strings.HasSuffix(greet.Log[0], " greeting troupe") {
+		t.Errorf("greet log: %q", greet.Log)
+	}
+	if _, err := time.Parse("2006-01-02 15:04:05 -0700 MST", strings.Join(strings.Fields(greet.Log[0])[:4], " ")); err != nil {
+		t.Errorf("log line must start with Juju's timestamp: %q: %v", greet.Log[0], err)
+	}
+	for _, k := range []string{"enqueued", "started", "completed"} {
+		if greet.Timing[k] == nil {
+			t.Errorf("greet timing lacks %q: %v", k, greet.Timing)
+		}
+	}
+	if got := actionLedger(); !reflect.DeepEqual(got, []string{"greet " + greet.ID}) {
+		t.Errorf("action ledger after greet: %q", got)
+	}
+
+	// Invalid params are refused before anything is enqueued or run.
+	ops := func() map[string]any {
+		var doc map[string]any
+		r := e.mustTroupe(commandTimeout, "operations", "--format", "json")
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("operations --format json: %v\n%s", err, r)
+		}
+		return doc
+	}
+	before := len(ops())
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"colour=red"}, `"colour" is not declared`},
+		{[]string{"count=many"}, `"count": expected integer`},
+		{[]string{"count=0"}, `"count": 0 is below the minimum`},
+	} {
+		args := append([]string{"run", "actioner/0", "greet"}, bad.args...)
+		r := e.troupe(commandTimeout, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, bad.want) || r.stdout != "" {
+			t.Errorf("%v must be refused with %q on stderr and nothing on stdout: %s", bad.args, bad.want, r)
+		}
+	}
+	if n := len(ops()); n != before {
+		t.Errorf("refused runs must enqueue nothing: %d operations before, %d after", before, n)
+	}
+	if got := actionLedger(); len(got) != 1 {
+		t.Errorf("refused runs must not run anything; action ledger: %q", got)
+	}
+	// An undefined action or unknown unit: nothing scheduled, exit 0, empty
+	// stdout, the reason on stderr (Juju 3.6).
+	for _, args := range [][]string{{"actioner/0", "dance"}, {"actioner/7", "greet"}} {
+		r := e.troupe(commandTimeout, append([]string{"run", "--format", "json"}, args...)...)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != "" || !strings.Contains(r.stderr, "not found") {
+			t.Errorf("run %v: want exit 0, empty stdout, a not-found reason on stderr: %s", args, r)
+		}
+	}
+
+	// action-fail: status failed with the message, return code 0, exit 0.
+	r = e.troupe(commandTimeout, "run", "actioner/0", "fail", "reason=on purpose", "--format", "json")
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("run fail must exit 0 (action-fail with return code 0): %s", r)
+	}
+	_, failed := runJSON(t, r)
+	if failed.Status != "failed" || failed.Message != "on purpose" || failed.Results["return-code"] != float64(0) {
+		t.Errorf("fail: %+v, want status failed, message %q, return-code 0", failed, "on purpose")
+	}
+
+	// A crashing action: failed, return code 3, stderr kept, exit != 0
+	// with "task failed" and the task document still on stdout.
+	r = e.troupe(commandTimeout, "run", "actioner/0", "crash", "--format", "json")
+	if r.code == 0 || !strings.Contains(r.stderr, "task failed") {
+		t.Errorf("run crash must exit non-zero with \"task failed\": %s", r)
+	}
+	_, crash := runJSON(t, r)
+	if crash.Status != "failed" || crash.Results["return-code"] != float64(3) || crash.Results["stderr"] != "boom\n" ||
+		crash.Message != "exit status 3" {
+		t.Errorf("crash: %+v", crash)
+	}
+
+	// show-task shows the same task as run printed.
+	r = e.mustTroupe(commandTimeout, "show-task", greet.ID, "--format", "json")
+	var shown taskJSON
+	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil {
+		t.Fatalf("show-task --format json: %v\n%s", err, r)
+	}
+	greet.Results["params"] = shown.Results["params"]
+	if shown.ID != greet.ID || shown.Status != greet.Status || !reflect.DeepEqual(shown.Results, greet.Results) ||
+		!reflect.DeepEqual(shown.Log, greet.Log) {
+		t.Errorf("show-task %s differs from run's task:\n show %+v\n run  %+v", greet.ID, shown, greet)
+	}
+	// operations lists the three operations run, each with its task.
+	all := ops()
+	if len(all) != 3 {
+		t.Errorf("operations: want 3 operations, got %d: %v", len(all), all)
+	}
+	statuses := map[string]string{}
+	for _, op := range all {
+		m := op.(map[string]any)
+		for id, task := range m["tasks"].(map[string]any) {
+			statuses[id] = task.(map[string]any)["status"].(string)
+		}
+	}
+	if want := map[string]string{greet.ID: "completed", failed.ID: "failed", crash.ID: "failed"}; !reflect.DeepEqual(statuses, want) {
+		t.Errorf("operations tasks: got %v, want %v", statuses, want)
+	}
+	if r := e.mustTroupe(commandTimeout, "operations"); !strings.Contains(r.stdout, "greet run on unit-actioner-0") {
+		t.Errorf("operations table lacks the greet summary:\n%s", r.stdout)
+	}
+
+	// --wait that cannot be met times out, and the task still completes.
+	r = e.troupe(commandTimeout, "run", "actioner/0", "greet", "--wait", "0.001s", "--format", "json")
+	if r.code == 0 || !strings.Contains(r.stderr, "timed out") {
+		t.Errorf("--wait 0.001s must time out: %s", r)
+	}
+
+	// An action runs while the unit's hook is in error.
+	e.mustTroupe(commandTimeout, "config", "actioner", "broken=true")
+	waitFor(t, e, 60*time.Second, "actioner/0 in config-changed error", func(doc statusDoc) bool {
+		u := doc.Applications["actioner"].Units["actioner/0"]
+		return u.WorkloadStatus.Current == "error" && u.WorkloadStatus.Message == `hook failed: "config-changed"`
+	})
+	r = e.troupe(commandTimeout, "run", "actioner/0", "greet", "--format", "json")
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("greet in hook error: %s", r)
+	}
+	if _, g := runJSON(t, r); g.Status != "completed" {
+		t.Errorf("greet in hook error: status %q, want completed", g.Status)
+	}
+	waitFor(t, e, 30*time.Second, "actioner/0 still in error after the action", func(doc statusDoc) bool {
+		u := doc.Applications["actioner"].Units["actioner/0"]
+		return u.WorkloadStatus.Current == "error" && u.WorkloadStatus.Message == `hook failed: "config-changed"`
+	})
+}
