@@ -217,6 +217,77 @@ func TestActions(t *testing.T) {
 		t.Errorf("--wait 0.001s must time out: %s", r)
 	}
 
+	// exec runs a shell line in the unit's hook context; its task is
+	// completed whatever the exit code, which is in return-code.
+	r = e.troupe(commandTimeout, "exec", "--unit", "actioner/0", "--format", "json", "--", "echo", "bar", "baz")
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("exec echo: %s", r)
+	}
+	if _, x := runJSON(t, r); x.Status != "completed" || x.Results["stdout"] != "bar baz\n" || x.Results["return-code"] != float64(0) {
+		t.Errorf("exec echo bar baz: %+v", x)
+	}
+	r = e.troupe(commandTimeout, "exec", "--unit", "actioner/leader", "--format", "json", "--",
+		`config-get broken; echo "hook=[$JUJU_HOOK_NAME] dispatch=[${JUJU_DISPATCH_PATH-unset}]"`)
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("exec with hook tools: %s", r)
+	}
+	if _, x := runJSON(t, r); x.Results["stdout"] != "False\nhook=[] dispatch=[unset]\n" {
+		t.Errorf("exec must run in a hook context (hook tools on PATH, empty JUJU_HOOK_NAME, no JUJU_DISPATCH_PATH): %+v", x)
+	}
+	r = e.troupe(commandTimeout, "exec", "--unit", "actioner/0", "--format", "json", "--", "sleep", "x")
+	if r.code == 0 || !strings.Contains(r.stderr, "task failed") {
+		t.Errorf("a failing exec must exit non-zero with \"task failed\": %s", r)
+	}
+	if _, x := runJSON(t, r); x.Status != "completed" || x.Results["return-code"] != float64(1) || x.Results["stderr"] == nil {
+		t.Errorf("exec sleep x: want completed, return-code 1, stderr: %+v", x)
+	}
+	if r := e.troupe(commandTimeout, "exec", "--unit", "actioner/9", "--format", "json", "--", "true"); r.code != 0 || r.stdout != "" {
+		t.Errorf("exec on an unknown unit: want exit 0 and empty stdout: %s", r)
+	}
+
+	// A queued task can be cancelled (it never runs); a running one cannot.
+	taskID := func(r result) string {
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(l); len(f) == 5 && f[0] == "-" && f[1] == "task" {
+				return f[2]
+			}
+		}
+		t.Fatalf("no task id in --background output: %s", r)
+		return ""
+	}
+	slowID := taskID(e.mustTroupe(commandTimeout, "run", "actioner/0", "slow", "seconds=4", "--background"))
+	queuedID := taskID(e.mustTroupe(commandTimeout, "run", "actioner/0", "greet", "name=never", "--background"))
+	if r := e.mustTroupe(commandTimeout, "cancel-task", queuedID); !strings.Contains(r.stdout, "cancelled") {
+		t.Errorf("cancel-task %s: %s", queuedID, r)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := e.mustTroupe(commandTimeout, "show-task", slowID, "--format", "json")
+		if strings.Contains(r.stdout, `"status":"running"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slow task %s never started: %s", slowID, r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := e.troupe(commandTimeout, "cancel-task", slowID); r.code == 0 || !strings.Contains(r.stderr, "cannot be cancelled") {
+		t.Errorf("cancelling a running task must fail: %s", r)
+	}
+	r = e.mustTroupe(commandTimeout, "show-task", slowID, "--wait", "30s", "--format", "json")
+	if !strings.Contains(r.stdout, `"status":"completed"`) || !strings.Contains(r.stdout, `"slept":"4"`) {
+		t.Errorf("slow task after waiting: %s", r)
+	}
+	r = e.mustTroupe(commandTimeout, "show-task", queuedID, "--format", "json")
+	if !strings.Contains(r.stdout, `"status":"cancelled"`) {
+		t.Errorf("cancelled task: %s", r)
+	}
+	for _, l := range actionLedger() {
+		if l == "greet "+queuedID {
+			t.Errorf("cancelled task %s ran; action ledger: %q", queuedID, actionLedger())
+		}
+	}
+
 	// An action runs while the unit's hook is in error.
 	e.mustTroupe(commandTimeout, "config", "actioner", "broken=true")
 	waitFor(t, e, 60*time.Second, "actioner/0 in config-changed error", func(doc statusDoc) bool {

@@ -43,22 +43,14 @@ func (s *Server) EnqueueAction(ctx context.Context, req *apipb.EnqueueActionRequ
 			return nil, invalid(fmt.Errorf("params are not a JSON object: %v", err))
 		}
 	}
+	units, err := s.resolveReceivers(ctx, m, req.Receivers)
+	if err != nil {
+		return nil, err
+	}
 	actions := map[string]*charm.Actions{} // by application
 	var specs []model.TaskSpec
-	seen := map[string]bool{}
-	for _, r := range req.Receivers {
-		unitName, err := s.resolveReceiver(ctx, m, r)
-		if err != nil {
-			return nil, err
-		}
-		if seen[unitName] {
-			continue
-		}
-		seen[unitName] = true
-		var u entity.Unit
-		if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(m.UUID, unitName), &u); err != nil || u.Life == entity.Dead {
-			return nil, status.Errorf(codes.NotFound, "unit %q not found in model %q (not found)", unitName, m.Name)
-		}
+	for _, u := range units {
+		unitName := u.Name
 		acts, ok := actions[u.Application]
 		if !ok {
 			if acts, err = s.charmActions(ctx, m.UUID, u.Application); err != nil {
@@ -76,7 +68,86 @@ func (s *Server) EnqueueAction(ctx context.Context, req *apipb.EnqueueActionRequ
 		}
 		specs = append(specs, model.TaskSpec{Unit: unitName, Params: valid})
 	}
-	res, err := ask[*model.OperationEnqueued](s, m.UUID, &model.EnqueueOperation{Action: req.Action, Tasks: specs})
+	return s.enqueue(m, req.Action, specs)
+}
+
+// ExecAction is the reserved action name of `troupe exec` tasks (Juju's);
+// charms cannot define it (the "juju-" prefix is reserved).
+const ExecAction = "juju-exec"
+
+// EnqueueExec implements apipb.ControllerServer.
+func (s *Server) EnqueueExec(ctx context.Context, req *apipb.EnqueueExecRequest) (*apipb.EnqueueActionResult, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Receivers) == 0 {
+		return nil, invalid(errors.New("no unit specified; usage: troupe exec --unit <unit>|<application>/leader -- <command>"))
+	}
+	if strings.TrimSpace(req.Command) == "" {
+		return nil, invalid(errors.New("no command specified; usage: troupe exec --unit <unit> -- <command>"))
+	}
+	units, err := s.resolveReceivers(ctx, m, req.Receivers)
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]model.TaskSpec, len(units))
+	for i, u := range units {
+		specs[i] = model.TaskSpec{Unit: u.Name, Params: map[string]any{"command": req.Command}}
+	}
+	return s.enqueue(m, ExecAction, specs)
+}
+
+// CancelTask implements apipb.ControllerServer.
+func (s *Server) CancelTask(ctx context.Context, req *apipb.GetTaskRequest) (*apipb.TaskInfo, error) {
+	if err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.readTask(ctx, m.UUID, req.Id); err != nil {
+		return nil, err
+	}
+	res, err := route[*task.Task](s, m.UUID, model.KindTask, req.Id, &task.Cancel{})
+	if errors.Is(err, task.ErrStarted) {
+		return nil, status.Errorf(codes.FailedPrecondition, "%v; a running task cannot be cancelled, wait for it with `troupe show-task %s --wait 5m`", err, req.Id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return taskInfo(res.Task)
+}
+
+// resolveReceivers resolves receivers to existing, not dead units, without
+// duplicates, in order.
+func (s *Server) resolveReceivers(ctx context.Context, m entity.Model, receivers []string) ([]entity.Unit, error) {
+	var units []entity.Unit
+	seen := map[string]bool{}
+	for _, r := range receivers {
+		unitName, err := s.resolveReceiver(ctx, m, r)
+		if err != nil {
+			return nil, err
+		}
+		if seen[unitName] {
+			continue
+		}
+		seen[unitName] = true
+		var u entity.Unit
+		if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(m.UUID, unitName), &u); err != nil || u.Life == entity.Dead {
+			return nil, status.Errorf(codes.NotFound, "unit %q not found in model %q (not found)", unitName, m.Name)
+		}
+		units = append(units, u)
+	}
+	return units, nil
+}
+
+func (s *Server) enqueue(m entity.Model, action string, specs []model.TaskSpec) (*apipb.EnqueueActionResult, error) {
+	res, err := ask[*model.OperationEnqueued](s, m.UUID, &model.EnqueueOperation{Action: action, Tasks: specs})
 	if err != nil {
 		return nil, invalid(err)
 	}

@@ -43,6 +43,8 @@ var commands = []command{
 	{"show-task", "show a task (one action run on one unit)", runShowTask},
 	{"show-operation", "show an operation and its tasks", runShowOperation},
 	{"operations", "list the model's operations (actions run)", runOperations},
+	{"cancel-task", "cancel pending tasks", runCancelTask},
+	{"exec", "run a command line in units' hook context", runExec},
 	{"show-agent-report", "show the dependency-engine report of a machine or unit agent", runShowAgentReport},
 	{"add-model", "add a model", runAddModel},
 	{"models", "list models", runModels},

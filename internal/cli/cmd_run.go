@@ -95,6 +95,13 @@ func runRun(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "Check task status with `troupe show-task <id>`\n")
 		return nil
 	}
+	return awaitTasks(env, conn, m, res, *wait, *format)
+}
+
+// awaitTasks reports the enqueued operation on stderr, waits for every
+// task (wait 0: no limit), prints them in format and fails when one
+// failed (§3.4).
+func awaitTasks(env *Env, conn *api.Conn, model string, res *apipb.EnqueueActionResult, wait time.Duration, format string) error {
 	fmt.Fprintf(env.Stderr, "Running operation %s with %s\n", res.OperationId, taskWord(len(res.Tasks)))
 	for _, t := range res.Tasks {
 		fmt.Fprintf(env.Stderr, "  - task %s on %s\n", t.Id, unitTag(t.Unit))
@@ -102,20 +109,20 @@ func runRun(env *Env, args []string) error {
 	fmt.Fprintln(env.Stderr)
 
 	waitCtx, cancelWait := context.Background(), context.CancelFunc(func() {})
-	if *wait > 0 {
-		waitCtx, cancelWait = context.WithTimeout(context.Background(), *wait)
+	if wait > 0 {
+		waitCtx, cancelWait = context.WithTimeout(context.Background(), wait)
 	}
 	defer cancelWait()
 	var done []*apipb.TaskInfo
 	for _, t := range res.Tasks {
 		fmt.Fprintf(env.Stderr, "Waiting for task %s...\n", t.Id)
-		final, err := waitTask(waitCtx, conn, m, t.Id, env.Stderr, *format == "plain")
+		final, err := waitTask(waitCtx, conn, model, t.Id, env.Stderr, format == "plain")
 		if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
 			var pending []string
 			for _, p := range res.Tasks[len(done):] {
 				pending = append(pending, "unit "+p.Unit)
 			}
-			return fmt.Errorf("timed out waiting for results from: %s; the action keeps running: see `troupe show-task %s`",
+			return fmt.Errorf("timed out waiting for results from: %s; the task keeps running: see `troupe show-task %s`",
 				strings.Join(pending, ", "), t.Id)
 		}
 		if err != nil {
@@ -123,7 +130,7 @@ func runRun(env *Env, args []string) error {
 		}
 		done = append(done, final)
 	}
-	if err := printTasks(env.Stdout, *format, done); err != nil {
+	if err := printTasks(env.Stdout, env.Stderr, format, done); err != nil {
 		return err
 	}
 	if failures := taskdoc.Failures(done); len(failures) > 0 {
@@ -254,8 +261,9 @@ func waitTask(ctx context.Context, conn *api.Conn, model, id string, w io.Writer
 }
 
 // printTasks prints finished tasks: json and yaml as {unit: task}, plain
-// as each task's action-set results (YAML) followed by its stdout.
-func printTasks(w io.Writer, format string, tasks []*apipb.TaskInfo) error {
+// as each task's action-set results (YAML) followed by its stdout (and
+// its stderr on errw).
+func printTasks(w, errw io.Writer, format string, tasks []*apipb.TaskInfo) error {
 	switch format {
 	case "json", "yaml":
 		doc := map[string]any{}
@@ -297,6 +305,9 @@ func printTasks(w io.Writer, format string, tasks []*apipb.TaskInfo) error {
 			if !strings.HasSuffix(s, "\n") {
 				fmt.Fprintln(w)
 			}
+		}
+		if s, ok := results["stderr"].(string); ok && results["stderr-encoding"] == nil {
+			fmt.Fprint(errw, s)
 		}
 	}
 	return nil

@@ -134,3 +134,32 @@ func listOperations(env *Env, model string) ([]*apipb.OperationInfo, error) {
 	}
 	return res.Operations, nil
 }
+
+// runCancelTask cancels pending tasks, as `juju cancel-task <id>...`.
+func runCancelTask(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("cancel-task")
+	fs.SetArgs("<task-id> [<task-id>...]")
+	model := fs.String("m", "model", "", "model of the tasks")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		return usage(errors.New("expected task ids; see `troupe operations` for the ids"))
+	}
+	conn, m, err := connectModel(env, *model)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, id := range rest {
+		t, err := conn.CancelTask(ctx, &apipb.GetTaskRequest{Model: m, Id: id})
+		if err != nil {
+			return apiError(err)
+		}
+		fmt.Fprintf(env.Stdout, "task %s: %s\n", t.Id, t.Status)
+	}
+	return nil
+}

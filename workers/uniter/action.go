@@ -46,6 +46,9 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	if err != nil {
 		return u.finishAction(ctx, id, taskFailed, fmt.Sprintf("cannot decode params: %v", err), nil)
 	}
+	if t.Action == execAction {
+		return u.runExec(ctx, id, params)
+	}
 	handler, err := charm.FindActionHandler(u.charmDir(), t.Action)
 	if errors.Is(err, charm.ErrNoHandler) {
 		return u.finishAction(ctx, id, taskFailed,
@@ -89,6 +92,62 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	status, msg, results := out.decide()
 	u.cfg.Logger.Info("action finished", "unit", u.cfg.Unit, "task", id, "action", t.Action, "status", status)
 	return u.finishAction(ctx, id, status, msg, results)
+}
+
+// execAction is the reserved action name of `troupe exec` tasks.
+const execAction = "juju-exec"
+
+// runExec runs a `troupe exec` command line with /bin/sh in the unit's
+// hook context (hook tools on PATH, JUJU_HOOK_NAME empty, no
+// JUJU_DISPATCH_PATH, no action tools). As Juju, the task is completed
+// whatever the command's exit code; the code is in return-code.
+func (u *Uniter) runExec(ctx context.Context, id string, params map[string]any) error {
+	command, _ := params["command"].(string)
+	idb := make([]byte, 16)
+	rand.Read(idb)
+	contextID := u.cfg.Unit + "-run-commands-" + hex.EncodeToString(idb)
+	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
+		u: u, snap: u.snap, log: u.cfg.Logger,
+		info: hookcmds.HookInfo{UnitName: u.cfg.Unit, ModelUUID: u.snap.ModelUuid, RelationID: -1},
+	}})
+	end := u.server.Begin(contextID, hs)
+	defer end()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Dir = u.charmDir()
+	cmd.Env = execEnv(u.env("", contextID, hook.Info{}))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	if ctx.Err() != nil {
+		return fmt.Errorf("exec %s: %w", id, resolver.ErrTerminated)
+	}
+	out := actionOutcome{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(runErr, &exitErr):
+		out.ReturnCode = exitErr.ExitCode()
+	case runErr != nil:
+		return u.finishAction(ctx, id, taskFailed, fmt.Sprintf("cannot run command: %v", runErr), nil)
+	}
+	_, _, results := out.decide()
+	u.cfg.Logger.Info("exec finished", "unit", u.cfg.Unit, "task", id, "return-code", out.ReturnCode)
+	return u.finishAction(ctx, id, taskCompleted, "", results)
+}
+
+// execEnv turns a hook environment into a `troupe exec` one.
+func execEnv(hookEnv []string) []string {
+	out := make([]string, 0, len(hookEnv))
+	for _, kv := range hookEnv {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "JUJU_DISPATCH_PATH":
+		case "JUJU_HOOK_NAME":
+			out = append(out, "JUJU_HOOK_NAME=")
+		default:
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // FailAction implements resolver.Callbacks.

@@ -3688,6 +3688,66 @@ func (*FinishActionResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{64}
 }
 
+type EnqueueExecRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Receivers     []string               `protobuf:"bytes,2,rep,name=receivers,proto3" json:"receivers,omitempty"` // unit names or "<application>/leader"
+	Command       string                 `protobuf:"bytes,3,opt,name=command,proto3" json:"command,omitempty"`     // one shell command line
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueExecRequest) Reset() {
+	*x = EnqueueExecRequest{}
+	mi := &file_troupe_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueExecRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueExecRequest) ProtoMessage() {}
+
+func (x *EnqueueExecRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueExecRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueExecRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *EnqueueExecRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EnqueueExecRequest) GetReceivers() []string {
+	if x != nil {
+		return x.Receivers
+	}
+	return nil
+}
+
+func (x *EnqueueExecRequest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -3944,7 +4004,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
 	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"\x14\n" +
-	"\x12FinishActionResult2\xc3\x12\n" +
+	"\x12FinishActionResult\"b\n" +
+	"\x12EnqueueExecRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
+	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x18\n" +
+	"\acommand\x18\x03 \x01(\tR\acommand2\xcf\x13\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -3976,7 +4040,10 @@ const file_troupe_proto_rawDesc = "" +
 	"\rEnqueueAction\x12\x1f.troupe.v1.EnqueueActionRequest\x1a\x1e.troupe.v1.EnqueueActionResult\x129\n" +
 	"\aGetTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12<\n" +
 	"\tWatchTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x12.troupe.v1.Changed0\x01\x12S\n" +
-	"\x0eListOperations\x12 .troupe.v1.ListOperationsRequest\x1a\x1f.troupe.v1.ListOperationsResult\x12>\n" +
+	"\x0eListOperations\x12 .troupe.v1.ListOperationsRequest\x1a\x1f.troupe.v1.ListOperationsResult\x12L\n" +
+	"\vEnqueueExec\x12\x1d.troupe.v1.EnqueueExecRequest\x1a\x1e.troupe.v1.EnqueueActionResult\x12<\n" +
+	"\n" +
+	"CancelTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12>\n" +
 	"\vBeginAction\x12\x1a.troupe.v1.UnitTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12D\n" +
 	"\tLogAction\x12\x1b.troupe.v1.LogActionRequest\x1a\x1a.troupe.v1.LogActionResult\x12M\n" +
 	"\fFinishAction\x12\x1e.troupe.v1.FinishActionRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
@@ -3993,7 +4060,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -4060,13 +4127,14 @@ var file_troupe_proto_goTypes = []any{
 	(*LogActionResult)(nil),              // 62: troupe.v1.LogActionResult
 	(*FinishActionRequest)(nil),          // 63: troupe.v1.FinishActionRequest
 	(*FinishActionResult)(nil),           // 64: troupe.v1.FinishActionResult
-	nil,                                  // 65: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 66: troupe.v1.SetConfigRequest.ValuesEntry
+	(*EnqueueExecRequest)(nil),           // 65: troupe.v1.EnqueueExecRequest
+	nil,                                  // 66: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 67: troupe.v1.SetConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	65, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	66, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -4084,7 +4152,7 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	66, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	67, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	56, // 21: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	55, // 22: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	56, // 23: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
@@ -4117,42 +4185,46 @@ var file_troupe_proto_depIdxs = []int32{
 	54, // 50: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
 	54, // 51: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
 	57, // 52: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	60, // 53: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	61, // 54: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	63, // 55: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	12, // 56: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 57: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 58: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 59: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 60: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	25, // 61: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 62: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 63: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	51, // 64: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 65: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	47, // 66: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	49, // 67: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	26, // 68: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	29, // 69: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	32, // 70: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	34, // 71: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	26, // 72: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	37, // 73: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	39, // 74: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	41, // 75: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	43, // 76: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	45, // 77: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 78: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 79: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	53, // 80: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	56, // 81: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	26, // 82: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	59, // 83: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	56, // 84: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	62, // 85: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	64, // 86: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	56, // [56:87] is the sub-list for method output_type
-	25, // [25:56] is the sub-list for method input_type
+	65, // 53: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	54, // 54: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	60, // 55: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	61, // 56: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	63, // 57: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	12, // 58: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 59: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 60: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 61: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 62: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	25, // 63: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 64: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 65: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	51, // 66: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 67: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	47, // 68: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	49, // 69: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	26, // 70: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	29, // 71: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	32, // 72: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	34, // 73: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	26, // 74: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	37, // 75: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	39, // 76: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	41, // 77: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	43, // 78: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	45, // 79: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 80: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 81: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	53, // 82: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	56, // 83: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	26, // 84: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	59, // 85: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	53, // 86: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	56, // 87: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	56, // 88: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	62, // 89: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	64, // 90: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	58, // [58:91] is the sub-list for method output_type
+	25, // [25:58] is the sub-list for method input_type
 	25, // [25:25] is the sub-list for extension type_name
 	25, // [25:25] is the sub-list for extension extendee
 	0,  // [0:25] is the sub-list for field type_name
@@ -4169,7 +4241,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

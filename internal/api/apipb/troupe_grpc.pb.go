@@ -58,6 +58,8 @@ const (
 	Controller_GetTask_FullMethodName               = "/troupe.v1.Controller/GetTask"
 	Controller_WatchTask_FullMethodName             = "/troupe.v1.Controller/WatchTask"
 	Controller_ListOperations_FullMethodName        = "/troupe.v1.Controller/ListOperations"
+	Controller_EnqueueExec_FullMethodName           = "/troupe.v1.Controller/EnqueueExec"
+	Controller_CancelTask_FullMethodName            = "/troupe.v1.Controller/CancelTask"
 	Controller_BeginAction_FullMethodName           = "/troupe.v1.Controller/BeginAction"
 	Controller_LogAction_FullMethodName             = "/troupe.v1.Controller/LogAction"
 	Controller_FinishAction_FullMethodName          = "/troupe.v1.Controller/FinishAction"
@@ -122,6 +124,13 @@ type ControllerClient interface {
 	// WatchTask notifies every change of one task (baseline first).
 	WatchTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error)
 	ListOperations(ctx context.Context, in *ListOperationsRequest, opts ...grpc.CallOption) (*ListOperationsResult, error)
+	// EnqueueExec creates an operation running command with a shell in each
+	// receiver unit's hook context (`troupe exec`); its tasks carry the
+	// reserved action name "juju-exec". Unknown units: NotFound.
+	EnqueueExec(ctx context.Context, in *EnqueueExecRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error)
+	// CancelTask cancels a pending task; a running one cannot be cancelled
+	// (FailedPrecondition).
+	CancelTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
 	// --- actions (unit agents) -----------------------------------------------
 	// BeginAction moves the calling unit's pending task to running and
 	// returns it; a task that is no longer pending (cancelled) is returned
@@ -448,6 +457,26 @@ func (c *controllerClient) ListOperations(ctx context.Context, in *ListOperation
 	return out, nil
 }
 
+func (c *controllerClient) EnqueueExec(ctx context.Context, in *EnqueueExecRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnqueueActionResult)
+	err := c.cc.Invoke(ctx, Controller_EnqueueExec_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) CancelTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TaskInfo)
+	err := c.cc.Invoke(ctx, Controller_CancelTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *controllerClient) BeginAction(ctx context.Context, in *UnitTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TaskInfo)
@@ -537,6 +566,13 @@ type ControllerServer interface {
 	// WatchTask notifies every change of one task (baseline first).
 	WatchTask(*GetTaskRequest, grpc.ServerStreamingServer[Changed]) error
 	ListOperations(context.Context, *ListOperationsRequest) (*ListOperationsResult, error)
+	// EnqueueExec creates an operation running command with a shell in each
+	// receiver unit's hook context (`troupe exec`); its tasks carry the
+	// reserved action name "juju-exec". Unknown units: NotFound.
+	EnqueueExec(context.Context, *EnqueueExecRequest) (*EnqueueActionResult, error)
+	// CancelTask cancels a pending task; a running one cannot be cancelled
+	// (FailedPrecondition).
+	CancelTask(context.Context, *GetTaskRequest) (*TaskInfo, error)
 	// --- actions (unit agents) -----------------------------------------------
 	// BeginAction moves the calling unit's pending task to running and
 	// returns it; a task that is no longer pending (cancelled) is returned
@@ -639,6 +675,12 @@ func (UnimplementedControllerServer) WatchTask(*GetTaskRequest, grpc.ServerStrea
 }
 func (UnimplementedControllerServer) ListOperations(context.Context, *ListOperationsRequest) (*ListOperationsResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListOperations not implemented")
+}
+func (UnimplementedControllerServer) EnqueueExec(context.Context, *EnqueueExecRequest) (*EnqueueActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnqueueExec not implemented")
+}
+func (UnimplementedControllerServer) CancelTask(context.Context, *GetTaskRequest) (*TaskInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelTask not implemented")
 }
 func (UnimplementedControllerServer) BeginAction(context.Context, *UnitTaskRequest) (*TaskInfo, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method BeginAction not implemented")
@@ -1153,6 +1195,42 @@ func _Controller_ListOperations_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_EnqueueExec_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnqueueExecRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).EnqueueExec(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_EnqueueExec_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).EnqueueExec(ctx, req.(*EnqueueExecRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_CancelTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).CancelTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_CancelTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).CancelTask(ctx, req.(*GetTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Controller_BeginAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UnitTaskRequest)
 	if err := dec(in); err != nil {
@@ -1313,6 +1391,14 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListOperations",
 			Handler:    _Controller_ListOperations_Handler,
+		},
+		{
+			MethodName: "EnqueueExec",
+			Handler:    _Controller_EnqueueExec_Handler,
+		},
+		{
+			MethodName: "CancelTask",
+			Handler:    _Controller_CancelTask_Handler,
 		},
 		{
 			MethodName: "BeginAction",
