@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -305,4 +306,81 @@ func TestActions(t *testing.T) {
 		u := doc.Applications["actioner"].Units["actioner/0"]
 		return u.WorkloadStatus.Current == "error" && u.WorkloadStatus.Message == `hook failed: "config-changed"`
 	})
+}
+
+// TestActionInterruptedByAgentKill SIGKILLs the machine agent while an
+// action runs: after the restart the task is failed (never re-run, as
+// Juju), and the unit runs the next action normally.
+func TestActionInterruptedByAgentKill(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/actioner")
+	doc := waitFor(t, e, readyTimeout, "actioner/0 active and idle", func(doc statusDoc) bool {
+		u, ok := doc.Applications["actioner"].Units["actioner/0"]
+		return ok && u.WorkloadStatus.Current == "active" && u.JujuStatus.Current == "idle"
+	})
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["actioner"].Units["actioner/0"].Machine))
+	if len(dirs) != 1 {
+		t.Fatalf("machine dir of actioner/0: %v", dirs)
+	}
+	pidOf := func() int {
+		data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
+		if err != nil {
+			return 0
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		return pid
+	}
+
+	r := e.mustTroupe(commandTimeout, "run", "actioner/0", "slow", "seconds=120", "--background")
+	var id string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 5 && f[1] == "task" {
+			id = f[2]
+		}
+	}
+	show := func() taskJSON {
+		var tj taskJSON
+		r := e.mustTroupe(commandTimeout, "show-task", id, "--format", "json")
+		if err := json.Unmarshal([]byte(r.stdout), &tj); err != nil {
+			t.Fatalf("show-task: %v\n%s", err, r)
+		}
+		return tj
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for show().Status != "running" {
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s never started: %+v", id, show())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	old := pidOf()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatalf("cannot kill machine agent %d: %v", old, err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		tj := show()
+		if tj.Status == "failed" {
+			if tj.Message != "action interrupted by an agent restart" {
+				t.Errorf("interrupted task message %q", tj.Message)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s not failed within 60s of the agent's SIGKILL: %+v", id, tj)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if pid := pidOf(); pid == old {
+		t.Errorf("the machine agent was not restarted (pid %d)", pid)
+	}
+	r = e.troupe(commandTimeout, "run", "actioner/0", "greet", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("greet after the restart: %s", r)
+	}
+	if _, g := runJSON(t, r); g.Status != "completed" {
+		t.Errorf("greet after the restart: %+v", g)
+	}
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
