@@ -121,6 +121,20 @@ func TestActions(t *testing.T) {
 		t.Errorf("action ledger after greet: %q", got)
 	}
 
+	// --params FILE (a YAML mapping, as jubilant writes it); key=value
+	// arguments override it.
+	paramsFile := filepath.Join(t.TempDir(), "params.yaml")
+	if err := os.WriteFile(paramsFile, []byte("name: from-file\ncount: 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = e.troupe(commandTimeout, "run", "--format", "json", "actioner/0", "greet", "--params", paramsFile, "count=2")
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("greet --params: %s", r)
+	}
+	if _, g := runJSON(t, r); !reflect.DeepEqual(g.Results["greeting"], map[string]any{"text": "hello from-file", "count": "2"}) {
+		t.Errorf("greet --params: results %v", g.Results)
+	}
+
 	// Invalid params are refused before anything is enqueued or run.
 	ops := func() map[string]any {
 		var doc map[string]any
@@ -148,7 +162,7 @@ func TestActions(t *testing.T) {
 	if n := len(ops()); n != before {
 		t.Errorf("refused runs must enqueue nothing: %d operations before, %d after", before, n)
 	}
-	if got := actionLedger(); len(got) != 1 {
+	if got := actionLedger(); len(got) != 2 {
 		t.Errorf("refused runs must not run anything; action ledger: %q", got)
 	}
 	// An undefined action or unknown unit: nothing scheduled, exit 0, empty
@@ -193,12 +207,13 @@ func TestActions(t *testing.T) {
 		!reflect.DeepEqual(shown.Log, greet.Log) {
 		t.Errorf("show-task %s differs from run's task:\n show %+v\n run  %+v", greet.ID, shown, greet)
 	}
-	// operations lists the three operations run, each with its task.
+	// operations lists the four operations run, each with its task.
 	all := ops()
-	if len(all) != 3 {
-		t.Errorf("operations: want 3 operations, got %d: %v", len(all), all)
+	if len(all) != 4 {
+		t.Errorf("operations: want 4 operations, got %d: %v", len(all), all)
 	}
 	statuses := map[string]string{}
+	delete(all, "3") // the --params run
 	for _, op := range all {
 		m := op.(map[string]any)
 		for id, task := range m["tasks"].(map[string]any) {

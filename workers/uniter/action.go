@@ -49,6 +49,10 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	if t.Action == execAction {
 		return u.runExec(ctx, id, params)
 	}
+	// The executor only knows the id; Juju's status names the action.
+	if err := u.SetAgentStatus(ctx, resolver.StatusExecuting, "running action "+t.Action, nil); err != nil {
+		return fmt.Errorf("cannot report action %s: %w", id, err)
+	}
 	handler, err := charm.FindActionHandler(u.charmDir(), t.Action)
 	if errors.Is(err, charm.ErrNoHandler) {
 		return u.finishAction(ctx, id, taskFailed,
