@@ -66,10 +66,10 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	rand.Read(idb)
 	contextID := u.cfg.Unit + "-" + t.Action + "-" + hex.EncodeToString(idb)
 	run := &actionRun{u: u, id: id, params: params, results: map[string]any{}}
-	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
-		u: u, snap: u.snap, log: u.cfg.Logger, action: run,
+	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &actionBackend{backend: &backend{
+		u: u, snap: u.snap, log: u.cfg.Logger,
 		info: hookcmds.HookInfo{UnitName: u.cfg.Unit, ModelUUID: u.snap.ModelUuid, RelationID: -1, ActionName: t.Action},
-	}})
+	}, run: run}})
 	end := u.server.Begin(contextID, hs)
 	defer end()
 
@@ -272,6 +272,30 @@ func fixNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// actionBackend is a hook backend whose action tools work: the hook
+// backend's ActionContext methods (which report ErrNotAction) are
+// shadowed by the running action's.
+type actionBackend struct {
+	*backend
+	run *actionRun
+}
+
+var _ hookcmds.Backend = (*actionBackend)(nil)
+
+func (b *actionBackend) ActionParams() (map[string]any, error) { return b.run.params, nil }
+
+func (b *actionBackend) UpdateActionResults(r map[string]any) error {
+	b.run.updateResults(r)
+	return nil
+}
+
+func (b *actionBackend) LogActionMessage(msg string) error { return b.run.log(msg) }
+
+func (b *actionBackend) SetActionFailed(msg string) error {
+	b.run.failed, b.run.failMessage = true, msg
+	return nil
 }
 
 // actionRun is the running action's side of the hook tools. Used from the

@@ -20,9 +20,6 @@ type backend struct {
 	info hookcmds.HookInfo
 	snap *apipb.UnitSnapshotResult
 	log  *slog.Logger
-	// action is the running action; nil in hooks (the action tools then
-	// report ErrNotAction).
-	action *actionRun
 }
 
 var _ hookcmds.Backend = (*backend)(nil)
@@ -107,39 +104,12 @@ func (b *backend) RelationMembers(int) ([]string, error)       { return nil, hoo
 func (b *backend) ReadSettings(int, string, bool) (map[string]string, error) {
 	return nil, hookcmds.ErrRelationNotFound
 }
-
-func (b *backend) ActionParams() (map[string]any, error) {
-	if b.action == nil {
-		return nil, hookcmds.ErrNotAction
-	}
-	return b.action.params, nil
-}
-
-func (b *backend) UpdateActionResults(r map[string]any) error {
-	if b.action == nil {
-		return hookcmds.ErrNotAction
-	}
-	b.action.updateResults(r)
-	return nil
-}
-
-func (b *backend) LogActionMessage(msg string) error {
-	if b.action == nil {
-		return hookcmds.ErrNotAction
-	}
-	return b.action.log(msg)
-}
-
-func (b *backend) SetActionFailed(msg string) error {
-	if b.action == nil {
-		return hookcmds.ErrNotAction
-	}
-	b.action.failed, b.action.failMessage = true, msg
-	return nil
-}
-
-func (b *backend) CloudSpec() (map[string]any, error)  { return nil, hookcmds.ErrNoCredential }
-func (b *backend) ResourcePath(string) (string, error) { return "", hookcmds.ErrResourceNotFound }
+func (b *backend) ActionParams() (map[string]any, error)    { return nil, hookcmds.ErrNotAction }
+func (b *backend) UpdateActionResults(map[string]any) error { return hookcmds.ErrNotAction }
+func (b *backend) LogActionMessage(string) error            { return hookcmds.ErrNotAction }
+func (b *backend) SetActionFailed(string) error             { return hookcmds.ErrNotAction }
+func (b *backend) CloudSpec() (map[string]any, error)       { return nil, hookcmds.ErrNoCredential }
+func (b *backend) ResourcePath(string) (string, error)      { return "", hookcmds.ErrResourceNotFound }
 func (b *backend) RequestReboot(bool) error {
 	return fmt.Errorf("juju-reboot is not supported on this provider")
 }
