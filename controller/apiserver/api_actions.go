@@ -71,7 +71,8 @@ func (s *Server) EnqueueAction(ctx context.Context, req *apipb.EnqueueActionRequ
 	return s.enqueue(m, req.Action, specs)
 }
 
-// ExecAction is the reserved action name of `troupe exec` tasks (Juju's);
+// ExecAction is the reserved action name of `troupe exec` tasks (Juju's;
+// the unit agent has the same constant, workers/uniter execAction);
 // charms cannot define it (the "juju-" prefix is reserved).
 const ExecAction = "juju-exec"
 

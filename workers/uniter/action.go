@@ -98,7 +98,8 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	return u.finishAction(ctx, id, status, msg, results)
 }
 
-// execAction is the reserved action name of `troupe exec` tasks.
+// execAction is the reserved action name of `troupe exec` tasks (the
+// controller's apiserver.ExecAction).
 const execAction = "juju-exec"
 
 // runExec runs a `troupe exec` command line with /bin/sh in the unit's
