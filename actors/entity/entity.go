@@ -43,6 +43,10 @@ type Config[T any] struct {
 	Now     func() time.Time
 	// Timeout bounds a persist. Zero means 10s.
 	Timeout time.Duration
+	// Extra, when set, returns more store operations to commit in the
+	// same transaction as a change from cur to next: index keys the entity
+	// owns (e.g. a task's pending marker). It must be pure.
+	Extra func(cur, next *T) []store.Op
 }
 
 type entityActor[T any] struct {
@@ -114,8 +118,12 @@ func (a *entityActor[T]) handle(ctx actor.Context, msg any) {
 	if next != nil {
 		op, err := store.Put(a.cfg.Key, next)
 		if err == nil {
+			ops := []store.Op{op}
+			if a.cfg.Extra != nil {
+				ops = append(ops, a.cfg.Extra(a.state, next)...)
+			}
 			c, cancel := context.WithTimeout(context.Background(), a.timeout())
-			_, err = a.cfg.Store.Commit(c, op)
+			_, err = a.cfg.Store.Commit(c, ops...)
 			cancel()
 		}
 		if err != nil {

@@ -9,6 +9,7 @@
 //
 //	API ──Route{kind,id,msg}──▶ guardian ──Forward──▶ entity actor
 //	API ──Deploy──────────────▶ guardian (one txn: model+charm+app+units+machines)
+//	API ──EnqueueOperation────▶ guardian (one txn: model+operation+tasks+pending markers)
 package model
 
 import (
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -26,6 +28,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/supervise"
+	"github.com/troupe-dev/troupe/actors/task"
 	"github.com/troupe-dev/troupe/actors/unit"
 	ent "github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
@@ -37,6 +40,7 @@ const (
 	KindUnit        = "unit"
 	KindMachine     = "machine"
 	KindRelation    = "relation"
+	KindTask        = "task"
 )
 
 // Route delivers Msg to the entity actor of Kind/ID; the entity replies to
@@ -80,6 +84,27 @@ type AddUnits struct {
 
 // UnitsAdded answers AddUnits.
 type UnitsAdded struct{ Units []string }
+
+// EnqueueOperation creates an operation running Action on each unit of
+// Tasks, with one task per unit, all pending. The caller has validated the
+// params against the charm's schema.
+type EnqueueOperation struct {
+	Action string
+	Tasks  []TaskSpec
+}
+
+// TaskSpec is one task of EnqueueOperation.
+type TaskSpec struct {
+	Unit   string
+	Params map[string]any
+}
+
+// OperationEnqueued answers EnqueueOperation; Tasks are in the order of
+// the request.
+type OperationEnqueued struct {
+	Operation ent.Operation
+	Tasks     []ent.Task
+}
 
 // Deployed answers Deploy.
 type Deployed struct {
@@ -158,6 +183,13 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(res)
+	case *EnqueueOperation:
+		res, err := g.enqueue(m, time.Now())
+		if err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(res)
 	case *Route:
 		g.route(ctx, m)
 	}
@@ -201,6 +233,13 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 		cfg := entity.Config[ent.Unit]{Store: g.cfg.Store, Key: ent.UnitKey(g.cfg.UUID, id), Handle: unit.Handle}
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Unit)
+		}
+		return entity.Props(cfg), nil
+	case KindTask:
+		cfg := entity.Config[ent.Task]{Store: g.cfg.Store, Key: ent.TaskKey(g.cfg.UUID, id), Handle: task.Handle,
+			Extra: task.Extra(g.cfg.UUID)}
+		if initial != nil {
+			cfg.Initial = initial.(*ent.Task)
 		}
 		return entity.Props(cfg), nil
 	case KindMachine:
@@ -472,4 +511,59 @@ func CheckNewRelation(rel ent.Relation, existing []ent.Relation) error {
 		}
 	}
 	return nil
+}
+
+// enqueue writes the operation, its tasks, their pending markers and the
+// advanced id sequence in one fenced transaction.
+func (g *guardian) enqueue(m *EnqueueOperation, now time.Time) (*OperationEnqueued, error) {
+	if g.model.Life != ent.Alive {
+		return nil, fmt.Errorf("model %q is %s", g.model.Name, g.model.Life)
+	}
+	if len(m.Tasks) == 0 {
+		return nil, errors.New("no units to run the action on")
+	}
+	next := *g.model
+	if next.NextActionID < 1 {
+		next.NextActionID = 1
+	}
+	take := func() string {
+		id := fmt.Sprint(next.NextActionID)
+		next.NextActionID++
+		return id
+	}
+	res := &OperationEnqueued{Operation: ent.Operation{ID: take(), Action: m.Action, Enqueued: now}}
+	var ops []store.Op
+	put := func(key string, v any) error {
+		op, err := store.Put(key, v)
+		ops = append(ops, op)
+		return err
+	}
+	var units []string
+	for _, spec := range m.Tasks {
+		t := ent.Task{ID: take(), Operation: res.Operation.ID, Unit: spec.Unit, Action: m.Action,
+			Params: spec.Params, Status: ent.TaskPending, Enqueued: now}
+		if err := put(ent.TaskKey(g.cfg.UUID, t.ID), &t); err != nil {
+			return nil, err
+		}
+		if err := put(ent.PendingTaskKey(g.cfg.UUID, t.Unit, t.ID), t.ID); err != nil {
+			return nil, err
+		}
+		res.Operation.Tasks = append(res.Operation.Tasks, t.ID)
+		res.Tasks = append(res.Tasks, t)
+		units = append(units, "unit-"+strings.ReplaceAll(t.Unit, "/", "-"))
+	}
+	res.Operation.Summary = fmt.Sprintf("%s run on %s", m.Action, strings.Join(units, ","))
+	if err := put(ent.OperationKey(g.cfg.UUID, res.Operation.ID), &res.Operation); err != nil {
+		return nil, err
+	}
+	if err := put(ent.ModelKey(g.cfg.UUID), &next); err != nil {
+		return nil, err
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := g.cfg.Store.Commit(c, ops...); err != nil {
+		return nil, fmt.Errorf("cannot enqueue operation: %w", err)
+	}
+	g.model = &next
+	return res, nil
 }

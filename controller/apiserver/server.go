@@ -536,14 +536,16 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
 	// Relation changes of the whole model notify: relation keys carry ids,
 	// not application names, and the agent's re-read is what filters. A
-	// per-application relation index would make this exact.
+	// per-application relation index would make this exact. Pending-task
+	// markers: an action enqueued for the unit, or one leaving pending
+	// (started, cancelled), notifies it.
 	mp := entity.ModelPrefix(tag.Model)
-	relPrefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/"}
+	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit)}
 	return s.watch(stream.Context(), stream.Send, func(k string) bool {
 		if k == ukey || k == akey {
 			return true
 		}
-		for _, p := range relPrefixes {
+		for _, p := range prefixes {
 			if strings.HasPrefix(k, p) {
 				return true
 			}
@@ -581,7 +583,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState,
+	pending, err := s.pendingTasks(ctx, tag.Model, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),

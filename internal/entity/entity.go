@@ -61,6 +61,9 @@ type Model struct {
 	// CharmRevisions is the next local revision per charm name.
 	CharmRevisions map[string]int `json:"charm-revisions,omitempty"`
 	Created        time.Time      `json:"created"`
+	// NextActionID is the next operation or task id: one model-wide
+	// sequence, as Juju's ("operation 1 with task 2"). Zero means 1.
+	NextActionID int `json:"next-action-id,omitempty"`
 }
 
 // Charm is an uploaded charm. The archive itself lives in the controller's
@@ -141,6 +144,66 @@ type Machine struct {
 	BaseChannel  string   `json:"base-channel,omitempty"`
 }
 
+// Task statuses (Juju's action statuses):
+//
+//	pending ──Start──▶ running ──Finish──▶ completed | failed | error
+//	   └──Cancel──▶ cancelled
+const (
+	TaskPending   = "pending"
+	TaskRunning   = "running"
+	TaskCompleted = "completed"
+	TaskFailed    = "failed"
+	TaskError     = "error"
+	TaskCancelled = "cancelled"
+)
+
+// TaskLog is one action-log message.
+type TaskLog struct {
+	Time    time.Time `json:"time"`
+	Message string    `json:"message"`
+}
+
+// Task is one action run on one unit. Its actor is its only writer after
+// the model guardian created it.
+type Task struct {
+	ID        string `json:"id"`
+	Operation string `json:"operation"`
+	Unit      string `json:"unit"`
+	Action    string `json:"action"`
+	// Params are validated against the charm's actions.yaml, with schema
+	// defaults filled in.
+	Params  map[string]any `json:"params,omitempty"`
+	Status  string         `json:"status"`
+	Message string         `json:"message,omitempty"`
+	// Results are the action-set values (nested maps of strings) plus
+	// Juju's reserved return-code, stdout and stderr.
+	Results   map[string]any `json:"results,omitempty"`
+	Log       []TaskLog      `json:"log,omitempty"`
+	Enqueued  time.Time      `json:"enqueued"`
+	Started   time.Time      `json:"started,omitempty"`
+	Completed time.Time      `json:"completed,omitempty"`
+}
+
+// Finished reports whether the task reached a final status.
+func (t *Task) Finished() bool {
+	switch t.Status {
+	case TaskCompleted, TaskFailed, TaskError, TaskCancelled:
+		return true
+	}
+	return false
+}
+
+// Operation groups the tasks of one `troupe run` (one task per unit). It
+// is written once, by the model guardian; its status is derived from its
+// tasks when read.
+type Operation struct {
+	ID       string    `json:"id"`
+	Action   string    `json:"action"`
+	Summary  string    `json:"summary"`
+	Tasks    []string  `json:"tasks"`
+	Enqueued time.Time `json:"enqueued"`
+}
+
 // Keys.
 
 // ControllerKey is the key of the Controller document.
@@ -177,6 +240,29 @@ func MachineKey(model, id string) string { return ModelPrefix(model) + "machine/
 
 // CharmKey is the key of a Charm.
 func CharmKey(model, url string) string { return ModelPrefix(model) + "charm/" + url }
+
+// TaskKey is the key of a Task.
+func TaskKey(model, id string) string { return ModelPrefix(model) + "task/" + id }
+
+// TasksPrefix holds every Task of a model.
+func TasksPrefix(model string) string { return ModelPrefix(model) + "task/" }
+
+// OperationKey is the key of an Operation.
+func OperationKey(model, id string) string { return ModelPrefix(model) + "operation/" + id }
+
+// OperationsPrefix holds every Operation of a model.
+func OperationsPrefix(model string) string { return ModelPrefix(model) + "operation/" }
+
+// PendingTaskKey marks task id as pending on unit. The model guardian
+// creates it with the task; the task's actor deletes it in the same
+// transaction that moves the task out of pending. It lets a unit's watch
+// and snapshot see its pending actions without reading every task.
+func PendingTaskKey(model, unit, id string) string { return PendingTasksPrefix(model, unit) + id }
+
+// PendingTasksPrefix holds the pending-task markers of one unit.
+func PendingTasksPrefix(model, unit string) string {
+	return ModelPrefix(model) + "pending-task/" + unit + "/"
+}
 
 // Names.
 

@@ -160,7 +160,8 @@ func Run(ctx context.Context, cfg Config) error {
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
 			LeaderSettingsVersion: leaderSettings + int(snap.LeaderSettingsVersion), UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
-			Relations: remoteRelations(snap),
+			Relations:      remoteRelations(snap),
+			ActionsPending: snap.ActionsPending,
 		}
 		_, inError := state.InError()
 		retry.track(inError)
@@ -354,13 +355,7 @@ func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error {
 	return nil
 }
 
-// RunAction implements resolver.Callbacks.
-func (u *Uniter) RunAction(ctx context.Context, id string) error {
-	return fmt.Errorf("actions are not supported yet")
-}
-
-// FailAction implements resolver.Callbacks.
-func (u *Uniter) FailAction(ctx context.Context, id, message string) error { return nil }
+// RunAction and FailAction are in action.go.
 
 // SetAgentStatus implements resolver.Callbacks. A hook error is recorded
 // as agent status `error`; status output shows it, as Juju does, as

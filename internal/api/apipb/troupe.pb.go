@@ -2214,8 +2214,10 @@ type UnitSnapshotResult struct {
 	// leader_settings (leader-get) and their change counter.
 	LeaderSettings        map[string]string `protobuf:"bytes,22,rep,name=leader_settings,json=leaderSettings,proto3" json:"leader_settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LeaderSettingsVersion int64             `protobuf:"varint,23,opt,name=leader_settings_version,json=leaderSettingsVersion,proto3" json:"leader_settings_version,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// actions_pending lists the unit's pending task ids, oldest first.
+	ActionsPending []string `protobuf:"bytes,30,rep,name=actions_pending,json=actionsPending,proto3" json:"actions_pending,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2386,6 +2388,13 @@ func (x *UnitSnapshotResult) GetLeaderSettingsVersion() int64 {
 		return x.LeaderSettingsVersion
 	}
 	return 0
+}
+
+func (x *UnitSnapshotResult) GetActionsPending() []string {
+	if x != nil {
+		return x.ActionsPending
+	}
+	return nil
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -4007,6 +4016,848 @@ func (*SetLeaderSettingsResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{69}
 }
 
+type EnqueueActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// receivers are unit names or "<application>/leader".
+	Receivers     []string `protobuf:"bytes,2,rep,name=receivers,proto3" json:"receivers,omitempty"`
+	Action        string   `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	ParamsJson    []byte   `protobuf:"bytes,4,opt,name=params_json,json=paramsJson,proto3" json:"params_json,omitempty"` // JSON object; empty means {}
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueActionRequest) Reset() {
+	*x = EnqueueActionRequest{}
+	mi := &file_troupe_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueActionRequest) ProtoMessage() {}
+
+func (x *EnqueueActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueActionRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *EnqueueActionRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EnqueueActionRequest) GetReceivers() []string {
+	if x != nil {
+		return x.Receivers
+	}
+	return nil
+}
+
+func (x *EnqueueActionRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *EnqueueActionRequest) GetParamsJson() []byte {
+	if x != nil {
+		return x.ParamsJson
+	}
+	return nil
+}
+
+type EnqueueActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OperationId   string                 `protobuf:"bytes,1,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	Tasks         []*TaskInfo            `protobuf:"bytes,2,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueActionResult) Reset() {
+	*x = EnqueueActionResult{}
+	mi := &file_troupe_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueActionResult) ProtoMessage() {}
+
+func (x *EnqueueActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueActionResult.ProtoReflect.Descriptor instead.
+func (*EnqueueActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *EnqueueActionResult) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *EnqueueActionResult) GetTasks() []*TaskInfo {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+type GetTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTaskRequest) Reset() {
+	*x = GetTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTaskRequest) ProtoMessage() {}
+
+func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
+func (*GetTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *GetTaskRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GetTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type TaskLogEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskLogEntry) Reset() {
+	*x = TaskLogEntry{}
+	mi := &file_troupe_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskLogEntry) ProtoMessage() {}
+
+func (x *TaskLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskLogEntry.ProtoReflect.Descriptor instead.
+func (*TaskLogEntry) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *TaskLogEntry) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *TaskLogEntry) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+type TaskInfo struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	OperationId string                 `protobuf:"bytes,2,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	Unit        string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	Action      string                 `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	ParamsJson  []byte                 `protobuf:"bytes,5,opt,name=params_json,json=paramsJson,proto3" json:"params_json,omitempty"`
+	// status is pending, running, completed, failed, error or cancelled.
+	Status            string          `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	Message           string          `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	ResultsJson       []byte          `protobuf:"bytes,8,opt,name=results_json,json=resultsJson,proto3" json:"results_json,omitempty"` // JSON object; empty when none
+	Log               []*TaskLogEntry `protobuf:"bytes,9,rep,name=log,proto3" json:"log,omitempty"`
+	EnqueuedUnixNano  int64           `protobuf:"varint,10,opt,name=enqueued_unix_nano,json=enqueuedUnixNano,proto3" json:"enqueued_unix_nano,omitempty"`
+	StartedUnixNano   int64           `protobuf:"varint,11,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`       // zero: not started
+	CompletedUnixNano int64           `protobuf:"varint,12,opt,name=completed_unix_nano,json=completedUnixNano,proto3" json:"completed_unix_nano,omitempty"` // zero: not finished
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TaskInfo) Reset() {
+	*x = TaskInfo{}
+	mi := &file_troupe_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskInfo) ProtoMessage() {}
+
+func (x *TaskInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskInfo.ProtoReflect.Descriptor instead.
+func (*TaskInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *TaskInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetParamsJson() []byte {
+	if x != nil {
+		return x.ParamsJson
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetResultsJson() []byte {
+	if x != nil {
+		return x.ResultsJson
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetLog() []*TaskLogEntry {
+	if x != nil {
+		return x.Log
+	}
+	return nil
+}
+
+func (x *TaskInfo) GetEnqueuedUnixNano() int64 {
+	if x != nil {
+		return x.EnqueuedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *TaskInfo) GetCompletedUnixNano() int64 {
+	if x != nil {
+		return x.CompletedUnixNano
+	}
+	return 0
+}
+
+type ListOperationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOperationsRequest) Reset() {
+	*x = ListOperationsRequest{}
+	mi := &file_troupe_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOperationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOperationsRequest) ProtoMessage() {}
+
+func (x *ListOperationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOperationsRequest.ProtoReflect.Descriptor instead.
+func (*ListOperationsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *ListOperationsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+type OperationInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Action           string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Summary          string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	EnqueuedUnixNano int64                  `protobuf:"varint,4,opt,name=enqueued_unix_nano,json=enqueuedUnixNano,proto3" json:"enqueued_unix_nano,omitempty"`
+	Tasks            []*TaskInfo            `protobuf:"bytes,5,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *OperationInfo) Reset() {
+	*x = OperationInfo{}
+	mi := &file_troupe_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperationInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperationInfo) ProtoMessage() {}
+
+func (x *OperationInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperationInfo.ProtoReflect.Descriptor instead.
+func (*OperationInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *OperationInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *OperationInfo) GetEnqueuedUnixNano() int64 {
+	if x != nil {
+		return x.EnqueuedUnixNano
+	}
+	return 0
+}
+
+func (x *OperationInfo) GetTasks() []*TaskInfo {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+type ListOperationsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Operations    []*OperationInfo       `protobuf:"bytes,1,rep,name=operations,proto3" json:"operations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOperationsResult) Reset() {
+	*x = ListOperationsResult{}
+	mi := &file_troupe_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOperationsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOperationsResult) ProtoMessage() {}
+
+func (x *ListOperationsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOperationsResult.ProtoReflect.Descriptor instead.
+func (*ListOperationsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *ListOperationsResult) GetOperations() []*OperationInfo {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+type UnitTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitTaskRequest) Reset() {
+	*x = UnitTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitTaskRequest) ProtoMessage() {}
+
+func (x *UnitTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitTaskRequest.ProtoReflect.Descriptor instead.
+func (*UnitTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *UnitTaskRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *UnitTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type LogActionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogActionRequest) Reset() {
+	*x = LogActionRequest{}
+	mi := &file_troupe_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogActionRequest) ProtoMessage() {}
+
+func (x *LogActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogActionRequest.ProtoReflect.Descriptor instead.
+func (*LogActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *LogActionRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *LogActionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LogActionRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type LogActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogActionResult) Reset() {
+	*x = LogActionResult{}
+	mi := &file_troupe_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogActionResult) ProtoMessage() {}
+
+func (x *LogActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogActionResult.ProtoReflect.Descriptor instead.
+func (*LogActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{80}
+}
+
+type FinishActionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"` // completed, failed or error
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	ResultsJson   []byte                 `protobuf:"bytes,5,opt,name=results_json,json=resultsJson,proto3" json:"results_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishActionRequest) Reset() {
+	*x = FinishActionRequest{}
+	mi := &file_troupe_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishActionRequest) ProtoMessage() {}
+
+func (x *FinishActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishActionRequest.ProtoReflect.Descriptor instead.
+func (*FinishActionRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *FinishActionRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *FinishActionRequest) GetResultsJson() []byte {
+	if x != nil {
+		return x.ResultsJson
+	}
+	return nil
+}
+
+type FinishActionResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishActionResult) Reset() {
+	*x = FinishActionResult{}
+	mi := &file_troupe_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishActionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishActionResult) ProtoMessage() {}
+
+func (x *FinishActionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishActionResult.ProtoReflect.Descriptor instead.
+func (*FinishActionResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{82}
+}
+
+type EnqueueExecRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Receivers     []string               `protobuf:"bytes,2,rep,name=receivers,proto3" json:"receivers,omitempty"` // unit names or "<application>/leader"
+	Command       string                 `protobuf:"bytes,3,opt,name=command,proto3" json:"command,omitempty"`     // one shell command line
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueExecRequest) Reset() {
+	*x = EnqueueExecRequest{}
+	mi := &file_troupe_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueExecRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueExecRequest) ProtoMessage() {}
+
+func (x *EnqueueExecRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueExecRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueExecRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *EnqueueExecRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *EnqueueExecRequest) GetReceivers() []string {
+	if x != nil {
+		return x.Receivers
+	}
+	return nil
+}
+
+func (x *EnqueueExecRequest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -4153,7 +5004,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xda\a\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x83\b\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -4180,7 +5031,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\vcharm_state\x18\x15 \x03(\v2-.troupe.v1.UnitSnapshotResult.CharmStateEntryR\n" +
 	"charmState\x12Z\n" +
 	"\x0fleader_settings\x18\x16 \x03(\v21.troupe.v1.UnitSnapshotResult.LeaderSettingsEntryR\x0eleaderSettings\x126\n" +
-	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x1a=\n" +
+	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x12'\n" +
+	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -4312,7 +5164,68 @@ const file_troupe_proto_rawDesc = "" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x19\n" +
-	"\x17SetLeaderSettingsResult2\x89\x13\n" +
+	"\x17SetLeaderSettingsResult\"\x83\x01\n" +
+	"\x14EnqueueActionRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
+	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x1f\n" +
+	"\vparams_json\x18\x04 \x01(\fR\n" +
+	"paramsJson\"c\n" +
+	"\x13EnqueueActionResult\x12!\n" +
+	"\foperation_id\x18\x01 \x01(\tR\voperationId\x12)\n" +
+	"\x05tasks\x18\x02 \x03(\v2\x13.troupe.v1.TaskInfoR\x05tasks\"6\n" +
+	"\x0eGetTaskRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"N\n" +
+	"\fTaskLogEntry\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\"\x94\x03\n" +
+	"\bTaskInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\foperation_id\x18\x02 \x01(\tR\voperationId\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1f\n" +
+	"\vparams_json\x18\x05 \x01(\fR\n" +
+	"paramsJson\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12!\n" +
+	"\fresults_json\x18\b \x01(\fR\vresultsJson\x12)\n" +
+	"\x03log\x18\t \x03(\v2\x17.troupe.v1.TaskLogEntryR\x03log\x12,\n" +
+	"\x12enqueued_unix_nano\x18\n" +
+	" \x01(\x03R\x10enqueuedUnixNano\x12*\n" +
+	"\x11started_unix_nano\x18\v \x01(\x03R\x0fstartedUnixNano\x12.\n" +
+	"\x13completed_unix_nano\x18\f \x01(\x03R\x11completedUnixNano\"-\n" +
+	"\x15ListOperationsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xaa\x01\n" +
+	"\rOperationInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12,\n" +
+	"\x12enqueued_unix_nano\x18\x04 \x01(\x03R\x10enqueuedUnixNano\x12)\n" +
+	"\x05tasks\x18\x05 \x03(\v2\x13.troupe.v1.TaskInfoR\x05tasks\"P\n" +
+	"\x14ListOperationsResult\x128\n" +
+	"\n" +
+	"operations\x18\x01 \x03(\v2\x18.troupe.v1.OperationInfoR\n" +
+	"operations\"5\n" +
+	"\x0fUnitTaskRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"P\n" +
+	"\x10LogActionRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x11\n" +
+	"\x0fLogActionResult\"\x8e\x01\n" +
+	"\x13FinishActionRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"\x14\n" +
+	"\x12FinishActionResult\"b\n" +
+	"\x12EnqueueExecRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
+	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x18\n" +
+	"\acommand\x18\x03 \x01(\tR\acommand2\x8a\x18\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -4350,7 +5263,17 @@ const file_troupe_proto_rawDesc = "" +
 	"\x14ReadRelationSettings\x12&.troupe.v1.ReadRelationSettingsRequest\x1a%.troupe.v1.ReadRelationSettingsResult\x12G\n" +
 	"\n" +
 	"CommitHook\x12\x1c.troupe.v1.CommitHookRequest\x1a\x1b.troupe.v1.CommitHookResult\x12\\\n" +
-	"\x11SetLeaderSettings\x12#.troupe.v1.SetLeaderSettingsRequest\x1a\".troupe.v1.SetLeaderSettingsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11SetLeaderSettings\x12#.troupe.v1.SetLeaderSettingsRequest\x1a\".troupe.v1.SetLeaderSettingsResult\x12P\n" +
+	"\rEnqueueAction\x12\x1f.troupe.v1.EnqueueActionRequest\x1a\x1e.troupe.v1.EnqueueActionResult\x129\n" +
+	"\aGetTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12<\n" +
+	"\tWatchTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x12.troupe.v1.Changed0\x01\x12S\n" +
+	"\x0eListOperations\x12 .troupe.v1.ListOperationsRequest\x1a\x1f.troupe.v1.ListOperationsResult\x12L\n" +
+	"\vEnqueueExec\x12\x1d.troupe.v1.EnqueueExecRequest\x1a\x1e.troupe.v1.EnqueueActionResult\x12<\n" +
+	"\n" +
+	"CancelTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12>\n" +
+	"\vBeginAction\x12\x1a.troupe.v1.UnitTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12D\n" +
+	"\tLogAction\x12\x1b.troupe.v1.LogActionRequest\x1a\x1a.troupe.v1.LogActionResult\x12M\n" +
+	"\fFinishAction\x12\x1e.troupe.v1.FinishActionRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -4364,7 +5287,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 81)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -4436,22 +5359,36 @@ var file_troupe_proto_goTypes = []any{
 	(*CommitHookResult)(nil),             // 67: troupe.v1.CommitHookResult
 	(*SetLeaderSettingsRequest)(nil),     // 68: troupe.v1.SetLeaderSettingsRequest
 	(*SetLeaderSettingsResult)(nil),      // 69: troupe.v1.SetLeaderSettingsResult
-	nil,                                  // 70: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 71: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 72: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 73: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 74: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 75: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 76: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 77: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 78: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 79: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 80: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	(*EnqueueActionRequest)(nil),         // 70: troupe.v1.EnqueueActionRequest
+	(*EnqueueActionResult)(nil),          // 71: troupe.v1.EnqueueActionResult
+	(*GetTaskRequest)(nil),               // 72: troupe.v1.GetTaskRequest
+	(*TaskLogEntry)(nil),                 // 73: troupe.v1.TaskLogEntry
+	(*TaskInfo)(nil),                     // 74: troupe.v1.TaskInfo
+	(*ListOperationsRequest)(nil),        // 75: troupe.v1.ListOperationsRequest
+	(*OperationInfo)(nil),                // 76: troupe.v1.OperationInfo
+	(*ListOperationsResult)(nil),         // 77: troupe.v1.ListOperationsResult
+	(*UnitTaskRequest)(nil),              // 78: troupe.v1.UnitTaskRequest
+	(*LogActionRequest)(nil),             // 79: troupe.v1.LogActionRequest
+	(*LogActionResult)(nil),              // 80: troupe.v1.LogActionResult
+	(*FinishActionRequest)(nil),          // 81: troupe.v1.FinishActionRequest
+	(*FinishActionResult)(nil),           // 82: troupe.v1.FinishActionResult
+	(*EnqueueExecRequest)(nil),           // 83: troupe.v1.EnqueueExecRequest
+	nil,                                  // 84: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 85: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 86: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 87: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 88: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 89: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 90: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 91: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 92: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 93: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 94: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	70, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	84, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -4469,88 +5406,110 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40, // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	71, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	72, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	73, // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	74, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	85, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	86, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	87, // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	88, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10, // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10, // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10, // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	75, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	89, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22, // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	76, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	77, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	78, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	90, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	91, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	92, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65, // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	79, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	80, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	11, // 35: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 36: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 37: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 38: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 39: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26, // 40: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 41: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 42: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53, // 43: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 44: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49, // 45: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51, // 46: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29, // 47: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30, // 48: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33, // 49: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35, // 50: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37, // 51: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38, // 52: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41, // 53: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43, // 54: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45, // 55: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47, // 56: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 57: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 58: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55, // 59: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57, // 60: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59, // 61: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61, // 62: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63, // 63: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66, // 64: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68, // 65: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	12, // 66: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 67: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 68: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 69: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 70: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27, // 71: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 72: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 73: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54, // 74: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 75: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50, // 76: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52, // 77: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28, // 78: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31, // 79: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34, // 80: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36, // 81: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28, // 82: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39, // 83: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42, // 84: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44, // 85: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46, // 86: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48, // 87: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 88: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 89: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56, // 90: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58, // 91: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60, // 92: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62, // 93: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64, // 94: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67, // 95: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69, // 96: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	66, // [66:97] is the sub-list for method output_type
-	35, // [35:66] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	93, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	94, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	74, // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	73, // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	74, // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	76, // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	11, // 39: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 40: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 41: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 42: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 43: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26, // 44: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 45: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 46: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53, // 47: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 48: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49, // 49: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51, // 50: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29, // 51: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30, // 52: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33, // 53: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35, // 54: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37, // 55: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38, // 56: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41, // 57: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43, // 58: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45, // 59: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47, // 60: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 61: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 62: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55, // 63: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57, // 64: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59, // 65: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61, // 66: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63, // 67: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66, // 68: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68, // 69: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	70, // 70: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	72, // 71: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	72, // 72: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	75, // 73: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	83, // 74: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	72, // 75: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	78, // 76: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	79, // 77: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	81, // 78: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	12, // 79: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 80: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 81: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 82: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 83: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27, // 84: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 85: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 86: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54, // 87: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 88: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50, // 89: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52, // 90: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28, // 91: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31, // 92: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34, // 93: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36, // 94: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28, // 95: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39, // 96: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42, // 97: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44, // 98: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46, // 99: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48, // 100: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 101: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 102: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56, // 103: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58, // 104: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60, // 105: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62, // 106: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64, // 107: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67, // 108: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69, // 109: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	71, // 110: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	74, // 111: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28, // 112: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	77, // 113: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	71, // 114: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	74, // 115: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	74, // 116: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	80, // 117: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	82, // 118: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	79, // [79:119] is the sub-list for method output_type
+	39, // [39:79] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -4564,7 +5523,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   81,
+			NumMessages:   95,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -61,6 +61,15 @@ const (
 	Controller_ReadRelationSettings_FullMethodName  = "/troupe.v1.Controller/ReadRelationSettings"
 	Controller_CommitHook_FullMethodName            = "/troupe.v1.Controller/CommitHook"
 	Controller_SetLeaderSettings_FullMethodName     = "/troupe.v1.Controller/SetLeaderSettings"
+	Controller_EnqueueAction_FullMethodName         = "/troupe.v1.Controller/EnqueueAction"
+	Controller_GetTask_FullMethodName               = "/troupe.v1.Controller/GetTask"
+	Controller_WatchTask_FullMethodName             = "/troupe.v1.Controller/WatchTask"
+	Controller_ListOperations_FullMethodName        = "/troupe.v1.Controller/ListOperations"
+	Controller_EnqueueExec_FullMethodName           = "/troupe.v1.Controller/EnqueueExec"
+	Controller_CancelTask_FullMethodName            = "/troupe.v1.Controller/CancelTask"
+	Controller_BeginAction_FullMethodName           = "/troupe.v1.Controller/BeginAction"
+	Controller_LogAction_FullMethodName             = "/troupe.v1.Controller/LogAction"
+	Controller_FinishAction_FullMethodName          = "/troupe.v1.Controller/FinishAction"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -124,6 +133,32 @@ type ControllerClient interface {
 	CommitHook(ctx context.Context, in *CommitHookRequest, opts ...grpc.CallOption) (*CommitHookResult, error)
 	// SetLeaderSettings is leader-set: immediate, leader only.
 	SetLeaderSettings(ctx context.Context, in *SetLeaderSettingsRequest, opts ...grpc.CallOption) (*SetLeaderSettingsResult, error)
+	// --- actions (users) -----------------------------------------------------
+	// EnqueueAction validates params against the charm's actions.yaml and
+	// creates one operation with a pending task per receiver. Invalid params
+	// (InvalidArgument) or an unknown unit or action (NotFound) enqueue
+	// nothing.
+	EnqueueAction(ctx context.Context, in *EnqueueActionRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error)
+	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
+	// WatchTask notifies every change of one task (baseline first).
+	WatchTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error)
+	ListOperations(ctx context.Context, in *ListOperationsRequest, opts ...grpc.CallOption) (*ListOperationsResult, error)
+	// EnqueueExec creates an operation running command with a shell in each
+	// receiver unit's hook context (`troupe exec`); its tasks carry the
+	// reserved action name "juju-exec". Unknown units: NotFound.
+	EnqueueExec(ctx context.Context, in *EnqueueExecRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error)
+	// CancelTask cancels a pending task; a running one cannot be cancelled
+	// (FailedPrecondition).
+	CancelTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
+	// --- actions (unit agents) -----------------------------------------------
+	// BeginAction moves the calling unit's pending task to running and
+	// returns it; a task that is no longer pending (cancelled) is returned
+	// unchanged and must not run.
+	BeginAction(ctx context.Context, in *UnitTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
+	// LogAction appends an action-log message to the running task.
+	LogAction(ctx context.Context, in *LogActionRequest, opts ...grpc.CallOption) (*LogActionResult, error)
+	// FinishAction records the task's outcome; repeating it is harmless.
+	FinishAction(ctx context.Context, in *FinishActionRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
 }
 
 type controllerClient struct {
@@ -462,6 +497,105 @@ func (c *controllerClient) SetLeaderSettings(ctx context.Context, in *SetLeaderS
 	return out, nil
 }
 
+func (c *controllerClient) EnqueueAction(ctx context.Context, in *EnqueueActionRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnqueueActionResult)
+	err := c.cc.Invoke(ctx, Controller_EnqueueAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TaskInfo)
+	err := c.cc.Invoke(ctx, Controller_GetTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) WatchTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Controller_ServiceDesc.Streams[2], Controller_WatchTask_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GetTaskRequest, Changed]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_WatchTaskClient = grpc.ServerStreamingClient[Changed]
+
+func (c *controllerClient) ListOperations(ctx context.Context, in *ListOperationsRequest, opts ...grpc.CallOption) (*ListOperationsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOperationsResult)
+	err := c.cc.Invoke(ctx, Controller_ListOperations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) EnqueueExec(ctx context.Context, in *EnqueueExecRequest, opts ...grpc.CallOption) (*EnqueueActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnqueueActionResult)
+	err := c.cc.Invoke(ctx, Controller_EnqueueExec_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) CancelTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TaskInfo)
+	err := c.cc.Invoke(ctx, Controller_CancelTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) BeginAction(ctx context.Context, in *UnitTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TaskInfo)
+	err := c.cc.Invoke(ctx, Controller_BeginAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) LogAction(ctx context.Context, in *LogActionRequest, opts ...grpc.CallOption) (*LogActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogActionResult)
+	err := c.cc.Invoke(ctx, Controller_LogAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) FinishAction(ctx context.Context, in *FinishActionRequest, opts ...grpc.CallOption) (*FinishActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FinishActionResult)
+	err := c.cc.Invoke(ctx, Controller_FinishAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -523,6 +657,32 @@ type ControllerServer interface {
 	CommitHook(context.Context, *CommitHookRequest) (*CommitHookResult, error)
 	// SetLeaderSettings is leader-set: immediate, leader only.
 	SetLeaderSettings(context.Context, *SetLeaderSettingsRequest) (*SetLeaderSettingsResult, error)
+	// --- actions (users) -----------------------------------------------------
+	// EnqueueAction validates params against the charm's actions.yaml and
+	// creates one operation with a pending task per receiver. Invalid params
+	// (InvalidArgument) or an unknown unit or action (NotFound) enqueue
+	// nothing.
+	EnqueueAction(context.Context, *EnqueueActionRequest) (*EnqueueActionResult, error)
+	GetTask(context.Context, *GetTaskRequest) (*TaskInfo, error)
+	// WatchTask notifies every change of one task (baseline first).
+	WatchTask(*GetTaskRequest, grpc.ServerStreamingServer[Changed]) error
+	ListOperations(context.Context, *ListOperationsRequest) (*ListOperationsResult, error)
+	// EnqueueExec creates an operation running command with a shell in each
+	// receiver unit's hook context (`troupe exec`); its tasks carry the
+	// reserved action name "juju-exec". Unknown units: NotFound.
+	EnqueueExec(context.Context, *EnqueueExecRequest) (*EnqueueActionResult, error)
+	// CancelTask cancels a pending task; a running one cannot be cancelled
+	// (FailedPrecondition).
+	CancelTask(context.Context, *GetTaskRequest) (*TaskInfo, error)
+	// --- actions (unit agents) -----------------------------------------------
+	// BeginAction moves the calling unit's pending task to running and
+	// returns it; a task that is no longer pending (cancelled) is returned
+	// unchanged and must not run.
+	BeginAction(context.Context, *UnitTaskRequest) (*TaskInfo, error)
+	// LogAction appends an action-log message to the running task.
+	LogAction(context.Context, *LogActionRequest) (*LogActionResult, error)
+	// FinishAction records the task's outcome; repeating it is harmless.
+	FinishAction(context.Context, *FinishActionRequest) (*FinishActionResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -625,6 +785,33 @@ func (UnimplementedControllerServer) CommitHook(context.Context, *CommitHookRequ
 }
 func (UnimplementedControllerServer) SetLeaderSettings(context.Context, *SetLeaderSettingsRequest) (*SetLeaderSettingsResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetLeaderSettings not implemented")
+}
+func (UnimplementedControllerServer) EnqueueAction(context.Context, *EnqueueActionRequest) (*EnqueueActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnqueueAction not implemented")
+}
+func (UnimplementedControllerServer) GetTask(context.Context, *GetTaskRequest) (*TaskInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetTask not implemented")
+}
+func (UnimplementedControllerServer) WatchTask(*GetTaskRequest, grpc.ServerStreamingServer[Changed]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchTask not implemented")
+}
+func (UnimplementedControllerServer) ListOperations(context.Context, *ListOperationsRequest) (*ListOperationsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListOperations not implemented")
+}
+func (UnimplementedControllerServer) EnqueueExec(context.Context, *EnqueueExecRequest) (*EnqueueActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnqueueExec not implemented")
+}
+func (UnimplementedControllerServer) CancelTask(context.Context, *GetTaskRequest) (*TaskInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelTask not implemented")
+}
+func (UnimplementedControllerServer) BeginAction(context.Context, *UnitTaskRequest) (*TaskInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BeginAction not implemented")
+}
+func (UnimplementedControllerServer) LogAction(context.Context, *LogActionRequest) (*LogActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LogAction not implemented")
+}
+func (UnimplementedControllerServer) FinishAction(context.Context, *FinishActionRequest) (*FinishActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method FinishAction not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1191,6 +1378,161 @@ func _Controller_SetLeaderSettings_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_EnqueueAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnqueueActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).EnqueueAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_EnqueueAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).EnqueueAction(ctx, req.(*EnqueueActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GetTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GetTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GetTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GetTask(ctx, req.(*GetTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_WatchTask_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetTaskRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControllerServer).WatchTask(m, &grpc.GenericServerStream[GetTaskRequest, Changed]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_WatchTaskServer = grpc.ServerStreamingServer[Changed]
+
+func _Controller_ListOperations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOperationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ListOperations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ListOperations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ListOperations(ctx, req.(*ListOperationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_EnqueueExec_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnqueueExecRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).EnqueueExec(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_EnqueueExec_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).EnqueueExec(ctx, req.(*EnqueueExecRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_CancelTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).CancelTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_CancelTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).CancelTask(ctx, req.(*GetTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_BeginAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnitTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).BeginAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_BeginAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).BeginAction(ctx, req.(*UnitTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_LogAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).LogAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_LogAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).LogAction(ctx, req.(*LogActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_FinishAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FinishActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).FinishAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_FinishAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).FinishAction(ctx, req.(*FinishActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1314,6 +1656,38 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SetLeaderSettings",
 			Handler:    _Controller_SetLeaderSettings_Handler,
 		},
+		{
+			MethodName: "EnqueueAction",
+			Handler:    _Controller_EnqueueAction_Handler,
+		},
+		{
+			MethodName: "GetTask",
+			Handler:    _Controller_GetTask_Handler,
+		},
+		{
+			MethodName: "ListOperations",
+			Handler:    _Controller_ListOperations_Handler,
+		},
+		{
+			MethodName: "EnqueueExec",
+			Handler:    _Controller_EnqueueExec_Handler,
+		},
+		{
+			MethodName: "CancelTask",
+			Handler:    _Controller_CancelTask_Handler,
+		},
+		{
+			MethodName: "BeginAction",
+			Handler:    _Controller_BeginAction_Handler,
+		},
+		{
+			MethodName: "LogAction",
+			Handler:    _Controller_LogAction_Handler,
+		},
+		{
+			MethodName: "FinishAction",
+			Handler:    _Controller_FinishAction_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -1324,6 +1698,11 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchUnit",
 			Handler:       _Controller_WatchUnit_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchTask",
+			Handler:       _Controller_WatchTask_Handler,
 			ServerStreams: true,
 		},
 	},
