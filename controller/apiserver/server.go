@@ -33,6 +33,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/modelconfig"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -220,6 +221,7 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 		Charm:    entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version},
 		App:      app,
 		NumUnits: int(req.NumUnits),
+		To:       req.To,
 	})
 	if err != nil {
 		return nil, invalid(err)
@@ -524,7 +526,8 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	}
 	app, _, _ := entity.SplitUnitName(req.Unit)
 	ukey, akey := entity.UnitKey(tag.Model, req.Unit), entity.ApplicationKey(tag.Model, app)
-	return s.watch(stream.Context(), stream.Send, func(k string) bool { return k == ukey || k == akey })
+	mkey := entity.ModelKey(tag.Model) // model-config reaches the uniter through its snapshot
+	return s.watch(stream.Context(), stream.Send, func(k string) bool { return k == ukey || k == akey || k == mkey })
 }
 
 // UnitSnapshot implements apipb.ControllerServer.
@@ -549,6 +552,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
+	mc := modelconfig.Effective(m.Config)
 	if a.Settings == nil {
 		cfg = []byte("{}")
 	}
@@ -556,7 +560,8 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
-		Resolved: u.Resolved}, nil
+		Resolved: u.Resolved, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
+		UpdateStatusIntervalMs: mc.UpdateStatusHookInterval.Milliseconds()}, nil
 }
 
 // GetCharm implements apipb.ControllerServer.

@@ -59,6 +59,9 @@ type Model struct {
 	// CharmRevisions is the next local revision per charm name.
 	CharmRevisions map[string]int `json:"charm-revisions,omitempty"`
 	Created        time.Time      `json:"created"`
+	// Config holds the model settings a user set (`troupe model-config`),
+	// normalised by internal/modelconfig; absent keys take its defaults.
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // Charm is an uploaded charm. The archive itself lives in the controller's
@@ -127,6 +130,10 @@ type Machine struct {
 	Addresses    []string `json:"addresses,omitempty"`
 	BaseName     string   `json:"base-name,omitempty"`
 	BaseChannel  string   `json:"base-channel,omitempty"`
+	// Standalone is set on machines made by `troupe add-machine`: they are
+	// kept when they host no units. A machine allocated for a unit (by
+	// deploy or add-unit) is released once none of its units is left.
+	Standalone bool `json:"standalone,omitempty"`
 }
 
 // Keys.

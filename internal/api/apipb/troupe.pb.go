@@ -33,10 +33,13 @@ const (
 )
 
 type AddUnitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	NumUnits      int32                  `protobuf:"varint,3,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Model       string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	NumUnits    int32                  `protobuf:"varint,3,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	// to places the units on existing machines, one directive per unit
+	// (`--to 0,1`); units beyond the list get new machines.
+	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -90,6 +93,13 @@ func (x *AddUnitRequest) GetNumUnits() int32 {
 		return x.NumUnits
 	}
 	return 0
+}
+
+func (x *AddUnitRequest) GetTo() []string {
+	if x != nil {
+		return x.To
+	}
+	return nil
 }
 
 type AddUnitResult struct {
@@ -853,12 +863,15 @@ func (x *ListModelsResult) GetModels() []*ModelInfo {
 }
 
 type DeployRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`                                   // model name
-	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`                       // empty: the charm's name
-	CharmArchive  []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"` // zip, as produced by troupe or charmcraft
-	NumUnits      int32                  `protobuf:"varint,4,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
-	Config        map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`                                   // model name
+	Application  string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`                       // empty: the charm's name
+	CharmArchive []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"` // zip, as produced by troupe or charmcraft
+	NumUnits     int32                  `protobuf:"varint,4,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	Config       map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
+	// to places the units on existing machines, one directive per unit
+	// (`--to 0,1`); units beyond the list get new machines.
+	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -924,6 +937,13 @@ func (x *DeployRequest) GetNumUnits() int32 {
 func (x *DeployRequest) GetConfig() map[string]string {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetTo() []string {
+	if x != nil {
+		return x.To
 	}
 	return nil
 }
@@ -2046,9 +2066,12 @@ type UnitSnapshotResult struct {
 	ApiAddresses      []string               `protobuf:"bytes,14,rep,name=api_addresses,json=apiAddresses,proto3" json:"api_addresses,omitempty"`
 	Address           string                 `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
 	// resolved is "", "retry-hooks" or "no-hooks".
-	Resolved      string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Resolved string `protobuf:"bytes,16,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	// Model settings the uniter honours (model-config).
+	AutomaticallyRetryHooks bool  `protobuf:"varint,40,opt,name=automatically_retry_hooks,json=automaticallyRetryHooks,proto3" json:"automatically_retry_hooks,omitempty"`
+	UpdateStatusIntervalMs  int64 `protobuf:"varint,41,opt,name=update_status_interval_ms,json=updateStatusIntervalMs,proto3" json:"update_status_interval_ms,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2191,6 +2214,20 @@ func (x *UnitSnapshotResult) GetResolved() string {
 		return x.Resolved
 	}
 	return ""
+}
+
+func (x *UnitSnapshotResult) GetAutomaticallyRetryHooks() bool {
+	if x != nil {
+		return x.AutomaticallyRetryHooks
+	}
+	return false
+}
+
+func (x *UnitSnapshotResult) GetUpdateStatusIntervalMs() int64 {
+	if x != nil {
+		return x.UpdateStatusIntervalMs
+	}
+	return 0
 }
 
 type GetCharmRequest struct {
@@ -2897,15 +2934,297 @@ func (*RemoveApplicationResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{51}
 }
 
+type AddMachineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	NumMachines   int32                  `protobuf:"varint,2,opt,name=num_machines,json=numMachines,proto3" json:"num_machines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineRequest) Reset() {
+	*x = AddMachineRequest{}
+	mi := &file_troupe_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineRequest) ProtoMessage() {}
+
+func (x *AddMachineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineRequest.ProtoReflect.Descriptor instead.
+func (*AddMachineRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *AddMachineRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *AddMachineRequest) GetNumMachines() int32 {
+	if x != nil {
+		return x.NumMachines
+	}
+	return 0
+}
+
+type AddMachineResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machines      []string               `protobuf:"bytes,1,rep,name=machines,proto3" json:"machines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineResult) Reset() {
+	*x = AddMachineResult{}
+	mi := &file_troupe_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineResult) ProtoMessage() {}
+
+func (x *AddMachineResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineResult.ProtoReflect.Descriptor instead.
+func (*AddMachineResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *AddMachineResult) GetMachines() []string {
+	if x != nil {
+		return x.Machines
+	}
+	return nil
+}
+
+type GetModelConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelConfigRequest) Reset() {
+	*x = GetModelConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelConfigRequest) ProtoMessage() {}
+
+func (x *GetModelConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetModelConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetModelConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+type GetModelConfigResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// {key: {"Value": v, "Source": "default"|"model"}}
+	ConfigJson    []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelConfigResult) Reset() {
+	*x = GetModelConfigResult{}
+	mi := &file_troupe_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelConfigResult) ProtoMessage() {}
+
+func (x *GetModelConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelConfigResult.ProtoReflect.Descriptor instead.
+func (*GetModelConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *GetModelConfigResult) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+type SetModelConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Values        map[string]string      `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Reset_        []string               `protobuf:"bytes,3,rep,name=reset,proto3" json:"reset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelConfigRequest) Reset() {
+	*x = SetModelConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelConfigRequest) ProtoMessage() {}
+
+func (x *SetModelConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelConfigRequest.ProtoReflect.Descriptor instead.
+func (*SetModelConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *SetModelConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetModelConfigRequest) GetValues() map[string]string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *SetModelConfigRequest) GetReset_() []string {
+	if x != nil {
+		return x.Reset_
+	}
+	return nil
+}
+
+type SetModelConfigResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelConfigResult) Reset() {
+	*x = SetModelConfigResult{}
+	mi := &file_troupe_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelConfigResult) ProtoMessage() {}
+
+func (x *SetModelConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelConfigResult.ProtoReflect.Descriptor instead.
+func (*SetModelConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{57}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
 	"\n" +
-	"\ftroupe.proto\x12\ttroupe.v1\"e\n" +
+	"\ftroupe.proto\x12\ttroupe.v1\"u\n" +
 	"\x0eAddUnitRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x1b\n" +
-	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\"%\n" +
+	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\x12\x0e\n" +
+	"\x02to\x18( \x03(\tR\x02to\"%\n" +
 	"\rAddUnitResult\x12\x14\n" +
 	"\x05units\x18\x01 \x03(\tR\x05units\"?\n" +
 	"\x11RemoveUnitRequest\x12\x14\n" +
@@ -2945,13 +3264,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x82\x02\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x92\x02\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
 	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12\x1b\n" +
 	"\tnum_units\x18\x04 \x01(\x05R\bnumUnits\x12<\n" +
-	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x1a9\n" +
+	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x12\x0e\n" +
+	"\x02to\x18( \x03(\tR\x02to\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
@@ -3030,7 +3350,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb9\x04\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb0\x05\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -3052,7 +3372,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\x12application_status\x18\r \x01(\v2\x15.troupe.v1.StatusInfoR\x11applicationStatus\x12#\n" +
 	"\rapi_addresses\x18\x0e \x03(\tR\fapiAddresses\x12\x18\n" +
 	"\aaddress\x18\x0f \x01(\tR\aaddress\x12\x1a\n" +
-	"\bresolved\x18\x10 \x01(\tR\bresolved\".\n" +
+	"\bresolved\x18\x10 \x01(\tR\bresolved\x12:\n" +
+	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
+	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\".\n" +
 	"\x0fGetCharmRequest\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\"_\n" +
 	"\x0eGetCharmResult\x12\x1b\n" +
@@ -3095,7 +3417,25 @@ const file_troupe_proto_rawDesc = "" +
 	"\x18RemoveApplicationRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
 	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
-	"\x17RemoveApplicationResult2\xce\x0e\n" +
+	"\x17RemoveApplicationResult\"L\n" +
+	"\x11AddMachineRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12!\n" +
+	"\fnum_machines\x18\x02 \x01(\x05R\vnumMachines\".\n" +
+	"\x10AddMachineResult\x12\x1a\n" +
+	"\bmachines\x18\x01 \x03(\tR\bmachines\"-\n" +
+	"\x15GetModelConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"7\n" +
+	"\x14GetModelConfigResult\x12\x1f\n" +
+	"\vconfig_json\x18\x01 \x01(\fR\n" +
+	"configJson\"\xc4\x01\n" +
+	"\x15SetModelConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12D\n" +
+	"\x06values\x18\x02 \x03(\v2,.troupe.v1.SetModelConfigRequest.ValuesEntryR\x06values\x12\x14\n" +
+	"\x05reset\x18\x03 \x03(\tR\x05reset\x1a9\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x16\n" +
+	"\x14SetModelConfigResult2\xc1\x10\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -3123,7 +3463,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\x15SetApplicationVersion\x12'.troupe.v1.SetApplicationVersionRequest\x1a&.troupe.v1.SetApplicationVersionResult\x12V\n" +
 	"\x0fClaimLeadership\x12!.troupe.v1.ClaimLeadershipRequest\x1a .troupe.v1.ClaimLeadershipResult\x12P\n" +
 	"\rClearResolved\x12\x1f.troupe.v1.ClearResolvedRequest\x1a\x1e.troupe.v1.ClearResolvedResult\x12A\n" +
-	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\bUnitDead\x12\x1a.troupe.v1.UnitDeadRequest\x1a\x19.troupe.v1.UnitDeadResult\x12G\n" +
+	"\n" +
+	"AddMachine\x12\x1c.troupe.v1.AddMachineRequest\x1a\x1b.troupe.v1.AddMachineResult\x12S\n" +
+	"\x0eGetModelConfig\x12 .troupe.v1.GetModelConfigRequest\x1a\x1f.troupe.v1.GetModelConfigResult\x12S\n" +
+	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -3137,7 +3481,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -3191,13 +3535,20 @@ var file_troupe_proto_goTypes = []any{
 	(*SetConfigResult)(nil),              // 49: troupe.v1.SetConfigResult
 	(*RemoveApplicationRequest)(nil),     // 50: troupe.v1.RemoveApplicationRequest
 	(*RemoveApplicationResult)(nil),      // 51: troupe.v1.RemoveApplicationResult
-	nil,                                  // 52: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 53: troupe.v1.SetConfigRequest.ValuesEntry
+	(*AddMachineRequest)(nil),            // 52: troupe.v1.AddMachineRequest
+	(*AddMachineResult)(nil),             // 53: troupe.v1.AddMachineResult
+	(*GetModelConfigRequest)(nil),        // 54: troupe.v1.GetModelConfigRequest
+	(*GetModelConfigResult)(nil),         // 55: troupe.v1.GetModelConfigResult
+	(*SetModelConfigRequest)(nil),        // 56: troupe.v1.SetModelConfigRequest
+	(*SetModelConfigResult)(nil),         // 57: troupe.v1.SetModelConfigResult
+	nil,                                  // 58: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 59: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 60: troupe.v1.SetModelConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	52, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	58, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	21, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	23, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -3215,60 +3566,67 @@ var file_troupe_proto_depIdxs = []int32{
 	10, // 17: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10, // 18: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10, // 19: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	53, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	11, // 21: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 22: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 23: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 24: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 25: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	24, // 26: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 27: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 28: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	50, // 29: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 30: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	46, // 31: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	48, // 32: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	27, // 33: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	28, // 34: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	31, // 35: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	33, // 36: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	35, // 37: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	36, // 38: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	38, // 39: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	40, // 40: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	42, // 41: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	44, // 42: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 43: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 44: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	12, // 45: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 46: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 47: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 48: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 49: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	25, // 50: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 51: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 52: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	51, // 53: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 54: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	47, // 55: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	49, // 56: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	26, // 57: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	29, // 58: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	32, // 59: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	34, // 60: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	26, // 61: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	37, // 62: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	39, // 63: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	41, // 64: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	43, // 65: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	45, // 66: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 67: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 68: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	45, // [45:69] is the sub-list for method output_type
-	21, // [21:45] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	59, // 20: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	60, // 21: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	11, // 22: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13, // 23: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15, // 24: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17, // 25: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19, // 26: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	24, // 27: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,  // 28: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,  // 29: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	50, // 30: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,  // 31: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	46, // 32: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	48, // 33: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	27, // 34: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	28, // 35: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	31, // 36: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	33, // 37: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	35, // 38: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	36, // 39: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	38, // 40: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	40, // 41: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	42, // 42: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	44, // 43: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,  // 44: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,  // 45: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	52, // 46: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	54, // 47: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	56, // 48: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	12, // 49: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14, // 50: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16, // 51: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18, // 52: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20, // 53: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	25, // 54: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,  // 55: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,  // 56: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	51, // 57: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,  // 58: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	47, // 59: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	49, // 60: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	26, // 61: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	29, // 62: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	32, // 63: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	34, // 64: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	26, // 65: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	37, // 66: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	39, // 67: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	41, // 68: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	43, // 69: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	45, // 70: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,  // 71: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,  // 72: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	53, // 73: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	55, // 74: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	57, // 75: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	49, // [49:76] is the sub-list for method output_type
+	22, // [22:49] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -3282,7 +3640,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   54,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

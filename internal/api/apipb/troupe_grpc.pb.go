@@ -54,6 +54,9 @@ const (
 	Controller_ClaimLeadership_FullMethodName       = "/troupe.v1.Controller/ClaimLeadership"
 	Controller_ClearResolved_FullMethodName         = "/troupe.v1.Controller/ClearResolved"
 	Controller_UnitDead_FullMethodName              = "/troupe.v1.Controller/UnitDead"
+	Controller_AddMachine_FullMethodName            = "/troupe.v1.Controller/AddMachine"
+	Controller_GetModelConfig_FullMethodName        = "/troupe.v1.Controller/GetModelConfig"
+	Controller_SetModelConfig_FullMethodName        = "/troupe.v1.Controller/SetModelConfig"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -105,6 +108,15 @@ type ControllerClient interface {
 	ClearResolved(ctx context.Context, in *ClearResolvedRequest, opts ...grpc.CallOption) (*ClearResolvedResult, error)
 	// UnitDead reports that a dying unit ran its last hook.
 	UnitDead(ctx context.Context, in *UnitDeadRequest, opts ...grpc.CallOption) (*UnitDeadResult, error)
+	// AddMachine adds empty machines to a model (`troupe add-machine -n N`);
+	// they are provisioned like any other and kept when they host no units.
+	AddMachine(ctx context.Context, in *AddMachineRequest, opts ...grpc.CallOption) (*AddMachineResult, error)
+	// GetModelConfig returns the model's settings in the shape of
+	// `juju model-config --format json` (config_json).
+	GetModelConfig(ctx context.Context, in *GetModelConfigRequest, opts ...grpc.CallOption) (*GetModelConfigResult, error)
+	// SetModelConfig validates and applies k=v values and resets through the
+	// model guardian; unit agents see the result in their snapshot.
+	SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error)
 }
 
 type controllerClient struct {
@@ -373,6 +385,36 @@ func (c *controllerClient) UnitDead(ctx context.Context, in *UnitDeadRequest, op
 	return out, nil
 }
 
+func (c *controllerClient) AddMachine(ctx context.Context, in *AddMachineRequest, opts ...grpc.CallOption) (*AddMachineResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddMachineResult)
+	err := c.cc.Invoke(ctx, Controller_AddMachine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GetModelConfig(ctx context.Context, in *GetModelConfigRequest, opts ...grpc.CallOption) (*GetModelConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetModelConfigResult)
+	err := c.cc.Invoke(ctx, Controller_GetModelConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetModelConfigResult)
+	err := c.cc.Invoke(ctx, Controller_SetModelConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -422,6 +464,15 @@ type ControllerServer interface {
 	ClearResolved(context.Context, *ClearResolvedRequest) (*ClearResolvedResult, error)
 	// UnitDead reports that a dying unit ran its last hook.
 	UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error)
+	// AddMachine adds empty machines to a model (`troupe add-machine -n N`);
+	// they are provisioned like any other and kept when they host no units.
+	AddMachine(context.Context, *AddMachineRequest) (*AddMachineResult, error)
+	// GetModelConfig returns the model's settings in the shape of
+	// `juju model-config --format json` (config_json).
+	GetModelConfig(context.Context, *GetModelConfigRequest) (*GetModelConfigResult, error)
+	// SetModelConfig validates and applies k=v values and resets through the
+	// model guardian; unit agents see the result in their snapshot.
+	SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -503,6 +554,15 @@ func (UnimplementedControllerServer) ClearResolved(context.Context, *ClearResolv
 }
 func (UnimplementedControllerServer) UnitDead(context.Context, *UnitDeadRequest) (*UnitDeadResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnitDead not implemented")
+}
+func (UnimplementedControllerServer) AddMachine(context.Context, *AddMachineRequest) (*AddMachineResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddMachine not implemented")
+}
+func (UnimplementedControllerServer) GetModelConfig(context.Context, *GetModelConfigRequest) (*GetModelConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetModelConfig not implemented")
+}
+func (UnimplementedControllerServer) SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetModelConfig not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -943,6 +1003,60 @@ func _Controller_UnitDead_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_AddMachine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddMachineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AddMachine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AddMachine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AddMachine(ctx, req.(*AddMachineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GetModelConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GetModelConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GetModelConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GetModelConfig(ctx, req.(*GetModelConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_SetModelConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SetModelConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SetModelConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SetModelConfig(ctx, req.(*SetModelConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1037,6 +1151,18 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnitDead",
 			Handler:    _Controller_UnitDead_Handler,
+		},
+		{
+			MethodName: "AddMachine",
+			Handler:    _Controller_AddMachine_Handler,
+		},
+		{
+			MethodName: "GetModelConfig",
+			Handler:    _Controller_GetModelConfig_Handler,
+		},
+		{
+			MethodName: "SetModelConfig",
+			Handler:    _Controller_SetModelConfig_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
