@@ -235,7 +235,7 @@ func Absent(key string) Cond { return clientv3.Compare(clientv3.CreateRevision(k
 // Unchanged is a Cond that holds when key was not written after revision
 // rev (the revision a Get returned).
 func Unchanged(key string, rev int64) Cond {
-	return clientv3.Compare(clientv3.ModRevision(key), "<=", rev)
+	return clientv3.Compare(clientv3.ModRevision(key), "<", rev+1)
 }
 
 // ErrConflict is returned by CommitIf when an extra condition failed while

@@ -181,6 +181,9 @@ func Run(ctx context.Context, cfg Config) error {
 				return nil
 			case err := <-watchErr:
 				watchErr <- err
+				if ctx.Err() != nil {
+					return nil // stopping: the watch ended with ctx
+				}
 				return fmt.Errorf("unit watch stopped: %w", err)
 			case <-changes:
 			case <-cfg.Leadership.Changes():
