@@ -38,6 +38,19 @@ func TestMachineLockSerialisesUnitsOnOneMachine(t *testing.T) {
 	}
 
 	units := []string{"lock/0", "lock/1", "lock/2", "lock/3"}
+	ledgerOf := func(u string) string {
+		dir := "unit-" + strings.ReplaceAll(u, "/", "-")
+		for _, p := range findFiles(t, e.home, "lock-ledger") {
+			if filepath.Base(filepath.Dir(p)) == dir {
+				return p
+			}
+		}
+		return ""
+	}
+	started := func(u string) bool {
+		p := ledgerOf(u)
+		return p != "" && strings.Contains(readFile(t, p), "end start ")
+	}
 	doc := waitFor(t, e, 120*time.Second, "four units on machine 0, started and idle", func(doc statusDoc) bool {
 		app := doc.Applications["lock"]
 		if len(app.Units) != len(units) {
@@ -45,7 +58,7 @@ func TestMachineLockSerialisesUnitsOnOneMachine(t *testing.T) {
 		}
 		for _, u := range units {
 			st, ok := app.Units[u]
-			if !ok || st.Machine != "0" || st.JujuStatus.Current != "idle" || st.WorkloadStatus.Current != "unknown" {
+			if !ok || st.Machine != "0" || st.JujuStatus.Current != "idle" || !started(u) {
 				return false
 			}
 		}
@@ -65,13 +78,7 @@ func TestMachineLockSerialisesUnitsOnOneMachine(t *testing.T) {
 	}
 	var spans []span
 	for _, u := range units {
-		dir := "unit-" + strings.ReplaceAll(u, "/", "-")
-		var ledger string
-		for _, p := range findFiles(t, e.home, "lock-ledger") {
-			if filepath.Base(filepath.Dir(p)) == dir {
-				ledger = p
-			}
-		}
+		ledger := ledgerOf(u)
 		if ledger == "" {
 			t.Fatalf("no lock-ledger for %s under %s", u, e.home)
 		}
