@@ -199,7 +199,7 @@ func Run(ctx context.Context, cfg Config) error {
 				return fmt.Errorf("cannot report unit dead: %w", err)
 			}
 			cfg.Logger.Info("unit is dead", "unit", cfg.Unit)
-			<-ctx.Done() // nothing more to do; the machine is being released
+			<-ctx.Done() // nothing more to do; the deployer stops this agent
 			return nil
 		case err != nil:
 			return err
@@ -211,7 +211,6 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 }
-
 
 func (u *Uniter) watch(ctx context.Context, changes chan<- struct{}) error {
 	stream, err := u.cfg.API.WatchUnit(ctx, &apipb.WatchUnitRequest{Unit: u.cfg.Unit})
