@@ -169,12 +169,20 @@ func TestMachineLockSerialisesUnitsOnOneMachine(t *testing.T) {
 	if !strings.Contains(r.stderr, "created machine 1") {
 		t.Errorf("add-machine: want 'created machine 1', got %s", r)
 	}
-	// Removing the last units releases machine 0; machine 1 stays.
-	e.mustTroupe(commandTimeout, "remove-unit", "lock/1", "lock/2", "lock/3")
-	waitFor(t, e, 120*time.Second, "machine 0 released with its last unit, machine 1 started", func(doc statusDoc) bool {
+	// deploy --to puts the new application's unit on it.
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/lockcheck", "other", "--to", "1")
+	waitFor(t, e, 90*time.Second, "other/0 on machine 1, idle", func(doc statusDoc) bool {
+		u, ok := doc.Applications["other"].Units["other/0"]
+		return ok && u.Machine == "1" && u.JujuStatus.Current == "idle" && started("other/0")
+	})
+	// Removing the last units releases machine 0; the standalone machine
+	// 1 stays without its unit.
+	e.mustTroupe(commandTimeout, "remove-unit", "lock/1", "lock/2", "lock/3", "other/0")
+	waitFor(t, e, 120*time.Second, "machine 0 released with its last unit, machine 1 kept", func(doc statusDoc) bool {
 		_, m0 := doc.Machines["0"]
 		m1, ok := doc.Machines["1"]
-		return !m0 && ok && m1.JujuStatus.Current == "started" && len(doc.Applications["lock"].Units) == 0
+		return !m0 && ok && m1.JujuStatus.Current == "started" &&
+			len(doc.Applications["lock"].Units) == 0 && len(doc.Applications["other"].Units) == 0
 	})
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
