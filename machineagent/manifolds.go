@@ -126,6 +126,9 @@ func (d *deployer) run(ctx context.Context) error {
 					d.cfg.Logger.Warn("cannot stop unit agent", "unit", u.Name, "err", err)
 				}
 				delete(started, u.Name)
+				if d.cfg.Reports != nil {
+					d.cfg.Reports.removeUnit(u.Name)
+				}
 				d.cfg.Logger.Info("unit agent stopped", "unit", u.Name)
 				continue
 			}
