@@ -36,23 +36,31 @@ type fakeAPI struct {
 
 	mu   sync.Mutex
 	snap *apipb.UnitSnapshotResult // guarded by mu; copied on read
+	seq  int                       // number of updates; guarded by mu
 
-	events  chan string   // "snapshot", "status:<agent status>", "clear-resolved"
+	events  chan string   // "status:<agent status>", "clear-resolved"
+	reads   chan int      // the update seq each snapshot read saw
 	changes chan struct{} // one value per watch event
 }
 
-func (f *fakeAPI) update(change func(*apipb.UnitSnapshotResult)) {
+// update changes the snapshot, notifies the watch and returns the
+// update's seq.
+func (f *fakeAPI) update(change func(*apipb.UnitSnapshotResult)) int {
 	f.mu.Lock()
 	change(f.snap)
+	f.seq++
+	seq := f.seq
 	f.mu.Unlock()
 	f.changes <- struct{}{}
+	return seq
 }
 
 func (f *fakeAPI) UnitSnapshot(ctx context.Context, _ *apipb.UnitSnapshotRequest, _ ...grpc.CallOption) (*apipb.UnitSnapshotResult, error) {
 	f.mu.Lock()
 	s := proto.Clone(f.snap).(*apipb.UnitSnapshotResult)
+	seq := f.seq
 	f.mu.Unlock()
-	f.events <- "snapshot"
+	f.reads <- seq
 	return s, nil
 }
 
@@ -138,7 +146,7 @@ func start(t *testing.T, autoRetry bool) *harness {
 	unitDir := filepath.Join(dir, "unit-retrytest-0")
 	must(t, os.MkdirAll(unitDir, 0o755))
 	must(t, os.WriteFile(filepath.Join(unitDir, "fail-install"), nil, 0o644))
-	api := &fakeAPI{archive: buf.Bytes(), events: make(chan string, 1000), changes: make(chan struct{}, 100),
+	api := &fakeAPI{archive: buf.Bytes(), events: make(chan string, 1000), reads: make(chan int, 1000), changes: make(chan struct{}, 100),
 		snap: &apipb.UnitSnapshotResult{Unit: "retrytest/0", Life: "alive", Application: "retrytest",
 			CharmUrl: "local:retrytest-0", ConfigJson: []byte("{}"), ConfigHash: "h0", ModelName: "m", ModelUuid: "uuid",
 			AutomaticallyRetryHooks: autoRetry, UpdateStatusIntervalMs: testUpdateInterval.Milliseconds()}}
@@ -260,14 +268,22 @@ func (h *harness) waitTimers(what string, ok func([]clocktest.Timer) bool) []clo
 	return ts
 }
 
-// settle makes the uniter read its snapshot twice more, so every loop
-// iteration started before the call (and the timer decisions it made)
-// has finished.
+// settle waits until the uniter's loop has twice read a snapshot newer
+// than a fresh watch event: a read at the loop's top comes after the
+// operation in progress, so after two rounds every loop iteration that
+// started before the call (and the timer decisions it made) has finished.
 func (h *harness) settle() {
 	h.t.Helper()
+	limit := time.After(waitTimeout)
 	for range 2 {
-		h.api.update(func(*apipb.UnitSnapshotResult) {})
-		h.next("snapshot")
+		seq := h.api.update(func(*apipb.UnitSnapshotResult) {})
+		for seen := 0; seen < seq; {
+			select {
+			case seen = <-h.api.reads:
+			case <-limit:
+				h.t.Fatalf("uniter did not read its snapshot; ledger %v", h.ledger())
+			}
+		}
 	}
 }
 
