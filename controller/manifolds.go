@@ -234,7 +234,7 @@ func destroyAll(p providers.Provider, log *slog.Logger) {
 	}
 }
 
-// entitySetter routes cleaner steps to unit and application actors.
+// entitySetter routes cleaner steps to unit, application and machine actors.
 type entitySetter struct{ a Actors }
 
 func (e entitySetter) DestroyUnit(ctx context.Context, mdl, name string) error {
@@ -252,6 +252,12 @@ func (e entitySetter) DestroyRelation(ctx context.Context, mdl string, id int) e
 func (e entitySetter) ApplicationDead(ctx context.Context, mdl, name string) error {
 	_, err := supervise.Ask[*application.Done](e.a.System.Root, e.a.Registry,
 		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindApplication, ID: name, Msg: &application.SetDead{}}}, 30*time.Second)
+	return err
+}
+
+func (e entitySetter) DestroyMachine(ctx context.Context, mdl, id string) error {
+	_, err := supervise.Ask[*machine.Done](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindMachine, ID: id, Msg: &machine.Destroy{}}}, 30*time.Second)
 	return err
 }
 

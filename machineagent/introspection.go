@@ -38,6 +38,13 @@ func (r *Reports) setUnit(name string, e *dependency.Engine) {
 	r.units[name] = e
 }
 
+// removeUnit forgets the engine of a unit whose agent was stopped.
+func (r *Reports) removeUnit(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.units, name)
+}
+
 // Snapshot returns {"machine": report, "units": {unit: report}}.
 func (r *Reports) Snapshot() map[string]any {
 	out := map[string]any{}

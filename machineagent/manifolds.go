@@ -84,7 +84,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 }
 
 // deployer starts a unit agent for every alive unit assigned to the
-// machine, each in its own engine under a runner.
+// machine, each in its own engine under a runner (so several units placed
+// on one machine run side by side, serialised only by the machine lock),
+// and stops the agent of a unit once it is dead.
 type deployer struct {
 	cfg   Config
 	agent api.AgentConfig
@@ -118,6 +120,18 @@ func (d *deployer) run(ctx context.Context) error {
 			return err
 		}
 		for _, u := range res.Units {
+			if started[u.Name] && u.Life == "dead" {
+				// Its tear-down is done; the machine may still host others.
+				if err := runner.StopAndRemoveWorker(u.Name, ctx.Done()); err != nil && ctx.Err() == nil {
+					d.cfg.Logger.Warn("cannot stop unit agent", "unit", u.Name, "err", err)
+				}
+				delete(started, u.Name)
+				if d.cfg.Reports != nil {
+					d.cfg.Reports.removeUnit(u.Name)
+				}
+				d.cfg.Logger.Info("unit agent stopped", "unit", u.Name)
+				continue
+			}
 			if started[u.Name] || u.Life == "dead" {
 				continue
 			}

@@ -31,6 +31,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/task"
 	"github.com/troupe-dev/troupe/actors/unit"
 	ent "github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/modelconfig"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -51,12 +52,14 @@ type Route struct {
 	Msg  any
 }
 
-// Deploy creates an application with NumUnits units, each on a new
-// machine, and records the charm under the next local revision.
+// Deploy creates an application with NumUnits units and records the charm
+// under the next local revision. Unit i goes to the machine named by
+// To[i] (see Placement); units beyond To get new machines.
 type Deploy struct {
 	Charm    ent.Charm       // Name, SHA256, Size, Version set by the caller
 	App      ent.Application // Name, settings, base set by the caller
 	NumUnits int
+	To       []string
 	// Peers are the charm's peer endpoints; one relation is created for
 	// each, in the same transaction as the application.
 	Peers []ent.Endpoint
@@ -76,11 +79,28 @@ type RelationAdded struct {
 	Key string
 }
 
-// AddUnits adds N units of an alive application, each on a new machine.
+// AddUnits adds N units of an alive application, placed as Deploy's.
 type AddUnits struct {
 	App      string
 	NumUnits int
+	To       []string
 }
+
+// AddMachines adds N empty, standalone machines (`troupe add-machine`).
+type AddMachines struct{ N int }
+
+// MachinesAdded answers AddMachines.
+type MachinesAdded struct{ Machines []string }
+
+// SetConfig changes the model settings (`troupe model-config`): Values
+// are raw k=v strings, Reset keys return to their defaults.
+type SetConfig struct {
+	Values map[string]string
+	Reset  []string
+}
+
+// ConfigSet answers SetConfig.
+type ConfigSet struct{}
 
 // UnitsAdded answers AddUnits.
 type UnitsAdded struct{ Units []string }
@@ -183,6 +203,13 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(res)
+	case *AddMachines:
+		res, err := g.addMachines(m)
+		if err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(res)
 	case *EnqueueOperation:
 		res, err := g.enqueue(m, time.Now())
 		if err != nil {
@@ -190,6 +217,12 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(res)
+	case *SetConfig:
+		if err := g.setConfig(m); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(&ConfigSet{})
 	case *Route:
 		g.route(ctx, m)
 	}
@@ -258,17 +291,24 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 	return nil, fmt.Errorf("unknown entity kind %q", kind)
 }
 
-// placement is the result of place: new unit and machine documents.
+// placement is the result of place: new unit and machine documents, and
+// the conditions that keep the chosen existing machines as they were read.
 type placement struct {
 	ops      []store.Op
+	conds    []store.Cond
 	units    []string
 	machines []string
 }
 
-// place allocates n units of app, each on a new machine, advancing the
-// model's counters in next.
-func (g *guardian) place(next *ent.Model, app, baseName, baseChannel string, n int, now time.Time) (placement, error) {
+// place allocates n units of app, advancing the model's counters in next.
+// Unit i goes to the existing machine to[i] (checked alive now and fenced
+// on its revision in the commit); the others each get a new machine.
+func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, baseChannel string, n int, to []string, now time.Time) (placement, error) {
 	var p placement
+	targets, err := Placement(to, n)
+	if err != nil {
+		return p, err
+	}
 	if next.NextUnits == nil {
 		next.NextUnits = map[string]int{}
 	} else {
@@ -278,30 +318,159 @@ func (g *guardian) place(next *ent.Model, app, baseName, baseChannel string, n i
 		}
 		next.NextUnits = cp
 	}
+	checked := map[string]bool{}
 	for i := 0; i < n; i++ {
-		mid := fmt.Sprint(next.NextMachine)
-		next.NextMachine++
-		num := next.NextUnits[app]
-		next.NextUnits[app]++
-		mc := &ent.Machine{ID: mid, Life: ent.Alive, BaseName: baseName, BaseChannel: baseChannel,
-			Agent: ent.Status{Current: "pending", Since: now}, Instance: ent.Status{Current: "pending", Since: now}}
-		u := &ent.Unit{Name: ent.UnitName(app, num), Application: app, Machine: mid, Life: ent.Alive,
-			Workload: ent.Status{Current: "waiting", Message: "waiting for machine", Since: now},
-			Agent:    ent.Status{Current: "allocating", Since: now}}
-		for _, kv := range []struct {
-			key string
-			v   any
-		}{{ent.MachineKey(g.cfg.UUID, mid), mc}, {ent.UnitKey(g.cfg.UUID, u.Name), u}} {
-			op, err := store.Put(kv.key, kv.v)
+		var mid string
+		if i < len(targets) {
+			mid = targets[i]
+			if !checked[mid] {
+				cond, err := g.placeable(ctx, mid)
+				if err != nil {
+					return p, err
+				}
+				p.conds = append(p.conds, cond)
+				checked[mid] = true
+			}
+		} else {
+			mid = fmt.Sprint(next.NextMachine)
+			next.NextMachine++
+			mc := newMachine(mid, baseName, baseChannel, now)
+			op, err := store.Put(ent.MachineKey(g.cfg.UUID, mid), mc)
 			if err != nil {
 				return p, err
 			}
 			p.ops = append(p.ops, op)
 		}
+		num := next.NextUnits[app]
+		next.NextUnits[app]++
+		u := &ent.Unit{Name: ent.UnitName(app, num), Application: app, Machine: mid, Life: ent.Alive,
+			Workload: ent.Status{Current: "waiting", Message: "waiting for machine", Since: now},
+			Agent:    ent.Status{Current: "allocating", Since: now}}
+		op, err := store.Put(ent.UnitKey(g.cfg.UUID, u.Name), u)
+		if err != nil {
+			return p, err
+		}
+		p.ops = append(p.ops, op)
 		p.units = append(p.units, u.Name)
 		p.machines = append(p.machines, mid)
 	}
 	return p, nil
+}
+
+func newMachine(id, baseName, baseChannel string, now time.Time) *ent.Machine {
+	return &ent.Machine{ID: id, Life: ent.Alive, BaseName: baseName, BaseChannel: baseChannel,
+		Agent: ent.Status{Current: "pending", Since: now}, Instance: ent.Status{Current: "pending", Since: now}}
+}
+
+// placeable checks that machine id exists and is alive, and returns the
+// commit condition that it has not changed since.
+func (g *guardian) placeable(ctx context.Context, id string) (store.Cond, error) {
+	var mc ent.Machine
+	key := ent.MachineKey(g.cfg.UUID, id)
+	rev, err := g.cfg.Store.Get(ctx, key, &mc)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Cond{}, fmt.Errorf("cannot place a unit on machine %q: no such machine in model %q; see the machines in `troupe status`, or add one with `troupe add-machine`", id, g.model.Name)
+	}
+	if err != nil {
+		return store.Cond{}, err
+	}
+	if mc.Life != ent.Alive {
+		return store.Cond{}, fmt.Errorf("cannot place a unit on machine %q: it is %s; choose an alive machine from `troupe status`, or add one with `troupe add-machine`", id, mc.Life)
+	}
+	return store.Unchanged(key, rev), nil
+}
+
+// maxAttempts bounds the re-reads when a placement target changed between
+// the check and the commit.
+const maxAttempts = 3
+
+// commitPlaced commits ops under conds, re-running build when a placed-on
+// machine changed meanwhile (build re-reads and re-checks it).
+func (g *guardian) commitPlaced(ctx context.Context, build func() ([]store.Cond, []store.Op, *ent.Model, error), conflict func() error) (*ent.Model, error) {
+	for attempt := 1; ; attempt++ {
+		conds, ops, next, err := build()
+		if err != nil {
+			return nil, err
+		}
+		_, err = g.cfg.Store.CommitIf(ctx, conds, ops...)
+		if err == nil {
+			return next, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+		if cerr := conflict(); cerr != nil {
+			return nil, cerr
+		}
+		if attempt == maxAttempts {
+			return nil, fmt.Errorf("the target machines kept changing; try again: %w", err)
+		}
+	}
+}
+
+func (g *guardian) addMachines(m *AddMachines) (*MachinesAdded, error) {
+	if g.model.Life != ent.Alive {
+		return nil, fmt.Errorf("model %q is %s", g.model.Name, g.model.Life)
+	}
+	if m.N < 1 {
+		return nil, fmt.Errorf("-n must be a positive integer, got %d", m.N)
+	}
+	now := time.Now()
+	next := *g.model
+	var ops []store.Op
+	res := &MachinesAdded{}
+	for i := 0; i < m.N; i++ {
+		id := fmt.Sprint(next.NextMachine)
+		next.NextMachine++
+		mc := newMachine(id, DefaultBaseName, DefaultBaseChannel, now)
+		mc.Standalone = true
+		op, err := store.Put(ent.MachineKey(g.cfg.UUID, id), mc)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+		res.Machines = append(res.Machines, id)
+	}
+	mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+	if err != nil {
+		return nil, err
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := g.cfg.Store.Commit(c, append(ops, mop)...); err != nil {
+		return nil, fmt.Errorf("cannot add machines: %w", err)
+	}
+	g.model = &next
+	return res, nil
+}
+
+// Base of machines added without a unit.
+const (
+	DefaultBaseName    = "ubuntu"
+	DefaultBaseChannel = "22.04"
+)
+
+func (g *guardian) setConfig(m *SetConfig) error {
+	settings, err := modelconfig.Apply(g.model.Config, m.Values, m.Reset)
+	if err != nil {
+		return err
+	}
+	next := *g.model
+	next.Config = settings
+	if len(next.Config) == 0 {
+		next.Config = nil
+	}
+	op, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+	if err != nil {
+		return err
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := g.cfg.Store.Commit(c, op); err != nil {
+		return fmt.Errorf("cannot record model config: %w", err)
+	}
+	g.model = &next
+	return nil
 }
 
 func (g *guardian) addUnits(m *AddUnits) (*UnitsAdded, error) {
@@ -321,19 +490,23 @@ func (g *guardian) addUnits(m *AddUnits) (*UnitsAdded, error) {
 	if app.Life != ent.Alive {
 		return nil, fmt.Errorf("application %q is %s", m.App, app.Life)
 	}
-	next := *g.model
-	placed, err := g.place(&next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, time.Now())
+	var placed placement
+	next, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
+		next := *g.model
+		var err error
+		if placed, err = g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, m.To, time.Now()); err != nil {
+			return nil, nil, nil, err
+		}
+		mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return placed.conds, append(placed.ops, mop), &next, nil
+	}, func() error { return nil })
 	if err != nil {
-		return nil, err
-	}
-	mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := g.cfg.Store.Commit(c, append(placed.ops, mop)...); err != nil {
 		return nil, fmt.Errorf("cannot add units: %w", err)
 	}
-	g.model = &next
+	g.model = next
 	return &UnitsAdded{Units: placed.units}, nil
 }
 
@@ -368,51 +541,70 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	app.Life = ent.Alive
 
 	appKey := ent.ApplicationKey(g.cfg.UUID, app.Name)
-	var ops []store.Op
-	add := func(key string, v any) error {
-		op, err := store.Put(key, v)
-		ops = append(ops, op)
-		return err
-	}
 	res := &Deployed{Application: app.Name, CharmURL: ch.URL}
-	placed, err := g.place(&next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, now)
-	if err != nil {
-		return nil, err
-	}
-	ops = append(ops, placed.ops...)
-	res.Units, res.Machines = placed.units, placed.machines
-	var conds []store.Cond
-	for _, peer := range m.Peers {
-		peer.Application = app.Name
-		rel := ent.Relation{ID: next.NextRelation, Endpoints: []ent.Endpoint{peer}, Life: ent.Alive}
-		rel.Key = ent.RelationKeyOf(rel.Endpoints)
-		next.NextRelation++
-		idx := ent.RelationIndexKey(g.cfg.UUID, rel.Key)
-		conds = append(conds, store.Absent(idx))
-		if err := add(ent.RelationKey(g.cfg.UUID, rel.ID), &rel); err != nil {
-			return nil, err
-		}
-		if err := add(idx, rel.ID); err != nil {
-			return nil, err
-		}
-	}
-	for _, kv := range []struct {
-		key string
-		v   any
-	}{{ent.ModelKey(g.cfg.UUID), &next}, {ent.CharmKey(g.cfg.UUID, ch.URL), &ch}, {appKey, &app}} {
-		if err := add(kv.key, kv.v); err != nil {
-			return nil, err
-		}
-	}
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := g.cfg.Store.CommitIf(c, append(conds, store.Absent(appKey)), ops...); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("application %q %w in model %q: choose another name with `troupe deploy <charm> <name>`", app.Name, ErrExists, g.model.Name)
+	exists := fmt.Errorf("application %q %w in model %q: choose another name with `troupe deploy <charm> <name>`", app.Name, ErrExists, g.model.Name)
+	model, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
+		next := next
+		placed, err := g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, m.To, now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ops := placed.ops
+		for _, kv := range []struct {
+			key string
+			v   any
+		}{{ent.CharmKey(g.cfg.UUID, ch.URL), &ch}, {appKey, &app}} {
+			op, err := store.Put(kv.key, kv.v)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			ops = append(ops, op)
+		}
+		conds := append([]store.Cond{store.Absent(appKey)}, placed.conds...)
+		for _, peer := range m.Peers {
+			peer.Application = app.Name
+			rel := ent.Relation{ID: next.NextRelation, Endpoints: []ent.Endpoint{peer}, Life: ent.Alive}
+			rel.Key = ent.RelationKeyOf(rel.Endpoints)
+			next.NextRelation++
+			idx := ent.RelationIndexKey(g.cfg.UUID, rel.Key)
+			conds = append(conds, store.Absent(idx))
+			for _, kv := range []struct {
+				key string
+				v   any
+			}{{ent.RelationKey(g.cfg.UUID, rel.ID), &rel}, {idx, rel.ID}} {
+				op, err := store.Put(kv.key, kv.v)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				ops = append(ops, op)
+			}
+		}
+		mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ops = append(ops, mop)
+		res.Units, res.Machines = placed.units, placed.machines
+		return conds, ops, &next, nil
+	}, func() error {
+		var a ent.Application
+		if _, err := g.cfg.Store.Get(c, appKey, &a); err == nil {
+			return exists
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) && len(m.To) == 0 {
+		return nil, exists
+	}
+	if err != nil {
+		if errors.Is(err, ErrExists) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("cannot record deployment: %w", err)
 	}
-	g.model = &next
+	g.model = model
 	return res, nil
 }
 
@@ -566,4 +758,41 @@ func (g *guardian) enqueue(m *EnqueueOperation, now time.Time) (*OperationEnqueu
 	}
 	g.model = &next
 	return res, nil
+}
+
+// Placement turns `--to` directives for n units into machine ids, one per
+// unit placed (fewer than n leaves the rest to new machines). Only an
+// existing machine id is supported; containers, zones and hosts are
+// refused with what to use instead.
+func Placement(to []string, n int) ([]string, error) {
+	if len(to) > n {
+		return nil, fmt.Errorf("--to gives %d placements for %d units; give at most one per unit", len(to), n)
+	}
+	out := make([]string, 0, len(to))
+	for _, d := range to {
+		d = strings.TrimSpace(d)
+		switch {
+		case d == "":
+			return nil, errors.New("empty placement in --to; give machine ids such as --to 0,1")
+		case isMachineID(d):
+			out = append(out, d)
+		case strings.Contains(d, ":") || d == "lxd" || d == "kvm":
+			return nil, fmt.Errorf("placement %q is not supported yet: containers are not available; give an existing machine id such as --to 0", d)
+		default:
+			return nil, fmt.Errorf("placement %q is not supported yet: give an existing machine id such as --to 0 (see `troupe status`)", d)
+		}
+	}
+	return out, nil
+}
+
+func isMachineID(s string) bool {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -9,12 +9,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/actors/application"
-	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/entity"
-	"github.com/troupe-dev/troupe/internal/store"
 )
 
 // AddUnit implements apipb.ControllerServer.
@@ -26,7 +24,7 @@ func (s *Server) AddUnit(ctx context.Context, req *apipb.AddUnitRequest) (*apipb
 	if err != nil {
 		return nil, err
 	}
-	res, err := ask[*model.UnitsAdded](s, m.UUID, &model.AddUnits{App: req.Application, NumUnits: int(req.NumUnits)})
+	res, err := ask[*model.UnitsAdded](s, m.UUID, &model.AddUnits{App: req.Application, NumUnits: int(req.NumUnits), To: req.To})
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -63,8 +61,8 @@ func (s *Server) RemoveUnit(ctx context.Context, req *apipb.RemoveUnitRequest) (
 	return &apipb.RemoveUnitResult{}, nil
 }
 
-// UnitDead implements apipb.ControllerServer: the unit is marked dead and
-// its machine, which hosts only that unit, is released.
+// UnitDead implements apipb.ControllerServer: the unit is marked dead. Its
+// machine is released by the cleaner once no unit is left on it.
 func (s *Server) UnitDead(ctx context.Context, req *apipb.UnitDeadRequest) (*apipb.UnitDeadResult, error) {
 	tag, err := requireUnit(ctx, req.Unit)
 	if err != nil {
@@ -72,16 +70,6 @@ func (s *Server) UnitDead(ctx context.Context, req *apipb.UnitDeadRequest) (*api
 	}
 	if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit, &unit.EnsureDead{}); err != nil {
 		return nil, invalid(err)
-	}
-	var u entity.Unit
-	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, req.Unit), &u); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return &apipb.UnitDeadResult{}, nil
-		}
-		return nil, err
-	}
-	if _, err := route[*machine.Done](s, tag.Model, model.KindMachine, u.Machine, &machine.Destroy{}); err != nil {
-		return nil, err
 	}
 	return &apipb.UnitDeadResult{}, nil
 }

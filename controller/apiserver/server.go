@@ -34,6 +34,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/modelconfig"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -222,6 +223,7 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 		App:      app,
 		NumUnits: int(req.NumUnits),
 		Peers:    relation.Peers(name, ch.Meta),
+		To:       req.To,
 	})
 	if err != nil {
 		return nil, invalid(err)
@@ -538,11 +540,13 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	// not application names, and the agent's re-read is what filters. A
 	// per-application relation index would make this exact. Pending-task
 	// markers: an action enqueued for the unit, or one leaving pending
-	// (started, cancelled), notifies it.
+	// (started, cancelled), notifies it. The model document carries
+	// model-config, which reaches the uniter through its snapshot.
 	mp := entity.ModelPrefix(tag.Model)
+	mkey := entity.ModelKey(tag.Model)
 	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit)}
 	return s.watch(stream.Context(), stream.Send, func(k string) bool {
-		if k == ukey || k == akey {
+		if k == ukey || k == akey || k == mkey {
 			return true
 		}
 		for _, p := range prefixes {
@@ -576,6 +580,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
+	mc := modelconfig.Effective(m.Config)
 	if a.Settings == nil {
 		cfg = []byte("{}")
 	}
@@ -592,7 +597,8 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
-		Resolved: u.Resolved}, nil
+		Resolved: u.Resolved, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
+		UpdateStatusIntervalMs: mc.UpdateStatusHookInterval.Milliseconds()}, nil
 }
 
 // GetCharm implements apipb.ControllerServer.

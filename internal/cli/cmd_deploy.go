@@ -31,6 +31,7 @@ func runDeploy(env *Env, args []string) error {
 	n := fs.Int("n", "num-units", 1, "number of units to deploy")
 	configs := fs.Strings("", "config", "charm option k=v (repeatable)")
 	model := fs.String("m", "model", "", "model to deploy into")
+	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,1)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -83,7 +84,8 @@ func runDeploy(env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(*n), Config: kv})
+	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(*n), Config: kv,
+		To: cmdline.SplitCommas(*to...)})
 	if err != nil {
 		return apiError(err)
 	}

@@ -17,12 +17,13 @@ func runAddUnit(env *Env, args []string) error {
 	fs.SetArgs("<application>")
 	n := fs.Int("n", "num-units", 1, "number of units to add")
 	model := fs.String("m", "model", "", "model of the application")
+	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,0,1)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return usage(errors.New("expected one application name; usage: troupe add-unit <application> [-n N]"))
+		return usage(errors.New("expected one application name; usage: troupe add-unit <application> [-n N] [--to <machine>[,<machine>...]]"))
 	}
 	if *n < 1 {
 		return usage(fmt.Errorf("--num-units must be a positive integer, got %d", *n))
@@ -34,7 +35,7 @@ func runAddUnit(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := conn.AddUnit(ctx, &apipb.AddUnitRequest{Model: m, Application: rest[0], NumUnits: int32(*n)})
+	res, err := conn.AddUnit(ctx, &apipb.AddUnitRequest{Model: m, Application: rest[0], NumUnits: int32(*n), To: cmdline.SplitCommas(*to...)})
 	if err != nil {
 		return apiError(err)
 	}

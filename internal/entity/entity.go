@@ -64,6 +64,9 @@ type Model struct {
 	// NextActionID is the next operation or task id: one model-wide
 	// sequence, as Juju's ("operation 1 with task 2"). Zero means 1.
 	NextActionID int `json:"next-action-id,omitempty"`
+	// Config holds the model settings a user set (`troupe model-config`),
+	// normalised by internal/modelconfig; absent keys take its defaults.
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // Charm is an uploaded charm. The archive itself lives in the controller's
@@ -142,6 +145,10 @@ type Machine struct {
 	Addresses    []string `json:"addresses,omitempty"`
 	BaseName     string   `json:"base-name,omitempty"`
 	BaseChannel  string   `json:"base-channel,omitempty"`
+	// Standalone is set on machines made by `troupe add-machine`: they are
+	// kept when they host no units. A machine allocated for a unit (by
+	// deploy or add-unit) is released once none of its units is left.
+	Standalone bool `json:"standalone,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

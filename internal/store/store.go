@@ -232,6 +232,12 @@ type Cond = clientv3.Cmp
 // Absent is a Cond that holds when key does not exist.
 func Absent(key string) Cond { return clientv3.Compare(clientv3.CreateRevision(key), "=", 0) }
 
+// Unchanged is a Cond that holds when key was not written after revision
+// rev (the revision a Get returned).
+func Unchanged(key string, rev int64) Cond {
+	return clientv3.Compare(clientv3.ModRevision(key), "<", rev+1)
+}
+
 // ErrConflict is returned by CommitIf when an extra condition failed while
 // the epoch still held.
 var ErrConflict = errors.New("store: write conflicts with current state")

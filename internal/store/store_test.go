@@ -84,3 +84,29 @@ func TestCommitIfConflict(t *testing.T) {
 		t.Fatalf("got %v, want ErrConflict", err)
 	}
 }
+
+func TestUnchangedCond(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	key := store.Prefix + "m"
+	op, _ := store.Put(key, 1)
+	if _, err := s.Commit(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	rev, err := s.Get(ctx, key, &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := store.Put(store.Prefix+"other", 1)
+	if _, err := s.CommitIf(ctx, []store.Cond{store.Unchanged(key, rev)}, other); err != nil {
+		t.Fatalf("unchanged key: %v", err)
+	}
+	if _, err := s.Commit(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CommitIf(ctx, []store.Cond{store.Unchanged(key, rev)}, other); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("changed key: got %v, want ErrConflict", err)
+	}
+}

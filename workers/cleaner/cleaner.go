@@ -5,6 +5,11 @@
 //	application dying ─▶ each of its alive units: destroy (dying)
 //	application dying ─▶ each of its alive relations: destroy (dying)
 //	application dying, every unit dead, no relation left ─▶ application dead
+//	machine allocated for units, none of them left (all dead) ─▶ machine destroyed (dying)
+//
+// A machine hosting several units (placed with `--to`) is kept while any
+// of them is not dead; a standalone machine (`troupe add-machine`) is
+// never destroyed here. The provisioner stops a dying machine's instance.
 //
 // Because every step is recomputed from durable state, a cascade resumes
 // after a controller crash at any point. Changes go through the entities'
@@ -29,6 +34,7 @@ type Entities interface {
 	DestroyUnit(ctx context.Context, model, unit string) error
 	DestroyRelation(ctx context.Context, model string, id int) error
 	ApplicationDead(ctx context.Context, model, app string) error
+	DestroyMachine(ctx context.Context, model, id string) error
 }
 
 // Config configures the cleaner.
@@ -41,7 +47,9 @@ type Config struct {
 
 // Action is one step a pass decided.
 type Action struct {
-	Model, Kind, Name string // Kind: "destroy-unit", "destroy-relation" (Name is the id) or "application-dead"
+	// Kind: "destroy-unit", "destroy-relation" (Name is the id),
+	// "application-dead" or "destroy-machine".
+	Model, Kind, Name string
 }
 
 // DecideRelations is the pure core for relations: it adds to the actions
@@ -104,6 +112,29 @@ func Decide(model string, apps []entity.Application, units []entity.Unit) []Acti
 	return out
 }
 
+// DecideMachines is the pure core of machine release: an alive machine
+// that was allocated for units is destroyed once every unit placed on it
+// is dead.
+func DecideMachines(model string, machines []entity.Machine, units []entity.Unit) []Action {
+	var out []Action
+	for _, m := range machines {
+		if m.Life != entity.Alive || m.Standalone {
+			continue
+		}
+		left := false
+		for _, u := range units {
+			if u.Machine == m.ID && u.Life != entity.Dead {
+				left = true
+				break
+			}
+		}
+		if !left {
+			out = append(out, Action{Model: model, Kind: "destroy-machine", Name: m.ID})
+		}
+	}
+	return out
+}
+
 // Run cleans until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Resync == 0 {
@@ -122,6 +153,7 @@ func pass(ctx context.Context, cfg Config) error {
 	apps := map[string][]entity.Application{}
 	units := map[string][]entity.Unit{}
 	rels := map[string][]entity.Relation{}
+	machines := map[string][]entity.Machine{}
 	for _, kv := range kvs {
 		parts := strings.SplitN(strings.TrimPrefix(kv.Key, store.Prefix+"m/"), "/", 3)
 		if len(parts) != 3 {
@@ -146,10 +178,25 @@ func pass(ctx context.Context, cfg Config) error {
 				return err
 			}
 			rels[parts[0]] = append(rels[parts[0]], r)
+		case "machine":
+			var m entity.Machine
+			if err := json.Unmarshal(kv.Value, &m); err != nil {
+				return err
+			}
+			machines[parts[0]] = append(machines[parts[0]], m)
 		}
 	}
-	for model, as := range apps {
-		for _, act := range DecideRelations(model, as, rels[model], Decide(model, as, units[model])) {
+	models := map[string]bool{}
+	for m := range apps {
+		models[m] = true
+	}
+	for m := range machines {
+		models[m] = true
+	}
+	for model := range models {
+		acts := append(DecideRelations(model, apps[model], rels[model], Decide(model, apps[model], units[model])),
+			DecideMachines(model, machines[model], units[model])...)
+		for _, act := range acts {
 			var err error
 			switch act.Kind {
 			case "destroy-unit":
@@ -161,6 +208,11 @@ func pass(ctx context.Context, cfg Config) error {
 				err = cfg.Entities.ApplicationDead(ctx, act.Model, act.Name)
 				if err == nil {
 					cfg.Logger.Info("application removed", "model", act.Model, "application", act.Name)
+				}
+			case "destroy-machine":
+				err = cfg.Entities.DestroyMachine(ctx, act.Model, act.Name)
+				if err == nil {
+					cfg.Logger.Info("machine has no units left; releasing it", "model", act.Model, "machine", act.Name)
 				}
 			}
 			if err != nil {

@@ -38,3 +38,34 @@ func TestDecide(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideMachines(t *testing.T) {
+	mc := func(id string, l entity.Life, standalone bool) entity.Machine {
+		return entity.Machine{ID: id, Life: l, Standalone: standalone}
+	}
+	unit := func(name, machine string, l entity.Life) entity.Unit {
+		return entity.Unit{Name: name, Machine: machine, Life: l}
+	}
+	tests := []struct {
+		name     string
+		machines []entity.Machine
+		units    []entity.Unit
+		want     []Action
+	}{
+		{"machine with an alive unit kept", []entity.Machine{mc("0", entity.Alive, false)},
+			[]entity.Unit{unit("a/0", "0", entity.Alive)}, nil},
+		{"shared machine kept while one unit is left", []entity.Machine{mc("0", entity.Alive, false)},
+			[]entity.Unit{unit("a/0", "0", entity.Dead), unit("a/1", "0", entity.Dying), unit("b/0", "1", entity.Dead)}, nil},
+		{"last unit dead releases the machine", []entity.Machine{mc("0", entity.Alive, false), mc("1", entity.Alive, false)},
+			[]entity.Unit{unit("a/0", "0", entity.Dead), unit("a/1", "0", entity.Dead), unit("a/2", "1", entity.Alive)},
+			[]Action{{"m", "destroy-machine", "0"}}},
+		{"standalone machine kept when empty", []entity.Machine{mc("3", entity.Alive, true)},
+			[]entity.Unit{unit("a/0", "3", entity.Dead)}, nil},
+		{"dying machine not destroyed again", []entity.Machine{mc("0", entity.Dying, false)}, nil, nil},
+	}
+	for _, tt := range tests {
+		if got := DecideMachines("m", tt.machines, tt.units); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -2,10 +2,11 @@ package uniter
 
 import (
 	"strings"
-
-	"github.com/troupe-dev/troupe/internal/sockpath"
 	"testing"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/clocktest"
+	"github.com/troupe-dev/troupe/internal/sockpath"
 )
 
 func TestRetryDelayGrowsAndCaps(t *testing.T) {
@@ -21,24 +22,52 @@ func TestRetryDelayGrowsAndCaps(t *testing.T) {
 	}
 }
 
-func TestRetrierSchedulesOnlyInError(t *testing.T) {
-	var r retrier
-	r.track(false)
+func TestRetrierSchedulesOnlyInErrorAndWhenEnabled(t *testing.T) {
+	clk := clocktest.New(time.Unix(0, 0))
+	r := retrier{clock: clk}
+	r.track(false, true)
 	if r.C() != nil {
 		t.Fatal("retry scheduled while not in error")
 	}
-	r.track(true)
+	r.track(true, false)
+	if r.C() != nil {
+		t.Fatal("retry scheduled with automatic retries off")
+	}
+	r.track(true, true)
 	if r.C() == nil {
 		t.Fatal("no retry scheduled in error")
+	}
+	r.track(true, false)
+	if r.C() != nil || len(clk.Timers()) != 0 {
+		t.Fatalf("disabling must stop the timer: %v", clk.Timers())
+	}
+	r.track(true, true)
+	clk.Advance(5 * time.Second)
+	select {
+	case <-r.C():
+	default:
+		t.Fatal("first retry did not fire within 5s")
 	}
 	r.fired()
 	if r.version != 1 || r.attempt != 1 || r.C() != nil {
 		t.Fatalf("after firing: %+v", r)
 	}
-	r.track(true) // next, longer delay
-	r.track(false)
-	if r.attempt != 0 || r.C() != nil {
+	r.track(true, true) // next, longer delay
+	if ts := clk.Timers(); len(ts) != 1 || ts[0].Requested < 5*time.Second || ts[0].Requested >= 10*time.Second {
+		t.Fatalf("second attempt: %v, want one timer in [5s,10s)", ts)
+	}
+	r.track(false, true)
+	if r.attempt != 0 || r.C() != nil || len(clk.Timers()) != 0 {
 		t.Fatalf("leaving error must reset: %+v", r)
+	}
+}
+
+func TestUpdateStatusJitterBounds(t *testing.T) {
+	for _, j := range []float64{0, 0.5, 0.999999} {
+		got := UpdateStatusJitter(5*time.Minute, j)
+		if got < 4*time.Minute || got > 6*time.Minute {
+			t.Errorf("jitter %v: %s outside 5m ±20%%", j, got)
+		}
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/juju/clock"
+
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
@@ -56,8 +58,13 @@ type Config struct {
 	Lock       *machinelock.Lock
 	Leadership Leadership
 	Logger     *slog.Logger
-	// UpdateStatusInterval is the update-status period; zero means 5m.
+	// UpdateStatusInterval is the update-status period used when the
+	// controller sends none; zero means 5m. The model's
+	// update-status-hook-interval (in the unit snapshot) wins.
 	UpdateStatusInterval time.Duration
+	// Clock drives the update-status and hook-retry timers; nil means
+	// clock.WallClock.
+	Clock clock.Clock
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -94,6 +101,9 @@ func (u *Uniter) snapshot() (*apipb.UnitSnapshotResult, error) {
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.UpdateStatusInterval == 0 {
 		cfg.UpdateStatusInterval = 5 * time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.WallClock
 	}
 	u := &Uniter{cfg: cfg, ctx: ctx}
 	for _, d := range []string{cfg.UnitDir, filepath.Join(cfg.UnitDir, "state"), u.toolsDir()} {
@@ -137,12 +147,12 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { watchErr <- u.watch(watchCtx, changes) }()
 	defer func() { cancelWatch(); <-watchErr }()
 
-	updateTick := time.NewTicker(jitter(cfg.UpdateStatusInterval))
-	defer updateTick.Stop()
+	updates := &updateTimer{clock: cfg.Clock}
+	defer updates.stop()
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
-	retry := &retrier{}
+	retry := &retrier{clock: cfg.Clock}
 	defer retry.stop()
 	for {
 		// Hooks read committed data from the controller, so what earlier
@@ -155,6 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		u.snap = snap
+		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
@@ -163,8 +174,9 @@ func Run(ctx context.Context, cfg Config) error {
 			Relations:      remoteRelations(snap),
 			ActionsPending: snap.ActionsPending,
 		}
-		_, inError := state.InError()
-		retry.track(inError)
+		if _, inError := state.InError(); !inError {
+			retry.reset()
+		}
 		op, err := resolver.NextOp(state, remote)
 		switch {
 		case errors.Is(err, resolver.ErrNoOperation), errors.Is(err, resolver.ErrWaiting):
@@ -176,15 +188,23 @@ func Run(ctx context.Context, cfg Config) error {
 				}
 				idle = true
 			}
+			// Armed only while idle in error, so the delay runs from the
+			// failure; off when the model disables automatic retries.
+			_, inError := state.InError()
+			retry.track(inError, snap.AutomaticallyRetryHooks)
 			select {
 			case <-ctx.Done():
 				return nil
 			case err := <-watchErr:
 				watchErr <- err
+				if ctx.Err() != nil {
+					return nil // stopping: the watch ended with ctx
+				}
 				return fmt.Errorf("unit watch stopped: %w", err)
 			case <-changes:
 			case <-cfg.Leadership.Changes():
-			case <-updateTick.C:
+			case <-updates.C():
+				updates.fired()
 				u.update++
 			case <-retry.C():
 				retry.fired()
@@ -195,7 +215,7 @@ func Run(ctx context.Context, cfg Config) error {
 				return fmt.Errorf("cannot report unit dead: %w", err)
 			}
 			cfg.Logger.Info("unit is dead", "unit", cfg.Unit)
-			<-ctx.Done() // nothing more to do; the machine is being released
+			<-ctx.Done() // nothing more to do; the deployer stops this agent
 			return nil
 		case err != nil:
 			return err
@@ -207,13 +227,6 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("operation %s failed: %w", op, err)
 		}
 	}
-}
-
-func jitter(d time.Duration) time.Duration {
-	b := make([]byte, 1)
-	rand.Read(b)
-	f := 0.8 + 0.4*float64(b[0])/255
-	return time.Duration(float64(d) * f)
 }
 
 func (u *Uniter) watch(ctx context.Context, changes chan<- struct{}) error {

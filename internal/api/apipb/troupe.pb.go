@@ -33,10 +33,13 @@ const (
 )
 
 type AddUnitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	NumUnits      int32                  `protobuf:"varint,3,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Model       string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	NumUnits    int32                  `protobuf:"varint,3,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	// to places the units on existing machines, one directive per unit
+	// (`--to 0,1`); units beyond the list get new machines.
+	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -90,6 +93,13 @@ func (x *AddUnitRequest) GetNumUnits() int32 {
 		return x.NumUnits
 	}
 	return 0
+}
+
+func (x *AddUnitRequest) GetTo() []string {
+	if x != nil {
+		return x.To
+	}
+	return nil
 }
 
 type AddUnitResult struct {
@@ -853,12 +863,15 @@ func (x *ListModelsResult) GetModels() []*ModelInfo {
 }
 
 type DeployRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`                                   // model name
-	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`                       // empty: the charm's name
-	CharmArchive  []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"` // zip, as produced by troupe or charmcraft
-	NumUnits      int32                  `protobuf:"varint,4,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
-	Config        map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`                                   // model name
+	Application  string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`                       // empty: the charm's name
+	CharmArchive []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"` // zip, as produced by troupe or charmcraft
+	NumUnits     int32                  `protobuf:"varint,4,opt,name=num_units,json=numUnits,proto3" json:"num_units,omitempty"`
+	Config       map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
+	// to places the units on existing machines, one directive per unit
+	// (`--to 0,1`); units beyond the list get new machines.
+	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -924,6 +937,13 @@ func (x *DeployRequest) GetNumUnits() int32 {
 func (x *DeployRequest) GetConfig() map[string]string {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetTo() []string {
+	if x != nil {
+		return x.To
 	}
 	return nil
 }
@@ -2216,8 +2236,11 @@ type UnitSnapshotResult struct {
 	LeaderSettingsVersion int64             `protobuf:"varint,23,opt,name=leader_settings_version,json=leaderSettingsVersion,proto3" json:"leader_settings_version,omitempty"`
 	// actions_pending lists the unit's pending task ids, oldest first.
 	ActionsPending []string `protobuf:"bytes,30,rep,name=actions_pending,json=actionsPending,proto3" json:"actions_pending,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Model settings the uniter honours (model-config).
+	AutomaticallyRetryHooks bool  `protobuf:"varint,40,opt,name=automatically_retry_hooks,json=automaticallyRetryHooks,proto3" json:"automatically_retry_hooks,omitempty"`
+	UpdateStatusIntervalMs  int64 `protobuf:"varint,41,opt,name=update_status_interval_ms,json=updateStatusIntervalMs,proto3" json:"update_status_interval_ms,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2395,6 +2418,20 @@ func (x *UnitSnapshotResult) GetActionsPending() []string {
 		return x.ActionsPending
 	}
 	return nil
+}
+
+func (x *UnitSnapshotResult) GetAutomaticallyRetryHooks() bool {
+	if x != nil {
+		return x.AutomaticallyRetryHooks
+	}
+	return false
+}
+
+func (x *UnitSnapshotResult) GetUpdateStatusIntervalMs() int64 {
+	if x != nil {
+		return x.UpdateStatusIntervalMs
+	}
+	return 0
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -4858,15 +4895,297 @@ func (x *EnqueueExecRequest) GetCommand() string {
 	return ""
 }
 
+type AddMachineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	NumMachines   int32                  `protobuf:"varint,2,opt,name=num_machines,json=numMachines,proto3" json:"num_machines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineRequest) Reset() {
+	*x = AddMachineRequest{}
+	mi := &file_troupe_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineRequest) ProtoMessage() {}
+
+func (x *AddMachineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineRequest.ProtoReflect.Descriptor instead.
+func (*AddMachineRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *AddMachineRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *AddMachineRequest) GetNumMachines() int32 {
+	if x != nil {
+		return x.NumMachines
+	}
+	return 0
+}
+
+type AddMachineResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machines      []string               `protobuf:"bytes,1,rep,name=machines,proto3" json:"machines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineResult) Reset() {
+	*x = AddMachineResult{}
+	mi := &file_troupe_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineResult) ProtoMessage() {}
+
+func (x *AddMachineResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineResult.ProtoReflect.Descriptor instead.
+func (*AddMachineResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *AddMachineResult) GetMachines() []string {
+	if x != nil {
+		return x.Machines
+	}
+	return nil
+}
+
+type GetModelConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelConfigRequest) Reset() {
+	*x = GetModelConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelConfigRequest) ProtoMessage() {}
+
+func (x *GetModelConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetModelConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *GetModelConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+type GetModelConfigResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// {key: {"Value": v, "Source": "default"|"model"}}
+	ConfigJson    []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelConfigResult) Reset() {
+	*x = GetModelConfigResult{}
+	mi := &file_troupe_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelConfigResult) ProtoMessage() {}
+
+func (x *GetModelConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelConfigResult.ProtoReflect.Descriptor instead.
+func (*GetModelConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *GetModelConfigResult) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+type SetModelConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Values        map[string]string      `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Reset_        []string               `protobuf:"bytes,3,rep,name=reset,proto3" json:"reset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelConfigRequest) Reset() {
+	*x = SetModelConfigRequest{}
+	mi := &file_troupe_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelConfigRequest) ProtoMessage() {}
+
+func (x *SetModelConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelConfigRequest.ProtoReflect.Descriptor instead.
+func (*SetModelConfigRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *SetModelConfigRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetModelConfigRequest) GetValues() map[string]string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *SetModelConfigRequest) GetReset_() []string {
+	if x != nil {
+		return x.Reset_
+	}
+	return nil
+}
+
+type SetModelConfigResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelConfigResult) Reset() {
+	*x = SetModelConfigResult{}
+	mi := &file_troupe_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelConfigResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelConfigResult) ProtoMessage() {}
+
+func (x *SetModelConfigResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelConfigResult.ProtoReflect.Descriptor instead.
+func (*SetModelConfigResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{89}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
 	"\n" +
-	"\ftroupe.proto\x12\ttroupe.v1\"e\n" +
+	"\ftroupe.proto\x12\ttroupe.v1\"u\n" +
 	"\x0eAddUnitRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x1b\n" +
-	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\"%\n" +
+	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\x12\x0e\n" +
+	"\x02to\x18( \x03(\tR\x02to\"%\n" +
 	"\rAddUnitResult\x12\x14\n" +
 	"\x05units\x18\x01 \x03(\tR\x05units\"?\n" +
 	"\x11RemoveUnitRequest\x12\x14\n" +
@@ -4906,13 +5225,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x82\x02\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x92\x02\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
 	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12\x1b\n" +
 	"\tnum_units\x18\x04 \x01(\x05R\bnumUnits\x12<\n" +
-	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x1a9\n" +
+	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x12\x0e\n" +
+	"\x02to\x18( \x03(\tR\x02to\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
@@ -5004,7 +5324,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x83\b\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xfa\b\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -5032,7 +5352,9 @@ const file_troupe_proto_rawDesc = "" +
 	"charmState\x12Z\n" +
 	"\x0fleader_settings\x18\x16 \x03(\v21.troupe.v1.UnitSnapshotResult.LeaderSettingsEntryR\x0eleaderSettings\x126\n" +
 	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x12'\n" +
-	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x1a=\n" +
+	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x12:\n" +
+	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
+	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -5225,7 +5547,25 @@ const file_troupe_proto_rawDesc = "" +
 	"\x12EnqueueExecRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
 	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x18\n" +
-	"\acommand\x18\x03 \x01(\tR\acommand2\x8a\x18\n" +
+	"\acommand\x18\x03 \x01(\tR\acommand\"L\n" +
+	"\x11AddMachineRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12!\n" +
+	"\fnum_machines\x18\x02 \x01(\x05R\vnumMachines\".\n" +
+	"\x10AddMachineResult\x12\x1a\n" +
+	"\bmachines\x18\x01 \x03(\tR\bmachines\"-\n" +
+	"\x15GetModelConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"7\n" +
+	"\x14GetModelConfigResult\x12\x1f\n" +
+	"\vconfig_json\x18\x01 \x01(\fR\n" +
+	"configJson\"\xc4\x01\n" +
+	"\x15SetModelConfigRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12D\n" +
+	"\x06values\x18\x02 \x03(\v2,.troupe.v1.SetModelConfigRequest.ValuesEntryR\x06values\x12\x14\n" +
+	"\x05reset\x18\x03 \x03(\tR\x05reset\x1a9\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x16\n" +
+	"\x14SetModelConfigResult2\xfd\x19\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -5273,7 +5613,11 @@ const file_troupe_proto_rawDesc = "" +
 	"CancelTask\x12\x19.troupe.v1.GetTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12>\n" +
 	"\vBeginAction\x12\x1a.troupe.v1.UnitTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12D\n" +
 	"\tLogAction\x12\x1b.troupe.v1.LogActionRequest\x1a\x1a.troupe.v1.LogActionResult\x12M\n" +
-	"\fFinishAction\x12\x1e.troupe.v1.FinishActionRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\fFinishAction\x12\x1e.troupe.v1.FinishActionRequest\x1a\x1d.troupe.v1.FinishActionResult\x12G\n" +
+	"\n" +
+	"AddMachine\x12\x1c.troupe.v1.AddMachineRequest\x1a\x1b.troupe.v1.AddMachineResult\x12S\n" +
+	"\x0eGetModelConfig\x12 .troupe.v1.GetModelConfigRequest\x1a\x1f.troupe.v1.GetModelConfigResult\x12S\n" +
+	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -5287,7 +5631,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -5373,143 +5717,157 @@ var file_troupe_proto_goTypes = []any{
 	(*FinishActionRequest)(nil),          // 81: troupe.v1.FinishActionRequest
 	(*FinishActionResult)(nil),           // 82: troupe.v1.FinishActionResult
 	(*EnqueueExecRequest)(nil),           // 83: troupe.v1.EnqueueExecRequest
-	nil,                                  // 84: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 85: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 86: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 87: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 88: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 89: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 90: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 91: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 92: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 93: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 94: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	(*AddMachineRequest)(nil),            // 84: troupe.v1.AddMachineRequest
+	(*AddMachineResult)(nil),             // 85: troupe.v1.AddMachineResult
+	(*GetModelConfigRequest)(nil),        // 86: troupe.v1.GetModelConfigRequest
+	(*GetModelConfigResult)(nil),         // 87: troupe.v1.GetModelConfigResult
+	(*SetModelConfigRequest)(nil),        // 88: troupe.v1.SetModelConfigRequest
+	(*SetModelConfigResult)(nil),         // 89: troupe.v1.SetModelConfigResult
+	nil,                                  // 90: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 91: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 92: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 93: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 94: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 95: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 96: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 97: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 98: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 99: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 100: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 101: troupe.v1.SetModelConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
-	10, // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
-	14, // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	84, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	14, // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	23, // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	25, // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	21, // 6: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	22, // 7: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10, // 8: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24, // 9: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10, // 10: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10, // 11: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10, // 12: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10, // 13: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32, // 14: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10, // 15: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10, // 16: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10, // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10, // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40, // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	85, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	86, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	87, // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	88, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10, // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10, // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10, // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	89, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22, // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	90, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	91, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	92, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65, // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	93, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	94, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	74, // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	73, // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	74, // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	76, // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	11, // 39: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13, // 40: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15, // 41: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17, // 42: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19, // 43: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26, // 44: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,  // 45: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,  // 46: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53, // 47: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,  // 48: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49, // 49: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51, // 50: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29, // 51: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30, // 52: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33, // 53: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35, // 54: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37, // 55: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38, // 56: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41, // 57: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43, // 58: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45, // 59: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47, // 60: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,  // 61: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,  // 62: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55, // 63: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57, // 64: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59, // 65: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61, // 66: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63, // 67: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66, // 68: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68, // 69: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	70, // 70: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	72, // 71: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	72, // 72: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	75, // 73: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	83, // 74: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	72, // 75: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	78, // 76: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	79, // 77: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	81, // 78: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	12, // 79: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14, // 80: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16, // 81: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18, // 82: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20, // 83: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27, // 84: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,  // 85: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,  // 86: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54, // 87: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,  // 88: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50, // 89: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52, // 90: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28, // 91: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31, // 92: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34, // 93: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36, // 94: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28, // 95: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39, // 96: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42, // 97: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44, // 98: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46, // 99: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48, // 100: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,  // 101: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,  // 102: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56, // 103: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58, // 104: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60, // 105: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62, // 106: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64, // 107: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67, // 108: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69, // 109: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	71, // 110: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	74, // 111: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28, // 112: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	77, // 113: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	71, // 114: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	74, // 115: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	74, // 116: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	80, // 117: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	82, // 118: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	79, // [79:119] is the sub-list for method output_type
-	39, // [39:79] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
+	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
+	90,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21,  // 6: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	22,  // 7: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 8: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 9: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 10: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 11: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 12: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 13: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 14: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 15: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 16: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	91,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	92,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	93,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	94,  // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	95,  // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	96,  // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	97,  // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	98,  // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	99,  // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	100, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	74,  // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	73,  // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	74,  // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	76,  // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	101, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	11,  // 40: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 41: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 42: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 43: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 44: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 45: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 46: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 47: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 48: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 49: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 50: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 51: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 52: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 53: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 54: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 55: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 56: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 57: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 58: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 59: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 60: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 61: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 62: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 63: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 64: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 65: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 66: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 67: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 68: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 69: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68,  // 70: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	70,  // 71: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	72,  // 72: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	72,  // 73: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	75,  // 74: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	83,  // 75: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	72,  // 76: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	78,  // 77: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	79,  // 78: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	81,  // 79: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	84,  // 80: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	86,  // 81: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	88,  // 82: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	12,  // 83: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 84: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 85: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 86: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 87: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 88: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 89: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 90: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 91: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 92: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 93: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 94: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 95: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 96: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 97: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 98: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 99: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 100: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 101: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 102: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 103: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 104: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 105: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 106: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 107: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 108: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 109: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 110: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 111: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67,  // 112: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69,  // 113: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	71,  // 114: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 115: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 116: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	77,  // 117: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	71,  // 118: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 119: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	74,  // 120: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	80,  // 121: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	82,  // 122: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	85,  // 123: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	87,  // 124: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	89,  // 125: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	83,  // [83:126] is the sub-list for method output_type
+	40,  // [40:83] is the sub-list for method input_type
+	40,  // [40:40] is the sub-list for extension type_name
+	40,  // [40:40] is the sub-list for extension extendee
+	0,   // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -5523,7 +5881,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   95,
+			NumMessages:   102,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -70,6 +70,9 @@ const (
 	Controller_BeginAction_FullMethodName           = "/troupe.v1.Controller/BeginAction"
 	Controller_LogAction_FullMethodName             = "/troupe.v1.Controller/LogAction"
 	Controller_FinishAction_FullMethodName          = "/troupe.v1.Controller/FinishAction"
+	Controller_AddMachine_FullMethodName            = "/troupe.v1.Controller/AddMachine"
+	Controller_GetModelConfig_FullMethodName        = "/troupe.v1.Controller/GetModelConfig"
+	Controller_SetModelConfig_FullMethodName        = "/troupe.v1.Controller/SetModelConfig"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -159,6 +162,15 @@ type ControllerClient interface {
 	LogAction(ctx context.Context, in *LogActionRequest, opts ...grpc.CallOption) (*LogActionResult, error)
 	// FinishAction records the task's outcome; repeating it is harmless.
 	FinishAction(ctx context.Context, in *FinishActionRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
+	// AddMachine adds empty machines to a model (`troupe add-machine -n N`);
+	// they are provisioned like any other and kept when they host no units.
+	AddMachine(ctx context.Context, in *AddMachineRequest, opts ...grpc.CallOption) (*AddMachineResult, error)
+	// GetModelConfig returns the model's settings in the shape of
+	// `juju model-config --format json` (config_json).
+	GetModelConfig(ctx context.Context, in *GetModelConfigRequest, opts ...grpc.CallOption) (*GetModelConfigResult, error)
+	// SetModelConfig validates and applies k=v values and resets through the
+	// model guardian; unit agents see the result in their snapshot.
+	SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error)
 }
 
 type controllerClient struct {
@@ -596,6 +608,36 @@ func (c *controllerClient) FinishAction(ctx context.Context, in *FinishActionReq
 	return out, nil
 }
 
+func (c *controllerClient) AddMachine(ctx context.Context, in *AddMachineRequest, opts ...grpc.CallOption) (*AddMachineResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddMachineResult)
+	err := c.cc.Invoke(ctx, Controller_AddMachine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GetModelConfig(ctx context.Context, in *GetModelConfigRequest, opts ...grpc.CallOption) (*GetModelConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetModelConfigResult)
+	err := c.cc.Invoke(ctx, Controller_GetModelConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetModelConfigResult)
+	err := c.cc.Invoke(ctx, Controller_SetModelConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -683,6 +725,15 @@ type ControllerServer interface {
 	LogAction(context.Context, *LogActionRequest) (*LogActionResult, error)
 	// FinishAction records the task's outcome; repeating it is harmless.
 	FinishAction(context.Context, *FinishActionRequest) (*FinishActionResult, error)
+	// AddMachine adds empty machines to a model (`troupe add-machine -n N`);
+	// they are provisioned like any other and kept when they host no units.
+	AddMachine(context.Context, *AddMachineRequest) (*AddMachineResult, error)
+	// GetModelConfig returns the model's settings in the shape of
+	// `juju model-config --format json` (config_json).
+	GetModelConfig(context.Context, *GetModelConfigRequest) (*GetModelConfigResult, error)
+	// SetModelConfig validates and applies k=v values and resets through the
+	// model guardian; unit agents see the result in their snapshot.
+	SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -812,6 +863,15 @@ func (UnimplementedControllerServer) LogAction(context.Context, *LogActionReques
 }
 func (UnimplementedControllerServer) FinishAction(context.Context, *FinishActionRequest) (*FinishActionResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FinishAction not implemented")
+}
+func (UnimplementedControllerServer) AddMachine(context.Context, *AddMachineRequest) (*AddMachineResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddMachine not implemented")
+}
+func (UnimplementedControllerServer) GetModelConfig(context.Context, *GetModelConfigRequest) (*GetModelConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetModelConfig not implemented")
+}
+func (UnimplementedControllerServer) SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetModelConfig not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1533,6 +1593,60 @@ func _Controller_FinishAction_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_AddMachine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddMachineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AddMachine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AddMachine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AddMachine(ctx, req.(*AddMachineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GetModelConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GetModelConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GetModelConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GetModelConfig(ctx, req.(*GetModelConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_SetModelConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SetModelConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SetModelConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SetModelConfig(ctx, req.(*SetModelConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1687,6 +1801,18 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FinishAction",
 			Handler:    _Controller_FinishAction_Handler,
+		},
+		{
+			MethodName: "AddMachine",
+			Handler:    _Controller_AddMachine_Handler,
+		},
+		{
+			MethodName: "GetModelConfig",
+			Handler:    _Controller_GetModelConfig_Handler,
+		},
+		{
+			MethodName: "SetModelConfig",
+			Handler:    _Controller_SetModelConfig_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/cmdline"
+)
+
+// runAddMachine adds empty machines, as `juju add-machine [-n N]`. They
+// are provisioned like the machines of a deploy, appear in status at once
+// and are kept when they host no units. Placement targets (lxd, ssh:…,
+// hostnames) are refused: only new machines on the local provider exist.
+func runAddMachine(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("add-machine")
+	fs.SetArgs("")
+	n := fs.Int("n", "", 1, "number of machines to add")
+	model := fs.String("m", "model", "", "model to add the machines to")
+	fs.String("", "base", "", "accepted for compatibility; machines use the provider's base")
+	fs.Strings("", "constraints", "accepted for compatibility; constraints are not applied yet")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usage(fmt.Errorf("add-machine target %q is not supported yet: run `troupe add-machine [-n N]` to add new machines", rest[0]))
+	}
+	if *n < 1 {
+		return usage(errors.New("-n must be a positive integer"))
+	}
+	conn, m, err := connectModel(env, *model)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := conn.AddMachine(ctx, &apipb.AddMachineRequest{Model: m, NumMachines: int32(*n)})
+	if err != nil {
+		return apiError(err)
+	}
+	for _, id := range res.Machines {
+		fmt.Fprintf(env.Stderr, "created machine %s\n", id)
+	}
+	return nil
+}
