@@ -15,6 +15,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/internal/hookcmds/hookcmdstest"
 	"github.com/troupe-dev/troupe/internal/hooktool"
+	"github.com/troupe-dev/troupe/internal/hooktool/wire"
 )
 
 var (
@@ -199,7 +200,7 @@ func TestProtocolInProcess(t *testing.T) {
 	end := srv.Begin("c1", hs)
 	defer end()
 
-	c, err := hooktool.Dial("unix", socket)
+	c, err := wire.Dial(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestEndAndCloseWaitForInFlight(t *testing.T) {
 	end := srv.Begin("c1", bc)
 	done := make(chan hooktool.Response, 1)
 	go func() {
-		resp, _ := hooktool.Call("unix", socket, hooktool.Request{ContextID: "c1", Dir: dir, Command: "status-get"}, nil)
+		resp, _ := wire.Call(socket, hooktool.Request{ContextID: "c1", Dir: dir, Command: "status-get"}, nil)
 		done <- resp
 	}()
 	<-bc.entered
