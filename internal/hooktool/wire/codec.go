@@ -59,14 +59,22 @@ const (
 	flagNeedStdin = 1 // response: NeedStdin
 )
 
-// AppendRequest appends req to dst as one frame.
+// AppendRequest appends req to dst as one frame. A request whose body
+// would exceed MaxMessageSize gets ErrTooLarge and dst back unchanged.
 func AppendRequest(dst []byte, req Request) ([]byte, error) {
-	start := len(dst)
+	size := 2 + 4 + len(req.ContextID) + 4 + len(req.Dir) + 4 + len(req.Command) + 4
+	for _, a := range req.Args {
+		size += 4 + len(a)
+	}
 	var flags byte
 	if req.StdinSet {
 		flags |= flagStdin
+		size += 4 + len(req.Stdin)
 	}
-	dst = append(dst, 0, 0, 0, 0, kindRequest, flags)
+	if size > MaxMessageSize {
+		return dst, ErrTooLarge
+	}
+	dst = appendHeader(dst, size, kindRequest, flags)
 	dst = appendString(dst, req.ContextID)
 	dst = appendString(dst, req.Dir)
 	dst = appendString(dst, req.Command)
@@ -77,21 +85,25 @@ func AppendRequest(dst []byte, req Request) ([]byte, error) {
 	if req.StdinSet {
 		dst = appendBytes(dst, req.Stdin)
 	}
-	return finishFrame(dst, start)
+	return dst, nil
 }
 
-// AppendResponse appends resp to dst as one frame.
+// AppendResponse appends resp to dst as one frame. A response whose body
+// would exceed MaxMessageSize gets ErrTooLarge and dst back unchanged.
 func AppendResponse(dst []byte, resp Response) ([]byte, error) {
-	start := len(dst)
+	size := 2 + 4 + 4 + len(resp.Stdout) + 4 + len(resp.Stderr)
+	if size > MaxMessageSize {
+		return dst, ErrTooLarge
+	}
 	var flags byte
 	if resp.NeedStdin {
 		flags |= flagNeedStdin
 	}
-	dst = append(dst, 0, 0, 0, 0, kindResponse, flags)
+	dst = appendHeader(dst, size, kindResponse, flags)
 	dst = appendUint32(dst, uint32(int32(resp.Code)))
 	dst = appendBytes(dst, resp.Stdout)
 	dst = appendBytes(dst, resp.Stderr)
-	return finishFrame(dst, start)
+	return dst, nil
 }
 
 // ParseRequest decodes a frame body read by ReadFrame. Stdin aliases body.
@@ -164,16 +176,15 @@ func ReadFrame(r io.Reader) ([]byte, error) {
 	return body, nil
 }
 
-func finishFrame(dst []byte, start int) ([]byte, error) {
-	n := len(dst) - start - 4
-	if n > MaxMessageSize {
-		return dst[:start], ErrTooLarge
+// appendHeader makes room for a whole frame of a size-byte body at once,
+// then appends the length, kind and flags.
+func appendHeader(dst []byte, size int, kind, flags byte) []byte {
+	if free := cap(dst) - len(dst); free < 4+size {
+		grown := make([]byte, len(dst), len(dst)+4+size)
+		copy(grown, dst)
+		dst = grown
 	}
-	dst[start] = byte(n >> 24)
-	dst[start+1] = byte(n >> 16)
-	dst[start+2] = byte(n >> 8)
-	dst[start+3] = byte(n)
-	return dst, nil
+	return append(appendUint32(dst, uint32(size)), kind, flags)
 }
 
 func appendUint32(dst []byte, v uint32) []byte {

@@ -140,6 +140,9 @@ func TestAppendTooLarge(t *testing.T) {
 	if !errors.Is(err, wire.ErrTooLarge) || string(out) != "keep" {
 		t.Errorf("got %q, %v; want dst unchanged and ErrTooLarge", out, err)
 	}
+	if _, err := wire.AppendResponse(nil, wire.Response{Stdout: make([]byte, wire.MaxMessageSize-2-11)}); !errors.Is(err, wire.ErrTooLarge) {
+		t.Errorf("response one byte over: got %v, want ErrTooLarge", err)
+	}
 }
 
 func TestDialMissingSocket(t *testing.T) {
