@@ -6,10 +6,11 @@
 //
 // Every hook tool call starts a fresh client process, so everything the
 // client links runs its package initialisers on every call. This package and
-// cmd/hooktool therefore import only errors, io, sync and syscall: not os
-// (whose time and internal/godebug initialisers cost about half a
-// millisecond per call), not net (which makes the binary dynamically linked
-// against libc when cgo is enabled) and not fmt, reflect or encoding/json.
+// cmd/hooktool therefore import only errors, io and syscall: not os (its
+// time and internal/godebug initialisers measured about half a millisecond
+// per call on a busy 2-core VM), not net (which makes the binary
+// dynamically linked against libc when cgo is enabled, and starts the
+// poller) and not fmt, reflect or encoding/json.
 // internal/lint checks this. BenchmarkHookToolCall in internal/hooktool
 // measures the result against exec of /bin/true and of an empty Go program.
 //
