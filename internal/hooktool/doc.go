@@ -19,9 +19,12 @@
 //
 // # Framing
 //
-// Each message is one JSON document followed by a newline. A connection
-// carries any number of request/response pairs in order; the client closes
-// it when done. Messages larger than MaxMessageSize are refused.
+// Each message is one length-prefixed binary frame; the byte format, and
+// the client side (Dial, Conn), live in the subpackage wire, which the
+// client binary links instead of this package. A connection carries any
+// number of request/response pairs in order; the client closes it when
+// done. Messages larger than MaxMessageSize are refused; a malformed frame
+// gets a `bad request: …` response (exit 1) and the connection is closed.
 //
 // # Stdin
 //
@@ -33,9 +36,11 @@
 //
 // # Imports
 //
-// This package uses only the standard library so that the client binary
-// stays small and starts fast; it never imports the tool implementations
-// (internal/hookcmds). The Server is generic over the per-hook context type,
-// so the unit agent plugs hookcmds in without this package knowing it.
-// Imported by cmd/hooktool, internal/hookcmds and the unit agent.
+// This package uses only the standard library and wire; it never imports
+// the tool implementations (internal/hookcmds). The Server is generic over
+// the per-hook context type, so the unit agent plugs hookcmds in without
+// this package knowing it. The client binary (cmd/hooktool) does not import
+// this package at all: the Server's net and fmt would slow every tool
+// call's start-up (see wire's package doc and BenchmarkHookToolCall).
+// Imported by internal/hookcmds and the unit agent.
 package hooktool

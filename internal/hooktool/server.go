@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/hooktool/wire"
 )
 
 // Handler runs one tool for one registered hook context. stdin returns the
@@ -195,15 +197,27 @@ func (s *Server[C]) serveConn(conn net.Conn) {
 		conn.Close()
 	}()
 	r := bufio.NewReader(conn)
+	var out []byte // reused response buffer
 	for {
-		var req Request
-		if err := readFrame(r, &req); err != nil {
+		body, err := wire.ReadFrame(r)
+		if err != nil {
 			if !errors.Is(err, io.EOF) && !isTimeout(err) && !errors.Is(err, net.ErrClosed) {
-				writeFrame(conn, errorResponse("bad request: "+err.Error()))
+				out, _ = wire.AppendResponse(out[:0], errorResponse("bad request: "+err.Error()))
+				conn.Write(out)
 			}
 			return
 		}
-		if err := writeFrame(conn, s.handle(req)); err != nil {
+		req, err := wire.ParseRequest(body)
+		if err != nil {
+			out, _ = wire.AppendResponse(out[:0], errorResponse("bad request: "+err.Error()))
+			conn.Write(out)
+			return
+		}
+		out, err = wire.AppendResponse(out[:0], s.handle(req))
+		if err != nil {
+			out, _ = wire.AppendResponse(out[:0], errorResponse(fmt.Sprintf("cannot run %s: its output is over %d bytes", req.Command, MaxMessageSize)))
+		}
+		if _, err := conn.Write(out); err != nil {
 			return
 		}
 	}

@@ -251,10 +251,23 @@ func TestImportBoundaries(t *testing.T) {
 	}
 }
 
+// slowStartPackages are standard packages the hook tool client must not
+// link: their initialisers, or the dynamic linking they bring, cost more per
+// hook tool call than the call itself (see BenchmarkHookToolCall in
+// internal/hooktool). os pulls in time and internal/godebug; net makes the
+// binary load libc when cgo is enabled.
+var slowStartPackages = []string{
+	"encoding/json", "fmt", "internal/godebug", "net", "os", "reflect", "runtime/cgo", "time",
+}
+
 func TestHooktoolDependsOnlyOnStdlib(t *testing.T) {
 	all := packages(t)
 	const main = module + "/cmd/hooktool"
-	allowed := map[string]bool{module + "/internal/hooktool": true}
+	allowed := map[string]bool{module + "/internal/hooktool/wire": true}
+	slow := map[string]bool{}
+	for _, s := range slowStartPackages {
+		slow[s] = true
+	}
 	p, ok := all[main]
 	if !ok {
 		t.Fatalf("package %s not found by go list", main)
@@ -265,10 +278,15 @@ func TestHooktoolDependsOnlyOnStdlib(t *testing.T) {
 			t.Errorf("go list reported dependency %s of %s but no package for it", dep, main)
 			continue
 		}
+		if slow[dep] {
+			t.Errorf("%s must not depend on %s: it starts on every hook tool call and %s slows its start-up (import chain: %s); use syscall and internal/hooktool/wire instead",
+				main, dep, dep, strings.Join(importChain(all, main, dep), " -> "))
+			continue
+		}
 		if d.Standard || allowed[dep] {
 			continue
 		}
-		t.Errorf("%s must depend only on the standard library and internal/hooktool (it starts on every hook tool call), but depends on %s (import chain: %s)",
+		t.Errorf("%s must depend only on the standard library and internal/hooktool/wire (it starts on every hook tool call), but depends on %s (import chain: %s)",
 			main, dep, strings.Join(importChain(all, main, dep), " -> "))
 	}
 }
