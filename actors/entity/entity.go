@@ -50,8 +50,9 @@ type Config[T any] struct {
 }
 
 type entityActor[T any] struct {
-	cfg   Config[T]
-	state *T // owned by the actor goroutine
+	cfg     Config[T]
+	state   *T    // owned by the actor goroutine
+	loadErr error // the load failed: every request panics (see load)
 }
 
 // Props returns props for an entity actor.
@@ -88,7 +89,12 @@ func (a *entityActor[T]) load() {
 	case errors.Is(err, store.ErrNotFound):
 		a.state = nil
 	case err != nil:
-		panic(fmt.Sprintf("cannot load %s: %v", a.cfg.Key, err))
+		// Not a panic here: a panic while starting carries no request, so
+		// nobody would get an answer. The next request panics instead, so
+		// its sender gets the error at once, the supervisor restarts the
+		// actor (which loads again) and a document that stays unreadable
+		// exhausts the restart intensity and is parked.
+		a.loadErr = fmt.Errorf("cannot load %s: %w", a.cfg.Key, err)
 	default:
 		a.state = &v
 	}
@@ -102,6 +108,9 @@ func (a *entityActor[T]) timeout() time.Duration {
 }
 
 func (a *entityActor[T]) handle(ctx actor.Context, msg any) {
+	if a.loadErr != nil {
+		panic(a.loadErr.Error())
+	}
 	if a.state == nil {
 		ctx.Respond(&supervise.Failure{Err: fmt.Errorf("%s %w", a.cfg.Key, ErrNotFound)})
 		return

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -140,13 +141,17 @@ type Config struct {
 	UUID     string
 	Strategy actor.SupervisorStrategy
 	Logger   *slog.Logger
+	// ParkCoolOff is how long a parked entity refuses every request before
+	// the guardian lets the next one start it afresh (a new restart
+	// budget). Zero means one minute.
+	ParkCoolOff time.Duration
 }
 
 type guardian struct {
 	cfg      Config
-	model    *ent.Model            // owned by the actor goroutine
-	children map[string]*actor.PID // kind/id -> live actor
-	parked   map[string]string     // kind/id -> reason
+	model    *ent.Model                  // owned by the actor goroutine
+	children map[string]*actor.PID       // kind/id -> live actor
+	parked   map[string]ent.ParkedEntity // kind/id -> why; mirrored in the model document
 }
 
 // Props returns the guardian's props.
@@ -160,7 +165,6 @@ func (g *guardian) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		g.children = map[string]*actor.PID{}
-		g.parked = map[string]string{}
 		var doc ent.Model
 		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -168,6 +172,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 			panic(fmt.Sprintf("cannot load model %s: %v", g.cfg.UUID, err))
 		}
 		g.model = &doc
+		g.parked = maps.Clone(doc.Parked)
+		if g.parked == nil {
+			g.parked = map[string]ent.ParkedEntity{}
+		}
 	case *actor.Terminated:
 		for k, pid := range g.children {
 			if pid.Equal(m.Who) {
@@ -178,8 +186,9 @@ func (g *guardian) Receive(ctx actor.Context) {
 		for k, pid := range g.children {
 			if pid.Equal(m.Child) {
 				delete(g.children, k)
-				g.parked[k] = m.Reason
+				g.parked[k] = ent.ParkedEntity{Reason: m.Reason, Since: time.Now()}
 				g.logger().Error("entity parked", "model", g.model.Name, "entity", k, "reason", m.Reason)
+				g.saveParked()
 			}
 		}
 	case *Deploy:
@@ -235,11 +244,51 @@ func (g *guardian) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// ErrParked is returned for requests to a parked entity.
+var ErrParked = errors.New("parked in error after repeated failures")
+
+func (g *guardian) parkCoolOff() time.Duration {
+	if g.cfg.ParkCoolOff == 0 {
+		return time.Minute
+	}
+	return g.cfg.ParkCoolOff
+}
+
+// saveParked mirrors the parked set into the model document, so status
+// shows it and it survives a controller restart. A failed write is
+// logged: the in-memory set still protects the entity, and the next
+// change retries the write.
+func (g *guardian) saveParked() {
+	next := *g.model
+	next.Parked = maps.Clone(g.parked)
+	if len(next.Parked) == 0 {
+		next.Parked = nil
+	}
+	op, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
+	if err == nil {
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = g.cfg.Store.Commit(c, op)
+		cancel()
+	}
+	if err != nil {
+		g.logger().Error("cannot record parked entities", "model", g.model.Name, "err", err)
+		return
+	}
+	g.model = &next
+}
+
 func (g *guardian) route(ctx actor.Context, m *Route) {
 	key := m.Kind + "/" + m.ID
-	if reason, ok := g.parked[key]; ok {
-		ctx.Respond(&supervise.Failure{Err: fmt.Errorf("%s %s is parked in error after repeated failures: %s", m.Kind, m.ID, reason)})
-		return
+	if p, ok := g.parked[key]; ok {
+		if time.Since(p.Since) < g.parkCoolOff() {
+			ctx.Respond(&supervise.Failure{Err: fmt.Errorf("%s %s is %w: %s", m.Kind, m.ID, ErrParked, p.Reason)})
+			return
+		}
+		// The guardian's decision: after the cool-off the entity gets a
+		// fresh start; if it fails as before it is parked again.
+		delete(g.parked, key)
+		g.logger().Info("restarting parked entity after cool-off", "model", g.model.Name, "entity", key)
+		g.saveParked()
 	}
 	pid, ok := g.children[key]
 	if !ok {

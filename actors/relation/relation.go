@@ -241,8 +241,9 @@ type Config struct {
 }
 
 type relationActor struct {
-	cfg   Config
-	state *State // owned by the actor goroutine; nil when not found
+	cfg     Config
+	state   *State // owned by the actor goroutine; nil when not found
+	loadErr error  // the load failed: every request panics
 }
 
 // Props returns the actor's props.
@@ -308,7 +309,9 @@ func (a *relationActor) Receive(ctx actor.Context) {
 		defer cancel()
 		s, err := Load(c, a.cfg.Store, a.cfg.Model, a.cfg.ID)
 		if err != nil {
-			panic(fmt.Sprintf("cannot load relation %d: %v", a.cfg.ID, err))
+			// The next request panics (see handle), as entity actors do.
+			a.loadErr = fmt.Errorf("cannot load relation %d: %w", a.cfg.ID, err)
+			return
 		}
 		a.state = s
 	case *actor.Restarting, *actor.Stopping, *actor.Stopped, actor.SystemMessage, actor.AutoReceiveMessage:
@@ -318,6 +321,9 @@ func (a *relationActor) Receive(ctx actor.Context) {
 }
 
 func (a *relationActor) handle(ctx actor.Context, msg any) {
+	if a.loadErr != nil {
+		panic(a.loadErr.Error())
+	}
 	if a.state == nil {
 		ctx.Respond(&supervise.Failure{Err: fmt.Errorf("relation %d %w", a.cfg.ID, ErrNotFound)})
 		return

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/actors/application"
+	actorentity "github.com/troupe-dev/troupe/actors/entity"
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/actors/models"
@@ -293,10 +294,14 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		case "app":
 			var a entity.Application
 			if err := json.Unmarshal(kv.Value, &a); err != nil {
-				return nil, err
+				a = entity.Application{Name: strings.TrimPrefix(rest, "app/"), Life: entity.Alive,
+					Status: entity.Status{Current: "error", Message: fmt.Sprintf("cannot decode application document: %v", err)}}
 			}
 			if a.Life == entity.Dead {
 				continue // removed: gone from status
+			}
+			if p, ok := m.Parked[model.KindApplication+"/"+a.Name]; ok {
+				a.Status = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
 			leaders[a.Name] = a.LeaderAt(now)
 			apps[a.Name] = &apipb.ApplicationStatus{Name: a.Name, CharmName: a.CharmName, CharmUrl: a.CharmURL,
@@ -305,12 +310,19 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		case "unit":
 			var u entity.Unit
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
-				return nil, err
+				// One unreadable document must not hide the model: show
+				// the unit in error with the reason.
+				name := strings.TrimPrefix(rest, "unit/")
+				u = entity.Unit{Name: name, Life: entity.Alive, Workload: entity.Status{Current: "error",
+					Message: fmt.Sprintf("cannot decode unit document: %v", err)}}
 			}
 			if u.Life == entity.Dead {
 				continue // removed: gone from status
 			}
 			workload, agent := displayUnitStatus(u)
+			if p, ok := m.Parked[model.KindUnit+"/"+u.Name]; ok {
+				workload = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
+			}
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
 				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
 		case "relation":
@@ -322,10 +334,14 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		case "machine":
 			var mc entity.Machine
 			if err := json.Unmarshal(kv.Value, &mc); err != nil {
-				return nil, err
+				mc = entity.Machine{ID: strings.TrimPrefix(rest, "machine/"), Life: entity.Alive,
+					Agent: entity.Status{Current: "error", Message: fmt.Sprintf("cannot decode machine document: %v", err)}}
 			}
 			if mc.Life == entity.Dead {
 				continue
+			}
+			if p, ok := m.Parked[model.KindMachine+"/"+mc.ID]; ok {
+				mc.Agent = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
 			res.Machines = append(res.Machines, &apipb.MachineStatus{Id: mc.ID, Life: string(mc.Life), InstanceId: mc.InstanceID,
 				Agent: statusInfo(mc.Agent), Instance: statusInfo(mc.Instance), Hostname: mc.Hostname, Addresses: mc.Addresses,
@@ -353,6 +369,11 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 	return res, nil
 }
 
+// parkedMessage is the status message of a parked entity.
+func parkedMessage(p entity.ParkedEntity) string {
+	return "parked in error after repeated failures: " + p.Reason
+}
+
 // displayUnitStatus applies Juju's presentation rule: a unit agent in a
 // hook error shows as workload `error` with the hook message and agent
 // `idle`.
@@ -376,14 +397,12 @@ func (s *Server) ResolveUnit(ctx context.Context, req *apipb.ResolveUnitRequest)
 	if _, _, ok := entity.SplitUnitName(req.Unit); !ok {
 		return nil, invalid(fmt.Errorf("invalid unit name %q: expected <application>/<number>", req.Unit))
 	}
-	var u entity.Unit
-	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(m.UUID, req.Unit), &u); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	// Straight to the unit's actor, which owns the document: it answers
+	// not-found, not-in-error, or (for a unit it cannot load) an error.
+	if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, req.Unit, &unit.Resolve{NoRetry: req.NoRetry}); err != nil {
+		if errors.Is(err, actorentity.ErrNotFound) {
 			return nil, status.Errorf(codes.NotFound, "unit %q not found", req.Unit)
 		}
-		return nil, err
-	}
-	if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, req.Unit, &unit.Resolve{NoRetry: req.NoRetry}); err != nil {
 		return nil, invalid(err)
 	}
 	return &apipb.ResolveUnitResult{}, nil
@@ -484,7 +503,10 @@ func (s *Server) MachineUnits(ctx context.Context, req *apipb.MachineUnitsReques
 	for _, kv := range kvs {
 		var u entity.Unit
 		if err := json.Unmarshal(kv.Value, &u); err != nil {
-			return nil, err
+			// Skipped, not fatal: one bad document must not stop every
+			// machine's deployer (the unit's actor reports it in status).
+			s.logger().Error("skipping undecodable unit document", "key", kv.Key, "err", err)
+			continue
 		}
 		if u.Machine == req.Machine {
 			res.Units = append(res.Units, &apipb.AssignedUnit{Name: u.Name, Life: string(u.Life)})
@@ -674,4 +696,11 @@ func (s *Server) ClaimLeadership(ctx context.Context, req *apipb.ClaimLeadership
 		return nil, invalid(err)
 	}
 	return &apipb.ClaimLeadershipResult{Held: res.Held, Leader: res.Leader}, nil
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.cfg.Logger != nil {
+		return s.cfg.Logger
+	}
+	return slog.Default()
 }

@@ -54,6 +54,9 @@ type Model struct {
 	Status Status `json:"status"`
 	// NextMachine is the next machine number to allocate.
 	NextMachine int `json:"next-machine"`
+	// Parked lists the model's entities stopped after exceeding their
+	// restart intensity, by "kind/id" (e.g. "unit/mysql/0").
+	Parked map[string]ParkedEntity `json:"parked,omitempty"`
 	// NextRelation is the next relation id to allocate.
 	NextRelation int `json:"next-relation,omitempty"`
 	// NextUnits is the next unit number per application.
@@ -67,6 +70,12 @@ type Model struct {
 	// Config holds the model settings a user set (`troupe model-config`),
 	// normalised by internal/modelconfig; absent keys take its defaults.
 	Config map[string]string `json:"config,omitempty"`
+}
+
+// ParkedEntity records why and since when an entity is parked.
+type ParkedEntity struct {
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since"`
 }
 
 // Charm is an uploaded charm. The archive itself lives in the controller's

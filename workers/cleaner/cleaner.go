@@ -135,6 +135,12 @@ func DecideMachines(model string, machines []entity.Machine, units []entity.Unit
 	return out
 }
 
+// skipUndecodable logs a document the pass cannot read. One bad document
+// must not stop every other cascade; the entity's own actor reports it.
+func skipUndecodable(log *slog.Logger, key string, err error) {
+	log.Error("skipping undecodable document", "key", key, "err", err)
+}
+
 // Run cleans until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Resync == 0 {
@@ -154,6 +160,7 @@ func pass(ctx context.Context, cfg Config) error {
 	units := map[string][]entity.Unit{}
 	rels := map[string][]entity.Relation{}
 	machines := map[string][]entity.Machine{}
+	blind := map[string]bool{} // models with an unreadable unit document
 	for _, kv := range kvs {
 		parts := strings.SplitN(strings.TrimPrefix(kv.Key, store.Prefix+"m/"), "/", 3)
 		if len(parts) != 3 {
@@ -163,25 +170,34 @@ func pass(ctx context.Context, cfg Config) error {
 		case "app":
 			var a entity.Application
 			if err := json.Unmarshal(kv.Value, &a); err != nil {
-				return err
+				skipUndecodable(cfg.Logger, kv.Key, err)
+				continue
 			}
 			apps[parts[0]] = append(apps[parts[0]], a)
 		case "unit":
 			var u entity.Unit
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
-				return err
+				skipUndecodable(cfg.Logger, kv.Key, err)
+				// Unknown state: count it as a unit still tearing down, so
+				// its application is not declared dead, and decide nothing
+				// about machines (it may be on any of them).
+				app, _, _ := strings.Cut(parts[2], "/")
+				u = entity.Unit{Name: parts[2], Application: app, Life: entity.Dying}
+				blind[parts[0]] = true
 			}
 			units[parts[0]] = append(units[parts[0]], u)
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
-				return err
+				skipUndecodable(cfg.Logger, kv.Key, err)
+				continue
 			}
 			rels[parts[0]] = append(rels[parts[0]], r)
 		case "machine":
 			var m entity.Machine
 			if err := json.Unmarshal(kv.Value, &m); err != nil {
-				return err
+				skipUndecodable(cfg.Logger, kv.Key, err)
+				continue
 			}
 			machines[parts[0]] = append(machines[parts[0]], m)
 		}
@@ -194,8 +210,10 @@ func pass(ctx context.Context, cfg Config) error {
 		models[m] = true
 	}
 	for model := range models {
-		acts := append(DecideRelations(model, apps[model], rels[model], Decide(model, apps[model], units[model])),
-			DecideMachines(model, machines[model], units[model])...)
+		acts := DecideRelations(model, apps[model], rels[model], Decide(model, apps[model], units[model]))
+		if !blind[model] {
+			acts = append(acts, DecideMachines(model, machines[model], units[model])...)
+		}
 		for _, act := range acts {
 			var err error
 			switch act.Kind {

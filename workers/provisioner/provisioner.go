@@ -65,7 +65,9 @@ func pass(ctx context.Context, cfg Config) error {
 		}
 		var m entity.Machine
 		if err := json.Unmarshal(kv.Value, &m); err != nil {
-			return err
+			// One bad document must not stop provisioning the others.
+			cfg.Logger.Error("skipping undecodable machine document", "key", kv.Key, "err", err)
+			continue
 		}
 		if m.Life == entity.Dying {
 			if err := release(ctx, cfg, parts[0], m); err != nil {
