@@ -3,7 +3,8 @@
 //
 //	agent ──▶ api-caller ──▶ leadership-tracker ──▶ uniter
 //	              └──────────────────────────────────▲
-//	charm-dir (paths) ───────────────────────────────┘
+//	charm-dir (paths) ───────────────────────────────┤
+//	hook-retry-strategy (backoff of automatic retries) ┘
 //
 // Who imports it: machineagent. It never imports controller code.
 package unitagent
@@ -29,6 +30,7 @@ const (
 	APICallerName  = "api-caller"
 	CharmDirName   = "charm-dir"
 	LeadershipName = "leadership-tracker"
+	RetryName      = "hook-retry-strategy"
 	UniterName     = "uniter"
 )
 
@@ -52,6 +54,16 @@ func Manifolds(cfg Config) dependency.Manifolds {
 			},
 			Output: engine.ValueOutput[string],
 		},
+		RetryName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				rs := uniter.DefaultRetryStrategy
+				if err := rs.Validate(); err != nil {
+					return nil, err
+				}
+				return engine.NewValue(rs, nil), nil
+			},
+			Output: engine.ValueOutput[uniter.RetryStrategy],
+		},
 		LeadershipName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
@@ -68,7 +80,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 			},
 		},
 		UniterName: {
-			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName},
+			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, RetryName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
 				if err != nil {
@@ -82,8 +94,12 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				if err := g.Get(CharmDirName, &charmDir); err != nil {
 					return nil, err
 				}
+				var retry uniter.RetryStrategy
+				if err := g.Get(RetryName, &retry); err != nil {
+					return nil, err
+				}
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
-					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger}
+					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry}
 				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil
 			},
 		},

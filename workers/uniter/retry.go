@@ -1,6 +1,7 @@
 package uniter
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -17,18 +18,46 @@ const (
 	RetryFactor = 2
 )
 
-// RetryDelay is the delay before retry number attempt (0-based). jitter in
-// [0,1) spreads it over [d/2, d), so many units that failed together do not
-// retry in lockstep.
-func RetryDelay(attempt int, jitter float64) time.Duration {
-	d := RetryMin
-	for i := 0; i < attempt && d < RetryMax; i++ {
-		d *= RetryFactor
+// RetryStrategy is the backoff of automatic hook retries. The unit agent's
+// hook-retry-strategy manifold provides it to the uniter; whether retries
+// happen at all is the model's automatically-retry-hooks setting.
+type RetryStrategy struct {
+	Min, Max time.Duration
+	Factor   int
+	// Jitter spreads each delay d over [d/2, d).
+	Jitter bool
+}
+
+// DefaultRetryStrategy is Juju's: 5s, ×2, capped at 5m, jittered.
+var DefaultRetryStrategy = RetryStrategy{Min: RetryMin, Max: RetryMax, Factor: RetryFactor, Jitter: true}
+
+// Validate checks the strategy.
+func (rs RetryStrategy) Validate() error {
+	if rs.Min <= 0 || rs.Max < rs.Min || rs.Factor < 1 {
+		return fmt.Errorf("invalid hook retry strategy %+v: want 0 < min <= max and factor >= 1", rs)
 	}
-	if d > RetryMax {
-		d = RetryMax
+	return nil
+}
+
+// Delay is the delay before retry number attempt (0-based); jitter in
+// [0,1) picks the point in [d/2, d) when the strategy jitters.
+func (rs RetryStrategy) Delay(attempt int, jitter float64) time.Duration {
+	d := rs.Min
+	for i := 0; i < attempt && d < rs.Max; i++ {
+		d *= time.Duration(rs.Factor)
+	}
+	if d > rs.Max {
+		d = rs.Max
+	}
+	if !rs.Jitter {
+		return d
 	}
 	return d/2 + time.Duration(jitter*float64(d/2))
+}
+
+// RetryDelay is DefaultRetryStrategy.Delay.
+func RetryDelay(attempt int, jitter float64) time.Duration {
+	return DefaultRetryStrategy.Delay(attempt, jitter)
 }
 
 // UpdateStatusJitter spreads each update-status period over ±20% of the
@@ -54,7 +83,8 @@ func updateInterval(snap *apipb.UnitSnapshotResult, fallback time.Duration) time
 //	     ▲                                  │ track(_, off): stop    │ track(in error, on): armed, longer delay
 //	     └───────────── reset (hook resolved or succeeded): attempt = 0 ◀┘
 type retrier struct {
-	clock   clock.Clock
+	clock    clock.Clock
+	strategy RetryStrategy
 	version int
 	attempt int
 	timer   clock.Timer // nil when no retry is scheduled
@@ -69,7 +99,7 @@ func (r *retrier) track(inError, enabled bool) {
 	case !enabled:
 		r.stop()
 	case r.timer == nil:
-		r.timer = r.clock.NewTimer(RetryDelay(r.attempt, rand.Float64()))
+		r.timer = r.clock.NewTimer(r.strategy.Delay(r.attempt, rand.Float64()))
 	}
 }
 

@@ -24,7 +24,7 @@ func TestRetryDelayGrowsAndCaps(t *testing.T) {
 
 func TestRetrierSchedulesOnlyInErrorAndWhenEnabled(t *testing.T) {
 	clk := clocktest.New(time.Unix(0, 0))
-	r := retrier{clock: clk}
+	r := retrier{clock: clk, strategy: DefaultRetryStrategy}
 	r.track(false, true)
 	if r.C() != nil {
 		t.Fatal("retry scheduled while not in error")
@@ -80,5 +80,22 @@ func TestSocketPathFitsUnixLimit(t *testing.T) {
 	got, other := SocketPath(long), SocketPath(long+"1")
 	if len(got) > sockpath.Max || got == other {
 		t.Errorf("long dir: got %q (len %d), distinct from sibling: %v", got, len(got), got != other)
+	}
+}
+
+func TestRetryStrategy(t *testing.T) {
+	fixed := RetryStrategy{Min: time.Second, Max: 4 * time.Second, Factor: 3}
+	for attempt, want := range []time.Duration{time.Second, 3 * time.Second, 4 * time.Second, 4 * time.Second} {
+		if got := fixed.Delay(attempt, 0.5); got != want {
+			t.Errorf("attempt %d without jitter: %s, want %s", attempt, got, want)
+		}
+	}
+	for _, bad := range []RetryStrategy{{}, {Min: time.Second, Max: time.Millisecond, Factor: 2}, {Min: time.Second, Max: time.Second}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if err := DefaultRetryStrategy.Validate(); err != nil {
+		t.Error(err)
 	}
 }

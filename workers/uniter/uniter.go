@@ -65,6 +65,9 @@ type Config struct {
 	// Clock drives the update-status and hook-retry timers; nil means
 	// clock.WallClock.
 	Clock clock.Clock
+	// RetryStrategy is the automatic hook retry backoff; the zero value
+	// means DefaultRetryStrategy.
+	RetryStrategy RetryStrategy
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -104,6 +107,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.WallClock
+	}
+	if cfg.RetryStrategy == (RetryStrategy{}) {
+		cfg.RetryStrategy = DefaultRetryStrategy
+	}
+	if err := cfg.RetryStrategy.Validate(); err != nil {
+		return err
 	}
 	u := &Uniter{cfg: cfg, ctx: ctx}
 	for _, d := range []string{cfg.UnitDir, filepath.Join(cfg.UnitDir, "state"), u.toolsDir()} {
@@ -152,7 +161,7 @@ func Run(ctx context.Context, cfg Config) error {
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
-	retry := &retrier{clock: cfg.Clock}
+	retry := &retrier{clock: cfg.Clock, strategy: cfg.RetryStrategy}
 	defer retry.stop()
 	for {
 		// Hooks read committed data from the controller, so what earlier
