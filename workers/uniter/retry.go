@@ -85,9 +85,9 @@ func updateInterval(snap *apipb.UnitSnapshotResult, fallback time.Duration) time
 type retrier struct {
 	clock    clock.Clock
 	strategy RetryStrategy
-	version int
-	attempt int
-	timer   clock.Timer // nil when no retry is scheduled
+	version  int
+	attempt  int
+	timer    clock.Timer // nil when no retry is scheduled
 }
 
 // track arms the timer for the next attempt when the unit is in error and
