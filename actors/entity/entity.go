@@ -43,6 +43,9 @@ type Config[T any] struct {
 	Now     func() time.Time
 	// Timeout bounds a persist. Zero means 10s.
 	Timeout time.Duration
+	// BeforeHandle, when set, runs before each request is decided; a panic
+	// there is a handler panic (fault injection in tests).
+	BeforeHandle func(msg any)
 	// Extra, when set, returns more store operations to commit in the
 	// same transaction as a change from cur to next: index keys the entity
 	// owns (e.g. a task's pending marker). It must be pure.
@@ -110,6 +113,9 @@ func (a *entityActor[T]) timeout() time.Duration {
 func (a *entityActor[T]) handle(ctx actor.Context, msg any) {
 	if a.loadErr != nil {
 		panic(a.loadErr.Error())
+	}
+	if a.cfg.BeforeHandle != nil {
+		a.cfg.BeforeHandle(msg)
 	}
 	if a.state == nil {
 		ctx.Respond(&supervise.Failure{Err: fmt.Errorf("%s %w", a.cfg.Key, ErrNotFound)})

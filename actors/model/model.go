@@ -141,6 +141,10 @@ type Config struct {
 	UUID     string
 	Strategy actor.SupervisorStrategy
 	Logger   *slog.Logger
+	// BeforeHandle, when set, is called by every entity actor of the model
+	// (in the actor's goroutine) before it handles a request; a panic there
+	// is a handler panic. Fault-injection tests use it; nil in production.
+	BeforeHandle func(kind, id string, msg any)
 	// ParkCoolOff is how long a parked entity refuses every request before
 	// the guardian lets the next one start it afresh (a new restart
 	// budget). Zero means one minute.
@@ -307,12 +311,14 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 	switch kind {
 	case KindApplication:
 		cfg := entity.Config[ent.Application]{Store: g.cfg.Store, Key: ent.ApplicationKey(g.cfg.UUID, id), Handle: application.Handle}
+		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Application)
 		}
 		return entity.Props(cfg), nil
 	case KindUnit:
 		cfg := entity.Config[ent.Unit]{Store: g.cfg.Store, Key: ent.UnitKey(g.cfg.UUID, id), Handle: unit.Handle}
+		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Unit)
 		}
@@ -320,12 +326,14 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 	case KindTask:
 		cfg := entity.Config[ent.Task]{Store: g.cfg.Store, Key: ent.TaskKey(g.cfg.UUID, id), Handle: task.Handle,
 			Extra: task.Extra(g.cfg.UUID)}
+		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Task)
 		}
 		return entity.Props(cfg), nil
 	case KindMachine:
 		cfg := entity.Config[ent.Machine]{Store: g.cfg.Store, Key: ent.MachineKey(g.cfg.UUID, id), Handle: machine.Handle}
+		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Machine)
 		}
@@ -335,9 +343,17 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("invalid relation id %q", id)
 		}
-		return relation.Props(relation.Config{Store: g.cfg.Store, Model: g.cfg.UUID, ID: n}), nil
+		return relation.Props(relation.Config{Store: g.cfg.Store, Model: g.cfg.UUID, ID: n, BeforeHandle: g.hook(kind, id)}), nil
 	}
 	return nil, fmt.Errorf("unknown entity kind %q", kind)
+}
+
+// hook binds BeforeHandle to one entity; nil when unset.
+func (g *guardian) hook(kind, id string) func(any) {
+	if g.cfg.BeforeHandle == nil {
+		return nil
+	}
+	return func(msg any) { g.cfg.BeforeHandle(kind, id, msg) }
 }
 
 // placement is the result of place: new unit and machine documents, and

@@ -238,6 +238,9 @@ type Config struct {
 	Initial *State
 	// Timeout bounds a persist or load. Zero means 10s.
 	Timeout time.Duration
+	// BeforeHandle, when set, runs before each request is decided; a panic
+	// there is a handler panic (fault injection in tests).
+	BeforeHandle func(msg any)
 }
 
 type relationActor struct {
@@ -323,6 +326,9 @@ func (a *relationActor) Receive(ctx actor.Context) {
 func (a *relationActor) handle(ctx actor.Context, msg any) {
 	if a.loadErr != nil {
 		panic(a.loadErr.Error())
+	}
+	if a.cfg.BeforeHandle != nil {
+		a.cfg.BeforeHandle(msg)
 	}
 	if a.state == nil {
 		ctx.Respond(&supervise.Failure{Err: fmt.Errorf("relation %d %w", a.cfg.ID, ErrNotFound)})
