@@ -155,3 +155,20 @@ func TestSetConfigPersistsThenApplies(t *testing.T) {
 		t.Fatalf("after reset: %+v %v", reset.Config, err)
 	}
 }
+
+// TestLargeDeployIsOneTransaction: hundreds of units (two documents each)
+// fit in the deploy's single fenced transaction.
+func TestLargeDeployIsOneTransaction(t *testing.T) {
+	s, root, pid := guardian(t)
+	res, err := ask[*model.Deployed](t, root, pid, deploy("big", 500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Units) != 500 || len(res.Machines) != 500 {
+		t.Fatalf("deployed %d units on %d machines", len(res.Units), len(res.Machines))
+	}
+	kvs, _, err := s.List(context.Background(), ent.UnitsPrefix(uuid, "big"))
+	if err != nil || len(kvs) != 500 {
+		t.Fatalf("%d unit documents (%v)", len(kvs), err)
+	}
+}

@@ -90,6 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	ec.LogLevel = "error"
 	ec.LogOutputs = []string{filepath.Join(cfg.Dir, "etcd.log")}
 	ec.EnableGRPCGateway = false
+	// One deploy or add-unit is one transaction of two documents per unit
+	// (unit and machine): etcd's default of 128 operations would refuse
+	// `-n 64` and more.
+	ec.MaxTxnOps = MaxTxnOps
+	ec.MaxRequestBytes = 8 << 20
 	ec.AutoCompactionMode = "periodic"
 	retention := cfg.CompactionRetention
 	if retention <= 0 {
@@ -210,6 +215,9 @@ func (s *Store) Close() error {
 	})
 	return nil
 }
+
+// MaxTxnOps bounds the operations of one Commit.
+const MaxTxnOps = 16384
 
 // Op is one write in a Commit.
 type Op = clientv3.Op
