@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,7 +196,7 @@ func (s *Server) charmActions(ctx context.Context, uuid, app string) (*charm.Act
 	if _, err := s.cfg.Store.Get(ctx, entity.ApplicationKey(uuid, app), &a); err != nil {
 		return nil, fmt.Errorf("cannot read application %q: %w", app, err)
 	}
-	ch, err := charm.ReadArchive(filepath.Join(s.cfg.CharmDir, a.CharmSHA256+".charm"))
+	ch, err := s.charmBySHA(a.CharmSHA256)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the charm of application %q: %w", app, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 
 	"google.golang.org/grpc/codes"
@@ -46,7 +45,7 @@ func (s *Server) appAndCharm(ctx context.Context, modelName, app string) (entity
 		}
 		return m, a, nil, err
 	}
-	ch, err := charm.ReadArchive(filepath.Join(s.cfg.CharmDir, a.CharmSHA256+".charm"))
+	ch, err := s.charmBySHA(a.CharmSHA256)
 	if err != nil {
 		return m, a, nil, fmt.Errorf("cannot read charm %s: %w", a.CharmURL, err)
 	}

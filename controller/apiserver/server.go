@@ -66,8 +66,9 @@ type Config struct {
 // Server is the API server.
 type Server struct {
 	apipb.UnimplementedControllerServer
-	cfg  Config
-	grpc *grpc.Server
+	cfg    Config
+	grpc   *grpc.Server
+	charms charmCache
 }
 
 // New creates a server; Serve runs it.
