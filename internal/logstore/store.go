@@ -305,52 +305,57 @@ func (s *Store) Changed(model string) (<-chan struct{}, error) {
 }
 
 // After returns the model's records with Seq > after that match f, oldest
-// first, at most max of them (max <= 0: all). Positions still in the
-// memory window are served from it; older ones from the files (records
-// pruned by rotation are gone).
-func (s *Store) After(model string, after uint64, f Filter, max int) ([]Record, error) {
+// first, at most max of them (max <= 0: all), and the position to read on
+// from: the last returned record's Seq when max were returned, else the
+// model's last sequence number at the call. Positions still in the memory
+// window are served from it; older ones from the files (records pruned by
+// rotation are gone).
+func (s *Store) After(model string, after uint64, f Filter, max int) ([]Record, uint64, error) {
 	s.mu.Lock()
 	m, err := s.modelLocked(model)
 	if err != nil {
 		s.mu.Unlock()
-		return nil, err
+		return nil, 0, err
 	}
-	if len(m.window) > 0 && m.window[0].Seq <= after+1 || m.seq == after {
+	seq := m.seq
+	if len(m.window) > 0 && m.window[0].Seq <= after+1 || seq <= after {
 		defer s.mu.Unlock()
-		return take(m.window, after, f, max), nil
+		return take(m.window, after, seq, f, max)
 	}
 	dir := m.dir
 	s.mu.Unlock()
 	files, err := modelFiles(dir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []Record
 	for _, p := range files {
 		recs, err := readFile(p)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, take(recs, after, f, max-len(out))...)
+		more, next, _ := take(recs, after, seq, f, max-len(out))
+		out = append(out, more...)
 		if max > 0 && len(out) >= max {
-			break
+			return out, next, nil
 		}
 	}
-	return out, nil
+	return out, seq, nil
 }
 
-func take(recs []Record, after uint64, f Filter, max int) []Record {
+// take picks the records in (after, upto] that match f, at most max.
+func take(recs []Record, after, upto uint64, f Filter, max int) ([]Record, uint64, error) {
 	var out []Record
 	for _, r := range recs {
-		if r.Seq <= after || !f.Match(r) {
+		if r.Seq <= after || r.Seq > upto || !f.Match(r) {
 			continue
 		}
 		out = append(out, r)
 		if max > 0 && len(out) == max {
-			break
+			return out, r.Seq, nil
 		}
 	}
-	return out
+	return out, upto, nil
 }
 
 // Last returns the last n records of the model that match f, oldest

@@ -69,14 +69,14 @@ func TestAppendSequenceAndReopen(t *testing.T) {
 	if got[0].Seq != 3 {
 		t.Fatalf("sequence after reopen = %d, want 3", got[0].Seq)
 	}
-	all, err := s.After("m1", 0, logstore.Filter{}, 0)
+	all, _, err := s.After("m1", 0, logstore.Filter{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"one", "two", "three"}; !reflect.DeepEqual(messages(all), want) {
 		t.Fatalf("m1 = %v, want %v", messages(all), want)
 	}
-	m2, _ := s.After("m2", 0, logstore.Filter{}, 0)
+	m2, _, _ := s.After("m2", 0, logstore.Filter{}, 0)
 	if want := []string{"other model"}; !reflect.DeepEqual(messages(m2), want) {
 		t.Fatalf("m2 = %v, want %v", messages(m2), want)
 	}
@@ -99,7 +99,7 @@ func TestRotationAndRetention(t *testing.T) {
 		}
 		total += st.Size()
 	}
-	all, err := s.After("m", 0, logstore.Filter{}, 0)
+	all, _, err := s.After("m", 0, logstore.Filter{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func TestRotationAndRetention(t *testing.T) {
 	}
 	// Reading from an old position falls back to the files (the window
 	// holds only 5): everything kept after seq 90.
-	got, _ := s.After("m", 90, logstore.Filter{}, 0)
+	got, _, _ := s.After("m", 90, logstore.Filter{}, 0)
 	if len(got) != 10 || got[0].Message != "m091" {
 		t.Fatalf("after 90 = %v", messages(got))
 	}
-	got, _ = s.After("m", 90, logstore.Filter{}, 3)
+	got, _, _ = s.After("m", 90, logstore.Filter{}, 3)
 	if want := []string{"m091", "m092", "m093"}; !reflect.DeepEqual(messages(got), want) {
 		t.Fatalf("after 90, max 3 = %v, want %v", messages(got), want)
 	}
@@ -144,7 +144,7 @@ func TestTornLineIgnored(t *testing.T) {
 	f.WriteString(`{"seq":3,"mess`)
 	f.Close()
 	s = open(t, logstore.Config{Dir: dir})
-	all, err := s.After("m", 0, logstore.Filter{}, 0)
+	all, _, err := s.After("m", 0, logstore.Filter{}, 0)
 	if err != nil || len(all) != 2 {
 		t.Fatalf("after a torn line: %v, %v", messages(all), err)
 	}

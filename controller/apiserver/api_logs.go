@@ -1,0 +1,112 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/logstore"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// logTag is the display tag of an agent in log records.
+func logTag(t entity.Tag) string {
+	if t.Kind == entity.KindUnit {
+		return "unit-" + strings.ReplaceAll(t.Name, "/", "-")
+	}
+	return t.Kind + "-" + t.Name
+}
+
+// SendLogs implements apipb.ControllerServer.
+func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*apipb.SendLogsResult, error) {
+	caller := callerFrom(ctx)
+	if caller.Kind != entity.KindUnit && caller.Kind != entity.KindMachine {
+		return nil, errPerm
+	}
+	self := logTag(caller)
+	allowed := map[string]bool{self: true}
+	recs := make([]logstore.Record, 0, len(req.Records)+1)
+	for _, r := range req.Records {
+		who := r.Entity
+		if who == "" {
+			who = self
+		}
+		if !allowed[who] {
+			ok, err := s.unitOnMachine(ctx, caller, who)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, status.Errorf(codes.PermissionDenied, "%s may not send log records for %s", self, who)
+			}
+			allowed[who] = true
+		}
+		lv, err := logstore.ParseLevel(r.Level)
+		if err != nil {
+			lv = logstore.Info
+		}
+		recs = append(recs, logstore.Record{Entity: who, Time: time.Unix(0, r.TimeUnixNano).UTC(), Level: lv, Module: r.Module, Message: r.Message})
+	}
+	if req.Dropped > 0 {
+		recs = append(recs, logstore.Record{Entity: self, Time: time.Now().UTC(), Level: logstore.Warning, Module: "juju.worker.logsender",
+			Message: fmt.Sprintf("%d log records dropped: the agent's log buffer was full while the controller was unreachable", req.Dropped)})
+	}
+	if _, err := s.cfg.Logs.Append(caller.Model, recs); err != nil {
+		return nil, fmt.Errorf("cannot store log records: %w", err)
+	}
+	return &apipb.SendLogsResult{}, nil
+}
+
+// unitOnMachine reports whether the log tag names a unit assigned to the
+// calling machine agent.
+func (s *Server) unitOnMachine(ctx context.Context, caller entity.Tag, tag string) (bool, error) {
+	if caller.Kind != entity.KindMachine {
+		return false, nil
+	}
+	t, err := entity.ParseTag(tag + "@" + caller.Model)
+	if err != nil || t.Kind != entity.KindUnit {
+		return false, nil
+	}
+	var u entity.Unit
+	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(caller.Model, t.Name), &u); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	return u.Machine == caller.Name, nil
+}
+
+// DebugLog implements apipb.ControllerServer.
+func (s *Server) DebugLog(req *apipb.DebugLogRequest, stream apipb.Controller_DebugLogServer) error {
+	ctx := stream.Context()
+	if err := requireUser(ctx); err != nil {
+		return err
+	}
+	m, err := s.modelByName(ctx, req.Model)
+	if err != nil {
+		return err
+	}
+	f := logstore.Filter{Include: req.Include, Exclude: req.Exclude, IncludeModule: req.IncludeModule, ExcludeModule: req.ExcludeModule}
+	if req.Level != "" {
+		if f.MinLevel, err = logstore.ParseLevel(req.Level); err != nil {
+			return invalid(err)
+		}
+	}
+	q := logstore.NewQuery(f, req.Replay, req.NoTail, req.HasLimit, int(req.Lines), int(req.Limit))
+	err = s.cfg.Logs.Stream(ctx, m.UUID, q, func(r logstore.Record) error {
+		return stream.Send(&apipb.LogRecord{Entity: r.Entity, TimeUnixNano: r.Time.UnixNano(), Level: r.Level.String(),
+			Module: r.Module, Message: r.Message, Seq: r.Seq, ModelUuid: r.Model})
+	})
+	if errors.Is(err, logstore.ErrClosed) {
+		return status.Error(codes.Unavailable, "the controller is shutting down; run debug-log again once it is back")
+	}
+	return err
+}
