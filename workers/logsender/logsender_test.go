@@ -18,7 +18,9 @@ import (
 	"github.com/troupe-dev/troupe/workers/logsender"
 )
 
-func msg(i int) *apipb.LogRecord { return &apipb.LogRecord{Level: "INFO", Message: fmt.Sprintf("m%d", i)} }
+func msg(i int) *apipb.LogRecord {
+	return &apipb.LogRecord{Level: "INFO", Message: fmt.Sprintf("m%d", i)}
+}
 
 func messages(rs []*apipb.LogRecord) string {
 	var out []string
