@@ -18,6 +18,7 @@ func TestManifoldsPinned(t *testing.T) {
 		unitagent.CharmDirName:   {},
 		unitagent.LeadershipName: {unitagent.AgentName, unitagent.APICallerName},
 		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName},
+		unitagent.LogSenderName:  {unitagent.AgentName, unitagent.APICallerName},
 	}
 	for _, in := range want {
 		sort.Strings(in)
