@@ -39,7 +39,7 @@ func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*api
 			who = self
 		}
 		if !allowed[who] {
-			ok, err := s.unitOnMachine(ctx, caller, who)
+			ok, err := mayLogFor(caller, who, func(unit string) (string, error) { return s.unitMachine(ctx, caller.Model, unit) })
 			if err != nil {
 				return nil, err
 			}
@@ -64,24 +64,39 @@ func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*api
 	return &apipb.SendLogsResult{}, nil
 }
 
-// unitOnMachine reports whether the log tag names a unit assigned to the
-// calling machine agent.
-func (s *Server) unitOnMachine(ctx context.Context, caller entity.Tag, tag string) (bool, error) {
+// mayLogFor decides whether the caller may send records for the log tag
+// who: an agent for itself, a machine agent also for the units assigned
+// to it (machineOf returns a unit's machine, "" when there is no such
+// unit).
+func mayLogFor(caller entity.Tag, who string, machineOf func(unit string) (string, error)) (bool, error) {
+	if who == logTag(caller) {
+		return true, nil
+	}
 	if caller.Kind != entity.KindMachine {
 		return false, nil
 	}
-	t, err := entity.ParseTag(tag + "@" + caller.Model)
+	t, err := entity.ParseTag(who + "@" + caller.Model)
 	if err != nil || t.Kind != entity.KindUnit {
 		return false, nil
 	}
-	var u entity.Unit
-	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(caller.Model, t.Name), &u); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
+	m, err := machineOf(t.Name)
+	if err != nil {
 		return false, err
 	}
-	return u.Machine == caller.Name, nil
+	return m != "" && m == caller.Name, nil
+}
+
+// unitMachine returns the machine a unit is assigned to, "" when the unit
+// does not exist.
+func (s *Server) unitMachine(ctx context.Context, model, unit string) (string, error) {
+	var u entity.Unit
+	if _, err := s.cfg.Store.Get(ctx, entity.UnitKey(model, unit), &u); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return "", nil
+		}
+		return "", fmt.Errorf("cannot read unit %s: %w", unit, err)
+	}
+	return u.Machine, nil
 }
 
 // DebugLog implements apipb.ControllerServer.

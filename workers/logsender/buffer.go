@@ -13,8 +13,9 @@ type Buffer struct {
 	ready chan struct{} // signalled (non-blocking) on each Append
 
 	mu      sync.Mutex
-	recs    []*apipb.LogRecord // guarded by mu; oldest first
-	first   uint64             // guarded by mu; id of recs[0]
+	ring    []*apipb.LogRecord // guarded by mu; fixed size cap
+	head, n int                // guarded by mu; oldest at ring[head], n held
+	first   uint64             // guarded by mu; id of the oldest held record
 	dropped uint64             // guarded by mu; not yet reported
 	total   uint64             // guarded by mu; ever dropped
 }
@@ -25,20 +26,19 @@ func NewBuffer(capacity int) *Buffer {
 	if capacity <= 0 {
 		capacity = 1000
 	}
-	return &Buffer{cap: capacity, ready: make(chan struct{}, 1), first: 1}
+	return &Buffer{cap: capacity, ring: make([]*apipb.LogRecord, capacity), ready: make(chan struct{}, 1), first: 1}
 }
 
 // Append adds a record, discarding the oldest one when full.
 func (b *Buffer) Append(r *apipb.LogRecord) {
 	b.mu.Lock()
-	if len(b.recs) == b.cap {
-		b.recs[0] = nil
-		b.recs = b.recs[1:]
-		b.first++
+	if b.n == b.cap {
+		b.popLocked(1)
 		b.dropped++
 		b.total++
 	}
-	b.recs = append(b.recs, r)
+	b.ring[(b.head+b.n)%b.cap] = r
+	b.n++
 	b.mu.Unlock()
 	select {
 	case b.ready <- struct{}{}:
@@ -62,8 +62,12 @@ type Batch struct {
 func (b *Buffer) Take(max int) Batch {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := min(max, len(b.recs))
-	return Batch{Records: append([]*apipb.LogRecord(nil), b.recs[:n]...), Dropped: b.dropped, first: b.first, last: b.first + uint64(n) - 1}
+	n := min(max, b.n)
+	recs := make([]*apipb.LogRecord, n)
+	for i := range recs {
+		recs[i] = b.ring[(b.head+i)%b.cap]
+	}
+	return Batch{Records: recs, Dropped: b.dropped, first: b.first, last: b.first + uint64(n) - 1}
 }
 
 // Ack removes a batch that the controller accepted: its records and its
@@ -78,10 +82,7 @@ func (b *Buffer) Ack(batch Batch) {
 		b.total -= min(b.total, delivered)
 	}
 	if batch.last >= b.first {
-		n := int(batch.last - b.first + 1)
-		clear(b.recs[:n])
-		b.recs = b.recs[n:]
-		b.first += uint64(n)
+		b.popLocked(int(batch.last - b.first + 1))
 	}
 	b.dropped -= min(b.dropped, batch.Dropped)
 }
@@ -91,5 +92,15 @@ func (b *Buffer) Ack(batch Batch) {
 func (b *Buffer) Stats() (buffered int, dropped uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.recs), b.total
+	return b.n, b.total
+}
+
+// popLocked removes the k oldest records.
+func (b *Buffer) popLocked(k int) {
+	for i := 0; i < k; i++ {
+		b.ring[b.head] = nil
+		b.head = (b.head + 1) % b.cap
+	}
+	b.n -= k
+	b.first += uint64(k)
 }

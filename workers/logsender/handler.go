@@ -2,8 +2,8 @@ package logsender
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
@@ -124,7 +124,7 @@ func appendAttr(b *strings.Builder, key string, v slog.Value) {
 	}
 	s := v.String()
 	if strings.ContainsAny(s, " \t\n\"=") {
-		s = fmt.Sprintf("%q", s)
+		s = strconv.Quote(s)
 	}
 	b.WriteString(" " + key + "=" + s)
 }
