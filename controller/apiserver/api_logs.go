@@ -32,13 +32,8 @@ func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*api
 	}
 	self := logTag(caller)
 	allowed := map[string]bool{self: true}
-	recs := make([]logstore.Record, 0, len(req.Records)+1)
 	for _, r := range req.Records {
-		who := r.Entity
-		if who == "" {
-			who = self
-		}
-		if !allowed[who] {
+		if who := r.Entity; who != "" && !allowed[who] {
 			ok, err := mayLogFor(caller, who, func(unit string) (string, error) { return s.unitMachine(ctx, caller.Model, unit) })
 			if err != nil {
 				return nil, err
@@ -48,20 +43,35 @@ func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*api
 			}
 			allowed[who] = true
 		}
-		lv, err := logstore.ParseLevel(r.Level)
-		if err != nil {
-			lv = logstore.Info
-		}
-		recs = append(recs, logstore.Record{Entity: who, Time: time.Unix(0, r.TimeUnixNano).UTC(), Level: lv, Module: r.Module, Message: r.Message})
 	}
-	if req.Dropped > 0 {
-		recs = append(recs, logstore.Record{Entity: self, Time: time.Now().UTC(), Level: logstore.Warning, Module: "juju.worker.logsender",
-			Message: fmt.Sprintf("%d log records dropped: the agent's log buffer was full while the controller was unreachable", req.Dropped)})
-	}
+	recs := storedRecords(self, req.Records, req.Dropped, time.Now())
 	if _, err := s.cfg.Logs.Append(caller.Model, recs); err != nil {
 		return nil, fmt.Errorf("cannot store log records: %w", err)
 	}
 	return &apipb.SendLogsResult{}, nil
+}
+
+// storedRecords turns an agent's records into store records: no entity
+// means the sender (self), an unknown level INFO; a dropped count becomes
+// one WARNING record of the sender, after the batch.
+func storedRecords(self string, in []*apipb.LogRecord, dropped uint64, now time.Time) []logstore.Record {
+	out := make([]logstore.Record, 0, len(in)+1)
+	for _, r := range in {
+		who := r.Entity
+		if who == "" {
+			who = self
+		}
+		lv, err := logstore.ParseLevel(r.Level)
+		if err != nil {
+			lv = logstore.Info
+		}
+		out = append(out, logstore.Record{Entity: who, Time: time.Unix(0, r.TimeUnixNano).UTC(), Level: lv, Module: r.Module, Message: r.Message})
+	}
+	if dropped > 0 {
+		out = append(out, logstore.Record{Entity: self, Time: now.UTC(), Level: logstore.Warning, Module: "juju.worker.logsender",
+			Message: fmt.Sprintf("%d log records dropped: the agent's log buffer was full while the controller was unreachable", dropped)})
+	}
+	return out
 }
 
 // mayLogFor decides whether the caller may send records for the log tag

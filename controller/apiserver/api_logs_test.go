@@ -2,9 +2,14 @@ package apiserver
 
 import (
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/logstore"
 )
 
 func TestMayLogFor(t *testing.T) {
@@ -36,5 +41,25 @@ func TestMayLogFor(t *testing.T) {
 	boom := errors.New("store down")
 	if _, err := mayLogFor(machine0, "unit-a-0", func(string) (string, error) { return "", boom }); !errors.Is(err, boom) {
 		t.Errorf("store error: %v", err)
+	}
+}
+
+func TestStoredRecords(t *testing.T) {
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	in := []*apipb.LogRecord{
+		{TimeUnixNano: at.UnixNano(), Level: "DEBUG", Module: "juju.worker.uniter", Message: "one"},
+		{Entity: "unit-a-0", TimeUnixNano: at.UnixNano(), Level: "bogus", Module: "unit.a/0.juju-log", Message: "two"},
+	}
+	got := storedRecords("machine-0", in, 0, at)
+	want := []logstore.Record{
+		{Entity: "machine-0", Time: at, Level: logstore.Debug, Module: "juju.worker.uniter", Message: "one"},
+		{Entity: "unit-a-0", Time: at, Level: logstore.Info, Module: "unit.a/0.juju-log", Message: "two"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %+v\nwant %+v", got, want)
+	}
+	got = storedRecords("unit-a-0", nil, 7, at)
+	if len(got) != 1 || got[0].Level != logstore.Warning || got[0].Entity != "unit-a-0" || !strings.HasPrefix(got[0].Message, "7 log records dropped") {
+		t.Fatalf("dropped record = %+v", got)
 	}
 }

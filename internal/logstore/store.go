@@ -52,7 +52,7 @@ type modelLog struct {
 	f       *os.File
 	size    int64
 	seq     uint64   // last sequence number written
-	window  []Record // the most recent records, oldest first
+	window  []Record // the most recent Window..2×Window records, oldest first
 	changed chan struct{}
 }
 
@@ -180,9 +180,11 @@ func (s *Store) Append(model string, recs []Record) ([]Record, error) {
 		return nil, err
 	}
 	m.seq += uint64(len(recs))
+	// The window may hold up to twice Window records, so trimming it
+	// (a copy) happens once per Window appended records.
 	m.window = append(m.window, out...)
-	if n := len(m.window) - s.cfg.Window; n > 0 {
-		m.window = append([]Record(nil), m.window[n:]...)
+	if len(m.window) > 2*s.cfg.Window {
+		m.window = append(make([]Record, 0, 2*s.cfg.Window), m.window[len(m.window)-s.cfg.Window:]...)
 	}
 	close(m.changed)
 	m.changed = make(chan struct{})
