@@ -61,7 +61,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	if base == nil {
 		base = slog.New(slog.DiscardHandler)
 	}
-	cfg.Logger = logsender.Logger(base, cfg.Logs, "juju.worker.uniter")
+	cfg.Logger = logsender.Logger(base, cfg.Logs, "juju.worker.uniter", "unit")
 	return dependency.Manifolds{
 		AgentName:     agentmanifold.Agent(cfg.Dir),
 		APICallerName: agentmanifold.APICaller(AgentName),

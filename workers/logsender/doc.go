@@ -21,7 +21,8 @@
 // Record fields: the module is the record's "module" attribute (the
 // agent assembly sets one per worker, e.g. juju.worker.uniter; juju-log
 // uses unit.<unit>.juju-log), else the handler's default; the message is
-// the slog message followed by the other attributes as key=value. Levels
+// the slog message followed by the other attributes as key=value, less
+// those the handler omits (a unit agent's "unit"). Levels
 // map to Juju's: LevelTrace and LevelCritical extend slog's four.
 //
 // Who imports it: the agent assemblies (unitagent, machineagent) and the

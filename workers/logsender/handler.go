@@ -3,6 +3,7 @@ package logsender
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,19 +62,22 @@ type Handler struct {
 	inner  slog.Handler
 	buf    *Buffer
 	module string      // the default module
+	omit   []string    // attribute keys left out of messages
 	attrs  []slog.Attr // from WithAttrs, flattened
 	group  string      // prefix of later attribute keys
 }
 
 // NewHandler returns a handler writing to inner (at its level) and to buf
-// (at every level), with module as the default module.
-func NewHandler(inner slog.Handler, buf *Buffer, module string) *Handler {
-	return &Handler{inner: inner, buf: buf, module: module}
+// (at every level), with module as the default module. Attributes named
+// in omit stay out of the buffered messages (a unit agent omits "unit":
+// the record's entity says it); "source" is always omitted.
+func NewHandler(inner slog.Handler, buf *Buffer, module string, omit ...string) *Handler {
+	return &Handler{inner: inner, buf: buf, module: module, omit: append(omit, "source")}
 }
 
 // Logger wraps a logger's handler in a Handler.
-func Logger(l *slog.Logger, buf *Buffer, module string) *slog.Logger {
-	return slog.New(NewHandler(l.Handler(), buf, module))
+func Logger(l *slog.Logger, buf *Buffer, module string, omit ...string) *slog.Logger {
+	return slog.New(NewHandler(l.Handler(), buf, module, omit...))
 }
 
 // Enabled implements slog.Handler: every level is buffered.
@@ -95,12 +99,12 @@ func (h *Handler) convert(r slog.Record) *apipb.LogRecord {
 	msg.WriteString(r.Message)
 	add := func(prefix string, a slog.Attr) {
 		key := prefix + a.Key
-		switch key {
-		case ModuleKey:
+		if key == ModuleKey {
 			module = a.Value.String()
 			return
-		case "unit", "source":
-			return // the record's entity says it
+		}
+		if slices.Contains(h.omit, key) {
+			return
 		}
 		appendAttr(&msg, key, a.Value)
 	}

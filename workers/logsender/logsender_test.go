@@ -68,11 +68,13 @@ func TestHandlerTees(t *testing.T) {
 	var out bytes.Buffer
 	inner := slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})
 	buf := logsender.NewBuffer(10)
-	log := slog.New(logsender.NewHandler(inner, buf, "juju.worker.uniter")).With("unit", "a/0")
+	log := slog.New(logsender.NewHandler(inner, buf, "juju.worker.uniter", "unit")).With("unit", "a/0")
 	log.Info("running operation", "op", "run install hook")
 	log.Debug("hidden from agent.log")
 	log.Log(context.Background(), logsender.LevelCritical, "hello: bad", "module", "unit.a/0.juju-log", "source", "juju-log")
 	log.WithGroup("g").Warn("grouped", "k", "v")
+	// A machine agent keeps "unit": its lines are about several units.
+	slog.New(logsender.NewHandler(inner, buf, "juju.worker.deployer")).Info("unit agent started", "unit", "a/0", "source", "x")
 
 	got := buf.Take(10).Records
 	want := []struct{ level, module, message string }{
@@ -80,6 +82,7 @@ func TestHandlerTees(t *testing.T) {
 		{"DEBUG", "juju.worker.uniter", "hidden from agent.log"},
 		{"CRITICAL", "unit.a/0.juju-log", "hello: bad"},
 		{"WARNING", "juju.worker.uniter", "grouped g.k=v"},
+		{"INFO", "juju.worker.deployer", "unit agent started unit=a/0"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("buffered %d records, want %d: %v", len(got), len(want), messages(got))
