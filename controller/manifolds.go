@@ -24,6 +24,7 @@ import (
 	"github.com/troupe-dev/troupe/controller/apiserver"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/logstore"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 	"github.com/troupe-dev/troupe/providers"
@@ -40,6 +41,7 @@ const (
 	ProvisionerName = "provisioner"
 	WatchHubName    = "watch-hub"
 	CleanerName     = "cleaner"
+	LogSinkName     = "log-sink"
 )
 
 // ManifoldsConfig configures the controller's manifolds.
@@ -61,8 +63,12 @@ type Actors struct {
 // Manifolds returns the controller's dependency graph:
 //
 //	store ──▶ actor-system ──▶ api-server
-//	  │   └──▶ watch-hub ───────────┘
+//	  │   └──▶ watch-hub ───────────┤
+//	  │        log-sink ────────────┘
 //	  └─────────────────────▶ provisioner, cleaner
+//
+// log-sink is the agents' log store (internal/logstore) under
+// <data-dir>/logs; it is not in etcd.
 func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
@@ -127,8 +133,22 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				return nil
 			},
 		},
+		LogSinkName: {
+			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
+				ls, err := logstore.Open(logstore.Config{Dir: filepath.Join(cfg.DataDir, "logs")})
+				if err != nil {
+					return nil, err
+				}
+				return engine.NewValue(ls, func() {
+					if err := ls.Close(); err != nil {
+						cfg.Logger.Warn("cannot close log store", "err", err)
+					}
+				}), nil
+			},
+			Output: engine.ValueOutput[*logstore.Store],
+		},
 		APIServerName: {
-			Inputs: []string{StoreName, ActorSystemName, WatchHubName},
+			Inputs: []string{StoreName, ActorSystemName, WatchHubName, LogSinkName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				s, a, err := storeAndActors(g)
 				if err != nil {
@@ -136,6 +156,10 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				}
 				var hub *watchhub.Hub
 				if err := g.Get(WatchHubName, &hub); err != nil {
+					return nil, err
+				}
+				var logs *logstore.Store
+				if err := g.Get(LogSinkName, &logs); err != nil {
 					return nil, err
 				}
 				cert, err := tls.X509KeyPair([]byte(cfg.Bootstrap.ServerCert), []byte(cfg.Bootstrap.ServerKey))
@@ -159,7 +183,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
 					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
 					Listener: l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-					Destroy: destroy, Logger: cfg.Logger,
+					Destroy: destroy, Logger: cfg.Logger, Logs: logs,
 				})
 				cfg.Logger.Info("api server listening", "addr", addr)
 				return engine.Func(func(ctx context.Context) error {

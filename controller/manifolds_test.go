@@ -17,7 +17,8 @@ func TestManifoldsPinned(t *testing.T) {
 		controller.StoreName:       {},
 		controller.ActorSystemName: {controller.StoreName},
 		controller.WatchHubName:    {controller.StoreName},
-		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName},
+		controller.LogSinkName:     {},
+		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName, controller.LogSinkName},
 		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
 		controller.CleanerName:     {controller.StoreName, controller.ActorSystemName},
 	}

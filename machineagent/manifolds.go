@@ -3,7 +3,12 @@
 // per unit assigned to the machine.
 //
 //	agent ──▶ api-caller ──▶ machiner
-//	              └────────▶ deployer ──▶ unit agents (nested engines)
+//	              ├────────▶ deployer ──▶ unit agents (nested engines)
+//	              └────────▶ log-sender
+//
+// The machine agent's own lines (the deployer's) are buffered in
+// Config.Logs and sent by its log-sender; each unit agent has its own
+// buffer and log-sender, so a line is sent once, by the agent it is about.
 //
 // Who imports it: cmd/trouped. It never imports controller code.
 package machineagent
@@ -25,6 +30,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/unitagent"
+	"github.com/troupe-dev/troupe/workers/logsender"
 )
 
 // Manifold names.
@@ -33,13 +39,17 @@ const (
 	APICallerName = "api-caller"
 	MachinerName  = "machiner"
 	DeployerName  = "deployer"
+	LogSenderName = "log-sender"
 )
 
 // Config configures the machine agent.
 type Config struct {
 	DataDir  string
 	HookTool string
-	Logger   *slog.Logger
+	Logger   *slog.Logger // agent.log
+	// Logs buffers the machine agent's log records for its log-sender;
+	// nil means a new buffer per Manifolds call.
+	Logs *logsender.Buffer
 	// Reports receives the unit agents' engines for introspection; nil
 	// means no introspection.
 	Reports *Reports
@@ -47,6 +57,15 @@ type Config struct {
 
 // Manifolds returns the machine agent's dependency graph.
 func Manifolds(cfg Config) dependency.Manifolds {
+	if cfg.Logs == nil {
+		cfg.Logs = logsender.NewBuffer(0)
+	}
+	base := cfg.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = base
+	mlog := logsender.Logger(base, cfg.Logs, "juju.worker.deployer")
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
 	return dependency.Manifolds{
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
@@ -76,8 +95,19 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				if err != nil {
 					return nil, err
 				}
-				d := &deployer{cfg: cfg, agent: c, conn: conn, lock: lock}
+				d := &deployer{cfg: cfg, agent: c, conn: conn, lock: lock, log: mlog, logs: map[string]*logsender.Buffer{}}
 				return engine.Func(d.run), nil
+			},
+		},
+		LogSenderName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				_, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
+					return nil, err
+				}
+				lc := logsender.Config{API: conn, Buffer: cfg.Logs}
+				return engine.Func(func(ctx context.Context) error { return logsender.Run(ctx, lc) }), nil
 			},
 		},
 	}
@@ -92,6 +122,10 @@ type deployer struct {
 	agent api.AgentConfig
 	conn  *api.Conn
 	lock  *machinelock.Lock
+	log   *slog.Logger // the machine agent's own lines (buffered for its log-sender)
+	// logs holds each unit's log buffer, kept across restarts of its
+	// engine; owned by run's goroutine.
+	logs map[string]*logsender.Buffer
 }
 
 func unitDirName(unit string) string { return "unit-" + strings.ReplaceAll(unit, "/", "-") }
@@ -123,13 +157,14 @@ func (d *deployer) run(ctx context.Context) error {
 			if started[u.Name] && u.Life == "dead" {
 				// Its tear-down is done; the machine may still host others.
 				if err := runner.StopAndRemoveWorker(u.Name, ctx.Done()); err != nil && ctx.Err() == nil {
-					d.cfg.Logger.Warn("cannot stop unit agent", "unit", u.Name, "err", err)
+					d.log.Warn("cannot stop unit agent", "unit", u.Name, "err", err)
 				}
 				delete(started, u.Name)
+				delete(d.logs, u.Name)
 				if d.cfg.Reports != nil {
 					d.cfg.Reports.removeUnit(u.Name)
 				}
-				d.cfg.Logger.Info("unit agent stopped", "unit", u.Name)
+				d.log.Info("unit agent stopped", "unit", u.Name)
 				continue
 			}
 			if started[u.Name] || u.Life == "dead" {
@@ -140,8 +175,11 @@ func (d *deployer) run(ctx context.Context) error {
 				return err
 			}
 			name := u.Name
+			if d.logs[name] == nil {
+				d.logs[name] = logsender.NewBuffer(0)
+			}
 			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-				Logger: d.cfg.Logger.With("unit", u.Name)}
+				Logger: d.cfg.Logger.With("unit", u.Name), Logs: d.logs[name]}
 			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
 				eng, err := engine.New(ucfg.Logger)
 				if err != nil {
@@ -159,7 +197,7 @@ func (d *deployer) run(ctx context.Context) error {
 				return err
 			}
 			started[u.Name] = true
-			d.cfg.Logger.Info("unit agent started", "unit", u.Name)
+			d.log.Info("unit agent started", "unit", u.Name)
 		}
 	}
 }

@@ -2,9 +2,14 @@
 // engine per unit, run in-process by the machine agent's deployer.
 //
 //	agent ──▶ api-caller ──▶ leadership-tracker ──▶ uniter
-//	              └──────────────────────────────────▲
+//	              ├──────────────────────────────────▲
+//	              └──▶ log-sender                    │
 //	charm-dir (paths) ───────────────────────────────┤
 //	hook-retry-strategy (backoff of automatic retries) ┘
+//
+// Every worker logs through a logsender.Handler: lines still go to the
+// machine agent's agent.log and are also buffered in Config.Logs, which
+// the log-sender sends to the controller (`troupe debug-log`).
 //
 // Who imports it: machineagent. It never imports controller code.
 package unitagent
@@ -21,6 +26,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/workers/leadership"
+	"github.com/troupe-dev/troupe/workers/logsender"
 	"github.com/troupe-dev/troupe/workers/uniter"
 )
 
@@ -32,6 +38,7 @@ const (
 	LeadershipName = "leadership-tracker"
 	RetryName      = "hook-retry-strategy"
 	UniterName     = "uniter"
+	LogSenderName  = "log-sender"
 )
 
 // Config configures a unit agent.
@@ -40,11 +47,23 @@ type Config struct {
 	MachineID string
 	HookTool  string
 	Lock      *machinelock.Lock
-	Logger    *slog.Logger
+	Logger    *slog.Logger // agent.log; nil discards
+	// Logs buffers the unit's log records for the log-sender; it should
+	// outlive the engine (the deployer keeps one per unit). Nil means a
+	// new buffer per Manifolds call.
+	Logs *logsender.Buffer
 }
 
 // Manifolds returns the unit agent's dependency graph.
 func Manifolds(cfg Config) dependency.Manifolds {
+	if cfg.Logs == nil {
+		cfg.Logs = logsender.NewBuffer(0)
+	}
+	base := cfg.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = logsender.Logger(base, cfg.Logs, "juju.worker.uniter", "unit")
 	return dependency.Manifolds{
 		AgentName:     agentmanifold.Agent(cfg.Dir),
 		APICallerName: agentmanifold.APICaller(AgentName),
@@ -71,7 +90,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				if err != nil {
 					return nil, err
 				}
-				t := leadership.New(conn, c.Unit, cfg.Logger)
+				t := leadership.New(conn, c.Unit, cfg.Logger.With(logsender.ModuleKey, "juju.worker.leadership"))
 				return &trackerWorker{Worker: engine.Func(t.Run), t: t}, nil
 			},
 			Output: func(in worker.Worker, out any) error {
@@ -101,6 +120,17 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
 					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry}
 				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil
+			},
+		},
+		LogSenderName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				_, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
+					return nil, err
+				}
+				lc := logsender.Config{API: conn, Buffer: cfg.Logs}
+				return engine.Func(func(ctx context.Context) error { return logsender.Run(ctx, lc) }), nil
 			},
 		},
 	}

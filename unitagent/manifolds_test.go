@@ -19,6 +19,7 @@ func TestManifoldsPinned(t *testing.T) {
 		unitagent.LeadershipName: {unitagent.AgentName, unitagent.APICallerName},
 		unitagent.RetryName:      {},
 		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.RetryName},
+		unitagent.LogSenderName:  {unitagent.AgentName, unitagent.APICallerName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

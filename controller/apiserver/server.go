@@ -35,6 +35,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/logstore"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
@@ -61,6 +62,8 @@ type Config struct {
 	// DestroyController answers once it returns.
 	Destroy func()
 	Logger  *slog.Logger
+	// Logs is the agents' log store (SendLogs, DebugLog); see api_logs.go.
+	Logs *logstore.Store
 }
 
 // Server is the API server.

@@ -50,6 +50,7 @@ var commands = []command{
 	{"operations", "list the model's operations (actions run)", runOperations},
 	{"cancel-task", "cancel pending tasks", runCancelTask},
 	{"exec", "run a command line in units' hook context", runExec},
+	{"debug-log", "show agent and hook log lines from the controller, then follow new ones", runDebugLog},
 	{"show-agent-report", "show the dependency-engine report of a machine or unit agent", runShowAgentReport},
 	{"add-model", "add a model", runAddModel},
 	{"models", "list models", runModels},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/workers/logsender"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
@@ -39,16 +40,9 @@ func (b *backend) ctx() context.Context { return b.u.ctx }
 func (b *backend) HookInfo() hookcmds.HookInfo { return b.info }
 
 func (b *backend) LogMessage(level, msg string) error {
-	lv := slog.LevelInfo
-	switch level {
-	case "TRACE", "DEBUG":
-		lv = slog.LevelDebug
-	case "WARNING":
-		lv = slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		lv = slog.LevelError
-	}
-	b.log.Log(b.ctx(), lv, msg, "unit", b.u.cfg.Unit, "source", "juju-log")
+	lv, _ := logsender.ParseLevel(level) // hookcmds already turned a bad level into INFO
+	b.log.Log(b.ctx(), lv, msg, "unit", b.u.cfg.Unit, "source", "juju-log",
+		logsender.ModuleKey, "unit."+b.u.cfg.Unit+".juju-log")
 	return nil
 }
 

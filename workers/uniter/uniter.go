@@ -331,9 +331,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
-	if out.Len() > 0 {
-		u.cfg.Logger.Info("hook output", "unit", u.cfg.Unit, "hook", name, "output", strings.TrimSpace(out.String()))
-	}
+	logHookOutput(u.cfg.Logger, u.cfg.Unit, name, out.Bytes())
 	if err != nil {
 		if ctx.Err() != nil {
 			return resolver.ErrTerminated

@@ -5176,6 +5176,311 @@ func (*SetModelConfigResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{89}
 }
 
+// LogRecord is one agent log line (`troupe debug-log`).
+type LogRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entity        string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"` // display tag: unit-<app>-<n> or machine-<id>
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Level         string                 `protobuf:"bytes,3,opt,name=level,proto3" json:"level,omitempty"`   // TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL
+	Module        string                 `protobuf:"bytes,4,opt,name=module,proto3" json:"module,omitempty"` // e.g. juju.worker.uniter, unit.app/0.juju-log
+	Message       string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	Seq           uint64                 `protobuf:"varint,6,opt,name=seq,proto3" json:"seq,omitempty"`                             // per-model sequence, set by the controller
+	ModelUuid     string                 `protobuf:"bytes,7,opt,name=model_uuid,json=modelUuid,proto3" json:"model_uuid,omitempty"` // set by the controller
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogRecord) Reset() {
+	*x = LogRecord{}
+	mi := &file_troupe_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogRecord) ProtoMessage() {}
+
+func (x *LogRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogRecord.ProtoReflect.Descriptor instead.
+func (*LogRecord) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *LogRecord) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *LogRecord) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *LogRecord) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *LogRecord) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *LogRecord) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *LogRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *LogRecord) GetModelUuid() string {
+	if x != nil {
+		return x.ModelUuid
+	}
+	return ""
+}
+
+type SendLogsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*LogRecord           `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	Dropped       uint64                 `protobuf:"varint,2,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendLogsRequest) Reset() {
+	*x = SendLogsRequest{}
+	mi := &file_troupe_proto_msgTypes[91]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendLogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendLogsRequest) ProtoMessage() {}
+
+func (x *SendLogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[91]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendLogsRequest.ProtoReflect.Descriptor instead.
+func (*SendLogsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{91}
+}
+
+func (x *SendLogsRequest) GetRecords() []*LogRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *SendLogsRequest) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+type SendLogsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendLogsResult) Reset() {
+	*x = SendLogsResult{}
+	mi := &file_troupe_proto_msgTypes[92]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendLogsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendLogsResult) ProtoMessage() {}
+
+func (x *SendLogsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[92]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendLogsResult.ProtoReflect.Descriptor instead.
+func (*SendLogsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{92}
+}
+
+type DebugLogRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Include       []string               `protobuf:"bytes,2,rep,name=include,proto3" json:"include,omitempty"` // entities: unit-a-0, a/0, a, machine-0, globs
+	Exclude       []string               `protobuf:"bytes,3,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	IncludeModule []string               `protobuf:"bytes,4,rep,name=include_module,json=includeModule,proto3" json:"include_module,omitempty"` // module prefixes (dot boundaries)
+	ExcludeModule []string               `protobuf:"bytes,5,rep,name=exclude_module,json=excludeModule,proto3" json:"exclude_module,omitempty"`
+	Level         string                 `protobuf:"bytes,6,opt,name=level,proto3" json:"level,omitempty"` // minimum level; empty means all
+	Replay        bool                   `protobuf:"varint,7,opt,name=replay,proto3" json:"replay,omitempty"`
+	Lines         int32                  `protobuf:"varint,8,opt,name=lines,proto3" json:"lines,omitempty"` // backlog without replay; 0 means none
+	NoTail        bool                   `protobuf:"varint,9,opt,name=no_tail,json=noTail,proto3" json:"no_tail,omitempty"`
+	Limit         int32                  `protobuf:"varint,10,opt,name=limit,proto3" json:"limit,omitempty"`                       // stop after this many; 0 means no limit
+	HasLimit      bool                   `protobuf:"varint,11,opt,name=has_limit,json=hasLimit,proto3" json:"has_limit,omitempty"` // --limit given: print and exit
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DebugLogRequest) Reset() {
+	*x = DebugLogRequest{}
+	mi := &file_troupe_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DebugLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DebugLogRequest) ProtoMessage() {}
+
+func (x *DebugLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DebugLogRequest.ProtoReflect.Descriptor instead.
+func (*DebugLogRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *DebugLogRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *DebugLogRequest) GetInclude() []string {
+	if x != nil {
+		return x.Include
+	}
+	return nil
+}
+
+func (x *DebugLogRequest) GetExclude() []string {
+	if x != nil {
+		return x.Exclude
+	}
+	return nil
+}
+
+func (x *DebugLogRequest) GetIncludeModule() []string {
+	if x != nil {
+		return x.IncludeModule
+	}
+	return nil
+}
+
+func (x *DebugLogRequest) GetExcludeModule() []string {
+	if x != nil {
+		return x.ExcludeModule
+	}
+	return nil
+}
+
+func (x *DebugLogRequest) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *DebugLogRequest) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
+func (x *DebugLogRequest) GetLines() int32 {
+	if x != nil {
+		return x.Lines
+	}
+	return 0
+}
+
+func (x *DebugLogRequest) GetNoTail() bool {
+	if x != nil {
+		return x.NoTail
+	}
+	return false
+}
+
+func (x *DebugLogRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *DebugLogRequest) GetHasLimit() bool {
+	if x != nil {
+		return x.HasLimit
+	}
+	return false
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -5565,7 +5870,33 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x16\n" +
-	"\x14SetModelConfigResult2\xfd\x19\n" +
+	"\x14SetModelConfigResult\"\xc2\x01\n" +
+	"\tLogRecord\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\tR\x06entity\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x14\n" +
+	"\x05level\x18\x03 \x01(\tR\x05level\x12\x16\n" +
+	"\x06module\x18\x04 \x01(\tR\x06module\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12\x10\n" +
+	"\x03seq\x18\x06 \x01(\x04R\x03seq\x12\x1d\n" +
+	"\n" +
+	"model_uuid\x18\a \x01(\tR\tmodelUuid\"[\n" +
+	"\x0fSendLogsRequest\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.troupe.v1.LogRecordR\arecords\x12\x18\n" +
+	"\adropped\x18\x02 \x01(\x04R\adropped\"\x10\n" +
+	"\x0eSendLogsResult\"\xb9\x02\n" +
+	"\x0fDebugLogRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
+	"\ainclude\x18\x02 \x03(\tR\ainclude\x12\x18\n" +
+	"\aexclude\x18\x03 \x03(\tR\aexclude\x12%\n" +
+	"\x0einclude_module\x18\x04 \x03(\tR\rincludeModule\x12%\n" +
+	"\x0eexclude_module\x18\x05 \x03(\tR\rexcludeModule\x12\x14\n" +
+	"\x05level\x18\x06 \x01(\tR\x05level\x12\x16\n" +
+	"\x06replay\x18\a \x01(\bR\x06replay\x12\x14\n" +
+	"\x05lines\x18\b \x01(\x05R\x05lines\x12\x17\n" +
+	"\ano_tail\x18\t \x01(\bR\x06noTail\x12\x14\n" +
+	"\x05limit\x18\n" +
+	" \x01(\x05R\x05limit\x12\x1b\n" +
+	"\thas_limit\x18\v \x01(\bR\bhasLimit2\x80\x1b\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -5617,7 +5948,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\n" +
 	"AddMachine\x12\x1c.troupe.v1.AddMachineRequest\x1a\x1b.troupe.v1.AddMachineResult\x12S\n" +
 	"\x0eGetModelConfig\x12 .troupe.v1.GetModelConfigRequest\x1a\x1f.troupe.v1.GetModelConfigResult\x12S\n" +
-	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResult\x12A\n" +
+	"\bSendLogs\x12\x1a.troupe.v1.SendLogsRequest\x1a\x19.troupe.v1.SendLogsResult\x12>\n" +
+	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01B1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -5631,7 +5964,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -5723,23 +6056,27 @@ var file_troupe_proto_goTypes = []any{
 	(*GetModelConfigResult)(nil),         // 87: troupe.v1.GetModelConfigResult
 	(*SetModelConfigRequest)(nil),        // 88: troupe.v1.SetModelConfigRequest
 	(*SetModelConfigResult)(nil),         // 89: troupe.v1.SetModelConfigResult
-	nil,                                  // 90: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 91: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 92: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 93: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 94: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 95: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 96: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 97: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 98: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 99: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 100: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 101: troupe.v1.SetModelConfigRequest.ValuesEntry
+	(*LogRecord)(nil),                    // 90: troupe.v1.LogRecord
+	(*SendLogsRequest)(nil),              // 91: troupe.v1.SendLogsRequest
+	(*SendLogsResult)(nil),               // 92: troupe.v1.SendLogsResult
+	(*DebugLogRequest)(nil),              // 93: troupe.v1.DebugLogRequest
+	nil,                                  // 94: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 95: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 96: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 97: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 98: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 99: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 100: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 101: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 102: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 103: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 104: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 105: troupe.v1.SetModelConfigRequest.ValuesEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	90,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	94,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -5757,117 +6094,122 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	91,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	92,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	93,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	94,  // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	95,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	96,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	97,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	98,  // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	95,  // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	99,  // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	96,  // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	97,  // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	98,  // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	100, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	101, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	102, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	99,  // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	100, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	103, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	104, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	74,  // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	73,  // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	74,  // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	76,  // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	101, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	11,  // 40: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 41: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 42: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 43: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 44: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 45: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 46: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 47: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 48: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 49: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 50: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 51: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 52: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 53: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 54: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 55: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 56: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 57: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 58: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 59: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 60: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 61: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 62: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 63: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 64: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 65: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 66: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 67: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 68: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 69: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68,  // 70: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	70,  // 71: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	72,  // 72: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	72,  // 73: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	75,  // 74: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	83,  // 75: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	72,  // 76: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	78,  // 77: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	79,  // 78: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	81,  // 79: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	84,  // 80: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	86,  // 81: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	88,  // 82: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	12,  // 83: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 84: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 85: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 86: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 87: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 88: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 89: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 90: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 91: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 92: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 93: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 94: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 95: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 96: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 97: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 98: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 99: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 100: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 101: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 102: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 103: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 104: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 105: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 106: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 107: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 108: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 109: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 110: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 111: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67,  // 112: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69,  // 113: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	71,  // 114: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 115: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 116: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	77,  // 117: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	71,  // 118: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 119: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	74,  // 120: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	80,  // 121: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	82,  // 122: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	85,  // 123: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	87,  // 124: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	89,  // 125: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	83,  // [83:126] is the sub-list for method output_type
-	40,  // [40:83] is the sub-list for method input_type
-	40,  // [40:40] is the sub-list for extension type_name
-	40,  // [40:40] is the sub-list for extension extendee
-	0,   // [0:40] is the sub-list for field type_name
+	105, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	90,  // 40: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	11,  // 41: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 42: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 43: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 44: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 45: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 46: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 47: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 48: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 49: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 50: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 51: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 52: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 53: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 54: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 55: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 56: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 57: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 58: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 59: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 60: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 61: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 62: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 63: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 64: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 65: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 66: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 67: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 68: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 69: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 70: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68,  // 71: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	70,  // 72: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	72,  // 73: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	72,  // 74: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	75,  // 75: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	83,  // 76: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	72,  // 77: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	78,  // 78: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	79,  // 79: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	81,  // 80: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	84,  // 81: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	86,  // 82: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	88,  // 83: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	91,  // 84: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	93,  // 85: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	12,  // 86: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 87: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 88: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 89: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 90: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 91: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 92: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 93: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 94: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 95: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 96: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 97: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 98: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 99: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 100: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 101: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 102: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 103: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 104: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 105: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 106: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 107: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 108: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 109: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 110: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 111: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 112: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 113: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 114: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67,  // 115: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69,  // 116: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	71,  // 117: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 118: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 119: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	77,  // 120: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	71,  // 121: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 122: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	74,  // 123: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	80,  // 124: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	82,  // 125: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	85,  // 126: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	87,  // 127: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	89,  // 128: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	92,  // 129: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	90,  // 130: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	86,  // [86:131] is the sub-list for method output_type
+	41,  // [41:86] is the sub-list for method input_type
+	41,  // [41:41] is the sub-list for extension type_name
+	41,  // [41:41] is the sub-list for extension extendee
+	0,   // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -5881,7 +6223,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   102,
+			NumMessages:   106,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

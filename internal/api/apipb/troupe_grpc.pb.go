@@ -73,6 +73,8 @@ const (
 	Controller_AddMachine_FullMethodName            = "/troupe.v1.Controller/AddMachine"
 	Controller_GetModelConfig_FullMethodName        = "/troupe.v1.Controller/GetModelConfig"
 	Controller_SetModelConfig_FullMethodName        = "/troupe.v1.Controller/SetModelConfig"
+	Controller_SendLogs_FullMethodName              = "/troupe.v1.Controller/SendLogs"
+	Controller_DebugLog_FullMethodName              = "/troupe.v1.Controller/DebugLog"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -171,6 +173,20 @@ type ControllerClient interface {
 	// SetModelConfig validates and applies k=v values and resets through the
 	// model guardian; unit agents see the result in their snapshot.
 	SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error)
+	// --- logs ------------------------------------------------------------------
+	// SendLogs appends a batch of agent log records to the model's log on the
+	// controller's disk. A unit agent may send only its own records, a
+	// machine agent its own and those of units assigned to it; an empty
+	// entity means the caller. dropped counts records the agent discarded
+	// since its last successful call (its buffer was full); the controller
+	// records a WARNING line saying so.
+	SendLogs(ctx context.Context, in *SendLogsRequest, opts ...grpc.CallOption) (*SendLogsResult, error)
+	// DebugLog streams the model's log records that match the filter: the
+	// last `lines` (or, with replay, everything from the start), then new
+	// records as they arrive unless no_tail. limit > 0 ends the stream after
+	// that many records; with limit set and no replay, the last `limit`
+	// records are sent and the stream ends.
+	DebugLog(ctx context.Context, in *DebugLogRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogRecord], error)
 }
 
 type controllerClient struct {
@@ -638,6 +654,35 @@ func (c *controllerClient) SetModelConfig(ctx context.Context, in *SetModelConfi
 	return out, nil
 }
 
+func (c *controllerClient) SendLogs(ctx context.Context, in *SendLogsRequest, opts ...grpc.CallOption) (*SendLogsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendLogsResult)
+	err := c.cc.Invoke(ctx, Controller_SendLogs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) DebugLog(ctx context.Context, in *DebugLogRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogRecord], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Controller_ServiceDesc.Streams[3], Controller_DebugLog_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DebugLogRequest, LogRecord]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_DebugLogClient = grpc.ServerStreamingClient[LogRecord]
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -734,6 +779,20 @@ type ControllerServer interface {
 	// SetModelConfig validates and applies k=v values and resets through the
 	// model guardian; unit agents see the result in their snapshot.
 	SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error)
+	// --- logs ------------------------------------------------------------------
+	// SendLogs appends a batch of agent log records to the model's log on the
+	// controller's disk. A unit agent may send only its own records, a
+	// machine agent its own and those of units assigned to it; an empty
+	// entity means the caller. dropped counts records the agent discarded
+	// since its last successful call (its buffer was full); the controller
+	// records a WARNING line saying so.
+	SendLogs(context.Context, *SendLogsRequest) (*SendLogsResult, error)
+	// DebugLog streams the model's log records that match the filter: the
+	// last `lines` (or, with replay, everything from the start), then new
+	// records as they arrive unless no_tail. limit > 0 ends the stream after
+	// that many records; with limit set and no replay, the last `limit`
+	// records are sent and the stream ends.
+	DebugLog(*DebugLogRequest, grpc.ServerStreamingServer[LogRecord]) error
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -872,6 +931,12 @@ func (UnimplementedControllerServer) GetModelConfig(context.Context, *GetModelCo
 }
 func (UnimplementedControllerServer) SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetModelConfig not implemented")
+}
+func (UnimplementedControllerServer) SendLogs(context.Context, *SendLogsRequest) (*SendLogsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SendLogs not implemented")
+}
+func (UnimplementedControllerServer) DebugLog(*DebugLogRequest, grpc.ServerStreamingServer[LogRecord]) error {
+	return status.Errorf(codes.Unimplemented, "method DebugLog not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1647,6 +1712,35 @@ func _Controller_SetModelConfig_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_SendLogs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendLogsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SendLogs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SendLogs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SendLogs(ctx, req.(*SendLogsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_DebugLog_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DebugLogRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControllerServer).DebugLog(m, &grpc.GenericServerStream[DebugLogRequest, LogRecord]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_DebugLogServer = grpc.ServerStreamingServer[LogRecord]
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1814,6 +1908,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SetModelConfig",
 			Handler:    _Controller_SetModelConfig_Handler,
 		},
+		{
+			MethodName: "SendLogs",
+			Handler:    _Controller_SendLogs_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -1829,6 +1927,11 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchTask",
 			Handler:       _Controller_WatchTask_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "DebugLog",
+			Handler:       _Controller_DebugLog_Handler,
 			ServerStreams: true,
 		},
 	},
