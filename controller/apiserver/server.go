@@ -213,8 +213,11 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if name == "" {
 		name = ch.Meta.Name
 	}
+	if ch.Meta.Subordinate && req.NumUnits > 0 {
+		return nil, invalid(fmt.Errorf("cannot deploy %q with units: it is a subordinate charm; deploy it with -n 0, then `troupe integrate` it with a principal (one unit per principal unit)", name))
+	}
 	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: settings.Hash(),
-		Status: entity.Status{}}
+		Status: entity.Status{}, Subordinate: ch.Meta.Subordinate}
 	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
 		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel
 	}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
-	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 )
 
@@ -47,28 +44,22 @@ func runDeploy(env *Env, args []string) error {
 		return usage(err)
 	}
 	path := rest[0]
-	var ch *charm.Charm
-	var archive []byte
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return fmt.Errorf("cannot deploy %q: %v; give a charm directory or a .charm file", path, err)
-	case st.IsDir():
-		if ch, err = charm.ReadDir(path); err != nil {
-			return fmt.Errorf("cannot deploy: %w", err)
+	if isBundlePath(path) {
+		if len(rest) != 1 || fs.IsSet("n") || len(*configs) > 0 || len(*to) > 0 {
+			return usage(errors.New("a bundle takes no application name, -n, --config or --to; put them in the bundle file"))
 		}
-		var buf bytes.Buffer
-		if err := charm.Pack(path, &buf); err != nil {
-			return fmt.Errorf("cannot pack charm %q: %w", path, err)
+		return deployBundle(env, *model, path)
+	}
+	ch, archive, err := loadCharm("deploy", path)
+	if err != nil {
+		return err
+	}
+	num := *n
+	if ch.Meta.Subordinate {
+		if fs.IsSet("n") || len(*to) > 0 {
+			return usage(fmt.Errorf("cannot use --num-units or --to with subordinate charm %q: its units follow the principal units it is integrated with", ch.Meta.Name))
 		}
-		archive = buf.Bytes()
-	default:
-		if ch, err = charm.ReadArchive(path); err != nil {
-			return fmt.Errorf("cannot deploy: %w", err)
-		}
-		if archive, err = os.ReadFile(path); err != nil {
-			return err
-		}
+		num = 0
 	}
 	if _, err := ch.Config.ParseSettingsStrings(kv); err != nil {
 		return fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err)
@@ -84,7 +75,7 @@ func runDeploy(env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(*n), Config: kv,
+	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(num), Config: kv,
 		To: cmdline.SplitCommas(*to...)})
 	if err != nil {
 		return apiError(err)

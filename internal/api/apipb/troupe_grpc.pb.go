@@ -73,6 +73,7 @@ const (
 	Controller_AddMachine_FullMethodName            = "/troupe.v1.Controller/AddMachine"
 	Controller_GetModelConfig_FullMethodName        = "/troupe.v1.Controller/GetModelConfig"
 	Controller_SetModelConfig_FullMethodName        = "/troupe.v1.Controller/SetModelConfig"
+	Controller_Refresh_FullMethodName               = "/troupe.v1.Controller/Refresh"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -171,6 +172,12 @@ type ControllerClient interface {
 	// SetModelConfig validates and applies k=v values and resets through the
 	// model guardian; unit agents see the result in their snapshot.
 	SetModelConfig(ctx context.Context, in *SetModelConfigRequest, opts ...grpc.CallOption) (*SetModelConfigResult, error)
+	// Refresh uploads a new revision of an application's charm (`troupe
+	// refresh --path`), checks the metadata change against the alive
+	// relations, carries the user's settings over and switches the
+	// application to it; every unit then runs upgrade-charm and
+	// config-changed.
+	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error)
 }
 
 type controllerClient struct {
@@ -638,6 +645,16 @@ func (c *controllerClient) SetModelConfig(ctx context.Context, in *SetModelConfi
 	return out, nil
 }
 
+func (c *controllerClient) Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshResult)
+	err := c.cc.Invoke(ctx, Controller_Refresh_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -734,6 +751,12 @@ type ControllerServer interface {
 	// SetModelConfig validates and applies k=v values and resets through the
 	// model guardian; unit agents see the result in their snapshot.
 	SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error)
+	// Refresh uploads a new revision of an application's charm (`troupe
+	// refresh --path`), checks the metadata change against the alive
+	// relations, carries the user's settings over and switches the
+	// application to it; every unit then runs upgrade-charm and
+	// config-changed.
+	Refresh(context.Context, *RefreshRequest) (*RefreshResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -872,6 +895,9 @@ func (UnimplementedControllerServer) GetModelConfig(context.Context, *GetModelCo
 }
 func (UnimplementedControllerServer) SetModelConfig(context.Context, *SetModelConfigRequest) (*SetModelConfigResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetModelConfig not implemented")
+}
+func (UnimplementedControllerServer) Refresh(context.Context, *RefreshRequest) (*RefreshResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Refresh not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1647,6 +1673,24 @@ func _Controller_SetModelConfig_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_Refresh_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).Refresh(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_Refresh_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).Refresh(ctx, req.(*RefreshRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1813,6 +1857,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetModelConfig",
 			Handler:    _Controller_SetModelConfig_Handler,
+		},
+		{
+			MethodName: "Refresh",
+			Handler:    _Controller_Refresh_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
