@@ -3,6 +3,8 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -73,4 +75,27 @@ func (s *Server) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb
 		s.cfg.Logger.Info("application refreshed", "model", m.Name, "application", a.Name, "charm", rec.Charm.URL, "dropped", plan.Dropped)
 	}
 	return &apipb.RefreshResult{CharmUrl: rec.Charm.URL, CharmRev: int32(rec.Charm.Revision), Dropped: plan.Dropped}, nil
+}
+
+// addSubordinateTo fills subordinate_to of each subordinate application:
+// the principal applications it shares an alive container-scoped
+// relation with, sorted.
+func addSubordinateTo(apps []*apipb.ApplicationStatus, rels []entity.Relation) {
+	byName := map[string]*apipb.ApplicationStatus{}
+	for _, a := range apps {
+		byName[a.Name] = a
+	}
+	for _, r := range rels {
+		if r.Life == entity.Dead || len(r.Endpoints) != 2 || r.Endpoints[0].Scope != entity.ScopeContainer {
+			continue
+		}
+		for i := range 2 {
+			sub, prin := byName[r.Endpoints[i].Application], byName[r.Endpoints[1-i].Application]
+			if sub == nil || prin == nil || !sub.Subordinate || prin.Subordinate || slices.Contains(sub.SubordinateTo, prin.Name) {
+				continue
+			}
+			sub.SubordinateTo = append(sub.SubordinateTo, prin.Name)
+			sort.Strings(sub.SubordinateTo)
+		}
+	}
 }

@@ -304,7 +304,8 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			leaders[a.Name] = a.LeaderAt(now)
 			apps[a.Name] = &apipb.ApplicationStatus{Name: a.Name, CharmName: a.CharmName, CharmUrl: a.CharmURL,
 				CharmRev: int32(a.CharmRev), CharmVersion: a.CharmVersion, WorkloadVersion: a.WorkloadVersion,
-				Life: string(a.Life), Status: statusInfo(a.Status), BaseName: a.BaseName, BaseChannel: a.BaseChannel}
+				Life: string(a.Life), Status: statusInfo(a.Status), BaseName: a.BaseName, BaseChannel: a.BaseChannel,
+				Subordinate: a.Subordinate}
 		case "unit":
 			var u entity.Unit
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
@@ -315,7 +316,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			}
 			workload, agent := displayUnitStatus(u)
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
-				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
+				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1", Principal: u.Principal})
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
@@ -353,6 +354,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		res.Applications = append(res.Applications, apps[n])
 	}
 	res.Relations = relationStatuses(rels)
+	addSubordinateTo(res.Applications, rels)
 	return res, nil
 }
 
@@ -600,7 +602,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
-		Resolved: u.Resolved, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
+		Resolved: u.Resolved, Principal: u.Principal, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
 		UpdateStatusIntervalMs: mc.UpdateStatusHookInterval.Milliseconds()}, nil
 }
 
