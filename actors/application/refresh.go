@@ -3,7 +3,6 @@ package application
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -122,12 +121,4 @@ func NewPeers(app string, newMeta *charm.Meta, rels []entity.Relation) []string 
 	}
 	sort.Strings(out)
 	return out
-}
-
-// DroppedMessage renders the settings a refresh dropped for the CLI.
-func DroppedMessage(dropped []string) string {
-	if len(dropped) == 0 {
-		return ""
-	}
-	return "settings dropped (not accepted by the new charm): " + strings.Join(dropped, ", ")
 }

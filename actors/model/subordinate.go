@@ -34,9 +34,21 @@ func (g *guardian) addSubordinate(m *AddSubordinate) (*SubordinateAdded, error) 
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	idx := ent.SubordinateKey(g.cfg.UUID, m.Principal, m.App)
+	// The index names the unit made for this principal; once that unit
+	// is dead (the relation was removed, then added again) a new one may
+	// take its place.
+	idxCond := store.Absent(idx)
 	var existing string
-	if _, err := g.cfg.Store.Get(c, idx, &existing); err == nil {
-		return &SubordinateAdded{Unit: existing}, nil
+	if irev, err := g.cfg.Store.Get(c, idx, &existing); err == nil {
+		var su ent.Unit
+		_, err := g.cfg.Store.Get(c, ent.UnitKey(g.cfg.UUID, existing), &su)
+		if err == nil && su.Life != ent.Dead {
+			return &SubordinateAdded{Unit: existing}, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		idxCond = store.Unchanged(idx, irev)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -79,7 +91,7 @@ func (g *guardian) addSubordinate(m *AddSubordinate) (*SubordinateAdded, error) 
 		ops = append(ops, op)
 	}
 	// The principal must still be as read (alive, on that machine).
-	conds := []store.Cond{store.Absent(idx), store.Unchanged(pkey, prev)}
+	conds := []store.Cond{idxCond, store.Unchanged(pkey, prev)}
 	if _, err := g.cfg.Store.CommitIf(c, conds, ops...); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("cannot add a unit of %q for %s: the principal changed meanwhile; retrying later: %w", m.App, m.Principal, err)

@@ -75,7 +75,7 @@ func (c Change) String() string {
 	case AddMachine:
 		return "add-machine " + c.Machine
 	case Deploy:
-		return fmt.Sprintf("deploy %s from %s with %d units%s%s", c.App, c.Charm, c.NumUnits, options(c.Options), placements(c.To))
+		return fmt.Sprintf("deploy %s from %s -n %d%s%s", c.App, c.Charm, c.NumUnits, options(c.Options), placements(c.To))
 	case AddUnits:
 		return fmt.Sprintf("add-unit %s -n %d%s", c.App, c.NumUnits, placements(c.To))
 	case SetConfig:

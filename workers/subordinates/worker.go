@@ -57,7 +57,7 @@ func Decide(st State) []Action {
 	have := map[string]bool{} // principal/subApp of an existing unit
 	for _, u := range st.Units {
 		units[u.Name] = u
-		if u.Principal != "" {
+		if u.Principal != "" && u.Life != entity.Dead {
 			have[u.Principal+"|"+u.Application] = true
 		}
 	}
