@@ -173,10 +173,28 @@ func TestRefresh(t *testing.T) {
 		t.Errorf("kvclient/0 ran upgrade-charm although only kvstore was refreshed: %v", hookNames(hooks))
 	}
 
-	// The same charm again is a new local revision and upgrades again.
-	e.mustTroupe(commandTimeout, "refresh", "kvstore", "--path", v2)
+	// The same charm again is a new local revision and upgrades again;
+	// with --config (and jubilant's force flags) the new value arrives
+	// in the one config-changed that follows upgrade-charm.
+	mid := map[string]int{}
+	for _, u := range stores {
+		hooks, _ := readLedger(t, ledgers, u)
+		mid[u] = len(hooks)
+	}
+	e.mustTroupe(commandTimeout, "refresh", "kvstore", "--path", v2, "--force", "--force-base", "--force-units", "--config", "flavour=sweet")
 	waitLedgers(t, e, ledgers, "second upgrade-charm on every kvstore unit", stores, upgraded(2))
 	waitFor(t, e, readyTimeout, "settled after the second refresh", settled)
+	for _, u := range stores {
+		hooks, data := readLedger(t, ledgers, u)
+		after := hookNames(hooks[mid[u]:])
+		if countHook(hooks[mid[u]:], "upgrade-charm") != 1 || countHook(hooks[mid[u]:], "config-changed") != 1 ||
+			slices.Index(after, "upgrade-charm") > slices.Index(after, "config-changed") {
+			t.Errorf("%s: hooks after the second refresh %v: want upgrade-charm then config-changed, once each", u, after)
+		}
+		if !hasData(data, "config-changed", "", "flavour=sweet") {
+			t.Errorf("%s: config-changed did not see --config flavour=sweet: %v", u, data)
+		}
+	}
 	if got := charmRevs(t, e)["kvstore"]; got != "local:kvstore-2 rev 2" {
 		t.Errorf("after the second refresh: kvstore charm = %s, want local:kvstore-2 rev 2", got)
 	}

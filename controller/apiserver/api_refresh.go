@@ -46,6 +46,13 @@ func (s *Server) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb
 	if err != nil {
 		return nil, invalid(err)
 	}
+	values, err := ch.Config.ParseSettingsStrings(req.Config)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("cannot refresh %q: %w", a.Name, err))
+	}
+	for k, v := range values {
+		plan.User[k] = v
+	}
 	rec, err := ask[*model.CharmRecorded](s, m.UUID, &model.RecordCharm{
 		Charm: entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version}})
 	if err != nil {

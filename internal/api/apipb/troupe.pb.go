@@ -5214,10 +5214,13 @@ func (*SetModelConfigResult) Descriptor() ([]byte, []int) {
 }
 
 type RefreshRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	CharmArchive  []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application  string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	CharmArchive []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"`
+	// config sets charm options with the refresh (`--config k=v`), raw
+	// strings typed by the new charm's config.yaml.
+	Config        map[string]string `protobuf:"bytes,4,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5269,6 +5272,13 @@ func (x *RefreshRequest) GetApplication() string {
 func (x *RefreshRequest) GetCharmArchive() []byte {
 	if x != nil {
 		return x.CharmArchive
+	}
+	return nil
+}
+
+func (x *RefreshRequest) GetConfig() map[string]string {
+	if x != nil {
+		return x.Config
 	}
 	return nil
 }
@@ -5727,11 +5737,15 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x16\n" +
-	"\x14SetModelConfigResult\"m\n" +
+	"\x14SetModelConfigResult\"\xe7\x01\n" +
 	"\x0eRefreshRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
-	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\"c\n" +
+	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12=\n" +
+	"\x06config\x18\x04 \x03(\v2%.troupe.v1.RefreshRequest.ConfigEntryR\x06config\x1a9\n" +
+	"\vConfigEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
 	"\rRefreshResult\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\x12\x1b\n" +
 	"\tcharm_rev\x18\x02 \x01(\x05R\bcharmRev\x12\x18\n" +
@@ -5802,7 +5816,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 104)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 105)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -5908,6 +5922,7 @@ var file_troupe_proto_goTypes = []any{
 	nil,                                  // 101: troupe.v1.CommitHookRequest.StateSetEntry
 	nil,                                  // 102: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	nil,                                  // 103: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 104: troupe.v1.RefreshRequest.ConfigEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
@@ -5950,99 +5965,100 @@ var file_troupe_proto_depIdxs = []int32{
 	74,  // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	76,  // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
 	103, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	11,  // 40: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 41: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 42: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 43: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 44: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 45: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 46: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 47: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 48: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 49: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 50: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 51: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 52: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 53: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 54: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 55: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 56: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 57: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 58: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 59: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 60: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 61: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 62: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 63: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 64: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 65: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 66: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 67: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 68: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 69: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68,  // 70: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	70,  // 71: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	72,  // 72: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	72,  // 73: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	75,  // 74: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	83,  // 75: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	72,  // 76: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	78,  // 77: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	79,  // 78: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	81,  // 79: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	84,  // 80: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	86,  // 81: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	88,  // 82: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	90,  // 83: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	12,  // 84: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 85: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 86: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 87: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 88: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 89: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 90: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 91: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 92: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 93: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 94: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 95: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 96: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 97: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 98: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 99: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 100: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 101: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 102: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 103: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 104: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 105: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 106: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 107: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 108: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 109: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 110: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 111: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 112: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67,  // 113: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69,  // 114: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	71,  // 115: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 116: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 117: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	77,  // 118: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	71,  // 119: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 120: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	74,  // 121: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	80,  // 122: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	82,  // 123: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	85,  // 124: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	87,  // 125: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	89,  // 126: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	91,  // 127: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	84,  // [84:128] is the sub-list for method output_type
-	40,  // [40:84] is the sub-list for method input_type
-	40,  // [40:40] is the sub-list for extension type_name
-	40,  // [40:40] is the sub-list for extension extendee
-	0,   // [0:40] is the sub-list for field type_name
+	104, // 40: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	11,  // 41: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 42: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 43: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 44: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 45: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 46: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 47: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 48: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 49: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 50: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 51: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 52: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 53: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 54: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 55: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 56: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 57: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 58: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 59: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 60: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 61: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 62: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 63: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 64: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 65: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 66: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 67: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 68: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 69: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 70: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68,  // 71: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	70,  // 72: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	72,  // 73: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	72,  // 74: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	75,  // 75: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	83,  // 76: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	72,  // 77: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	78,  // 78: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	79,  // 79: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	81,  // 80: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	84,  // 81: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	86,  // 82: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	88,  // 83: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	90,  // 84: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	12,  // 85: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 86: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 87: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 88: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 89: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 90: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 91: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 92: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 93: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 94: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 95: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 96: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 97: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 98: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 99: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 100: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 101: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 102: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 103: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 104: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 105: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 106: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 107: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 108: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 109: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 110: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 111: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 112: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 113: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67,  // 114: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69,  // 115: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	71,  // 116: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 117: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 118: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	77,  // 119: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	71,  // 120: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 121: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	74,  // 122: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	80,  // 123: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	82,  // 124: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	85,  // 125: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	87,  // 126: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	89,  // 127: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	91,  // 128: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	85,  // [85:129] is the sub-list for method output_type
+	41,  // [41:85] is the sub-list for method input_type
+	41,  // [41:41] is the sub-list for extension type_name
+	41,  // [41:41] is the sub-list for extension extendee
+	0,   // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6056,7 +6072,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   104,
+			NumMessages:   105,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
