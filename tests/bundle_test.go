@@ -93,6 +93,13 @@ relations:
 		t.Fatal(err)
 	}
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	dry := e.mustTroupe(commandTimeout, "deploy", "--dry-run", bundleFile)
+	if !strings.Contains(dry.stdout, "- integrate logsub kvstore") || !strings.Contains(dry.stdout, "- add-machine 0") {
+		t.Errorf("deploy --dry-run: want the planned changes: %s", dry)
+	}
+	if doc, raw, err := e.status(); err != nil || len(doc.Applications) != 0 || len(doc.Machines) != 0 {
+		t.Errorf("deploy --dry-run changed the model (%v):\n%s", err, raw)
+	}
 	r := e.mustTroupe(commandTimeout, "deploy", bundleFile)
 	t.Logf("first deploy:\n%s", r.stderr)
 	doc, subs := waitSubs(t, e, "kvstore", unitsOf("kvstore", 0, 1))

@@ -29,6 +29,7 @@ func runDeploy(env *Env, args []string) error {
 	configs := fs.Strings("", "config", "charm option k=v (repeatable)")
 	model := fs.String("m", "model", "", "model to deploy into")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,1)")
+	dryRun := fs.Bool("", "dry-run", false, "for a bundle: print the changes deploying it would make, and stop")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -48,7 +49,10 @@ func runDeploy(env *Env, args []string) error {
 		if len(rest) != 1 || fs.IsSet("n") || len(*configs) > 0 || len(*to) > 0 {
 			return usage(errors.New("a bundle takes no application name, -n, --config or --to; put them in the bundle file"))
 		}
-		return deployBundle(env, *model, path)
+		return deployBundle(env, *model, path, *dryRun)
+	}
+	if *dryRun {
+		return usage(errors.New("--dry-run is only available for bundles"))
 	}
 	ch, archive, err := loadCharm("deploy", path)
 	if err != nil {
@@ -81,8 +85,11 @@ func runDeploy(env *Env, args []string) error {
 		return apiError(err)
 	}
 	abs, _ := filepath.Abs(path)
-	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s (%d units: %s)\n",
-		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs,
-		len(res.Units), strings.Join(res.Units, ", "))
+	units := fmt.Sprintf(" (%d units: %s)", len(res.Units), strings.Join(res.Units, ", "))
+	if ch.Meta.Subordinate {
+		units = " (subordinate: one unit per related principal unit)"
+	}
+	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s%s\n",
+		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs, units)
 	return nil
 }

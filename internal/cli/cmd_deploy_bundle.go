@@ -27,8 +27,8 @@ func isBundlePath(path string) bool {
 
 // deployBundle reads the bundle and its charms, plans the changes against
 // the model's status (internal/bundle) and runs them with the ordinary
-// API calls, printing each.
-func deployBundle(env *Env, modelRef, path string) error {
+// API calls, printing each; with dryRun it only prints them.
+func deployBundle(env *Env, modelRef, path string, dryRun bool) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("cannot read bundle: %w", err)
@@ -71,6 +71,13 @@ func deployBundle(env *Env, modelRef, path string) error {
 	}
 	if len(changes) == 0 {
 		fmt.Fprintf(env.Stderr, "No changes to apply: the model already holds bundle %q\n", path)
+		return nil
+	}
+	if dryRun {
+		fmt.Fprintf(env.Stdout, "Changes to deploy bundle %q:\n", path)
+		for _, c := range changes {
+			fmt.Fprintf(env.Stdout, "- %s\n", c)
+		}
 		return nil
 	}
 	ex := &bundleExec{conn: conn, model: m, machines: map[string]string{}}
