@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,7 +189,9 @@ func Plan(b *Bundle, charms map[string]CharmInfo, m Model) ([]Change, error) {
 			if app == c.App {
 				return nil, fmt.Errorf("application %q: placement with its own unit %s", c.App, p.Unit)
 			}
-			if k >= unitsAfter[app] {
+			_, deployed := m.Applications[app]
+			inModel := deployed && slices.Contains(m.Applications[app].Units, p.Unit)
+			if !inModel && (deployed || k >= unitsAfter[app]) {
 				return nil, fmt.Errorf("application %q: placement with %s, which neither the model nor the bundle has", c.App, p.Unit)
 			}
 		}
