@@ -33,6 +33,31 @@ type Application struct {
 	To      []string
 }
 
+// Bounds on what Parse accepts: aliases expand while decoding, so a few
+// lines of YAML could otherwise stand for millions of values.
+const (
+	maxBundleSize  = 4 << 20
+	maxBundleNodes = 1 << 16
+	maxBundleDepth = 100
+)
+
+// withinBudget counts n's values, aliases expanded, against budget.
+func withinBudget(n *yaml.Node, budget *int, depth int) bool {
+	*budget--
+	if *budget < 0 || depth > maxBundleDepth {
+		return false
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return withinBudget(n.Alias, budget, depth+1)
+	}
+	for _, c := range n.Content {
+		if !withinBudget(c, budget, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
 type rawBundle struct {
 	Applications map[string]rawApp `yaml:"applications"`
 	Services     map[string]rawApp `yaml:"services"`
@@ -52,8 +77,19 @@ type rawApp struct {
 // Parse parses bundle data; dir is the bundle file's directory, against
 // which relative charm paths are resolved.
 func Parse(data []byte, dir string) (*Bundle, error) {
+	if len(data) > maxBundleSize {
+		return nil, fmt.Errorf("invalid bundle: %d bytes is more than the %d a bundle may have", len(data), maxBundleSize)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("invalid bundle: %w", err)
+	}
+	budget := maxBundleNodes
+	if !withinBudget(&doc, &budget, 0) {
+		return nil, errors.New("invalid bundle: too many values once aliases are expanded")
+	}
 	var raw rawBundle
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := doc.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("invalid bundle: %w", err)
 	}
 	apps := raw.Applications
