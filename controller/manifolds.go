@@ -31,6 +31,7 @@ import (
 	"github.com/troupe-dev/troupe/providers/local"
 	"github.com/troupe-dev/troupe/workers/cleaner"
 	"github.com/troupe-dev/troupe/workers/provisioner"
+	"github.com/troupe-dev/troupe/workers/subordinates"
 )
 
 // Manifold names of the controller's engine.
@@ -42,6 +43,8 @@ const (
 	WatchHubName    = "watch-hub"
 	CleanerName     = "cleaner"
 	LogSinkName     = "log-sink"
+	// SubordinatesName keeps one subordinate unit per related principal.
+	SubordinatesName = "subordinates"
 )
 
 // ManifoldsConfig configures the controller's manifolds.
@@ -65,7 +68,7 @@ type Actors struct {
 //	store ──▶ actor-system ──▶ api-server
 //	  │   └──▶ watch-hub ───────────┤
 //	  │        log-sink ────────────┘
-//	  └─────────────────────▶ provisioner, cleaner
+//	  └─────────────────────▶ provisioner, cleaner, subordinates
 //
 // log-sink is the agents' log store (internal/logstore) under
 // <data-dir>/logs; it is not in etcd.
@@ -211,6 +214,17 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				return engine.Func(func(ctx context.Context) error { return cleaner.Run(ctx, cc) }), nil
 			},
 		},
+		SubordinatesName: {
+			Inputs: []string{StoreName, ActorSystemName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				s, a, err := storeAndActors(g)
+				if err != nil {
+					return nil, err
+				}
+				sc := subordinates.Config{Store: s, Entities: entitySetter{a}, Logger: cfg.Logger.With("worker", SubordinatesName)}
+				return engine.Func(func(ctx context.Context) error { return subordinates.Run(ctx, sc) }), nil
+			},
+		},
 		ProvisionerName: {
 			Inputs: []string{StoreName, ActorSystemName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
@@ -264,6 +278,12 @@ type entitySetter struct{ a Actors }
 func (e entitySetter) DestroyUnit(ctx context.Context, mdl, name string) error {
 	_, err := supervise.Ask[*unit.Done](e.a.System.Root, e.a.Registry,
 		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindUnit, ID: name, Msg: &unit.Destroy{}}}, 30*time.Second)
+	return err
+}
+
+func (e entitySetter) AddSubordinate(ctx context.Context, mdl, app, principal string) error {
+	_, err := supervise.Ask[*model.SubordinateAdded](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.AddSubordinate{App: app, Principal: principal}}, 30*time.Second)
 	return err
 }
 

@@ -14,13 +14,14 @@ import (
 // together with ARCHITECTURE.md.
 func TestManifoldsPinned(t *testing.T) {
 	want := map[string][]string{
-		controller.StoreName:       {},
-		controller.ActorSystemName: {controller.StoreName},
-		controller.WatchHubName:    {controller.StoreName},
-		controller.LogSinkName:     {},
-		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName, controller.LogSinkName},
-		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
-		controller.CleanerName:     {controller.StoreName, controller.ActorSystemName},
+		controller.StoreName:        {},
+		controller.ActorSystemName:  {controller.StoreName},
+		controller.WatchHubName:     {controller.StoreName},
+		controller.LogSinkName:      {},
+		controller.APIServerName:    {controller.StoreName, controller.ActorSystemName, controller.WatchHubName, controller.LogSinkName},
+		controller.ProvisionerName:  {controller.StoreName, controller.ActorSystemName},
+		controller.CleanerName:      {controller.StoreName, controller.ActorSystemName},
+		controller.SubordinatesName: {controller.StoreName, controller.ActorSystemName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

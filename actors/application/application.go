@@ -115,6 +115,8 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		next.LeaderSettingsVersion++
 		return &next, &Done{}, nil
+	case *SetCharm:
+		return setCharm(cur, m)
 	case *SetSettings:
 		next := *cur
 		next.UserSettings, next.Settings, next.ConfigHash = m.User, m.Effective, m.Hash

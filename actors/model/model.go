@@ -236,6 +236,15 @@ func (g *guardian) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(&ConfigSet{})
+	case *RecordCharm:
+		res, err := g.recordCharm(m)
+		respond(ctx, res, err)
+	case *AddPeers:
+		res, err := g.addPeers(m)
+		respond(ctx, res, err)
+	case *AddSubordinate:
+		res, err := g.addSubordinate(m)
+		respond(ctx, res, err)
 	case *Route:
 		g.route(ctx, m)
 	}

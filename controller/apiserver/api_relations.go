@@ -365,10 +365,18 @@ func (s *Server) unitRelations(ctx context.Context, model string, u entity.Unit)
 		rs := &apipb.RelationSnapshot{Id: int32(r.ID), Endpoint: ep.Name, RemoteApplication: remote, Peer: r.IsPeer(),
 			Life: string(st.Relation.Life), Suspended: st.Relation.Suspended, Interface: ep.Interface,
 			Members: map[string]int64{}, AppVersions: map[string]int64{}}
+		var colocated map[string]bool
+		if ep.Scope == entity.ScopeContainer && !r.IsPeer() {
+			if colocated, err = s.unitsOnMachine(ctx, model, remote, u.Machine); err != nil {
+				return nil, err
+			}
+		}
 		for name, ru := range st.Units {
 			switch {
 			case name == u.Name:
 				rs.InScope = ru.InScope
+			case colocated != nil && !colocated[name]:
+				// Container scope: only the units on this unit's machine.
 			case ru.InScope && (r.IsPeer() || !strings.HasPrefix(name, u.Application+"/")):
 				rs.Members[name] = ru.Version
 			}
@@ -379,6 +387,26 @@ func (s *Server) unitRelations(ctx context.Context, model string, u entity.Unit)
 		out = append(out, rs)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
+	return out, nil
+}
+
+// unitsOnMachine returns the units of app placed on machine: the members
+// a unit of a container-scoped relation may see.
+func (s *Server) unitsOnMachine(ctx context.Context, model, app, machine string) (map[string]bool, error) {
+	kvs, _, err := s.cfg.Store.List(ctx, entity.UnitsPrefix(model, app))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, kv := range kvs {
+		var u entity.Unit
+		if err := store.Decode(store.KV(kv), &u); err != nil {
+			return nil, err
+		}
+		if u.Machine == machine {
+			out[u.Name] = true
+		}
+	}
 	return out, nil
 }
 

@@ -218,8 +218,11 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if name == "" {
 		name = ch.Meta.Name
 	}
+	if ch.Meta.Subordinate && req.NumUnits > 0 {
+		return nil, invalid(fmt.Errorf("cannot deploy %q with units: it is a subordinate charm; deploy it with -n 0, then `troupe integrate` it with a principal (one unit per principal unit)", name))
+	}
 	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: settings.Hash(),
-		Status: entity.Status{}}
+		Status: entity.Status{}, Subordinate: ch.Meta.Subordinate}
 	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
 		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel
 	}
@@ -310,7 +313,8 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			leaders[a.Name] = a.LeaderAt(now)
 			apps[a.Name] = &apipb.ApplicationStatus{Name: a.Name, CharmName: a.CharmName, CharmUrl: a.CharmURL,
 				CharmRev: int32(a.CharmRev), CharmVersion: a.CharmVersion, WorkloadVersion: a.WorkloadVersion,
-				Life: string(a.Life), Status: statusInfo(a.Status), BaseName: a.BaseName, BaseChannel: a.BaseChannel}
+				Life: string(a.Life), Status: statusInfo(a.Status), BaseName: a.BaseName, BaseChannel: a.BaseChannel,
+				Subordinate: a.Subordinate}
 		case "unit":
 			var u entity.Unit
 			if err := json.Unmarshal(kv.Value, &u); err != nil {
@@ -328,7 +332,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 				workload = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
-				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1"})
+				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1", Principal: u.Principal})
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
@@ -370,6 +374,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		res.Applications = append(res.Applications, apps[n])
 	}
 	res.Relations = relationStatuses(rels)
+	addSubordinateTo(res.Applications, rels)
 	return res, nil
 }
 
@@ -623,7 +628,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
 		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
-		Resolved: u.Resolved, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
+		Resolved: u.Resolved, Principal: u.Principal, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
 		UpdateStatusIntervalMs: mc.UpdateStatusHookInterval.Milliseconds()}, nil
 }
 

@@ -41,6 +41,7 @@ var commands = []command{
 	{"integrate", "integrate (relate) two applications over matching endpoints", runIntegrate},
 	{"relate", "alias of integrate", runIntegrate},
 	{"remove-relation", "remove a relation: its units run -departed and -broken, then it is gone", runRemoveRelation},
+	{"refresh", "refresh an application to a new revision of its local charm (--path)", runRefresh},
 	{"config", "get, set or reset an application's charm settings", runConfig},
 	{"resolve", "retry (or with --no-retry skip) the failed hook of units in error", runResolve},
 	{"resolved", "alias of resolve", runResolve},

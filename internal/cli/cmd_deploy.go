@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
-	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 )
 
@@ -32,6 +29,7 @@ func runDeploy(env *Env, args []string) error {
 	configs := fs.Strings("", "config", "charm option k=v (repeatable)")
 	model := fs.String("m", "model", "", "model to deploy into")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,1)")
+	dryRun := fs.Bool("", "dry-run", false, "for a bundle: print the changes deploying it would make, and stop")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -47,28 +45,25 @@ func runDeploy(env *Env, args []string) error {
 		return usage(err)
 	}
 	path := rest[0]
-	var ch *charm.Charm
-	var archive []byte
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return fmt.Errorf("cannot deploy %q: %v; give a charm directory or a .charm file", path, err)
-	case st.IsDir():
-		if ch, err = charm.ReadDir(path); err != nil {
-			return fmt.Errorf("cannot deploy: %w", err)
+	if isBundlePath(path) {
+		if len(rest) != 1 || fs.IsSet("n") || len(*configs) > 0 || len(*to) > 0 {
+			return usage(errors.New("a bundle takes no application name, -n, --config or --to; put them in the bundle file"))
 		}
-		var buf bytes.Buffer
-		if err := charm.Pack(path, &buf); err != nil {
-			return fmt.Errorf("cannot pack charm %q: %w", path, err)
+		return deployBundle(env, *model, path, *dryRun)
+	}
+	if *dryRun {
+		return usage(errors.New("--dry-run is only available for bundles"))
+	}
+	ch, archive, err := loadCharm("deploy", path)
+	if err != nil {
+		return err
+	}
+	num := *n
+	if ch.Meta.Subordinate {
+		if fs.IsSet("n") || len(*to) > 0 {
+			return usage(fmt.Errorf("cannot use --num-units or --to with subordinate charm %q: its units follow the principal units it is integrated with", ch.Meta.Name))
 		}
-		archive = buf.Bytes()
-	default:
-		if ch, err = charm.ReadArchive(path); err != nil {
-			return fmt.Errorf("cannot deploy: %w", err)
-		}
-		if archive, err = os.ReadFile(path); err != nil {
-			return err
-		}
+		num = 0
 	}
 	if _, err := ch.Config.ParseSettingsStrings(kv); err != nil {
 		return fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err)
@@ -84,14 +79,17 @@ func runDeploy(env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(*n), Config: kv,
+	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(num), Config: kv,
 		To: cmdline.SplitCommas(*to...)})
 	if err != nil {
 		return apiError(err)
 	}
 	abs, _ := filepath.Abs(path)
-	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s (%d units: %s)\n",
-		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs,
-		len(res.Units), strings.Join(res.Units, ", "))
+	units := fmt.Sprintf(" (%d units: %s)", len(res.Units), strings.Join(res.Units, ", "))
+	if ch.Meta.Subordinate {
+		units = " (subordinate: one unit per related principal unit)"
+	}
+	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s%s\n",
+		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs, units)
 	return nil
 }

@@ -84,11 +84,14 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 		if a.BaseName != "" {
 			app.Base = &fullstatus.Base{Name: a.BaseName, Channel: a.BaseChannel}
 		}
+		app.SubordinateTo = a.SubordinateTo
 		var workloads []fullstatus.StatusInfo
 		for _, u := range a.Units {
 			us := fullstatus.Unit{WorkloadStatus: info(u.Workload), JujuStatus: info(u.Agent), Leader: u.Leader,
 				Machine: u.Machine, PublicAddress: u.Address, Address: u.Address}
-			app.Units[u.Name] = us
+			if u.Principal == "" {
+				app.Units[u.Name] = us
+			}
 			if us.WorkloadStatus != nil {
 				workloads = append(workloads, *us.WorkloadStatus)
 			}
@@ -99,8 +102,12 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 			d := fullstatus.DeriveApplicationStatus(workloads)
 			app.ApplicationStatus = &d
 		}
+		if a.Subordinate {
+			app.Units, app.Scale = nil, 0
+		}
 		doc.Applications[a.Name] = app
 	}
+	nestSubordinates(doc, res.Applications)
 	addRelations(doc, res.Relations)
 	return doc
 }

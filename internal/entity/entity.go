@@ -113,6 +113,10 @@ type Application struct {
 	// LeaderSettingsVersion counts their changes.
 	LeaderSettings        map[string]string `json:"leader-settings,omitempty"`
 	LeaderSettingsVersion int64             `json:"leader-settings-version,omitempty"`
+	// Subordinate is set for an application of a subordinate charm: it
+	// has no units of its own; one unit per related principal unit is
+	// created by the subordinates worker.
+	Subordinate bool `json:"subordinate,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".
@@ -140,6 +144,9 @@ type Unit struct {
 	// hook commit applied from it.
 	CommitStream string `json:"commit-stream,omitempty"`
 	CommitSeq    uint64 `json:"commit-seq,omitempty"`
+	// Principal is the principal unit of a subordinate unit (which then
+	// lives on the principal's machine); empty for a principal unit.
+	Principal string `json:"principal,omitempty"`
 }
 
 // Machine is a machine document.
@@ -278,6 +285,12 @@ func PendingTaskKey(model, unit, id string) string { return PendingTasksPrefix(m
 // PendingTasksPrefix holds the pending-task markers of one unit.
 func PendingTasksPrefix(model, unit string) string {
 	return ModelPrefix(model) + "pending-task/" + unit + "/"
+}
+
+// SubordinateKey maps a principal unit and a subordinate application to
+// the subordinate unit made for it, so at most one exists per pair.
+func SubordinateKey(model, principal, subApp string) string {
+	return ModelPrefix(model) + "subordinate/" + principal + "/" + subApp
 }
 
 // Names.

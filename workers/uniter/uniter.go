@@ -349,7 +349,7 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 		"JUJU_AGENT_SOCKET_ADDRESS": u.socket(), "JUJU_AGENT_SOCKET_NETWORK": "unix",
 		"JUJU_UNIT_NAME": u.cfg.Unit, "JUJU_MODEL_UUID": u.snap.ModelUuid, "JUJU_MODEL_NAME": u.snap.ModelName,
 		"JUJU_API_ADDRESSES": strings.Join(u.snap.ApiAddresses, " "), "JUJU_SLA": "unsupported",
-		"JUJU_MACHINE_ID": u.cfg.MachineID, "JUJU_PRINCIPAL_UNIT": "", "JUJU_AVAILABILITY_ZONE": "",
+		"JUJU_MACHINE_ID": u.cfg.MachineID, "JUJU_PRINCIPAL_UNIT": u.snap.Principal, "JUJU_AVAILABILITY_ZONE": "",
 		"JUJU_VERSION": JujuVersion, "CLOUD_API_VERSION": "",
 		"JUJU_CHARM_HTTP_PROXY": "", "JUJU_CHARM_HTTPS_PROXY": "", "JUJU_CHARM_FTP_PROXY": "", "JUJU_CHARM_NO_PROXY": "",
 		"PATH": u.toolsDir() + ":" + os.Getenv("PATH"),

@@ -1301,8 +1301,12 @@ type ApplicationStatus struct {
 	Units           []*UnitStatus          `protobuf:"bytes,9,rep,name=units,proto3" json:"units,omitempty"`
 	BaseName        string                 `protobuf:"bytes,10,opt,name=base_name,json=baseName,proto3" json:"base_name,omitempty"`
 	BaseChannel     string                 `protobuf:"bytes,11,opt,name=base_channel,json=baseChannel,proto3" json:"base_channel,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// subordinate_to lists the principal applications of a subordinate
+	// application (those it shares a container-scoped relation with).
+	Subordinate   bool     `protobuf:"varint,50,opt,name=subordinate,proto3" json:"subordinate,omitempty"`
+	SubordinateTo []string `protobuf:"bytes,51,rep,name=subordinate_to,json=subordinateTo,proto3" json:"subordinate_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApplicationStatus) Reset() {
@@ -1412,15 +1416,31 @@ func (x *ApplicationStatus) GetBaseChannel() string {
 	return ""
 }
 
+func (x *ApplicationStatus) GetSubordinate() bool {
+	if x != nil {
+		return x.Subordinate
+	}
+	return false
+}
+
+func (x *ApplicationStatus) GetSubordinateTo() []string {
+	if x != nil {
+		return x.SubordinateTo
+	}
+	return nil
+}
+
 type UnitStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Machine       string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
-	Life          string                 `protobuf:"bytes,3,opt,name=life,proto3" json:"life,omitempty"`
-	Leader        bool                   `protobuf:"varint,4,opt,name=leader,proto3" json:"leader,omitempty"`
-	Workload      *StatusInfo            `protobuf:"bytes,5,opt,name=workload,proto3" json:"workload,omitempty"`
-	Agent         *StatusInfo            `protobuf:"bytes,6,opt,name=agent,proto3" json:"agent,omitempty"`
-	Address       string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Machine  string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
+	Life     string                 `protobuf:"bytes,3,opt,name=life,proto3" json:"life,omitempty"`
+	Leader   bool                   `protobuf:"varint,4,opt,name=leader,proto3" json:"leader,omitempty"`
+	Workload *StatusInfo            `protobuf:"bytes,5,opt,name=workload,proto3" json:"workload,omitempty"`
+	Agent    *StatusInfo            `protobuf:"bytes,6,opt,name=agent,proto3" json:"agent,omitempty"`
+	Address  string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	// principal is the principal unit of a subordinate unit.
+	Principal     string `protobuf:"bytes,50,opt,name=principal,proto3" json:"principal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1500,6 +1520,13 @@ func (x *UnitStatus) GetAgent() *StatusInfo {
 func (x *UnitStatus) GetAddress() string {
 	if x != nil {
 		return x.Address
+	}
+	return ""
+}
+
+func (x *UnitStatus) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
 	}
 	return ""
 }
@@ -2239,8 +2266,11 @@ type UnitSnapshotResult struct {
 	// Model settings the uniter honours (model-config).
 	AutomaticallyRetryHooks bool  `protobuf:"varint,40,opt,name=automatically_retry_hooks,json=automaticallyRetryHooks,proto3" json:"automatically_retry_hooks,omitempty"`
 	UpdateStatusIntervalMs  int64 `protobuf:"varint,41,opt,name=update_status_interval_ms,json=updateStatusIntervalMs,proto3" json:"update_status_interval_ms,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// principal is the principal unit of a subordinate unit
+	// (JUJU_PRINCIPAL_UNIT); empty for a principal.
+	Principal     string `protobuf:"bytes,50,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2432,6 +2462,13 @@ func (x *UnitSnapshotResult) GetUpdateStatusIntervalMs() int64 {
 		return x.UpdateStatusIntervalMs
 	}
 	return 0
+}
+
+func (x *UnitSnapshotResult) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -5481,6 +5518,137 @@ func (x *DebugLogRequest) GetHasLimit() bool {
 	return false
 }
 
+type RefreshRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application  string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	CharmArchive []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"`
+	// config sets charm options with the refresh (`--config k=v`), raw
+	// strings typed by the new charm's config.yaml.
+	Config        map[string]string `protobuf:"bytes,4,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshRequest) Reset() {
+	*x = RefreshRequest{}
+	mi := &file_troupe_proto_msgTypes[94]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshRequest) ProtoMessage() {}
+
+func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[94]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
+func (*RefreshRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{94}
+}
+
+func (x *RefreshRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RefreshRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *RefreshRequest) GetCharmArchive() []byte {
+	if x != nil {
+		return x.CharmArchive
+	}
+	return nil
+}
+
+func (x *RefreshRequest) GetConfig() map[string]string {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type RefreshResult struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CharmUrl string                 `protobuf:"bytes,1,opt,name=charm_url,json=charmUrl,proto3" json:"charm_url,omitempty"`
+	CharmRev int32                  `protobuf:"varint,2,opt,name=charm_rev,json=charmRev,proto3" json:"charm_rev,omitempty"`
+	// dropped lists user settings the new charm no longer accepts.
+	Dropped       []string `protobuf:"bytes,3,rep,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshResult) Reset() {
+	*x = RefreshResult{}
+	mi := &file_troupe_proto_msgTypes[95]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshResult) ProtoMessage() {}
+
+func (x *RefreshResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[95]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshResult.ProtoReflect.Descriptor instead.
+func (*RefreshResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{95}
+}
+
+func (x *RefreshResult) GetCharmUrl() string {
+	if x != nil {
+		return x.CharmUrl
+	}
+	return ""
+}
+
+func (x *RefreshResult) GetCharmRev() int32 {
+	if x != nil {
+		return x.CharmRev
+	}
+	return 0
+}
+
+func (x *RefreshResult) GetDropped() []string {
+	if x != nil {
+		return x.Dropped
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -5565,7 +5733,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1c\n" +
 	"\tinterface\x18\x04 \x01(\tR\tinterface\x12\x14\n" +
-	"\x05scope\x18\x05 \x01(\tR\x05scope\"\x80\x03\n" +
+	"\x05scope\x18\x05 \x01(\tR\x05scope\"\xc9\x03\n" +
 	"\x11ApplicationStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -5579,7 +5747,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05units\x18\t \x03(\v2\x15.troupe.v1.UnitStatusR\x05units\x12\x1b\n" +
 	"\tbase_name\x18\n" +
 	" \x01(\tR\bbaseName\x12!\n" +
-	"\fbase_channel\x18\v \x01(\tR\vbaseChannel\"\xe0\x01\n" +
+	"\fbase_channel\x18\v \x01(\tR\vbaseChannel\x12 \n" +
+	"\vsubordinate\x182 \x01(\bR\vsubordinate\x12%\n" +
+	"\x0esubordinate_to\x183 \x03(\tR\rsubordinateTo\"\xfe\x01\n" +
 	"\n" +
 	"UnitStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -5588,7 +5758,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06leader\x18\x04 \x01(\bR\x06leader\x121\n" +
 	"\bworkload\x18\x05 \x01(\v2\x15.troupe.v1.StatusInfoR\bworkload\x12+\n" +
 	"\x05agent\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x05agent\x12\x18\n" +
-	"\aaddress\x18\a \x01(\tR\aaddress\"\xae\x02\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12\x1c\n" +
+	"\tprincipal\x182 \x01(\tR\tprincipal\"\xae\x02\n" +
 	"\rMachineStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12\x1f\n" +
@@ -5629,7 +5800,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xfa\b\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x98\t\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -5659,7 +5830,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x12'\n" +
 	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x12:\n" +
 	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
-	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x1a=\n" +
+	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12\x1c\n" +
+	"\tprincipal\x182 \x01(\tR\tprincipal\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -5896,7 +6068,19 @@ const file_troupe_proto_rawDesc = "" +
 	"\ano_tail\x18\t \x01(\bR\x06noTail\x12\x14\n" +
 	"\x05limit\x18\n" +
 	" \x01(\x05R\x05limit\x12\x1b\n" +
-	"\thas_limit\x18\v \x01(\bR\bhasLimit2\x80\x1b\n" +
+	"\thas_limit\x18\v \x01(\bR\bhasLimit\"\xe7\x01\n" +
+	"\x0eRefreshRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
+	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12=\n" +
+	"\x06config\x18\x04 \x03(\v2%.troupe.v1.RefreshRequest.ConfigEntryR\x06config\x1a9\n" +
+	"\vConfigEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\rRefreshResult\x12\x1b\n" +
+	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\x12\x1b\n" +
+	"\tcharm_rev\x18\x02 \x01(\x05R\bcharmRev\x12\x18\n" +
+	"\adropped\x18\x03 \x03(\tR\adropped2\xc0\x1b\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -5950,7 +6134,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x0eGetModelConfig\x12 .troupe.v1.GetModelConfigRequest\x1a\x1f.troupe.v1.GetModelConfigResult\x12S\n" +
 	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResult\x12A\n" +
 	"\bSendLogs\x12\x1a.troupe.v1.SendLogsRequest\x1a\x19.troupe.v1.SendLogsResult\x12>\n" +
-	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01B1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01\x12>\n" +
+	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -5964,7 +6149,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 109)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -6060,23 +6245,26 @@ var file_troupe_proto_goTypes = []any{
 	(*SendLogsRequest)(nil),              // 91: troupe.v1.SendLogsRequest
 	(*SendLogsResult)(nil),               // 92: troupe.v1.SendLogsResult
 	(*DebugLogRequest)(nil),              // 93: troupe.v1.DebugLogRequest
-	nil,                                  // 94: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 95: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 96: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 97: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 98: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 99: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 100: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 101: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 102: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 103: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 104: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 105: troupe.v1.SetModelConfigRequest.ValuesEntry
+	(*RefreshRequest)(nil),               // 94: troupe.v1.RefreshRequest
+	(*RefreshResult)(nil),                // 95: troupe.v1.RefreshResult
+	nil,                                  // 96: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 97: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 98: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 99: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 100: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 101: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 102: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 103: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 104: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 105: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 106: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 107: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 108: troupe.v1.RefreshRequest.ConfigEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	94,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	96,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -6094,122 +6282,125 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	95,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	96,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	97,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	98,  // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	97,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	98,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	99,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	100, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	99,  // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	101, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	100, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	101, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	102, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	102, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	103, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	104, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	103, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	104, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	105, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	106, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	74,  // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	73,  // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	74,  // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	76,  // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	105, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	107, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	90,  // 40: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	11,  // 41: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 42: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 43: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 44: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 45: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 46: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 47: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 48: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 49: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 50: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 51: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 52: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 53: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 54: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 55: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 56: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 57: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 58: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 59: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 60: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 61: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 62: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 63: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 64: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 65: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 66: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 67: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 68: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 69: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 70: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68,  // 71: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	70,  // 72: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	72,  // 73: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	72,  // 74: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	75,  // 75: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	83,  // 76: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	72,  // 77: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	78,  // 78: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	79,  // 79: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	81,  // 80: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	84,  // 81: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	86,  // 82: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	88,  // 83: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	91,  // 84: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	93,  // 85: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	12,  // 86: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 87: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 88: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 89: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 90: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 91: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 92: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 93: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 94: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 95: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 96: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 97: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 98: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 99: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 100: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 101: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 102: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 103: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 104: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 105: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 106: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 107: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 108: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 109: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 110: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 111: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 112: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 113: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 114: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67,  // 115: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69,  // 116: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	71,  // 117: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 118: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 119: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	77,  // 120: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	71,  // 121: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 122: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	74,  // 123: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	80,  // 124: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	82,  // 125: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	85,  // 126: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	87,  // 127: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	89,  // 128: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	92,  // 129: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	90,  // 130: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	86,  // [86:131] is the sub-list for method output_type
-	41,  // [41:86] is the sub-list for method input_type
-	41,  // [41:41] is the sub-list for extension type_name
-	41,  // [41:41] is the sub-list for extension extendee
-	0,   // [0:41] is the sub-list for field type_name
+	108, // 41: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	11,  // 42: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 43: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 44: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 45: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 46: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 47: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 48: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 49: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 50: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 51: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 52: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 53: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 54: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 55: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 56: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 57: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 58: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 59: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 60: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 61: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 62: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 63: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 64: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 65: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 66: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 67: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 68: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 69: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 70: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 71: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	68,  // 72: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	70,  // 73: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	72,  // 74: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	72,  // 75: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	75,  // 76: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	83,  // 77: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	72,  // 78: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	78,  // 79: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	79,  // 80: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	81,  // 81: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	84,  // 82: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	86,  // 83: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	88,  // 84: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	91,  // 85: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	93,  // 86: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	94,  // 87: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	12,  // 88: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 89: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 90: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 91: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 92: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 93: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 94: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 95: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 96: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 97: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 98: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 99: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 100: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 101: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 102: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 103: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 104: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 105: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 106: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 107: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 108: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 109: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 110: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 111: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 112: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 113: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 114: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 115: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 116: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	67,  // 117: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	69,  // 118: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	71,  // 119: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 120: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 121: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	77,  // 122: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	71,  // 123: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	74,  // 124: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	74,  // 125: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	80,  // 126: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	82,  // 127: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	85,  // 128: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	87,  // 129: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	89,  // 130: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	92,  // 131: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	90,  // 132: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	95,  // 133: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	88,  // [88:134] is the sub-list for method output_type
+	42,  // [42:88] is the sub-list for method input_type
+	42,  // [42:42] is the sub-list for extension type_name
+	42,  // [42:42] is the sub-list for extension extendee
+	0,   // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6223,7 +6414,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   106,
+			NumMessages:   109,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

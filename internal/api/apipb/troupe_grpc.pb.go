@@ -75,6 +75,7 @@ const (
 	Controller_SetModelConfig_FullMethodName        = "/troupe.v1.Controller/SetModelConfig"
 	Controller_SendLogs_FullMethodName              = "/troupe.v1.Controller/SendLogs"
 	Controller_DebugLog_FullMethodName              = "/troupe.v1.Controller/DebugLog"
+	Controller_Refresh_FullMethodName               = "/troupe.v1.Controller/Refresh"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -187,6 +188,12 @@ type ControllerClient interface {
 	// that many records; with limit set and no replay, the last `limit`
 	// records are sent and the stream ends.
 	DebugLog(ctx context.Context, in *DebugLogRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogRecord], error)
+	// Refresh uploads a new revision of an application's charm (`troupe
+	// refresh --path`), checks the metadata change against the alive
+	// relations, carries the user's settings over and switches the
+	// application to it; every unit then runs upgrade-charm and
+	// config-changed.
+	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error)
 }
 
 type controllerClient struct {
@@ -683,6 +690,16 @@ func (c *controllerClient) DebugLog(ctx context.Context, in *DebugLogRequest, op
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Controller_DebugLogClient = grpc.ServerStreamingClient[LogRecord]
 
+func (c *controllerClient) Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshResult)
+	err := c.cc.Invoke(ctx, Controller_Refresh_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -793,6 +810,12 @@ type ControllerServer interface {
 	// that many records; with limit set and no replay, the last `limit`
 	// records are sent and the stream ends.
 	DebugLog(*DebugLogRequest, grpc.ServerStreamingServer[LogRecord]) error
+	// Refresh uploads a new revision of an application's charm (`troupe
+	// refresh --path`), checks the metadata change against the alive
+	// relations, carries the user's settings over and switches the
+	// application to it; every unit then runs upgrade-charm and
+	// config-changed.
+	Refresh(context.Context, *RefreshRequest) (*RefreshResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -937,6 +960,9 @@ func (UnimplementedControllerServer) SendLogs(context.Context, *SendLogsRequest)
 }
 func (UnimplementedControllerServer) DebugLog(*DebugLogRequest, grpc.ServerStreamingServer[LogRecord]) error {
 	return status.Errorf(codes.Unimplemented, "method DebugLog not implemented")
+}
+func (UnimplementedControllerServer) Refresh(context.Context, *RefreshRequest) (*RefreshResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Refresh not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1741,6 +1767,24 @@ func _Controller_DebugLog_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Controller_DebugLogServer = grpc.ServerStreamingServer[LogRecord]
 
+func _Controller_Refresh_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).Refresh(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_Refresh_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).Refresh(ctx, req.(*RefreshRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1911,6 +1955,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendLogs",
 			Handler:    _Controller_SendLogs_Handler,
+		},
+		{
+			MethodName: "Refresh",
+			Handler:    _Controller_Refresh_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
