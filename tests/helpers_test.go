@@ -215,6 +215,7 @@ type unitStatus struct {
 	JujuStatus     statusInfo `json:"juju-status"`
 	Leader         bool       `json:"leader"`
 	Machine        string     `json:"machine"`
+	OpenPorts      []string   `json:"open-ports"`
 }
 
 type machineStatus struct {

@@ -198,6 +198,15 @@ func TestRelations(t *testing.T) {
 		t.Errorf("status: kvstore relations[cluster] = %+v, want the peer relation", rel)
 	}
 
+	// open-port in start is committed with the hook and shown in status.
+	doc = waitFor(t, e, readyTimeout, "kvstore ports open", func(doc statusDoc) bool {
+		for _, u := range doc.Applications["kvstore"].Units {
+			if !slices.Equal(u.OpenPorts, []string{"7000/tcp", "7001-7002/udp"}) {
+				return false
+			}
+		}
+		return len(doc.Applications["kvstore"].Units) == 3
+	})
 	stores, clients := unitsOf("kvstore", 0, 1, 2), unitsOf("kvclient", 0, 1, 2)
 	// Unit data both ways and the provider leader's application data.
 	waitLedgers(t, e, ledgers, "each kvstore unit saw every client's request", stores, func(u string, _, data []ledgerEntry) bool {
@@ -331,6 +340,11 @@ func TestRelations(t *testing.T) {
 		if !slices.Equal(names, c.want) {
 			t.Errorf("%s: tear-down hooks %v, want %v", c.unit, names, c.want)
 		}
+	}
+	// In its stop hook kvstore/2 closed 7000/tcp; opened-ports shows the
+	// hook's own pending change.
+	if _, data := readLedger(t, ledgers, "kvstore/2"); !hasData(data, "stop", "", "ports=7001-7002/udp ") {
+		t.Errorf("kvstore/2: opened-ports in stop after close-port: %v", data)
 	}
 	// The others saw exactly one -departed per removed unit, departing =
 	// the removed unit, and no -broken.

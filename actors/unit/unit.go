@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -42,6 +43,8 @@ type EnsureDead struct{}
 type UpdateCharmState struct {
 	Set    map[string]string
 	Delete []string
+	// OpenPorts and ClosePorts are port ranges by endpoint.
+	OpenPorts, ClosePorts map[string][]string
 	Stream string
 	Seq    uint64
 }
@@ -127,6 +130,10 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 				changed = true
 			}
 		}
+		if ports, moved := applyPorts(cur.OpenPorts, m.OpenPorts, m.ClosePorts); moved {
+			next.OpenPorts = ports
+			changed = true
+		}
 		if !changed {
 			return nil, &Done{}, nil
 		}
@@ -144,4 +151,45 @@ func stamp(s entity.Status, now time.Time) entity.Status {
 		s.Since = now
 	}
 	return s
+}
+
+// applyPorts opens then closes ranges per endpoint and reports whether the
+// result differs from cur. Each endpoint's list stays sorted and unique.
+func applyPorts(cur, open, close map[string][]string) (map[string][]string, bool) {
+	if len(open) == 0 && len(close) == 0 {
+		return cur, false
+	}
+	next := map[string][]string{}
+	for ep, rs := range cur {
+		next[ep] = slices.Clone(rs)
+	}
+	for ep, rs := range open {
+		for _, r := range rs {
+			if !slices.Contains(next[ep], r) {
+				next[ep] = append(next[ep], r)
+			}
+		}
+	}
+	for ep, rs := range close {
+		next[ep] = slices.DeleteFunc(next[ep], func(r string) bool { return slices.Contains(rs, r) })
+	}
+	changed := false
+	for ep, rs := range next {
+		slices.Sort(rs)
+		if len(rs) == 0 {
+			delete(next, ep)
+		}
+		if !slices.Equal(rs, cur[ep]) {
+			changed = true
+		}
+	}
+	for ep := range cur {
+		if _, ok := next[ep]; !ok {
+			changed = true
+		}
+	}
+	if len(next) == 0 {
+		next = nil
+	}
+	return next, changed
 }

@@ -41,3 +41,22 @@ func TestCommitsApplyOncePerStreamAndSeq(t *testing.T) {
 		t.Errorf("Handle modified its input: %v", cur.CharmState)
 	}
 }
+
+func TestApplyPorts(t *testing.T) {
+	cur := map[string][]string{"": {"80/tcp"}}
+	next, changed := applyPorts(cur, map[string][]string{"": {"443/tcp", "80/tcp"}, "db": {"5432/tcp"}}, nil)
+	if !changed || !reflect.DeepEqual(next, map[string][]string{"": {"443/tcp", "80/tcp"}, "db": {"5432/tcp"}}) {
+		t.Fatalf("open: %v %v", next, changed)
+	}
+	again, changed := applyPorts(next, map[string][]string{"db": {"5432/tcp"}}, nil)
+	if changed || !reflect.DeepEqual(again, next) {
+		t.Errorf("re-opening an open port changed the set: %v", again)
+	}
+	closed, changed := applyPorts(next, nil, map[string][]string{"db": {"5432/tcp"}, "": {"80/tcp"}})
+	if !changed || !reflect.DeepEqual(closed, map[string][]string{"": {"443/tcp"}}) {
+		t.Errorf("close: %v %v", closed, changed)
+	}
+	if !reflect.DeepEqual(cur, map[string][]string{"": {"80/tcp"}}) {
+		t.Errorf("input modified: %v", cur)
+	}
+}

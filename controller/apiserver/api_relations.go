@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -331,9 +334,14 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 	}
 	// The unit records the sequence number last, so a commit interrupted
 	// half-way is re-applied whole (each part is idempotent).
-	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 || req.Seq != 0 {
+	open, closed, err := portMaps(req.OpenPorts, req.ClosePorts)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 || len(open) > 0 || len(closed) > 0 || req.Seq != 0 {
 		if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit,
-			&unit.UpdateCharmState{Set: req.StateSet, Delete: req.StateDelete, Stream: req.Stream, Seq: req.Seq}); err != nil {
+			&unit.UpdateCharmState{Set: req.StateSet, Delete: req.StateDelete, OpenPorts: open, ClosePorts: closed,
+				Stream: req.Stream, Seq: req.Seq}); err != nil {
 			return nil, fmt.Errorf("cannot commit hook %q: charm state: %w", req.Hook, err)
 		}
 	}
@@ -440,4 +448,53 @@ func (s *Server) SetLeaderSettings(ctx context.Context, req *apipb.SetLeaderSett
 		return nil, err
 	}
 	return &apipb.SetLeaderSettingsResult{}, nil
+}
+
+// portMaps validates the port sets of a hook commit.
+func portMaps(open, closed []*apipb.PortSet) (map[string][]string, map[string][]string, error) {
+	conv := func(sets []*apipb.PortSet) (map[string][]string, error) {
+		if len(sets) == 0 {
+			return nil, nil
+		}
+		out := map[string][]string{}
+		for _, ps := range sets {
+			for _, r := range ps.Ranges {
+				pr, err := hookcmds.ParsePortRange(r)
+				if err != nil {
+					return nil, err
+				}
+				out[ps.Endpoint] = append(out[ps.Endpoint], pr.String())
+			}
+		}
+		return out, nil
+	}
+	o, err := conv(open)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := conv(closed)
+	return o, c, err
+}
+
+// unitPorts lists a unit's open ports for its snapshot.
+func unitPorts(u entity.Unit) []*apipb.PortSet {
+	var out []*apipb.PortSet
+	for _, ep := range slices.Sorted(maps.Keys(u.OpenPorts)) {
+		out = append(out, &apipb.PortSet{Endpoint: ep, Ranges: u.OpenPorts[ep]})
+	}
+	return out
+}
+
+// statusPorts is the union of a unit's open ports, as status shows them.
+func statusPorts(u entity.Unit) []string {
+	var out []string
+	for _, rs := range u.OpenPorts {
+		for _, r := range rs {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

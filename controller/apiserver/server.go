@@ -332,7 +332,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 				workload = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
-				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1", Principal: u.Principal})
+				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1", Principal: u.Principal, OpenPorts: statusPorts(u)})
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
@@ -623,7 +623,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
+	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, ActionsPending: pending, OpenPorts: unitPorts(u),
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),

@@ -88,7 +88,7 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 		var workloads []fullstatus.StatusInfo
 		for _, u := range a.Units {
 			us := fullstatus.Unit{WorkloadStatus: info(u.Workload), JujuStatus: info(u.Agent), Leader: u.Leader,
-				Machine: u.Machine, PublicAddress: u.Address, Address: u.Address}
+				Machine: u.Machine, PublicAddress: u.Address, Address: u.Address, OpenPorts: u.OpenPorts}
 			if u.Principal == "" {
 				app.Units[u.Name] = us
 			}

@@ -140,6 +140,9 @@ type Unit struct {
 	Resolved string `json:"resolved,omitempty"`
 	// CharmState is the charm's own key-value state (state-set/-get).
 	CharmState map[string]string `json:"charm-state,omitempty"`
+	// OpenPorts are the unit's open port ranges ("80/tcp") by endpoint
+	// ("" means every endpoint), kept sorted.
+	OpenPorts map[string][]string `json:"open-ports,omitempty"`
 	// CommitStream and CommitSeq are the agent outbox stream and the last
 	// hook commit applied from it.
 	CommitStream string `json:"commit-stream,omitempty"`

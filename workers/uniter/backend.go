@@ -141,9 +141,6 @@ func (b *backend) ResourcePath(string) (string, error)      { return "", hookcmd
 func (b *backend) RequestReboot(bool) error {
 	return fmt.Errorf("juju-reboot is not supported on this provider")
 }
-func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
-	return map[string][]hookcmds.PortRange{}, nil
-}
 func (b *backend) StorageIDs() ([]string, error) { return nil, nil }
 func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
 	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound

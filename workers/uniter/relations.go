@@ -61,10 +61,11 @@ func (u *Uniter) enterScope(ctx context.Context, h hook.Info) error {
 // durable outbox; deliver sends them. Once this returns nil the effects
 // survive any crash, so the hook may be recorded as done.
 func (u *Uniter) commitHook(name string, ch hookcmds.Changes) error {
-	if len(ch.RelationSettings) == 0 && len(ch.CharmStateSet) == 0 && len(ch.CharmStateDelete) == 0 {
+	if ch.IsEmpty() {
 		return nil
 	}
-	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete}
+	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete,
+		OpenPorts: portStrings(ch.OpenPorts), ClosePorts: portStrings(ch.ClosePorts)}
 	for _, id := range slices.Sorted(maps.Keys(ch.RelationSettings)) {
 		rc := ch.RelationSettings[id]
 		if len(rc.Unit) == 0 && len(rc.App) == 0 {
@@ -87,6 +88,7 @@ func (u *Uniter) deliver(ctx context.Context) error {
 		for _, rc := range e.Relations {
 			req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(rc.RelationID), Unit: rc.Unit, Application: rc.App})
 		}
+		req.OpenPorts, req.ClosePorts = portSets(e.OpenPorts), portSets(e.ClosePorts)
 		if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
 			return fmt.Errorf("cannot deliver commit %d (hook %q): %w", e.Seq, e.Hook, err)
 		}
@@ -183,4 +185,42 @@ func applicationOf(unit string) string {
 		}
 	}
 	return unit
+}
+
+// portStrings renders hook port changes for the outbox.
+func portStrings(m map[string][]hookcmds.PortRange) map[string][]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for ep, rs := range m {
+		for _, r := range rs {
+			out[ep] = append(out[ep], r.String())
+		}
+	}
+	return out
+}
+
+func portSets(m map[string][]string) []*apipb.PortSet {
+	var out []*apipb.PortSet
+	for _, ep := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, &apipb.PortSet{Endpoint: ep, Ranges: m[ep]})
+	}
+	return out
+}
+
+// CommittedPorts returns the unit's open ports as of the snapshot the hook
+// was decided on.
+func (b *backend) CommittedPorts() (map[string][]hookcmds.PortRange, error) {
+	out := map[string][]hookcmds.PortRange{}
+	for _, ps := range b.snap.OpenPorts {
+		for _, s := range ps.Ranges {
+			r, err := hookcmds.ParsePortRange(s)
+			if err != nil {
+				return nil, fmt.Errorf("controller sent a bad port range %q: %w", s, err)
+			}
+			out[ps.Endpoint] = append(out[ps.Endpoint], r)
+		}
+	}
+	return out, nil
 }

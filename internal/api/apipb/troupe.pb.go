@@ -1431,14 +1431,15 @@ func (x *ApplicationStatus) GetSubordinateTo() []string {
 }
 
 type UnitStatus struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Machine  string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
-	Life     string                 `protobuf:"bytes,3,opt,name=life,proto3" json:"life,omitempty"`
-	Leader   bool                   `protobuf:"varint,4,opt,name=leader,proto3" json:"leader,omitempty"`
-	Workload *StatusInfo            `protobuf:"bytes,5,opt,name=workload,proto3" json:"workload,omitempty"`
-	Agent    *StatusInfo            `protobuf:"bytes,6,opt,name=agent,proto3" json:"agent,omitempty"`
-	Address  string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Machine   string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
+	Life      string                 `protobuf:"bytes,3,opt,name=life,proto3" json:"life,omitempty"`
+	Leader    bool                   `protobuf:"varint,4,opt,name=leader,proto3" json:"leader,omitempty"`
+	Workload  *StatusInfo            `protobuf:"bytes,5,opt,name=workload,proto3" json:"workload,omitempty"`
+	Agent     *StatusInfo            `protobuf:"bytes,6,opt,name=agent,proto3" json:"agent,omitempty"`
+	Address   string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	OpenPorts []string               `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
 	// principal is the principal unit of a subordinate unit.
 	Principal     string `protobuf:"bytes,50,opt,name=principal,proto3" json:"principal,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1522,6 +1523,13 @@ func (x *UnitStatus) GetAddress() string {
 		return x.Address
 	}
 	return ""
+}
+
+func (x *UnitStatus) GetOpenPorts() []string {
+	if x != nil {
+		return x.OpenPorts
+	}
+	return nil
 }
 
 func (x *UnitStatus) GetPrincipal() string {
@@ -2261,6 +2269,8 @@ type UnitSnapshotResult struct {
 	// leader_settings (leader-get) and their change counter.
 	LeaderSettings        map[string]string `protobuf:"bytes,22,rep,name=leader_settings,json=leaderSettings,proto3" json:"leader_settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LeaderSettingsVersion int64             `protobuf:"varint,23,opt,name=leader_settings_version,json=leaderSettingsVersion,proto3" json:"leader_settings_version,omitempty"`
+	// open_ports are the unit's committed open ports by endpoint.
+	OpenPorts []*PortSet `protobuf:"bytes,24,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
 	// actions_pending lists the unit's pending task ids, oldest first.
 	ActionsPending []string `protobuf:"bytes,30,rep,name=actions_pending,json=actionsPending,proto3" json:"actions_pending,omitempty"`
 	// Model settings the uniter honours (model-config).
@@ -2441,6 +2451,13 @@ func (x *UnitSnapshotResult) GetLeaderSettingsVersion() int64 {
 		return x.LeaderSettingsVersion
 	}
 	return 0
+}
+
+func (x *UnitSnapshotResult) GetOpenPorts() []*PortSet {
+	if x != nil {
+		return x.OpenPorts
+	}
+	return nil
 }
 
 func (x *UnitSnapshotResult) GetActionsPending() []string {
@@ -3881,8 +3898,10 @@ type CommitHookRequest struct {
 	StateDelete []string                  `protobuf:"bytes,5,rep,name=state_delete,json=stateDelete,proto3" json:"state_delete,omitempty"`
 	// stream and seq identify the commit in the agent's outbox: the
 	// controller applies each (stream, seq) once and ignores repeats.
-	Stream        string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
-	Seq           uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
+	Stream        string     `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
+	Seq           uint64     `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
+	OpenPorts     []*PortSet `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
+	ClosePorts    []*PortSet `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3966,6 +3985,74 @@ func (x *CommitHookRequest) GetSeq() uint64 {
 	return 0
 }
 
+func (x *CommitHookRequest) GetOpenPorts() []*PortSet {
+	if x != nil {
+		return x.OpenPorts
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetClosePorts() []*PortSet {
+	if x != nil {
+		return x.ClosePorts
+	}
+	return nil
+}
+
+// PortSet is a set of port ranges ("80/tcp", "1000-2000/udp", "icmp") on
+// one endpoint ("" means every endpoint).
+type PortSet struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Endpoint      string                 `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Ranges        []string               `protobuf:"bytes,2,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PortSet) Reset() {
+	*x = PortSet{}
+	mi := &file_troupe_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PortSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PortSet) ProtoMessage() {}
+
+func (x *PortSet) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PortSet.ProtoReflect.Descriptor instead.
+func (*PortSet) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *PortSet) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *PortSet) GetRanges() []string {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
 type CommitHookResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3974,7 +4061,7 @@ type CommitHookResult struct {
 
 func (x *CommitHookResult) Reset() {
 	*x = CommitHookResult{}
-	mi := &file_troupe_proto_msgTypes[67]
+	mi := &file_troupe_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3986,7 +4073,7 @@ func (x *CommitHookResult) String() string {
 func (*CommitHookResult) ProtoMessage() {}
 
 func (x *CommitHookResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[67]
+	mi := &file_troupe_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3999,7 +4086,7 @@ func (x *CommitHookResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitHookResult.ProtoReflect.Descriptor instead.
 func (*CommitHookResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{67}
+	return file_troupe_proto_rawDescGZIP(), []int{68}
 }
 
 type SetLeaderSettingsRequest struct {
@@ -4012,7 +4099,7 @@ type SetLeaderSettingsRequest struct {
 
 func (x *SetLeaderSettingsRequest) Reset() {
 	*x = SetLeaderSettingsRequest{}
-	mi := &file_troupe_proto_msgTypes[68]
+	mi := &file_troupe_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4111,7 @@ func (x *SetLeaderSettingsRequest) String() string {
 func (*SetLeaderSettingsRequest) ProtoMessage() {}
 
 func (x *SetLeaderSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[68]
+	mi := &file_troupe_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4124,7 @@ func (x *SetLeaderSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetLeaderSettingsRequest.ProtoReflect.Descriptor instead.
 func (*SetLeaderSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{68}
+	return file_troupe_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetLeaderSettingsRequest) GetUnit() string {
@@ -4062,7 +4149,7 @@ type SetLeaderSettingsResult struct {
 
 func (x *SetLeaderSettingsResult) Reset() {
 	*x = SetLeaderSettingsResult{}
-	mi := &file_troupe_proto_msgTypes[69]
+	mi := &file_troupe_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4074,7 +4161,7 @@ func (x *SetLeaderSettingsResult) String() string {
 func (*SetLeaderSettingsResult) ProtoMessage() {}
 
 func (x *SetLeaderSettingsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[69]
+	mi := &file_troupe_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4087,7 +4174,7 @@ func (x *SetLeaderSettingsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetLeaderSettingsResult.ProtoReflect.Descriptor instead.
 func (*SetLeaderSettingsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{69}
+	return file_troupe_proto_rawDescGZIP(), []int{70}
 }
 
 type EnqueueActionRequest struct {
@@ -4103,7 +4190,7 @@ type EnqueueActionRequest struct {
 
 func (x *EnqueueActionRequest) Reset() {
 	*x = EnqueueActionRequest{}
-	mi := &file_troupe_proto_msgTypes[70]
+	mi := &file_troupe_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4115,7 +4202,7 @@ func (x *EnqueueActionRequest) String() string {
 func (*EnqueueActionRequest) ProtoMessage() {}
 
 func (x *EnqueueActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[70]
+	mi := &file_troupe_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4128,7 +4215,7 @@ func (x *EnqueueActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueActionRequest.ProtoReflect.Descriptor instead.
 func (*EnqueueActionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{70}
+	return file_troupe_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *EnqueueActionRequest) GetModel() string {
@@ -4169,7 +4256,7 @@ type EnqueueActionResult struct {
 
 func (x *EnqueueActionResult) Reset() {
 	*x = EnqueueActionResult{}
-	mi := &file_troupe_proto_msgTypes[71]
+	mi := &file_troupe_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4181,7 +4268,7 @@ func (x *EnqueueActionResult) String() string {
 func (*EnqueueActionResult) ProtoMessage() {}
 
 func (x *EnqueueActionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[71]
+	mi := &file_troupe_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4194,7 +4281,7 @@ func (x *EnqueueActionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueActionResult.ProtoReflect.Descriptor instead.
 func (*EnqueueActionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{71}
+	return file_troupe_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *EnqueueActionResult) GetOperationId() string {
@@ -4221,7 +4308,7 @@ type GetTaskRequest struct {
 
 func (x *GetTaskRequest) Reset() {
 	*x = GetTaskRequest{}
-	mi := &file_troupe_proto_msgTypes[72]
+	mi := &file_troupe_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4233,7 +4320,7 @@ func (x *GetTaskRequest) String() string {
 func (*GetTaskRequest) ProtoMessage() {}
 
 func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[72]
+	mi := &file_troupe_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4246,7 +4333,7 @@ func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{72}
+	return file_troupe_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *GetTaskRequest) GetModel() string {
@@ -4273,7 +4360,7 @@ type TaskLogEntry struct {
 
 func (x *TaskLogEntry) Reset() {
 	*x = TaskLogEntry{}
-	mi := &file_troupe_proto_msgTypes[73]
+	mi := &file_troupe_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4285,7 +4372,7 @@ func (x *TaskLogEntry) String() string {
 func (*TaskLogEntry) ProtoMessage() {}
 
 func (x *TaskLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[73]
+	mi := &file_troupe_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4298,7 +4385,7 @@ func (x *TaskLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskLogEntry.ProtoReflect.Descriptor instead.
 func (*TaskLogEntry) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{73}
+	return file_troupe_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *TaskLogEntry) GetMessage() string {
@@ -4336,7 +4423,7 @@ type TaskInfo struct {
 
 func (x *TaskInfo) Reset() {
 	*x = TaskInfo{}
-	mi := &file_troupe_proto_msgTypes[74]
+	mi := &file_troupe_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4435,7 @@ func (x *TaskInfo) String() string {
 func (*TaskInfo) ProtoMessage() {}
 
 func (x *TaskInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[74]
+	mi := &file_troupe_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4448,7 @@ func (x *TaskInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskInfo.ProtoReflect.Descriptor instead.
 func (*TaskInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{74}
+	return file_troupe_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *TaskInfo) GetId() string {
@@ -4457,7 +4544,7 @@ type ListOperationsRequest struct {
 
 func (x *ListOperationsRequest) Reset() {
 	*x = ListOperationsRequest{}
-	mi := &file_troupe_proto_msgTypes[75]
+	mi := &file_troupe_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4469,7 +4556,7 @@ func (x *ListOperationsRequest) String() string {
 func (*ListOperationsRequest) ProtoMessage() {}
 
 func (x *ListOperationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[75]
+	mi := &file_troupe_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4482,7 +4569,7 @@ func (x *ListOperationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOperationsRequest.ProtoReflect.Descriptor instead.
 func (*ListOperationsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{75}
+	return file_troupe_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListOperationsRequest) GetModel() string {
@@ -4505,7 +4592,7 @@ type OperationInfo struct {
 
 func (x *OperationInfo) Reset() {
 	*x = OperationInfo{}
-	mi := &file_troupe_proto_msgTypes[76]
+	mi := &file_troupe_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4517,7 +4604,7 @@ func (x *OperationInfo) String() string {
 func (*OperationInfo) ProtoMessage() {}
 
 func (x *OperationInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[76]
+	mi := &file_troupe_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4530,7 +4617,7 @@ func (x *OperationInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationInfo.ProtoReflect.Descriptor instead.
 func (*OperationInfo) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{76}
+	return file_troupe_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *OperationInfo) GetId() string {
@@ -4577,7 +4664,7 @@ type ListOperationsResult struct {
 
 func (x *ListOperationsResult) Reset() {
 	*x = ListOperationsResult{}
-	mi := &file_troupe_proto_msgTypes[77]
+	mi := &file_troupe_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4589,7 +4676,7 @@ func (x *ListOperationsResult) String() string {
 func (*ListOperationsResult) ProtoMessage() {}
 
 func (x *ListOperationsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[77]
+	mi := &file_troupe_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4602,7 +4689,7 @@ func (x *ListOperationsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOperationsResult.ProtoReflect.Descriptor instead.
 func (*ListOperationsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{77}
+	return file_troupe_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListOperationsResult) GetOperations() []*OperationInfo {
@@ -4622,7 +4709,7 @@ type UnitTaskRequest struct {
 
 func (x *UnitTaskRequest) Reset() {
 	*x = UnitTaskRequest{}
-	mi := &file_troupe_proto_msgTypes[78]
+	mi := &file_troupe_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4634,7 +4721,7 @@ func (x *UnitTaskRequest) String() string {
 func (*UnitTaskRequest) ProtoMessage() {}
 
 func (x *UnitTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[78]
+	mi := &file_troupe_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4647,7 +4734,7 @@ func (x *UnitTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitTaskRequest.ProtoReflect.Descriptor instead.
 func (*UnitTaskRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{78}
+	return file_troupe_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *UnitTaskRequest) GetUnit() string {
@@ -4675,7 +4762,7 @@ type LogActionRequest struct {
 
 func (x *LogActionRequest) Reset() {
 	*x = LogActionRequest{}
-	mi := &file_troupe_proto_msgTypes[79]
+	mi := &file_troupe_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4687,7 +4774,7 @@ func (x *LogActionRequest) String() string {
 func (*LogActionRequest) ProtoMessage() {}
 
 func (x *LogActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[79]
+	mi := &file_troupe_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4700,7 +4787,7 @@ func (x *LogActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogActionRequest.ProtoReflect.Descriptor instead.
 func (*LogActionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{79}
+	return file_troupe_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *LogActionRequest) GetUnit() string {
@@ -4732,7 +4819,7 @@ type LogActionResult struct {
 
 func (x *LogActionResult) Reset() {
 	*x = LogActionResult{}
-	mi := &file_troupe_proto_msgTypes[80]
+	mi := &file_troupe_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4744,7 +4831,7 @@ func (x *LogActionResult) String() string {
 func (*LogActionResult) ProtoMessage() {}
 
 func (x *LogActionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[80]
+	mi := &file_troupe_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4757,7 +4844,7 @@ func (x *LogActionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogActionResult.ProtoReflect.Descriptor instead.
 func (*LogActionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{80}
+	return file_troupe_proto_rawDescGZIP(), []int{81}
 }
 
 type FinishActionRequest struct {
@@ -4773,7 +4860,7 @@ type FinishActionRequest struct {
 
 func (x *FinishActionRequest) Reset() {
 	*x = FinishActionRequest{}
-	mi := &file_troupe_proto_msgTypes[81]
+	mi := &file_troupe_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4872,7 @@ func (x *FinishActionRequest) String() string {
 func (*FinishActionRequest) ProtoMessage() {}
 
 func (x *FinishActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[81]
+	mi := &file_troupe_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4885,7 @@ func (x *FinishActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishActionRequest.ProtoReflect.Descriptor instead.
 func (*FinishActionRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{81}
+	return file_troupe_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *FinishActionRequest) GetUnit() string {
@@ -4844,7 +4931,7 @@ type FinishActionResult struct {
 
 func (x *FinishActionResult) Reset() {
 	*x = FinishActionResult{}
-	mi := &file_troupe_proto_msgTypes[82]
+	mi := &file_troupe_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4856,7 +4943,7 @@ func (x *FinishActionResult) String() string {
 func (*FinishActionResult) ProtoMessage() {}
 
 func (x *FinishActionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[82]
+	mi := &file_troupe_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4869,7 +4956,7 @@ func (x *FinishActionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishActionResult.ProtoReflect.Descriptor instead.
 func (*FinishActionResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{82}
+	return file_troupe_proto_rawDescGZIP(), []int{83}
 }
 
 type EnqueueExecRequest struct {
@@ -4883,7 +4970,7 @@ type EnqueueExecRequest struct {
 
 func (x *EnqueueExecRequest) Reset() {
 	*x = EnqueueExecRequest{}
-	mi := &file_troupe_proto_msgTypes[83]
+	mi := &file_troupe_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4895,7 +4982,7 @@ func (x *EnqueueExecRequest) String() string {
 func (*EnqueueExecRequest) ProtoMessage() {}
 
 func (x *EnqueueExecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[83]
+	mi := &file_troupe_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4908,7 +4995,7 @@ func (x *EnqueueExecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueExecRequest.ProtoReflect.Descriptor instead.
 func (*EnqueueExecRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{83}
+	return file_troupe_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *EnqueueExecRequest) GetModel() string {
@@ -4942,7 +5029,7 @@ type AddMachineRequest struct {
 
 func (x *AddMachineRequest) Reset() {
 	*x = AddMachineRequest{}
-	mi := &file_troupe_proto_msgTypes[84]
+	mi := &file_troupe_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4954,7 +5041,7 @@ func (x *AddMachineRequest) String() string {
 func (*AddMachineRequest) ProtoMessage() {}
 
 func (x *AddMachineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[84]
+	mi := &file_troupe_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4967,7 +5054,7 @@ func (x *AddMachineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMachineRequest.ProtoReflect.Descriptor instead.
 func (*AddMachineRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{84}
+	return file_troupe_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *AddMachineRequest) GetModel() string {
@@ -4993,7 +5080,7 @@ type AddMachineResult struct {
 
 func (x *AddMachineResult) Reset() {
 	*x = AddMachineResult{}
-	mi := &file_troupe_proto_msgTypes[85]
+	mi := &file_troupe_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5005,7 +5092,7 @@ func (x *AddMachineResult) String() string {
 func (*AddMachineResult) ProtoMessage() {}
 
 func (x *AddMachineResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[85]
+	mi := &file_troupe_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5018,7 +5105,7 @@ func (x *AddMachineResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMachineResult.ProtoReflect.Descriptor instead.
 func (*AddMachineResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{85}
+	return file_troupe_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *AddMachineResult) GetMachines() []string {
@@ -5037,7 +5124,7 @@ type GetModelConfigRequest struct {
 
 func (x *GetModelConfigRequest) Reset() {
 	*x = GetModelConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[86]
+	mi := &file_troupe_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5049,7 +5136,7 @@ func (x *GetModelConfigRequest) String() string {
 func (*GetModelConfigRequest) ProtoMessage() {}
 
 func (x *GetModelConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[86]
+	mi := &file_troupe_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5062,7 +5149,7 @@ func (x *GetModelConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModelConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetModelConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{86}
+	return file_troupe_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *GetModelConfigRequest) GetModel() string {
@@ -5082,7 +5169,7 @@ type GetModelConfigResult struct {
 
 func (x *GetModelConfigResult) Reset() {
 	*x = GetModelConfigResult{}
-	mi := &file_troupe_proto_msgTypes[87]
+	mi := &file_troupe_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5094,7 +5181,7 @@ func (x *GetModelConfigResult) String() string {
 func (*GetModelConfigResult) ProtoMessage() {}
 
 func (x *GetModelConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[87]
+	mi := &file_troupe_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5107,7 +5194,7 @@ func (x *GetModelConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModelConfigResult.ProtoReflect.Descriptor instead.
 func (*GetModelConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{87}
+	return file_troupe_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *GetModelConfigResult) GetConfigJson() []byte {
@@ -5128,7 +5215,7 @@ type SetModelConfigRequest struct {
 
 func (x *SetModelConfigRequest) Reset() {
 	*x = SetModelConfigRequest{}
-	mi := &file_troupe_proto_msgTypes[88]
+	mi := &file_troupe_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5140,7 +5227,7 @@ func (x *SetModelConfigRequest) String() string {
 func (*SetModelConfigRequest) ProtoMessage() {}
 
 func (x *SetModelConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[88]
+	mi := &file_troupe_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5153,7 +5240,7 @@ func (x *SetModelConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetModelConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetModelConfigRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{88}
+	return file_troupe_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *SetModelConfigRequest) GetModel() string {
@@ -5185,7 +5272,7 @@ type SetModelConfigResult struct {
 
 func (x *SetModelConfigResult) Reset() {
 	*x = SetModelConfigResult{}
-	mi := &file_troupe_proto_msgTypes[89]
+	mi := &file_troupe_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5284,7 @@ func (x *SetModelConfigResult) String() string {
 func (*SetModelConfigResult) ProtoMessage() {}
 
 func (x *SetModelConfigResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[89]
+	mi := &file_troupe_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5297,7 @@ func (x *SetModelConfigResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetModelConfigResult.ProtoReflect.Descriptor instead.
 func (*SetModelConfigResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{89}
+	return file_troupe_proto_rawDescGZIP(), []int{90}
 }
 
 // LogRecord is one agent log line (`troupe debug-log`).
@@ -5229,7 +5316,7 @@ type LogRecord struct {
 
 func (x *LogRecord) Reset() {
 	*x = LogRecord{}
-	mi := &file_troupe_proto_msgTypes[90]
+	mi := &file_troupe_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5241,7 +5328,7 @@ func (x *LogRecord) String() string {
 func (*LogRecord) ProtoMessage() {}
 
 func (x *LogRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[90]
+	mi := &file_troupe_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5254,7 +5341,7 @@ func (x *LogRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogRecord.ProtoReflect.Descriptor instead.
 func (*LogRecord) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{90}
+	return file_troupe_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *LogRecord) GetEntity() string {
@@ -5316,7 +5403,7 @@ type SendLogsRequest struct {
 
 func (x *SendLogsRequest) Reset() {
 	*x = SendLogsRequest{}
-	mi := &file_troupe_proto_msgTypes[91]
+	mi := &file_troupe_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5328,7 +5415,7 @@ func (x *SendLogsRequest) String() string {
 func (*SendLogsRequest) ProtoMessage() {}
 
 func (x *SendLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[91]
+	mi := &file_troupe_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5341,7 +5428,7 @@ func (x *SendLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendLogsRequest.ProtoReflect.Descriptor instead.
 func (*SendLogsRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{91}
+	return file_troupe_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *SendLogsRequest) GetRecords() []*LogRecord {
@@ -5366,7 +5453,7 @@ type SendLogsResult struct {
 
 func (x *SendLogsResult) Reset() {
 	*x = SendLogsResult{}
-	mi := &file_troupe_proto_msgTypes[92]
+	mi := &file_troupe_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5378,7 +5465,7 @@ func (x *SendLogsResult) String() string {
 func (*SendLogsResult) ProtoMessage() {}
 
 func (x *SendLogsResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[92]
+	mi := &file_troupe_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5391,7 +5478,7 @@ func (x *SendLogsResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendLogsResult.ProtoReflect.Descriptor instead.
 func (*SendLogsResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{92}
+	return file_troupe_proto_rawDescGZIP(), []int{93}
 }
 
 type DebugLogRequest struct {
@@ -5413,7 +5500,7 @@ type DebugLogRequest struct {
 
 func (x *DebugLogRequest) Reset() {
 	*x = DebugLogRequest{}
-	mi := &file_troupe_proto_msgTypes[93]
+	mi := &file_troupe_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5425,7 +5512,7 @@ func (x *DebugLogRequest) String() string {
 func (*DebugLogRequest) ProtoMessage() {}
 
 func (x *DebugLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[93]
+	mi := &file_troupe_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5438,7 +5525,7 @@ func (x *DebugLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DebugLogRequest.ProtoReflect.Descriptor instead.
 func (*DebugLogRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{93}
+	return file_troupe_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *DebugLogRequest) GetModel() string {
@@ -5532,7 +5619,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_troupe_proto_msgTypes[94]
+	mi := &file_troupe_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5544,7 +5631,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[94]
+	mi := &file_troupe_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5557,7 +5644,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{94}
+	return file_troupe_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *RefreshRequest) GetModel() string {
@@ -5600,7 +5687,7 @@ type RefreshResult struct {
 
 func (x *RefreshResult) Reset() {
 	*x = RefreshResult{}
-	mi := &file_troupe_proto_msgTypes[95]
+	mi := &file_troupe_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5612,7 +5699,7 @@ func (x *RefreshResult) String() string {
 func (*RefreshResult) ProtoMessage() {}
 
 func (x *RefreshResult) ProtoReflect() protoreflect.Message {
-	mi := &file_troupe_proto_msgTypes[95]
+	mi := &file_troupe_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5625,7 +5712,7 @@ func (x *RefreshResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResult.ProtoReflect.Descriptor instead.
 func (*RefreshResult) Descriptor() ([]byte, []int) {
-	return file_troupe_proto_rawDescGZIP(), []int{95}
+	return file_troupe_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *RefreshResult) GetCharmUrl() string {
@@ -5749,7 +5836,7 @@ const file_troupe_proto_rawDesc = "" +
 	" \x01(\tR\bbaseName\x12!\n" +
 	"\fbase_channel\x18\v \x01(\tR\vbaseChannel\x12 \n" +
 	"\vsubordinate\x182 \x01(\bR\vsubordinate\x12%\n" +
-	"\x0esubordinate_to\x183 \x03(\tR\rsubordinateTo\"\xfe\x01\n" +
+	"\x0esubordinate_to\x183 \x03(\tR\rsubordinateTo\"\x9d\x02\n" +
 	"\n" +
 	"UnitStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -5758,7 +5845,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06leader\x18\x04 \x01(\bR\x06leader\x121\n" +
 	"\bworkload\x18\x05 \x01(\v2\x15.troupe.v1.StatusInfoR\bworkload\x12+\n" +
 	"\x05agent\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x05agent\x12\x18\n" +
-	"\aaddress\x18\a \x01(\tR\aaddress\x12\x1c\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12\x1d\n" +
+	"\n" +
+	"open_ports\x18\b \x03(\tR\topenPorts\x12\x1c\n" +
 	"\tprincipal\x182 \x01(\tR\tprincipal\"\xae\x02\n" +
 	"\rMachineStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -5800,7 +5889,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x98\t\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xcb\t\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -5827,7 +5916,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\vcharm_state\x18\x15 \x03(\v2-.troupe.v1.UnitSnapshotResult.CharmStateEntryR\n" +
 	"charmState\x12Z\n" +
 	"\x0fleader_settings\x18\x16 \x03(\v21.troupe.v1.UnitSnapshotResult.LeaderSettingsEntryR\x0eleaderSettings\x126\n" +
-	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x12'\n" +
+	"\x17leader_settings_version\x18\x17 \x01(\x03R\x15leaderSettingsVersion\x121\n" +
+	"\n" +
+	"open_ports\x18\x18 \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x12'\n" +
 	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x12:\n" +
 	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
 	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12\x1c\n" +
@@ -5944,7 +6035,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcf\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x03\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -5952,10 +6043,17 @@ const file_troupe_proto_rawDesc = "" +
 	"\tstate_set\x18\x04 \x03(\v2*.troupe.v1.CommitHookRequest.StateSetEntryR\bstateSet\x12!\n" +
 	"\fstate_delete\x18\x05 \x03(\tR\vstateDelete\x12\x16\n" +
 	"\x06stream\x18\x06 \x01(\tR\x06stream\x12\x10\n" +
-	"\x03seq\x18\a \x01(\x04R\x03seq\x1a;\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\x121\n" +
+	"\n" +
+	"open_ports\x18\b \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x123\n" +
+	"\vclose_ports\x18\t \x03(\v2\x12.troupe.v1.PortSetR\n" +
+	"closePorts\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x12\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
+	"\aPortSet\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x16\n" +
+	"\x06ranges\x18\x02 \x03(\tR\x06ranges\"\x12\n" +
 	"\x10CommitHookResult\"\xba\x01\n" +
 	"\x18SetLeaderSettingsRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12M\n" +
@@ -6149,7 +6247,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 109)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 110)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -6218,53 +6316,54 @@ var file_troupe_proto_goTypes = []any{
 	(*ReadRelationSettingsResult)(nil),   // 64: troupe.v1.ReadRelationSettingsResult
 	(*RelationSettingsChange)(nil),       // 65: troupe.v1.RelationSettingsChange
 	(*CommitHookRequest)(nil),            // 66: troupe.v1.CommitHookRequest
-	(*CommitHookResult)(nil),             // 67: troupe.v1.CommitHookResult
-	(*SetLeaderSettingsRequest)(nil),     // 68: troupe.v1.SetLeaderSettingsRequest
-	(*SetLeaderSettingsResult)(nil),      // 69: troupe.v1.SetLeaderSettingsResult
-	(*EnqueueActionRequest)(nil),         // 70: troupe.v1.EnqueueActionRequest
-	(*EnqueueActionResult)(nil),          // 71: troupe.v1.EnqueueActionResult
-	(*GetTaskRequest)(nil),               // 72: troupe.v1.GetTaskRequest
-	(*TaskLogEntry)(nil),                 // 73: troupe.v1.TaskLogEntry
-	(*TaskInfo)(nil),                     // 74: troupe.v1.TaskInfo
-	(*ListOperationsRequest)(nil),        // 75: troupe.v1.ListOperationsRequest
-	(*OperationInfo)(nil),                // 76: troupe.v1.OperationInfo
-	(*ListOperationsResult)(nil),         // 77: troupe.v1.ListOperationsResult
-	(*UnitTaskRequest)(nil),              // 78: troupe.v1.UnitTaskRequest
-	(*LogActionRequest)(nil),             // 79: troupe.v1.LogActionRequest
-	(*LogActionResult)(nil),              // 80: troupe.v1.LogActionResult
-	(*FinishActionRequest)(nil),          // 81: troupe.v1.FinishActionRequest
-	(*FinishActionResult)(nil),           // 82: troupe.v1.FinishActionResult
-	(*EnqueueExecRequest)(nil),           // 83: troupe.v1.EnqueueExecRequest
-	(*AddMachineRequest)(nil),            // 84: troupe.v1.AddMachineRequest
-	(*AddMachineResult)(nil),             // 85: troupe.v1.AddMachineResult
-	(*GetModelConfigRequest)(nil),        // 86: troupe.v1.GetModelConfigRequest
-	(*GetModelConfigResult)(nil),         // 87: troupe.v1.GetModelConfigResult
-	(*SetModelConfigRequest)(nil),        // 88: troupe.v1.SetModelConfigRequest
-	(*SetModelConfigResult)(nil),         // 89: troupe.v1.SetModelConfigResult
-	(*LogRecord)(nil),                    // 90: troupe.v1.LogRecord
-	(*SendLogsRequest)(nil),              // 91: troupe.v1.SendLogsRequest
-	(*SendLogsResult)(nil),               // 92: troupe.v1.SendLogsResult
-	(*DebugLogRequest)(nil),              // 93: troupe.v1.DebugLogRequest
-	(*RefreshRequest)(nil),               // 94: troupe.v1.RefreshRequest
-	(*RefreshResult)(nil),                // 95: troupe.v1.RefreshResult
-	nil,                                  // 96: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 97: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 98: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 99: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 100: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 101: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 102: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 103: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 104: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 105: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 106: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 107: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 108: troupe.v1.RefreshRequest.ConfigEntry
+	(*PortSet)(nil),                      // 67: troupe.v1.PortSet
+	(*CommitHookResult)(nil),             // 68: troupe.v1.CommitHookResult
+	(*SetLeaderSettingsRequest)(nil),     // 69: troupe.v1.SetLeaderSettingsRequest
+	(*SetLeaderSettingsResult)(nil),      // 70: troupe.v1.SetLeaderSettingsResult
+	(*EnqueueActionRequest)(nil),         // 71: troupe.v1.EnqueueActionRequest
+	(*EnqueueActionResult)(nil),          // 72: troupe.v1.EnqueueActionResult
+	(*GetTaskRequest)(nil),               // 73: troupe.v1.GetTaskRequest
+	(*TaskLogEntry)(nil),                 // 74: troupe.v1.TaskLogEntry
+	(*TaskInfo)(nil),                     // 75: troupe.v1.TaskInfo
+	(*ListOperationsRequest)(nil),        // 76: troupe.v1.ListOperationsRequest
+	(*OperationInfo)(nil),                // 77: troupe.v1.OperationInfo
+	(*ListOperationsResult)(nil),         // 78: troupe.v1.ListOperationsResult
+	(*UnitTaskRequest)(nil),              // 79: troupe.v1.UnitTaskRequest
+	(*LogActionRequest)(nil),             // 80: troupe.v1.LogActionRequest
+	(*LogActionResult)(nil),              // 81: troupe.v1.LogActionResult
+	(*FinishActionRequest)(nil),          // 82: troupe.v1.FinishActionRequest
+	(*FinishActionResult)(nil),           // 83: troupe.v1.FinishActionResult
+	(*EnqueueExecRequest)(nil),           // 84: troupe.v1.EnqueueExecRequest
+	(*AddMachineRequest)(nil),            // 85: troupe.v1.AddMachineRequest
+	(*AddMachineResult)(nil),             // 86: troupe.v1.AddMachineResult
+	(*GetModelConfigRequest)(nil),        // 87: troupe.v1.GetModelConfigRequest
+	(*GetModelConfigResult)(nil),         // 88: troupe.v1.GetModelConfigResult
+	(*SetModelConfigRequest)(nil),        // 89: troupe.v1.SetModelConfigRequest
+	(*SetModelConfigResult)(nil),         // 90: troupe.v1.SetModelConfigResult
+	(*LogRecord)(nil),                    // 91: troupe.v1.LogRecord
+	(*SendLogsRequest)(nil),              // 92: troupe.v1.SendLogsRequest
+	(*SendLogsResult)(nil),               // 93: troupe.v1.SendLogsResult
+	(*DebugLogRequest)(nil),              // 94: troupe.v1.DebugLogRequest
+	(*RefreshRequest)(nil),               // 95: troupe.v1.RefreshRequest
+	(*RefreshResult)(nil),                // 96: troupe.v1.RefreshResult
+	nil,                                  // 97: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 98: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 99: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 100: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 101: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 102: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 103: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 104: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 105: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 106: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 107: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 108: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 109: troupe.v1.RefreshRequest.ConfigEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	96,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	97,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -6282,125 +6381,128 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	97,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	98,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	99,  // 22: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	100, // 23: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 24: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 25: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 26: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	101, // 27: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 28: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	102, // 29: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	103, // 30: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	104, // 31: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 32: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	105, // 33: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	106, // 34: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	74,  // 35: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	73,  // 36: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	74,  // 37: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	76,  // 38: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	107, // 39: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	90,  // 40: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	108, // 41: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	11,  // 42: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 43: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 44: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 45: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 46: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 47: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 48: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 49: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 50: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 51: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 52: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 53: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 54: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 55: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 56: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 57: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 58: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 59: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 60: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 61: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 62: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 63: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 64: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 65: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 66: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 67: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 68: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 69: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 70: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 71: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	68,  // 72: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	70,  // 73: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	72,  // 74: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	72,  // 75: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	75,  // 76: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	83,  // 77: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	72,  // 78: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	78,  // 79: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	79,  // 80: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	81,  // 81: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	84,  // 82: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	86,  // 83: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	88,  // 84: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	91,  // 85: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	93,  // 86: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	94,  // 87: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	12,  // 88: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 89: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 90: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 91: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 92: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 93: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 94: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 95: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 96: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 97: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 98: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 99: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 100: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 101: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 102: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 103: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 104: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 105: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 106: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 107: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 108: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 109: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 110: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 111: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 112: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 113: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 114: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 115: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 116: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	67,  // 117: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	69,  // 118: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	71,  // 119: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 120: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 121: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	77,  // 122: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	71,  // 123: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	74,  // 124: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	74,  // 125: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	80,  // 126: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	82,  // 127: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	85,  // 128: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	87,  // 129: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	89,  // 130: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	92,  // 131: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	90,  // 132: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	95,  // 133: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	88,  // [88:134] is the sub-list for method output_type
-	42,  // [42:88] is the sub-list for method input_type
-	42,  // [42:42] is the sub-list for extension type_name
-	42,  // [42:42] is the sub-list for extension extendee
-	0,   // [0:42] is the sub-list for field type_name
+	98,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	99,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 22: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	100, // 23: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	101, // 24: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 25: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 26: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 27: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	102, // 28: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 29: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	103, // 30: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	104, // 31: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	105, // 32: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 33: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	106, // 34: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	67,  // 35: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 36: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	107, // 37: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 38: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 39: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 40: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 41: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	108, // 42: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 43: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	109, // 44: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	11,  // 45: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 46: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 47: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 48: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 49: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 50: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 51: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 52: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 53: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 54: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 55: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 56: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 57: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 58: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 59: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 60: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 61: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 62: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 63: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 64: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 65: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 66: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 67: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 68: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 69: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 70: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 71: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 72: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 73: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 74: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 75: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 76: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 77: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 78: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 79: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 80: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 81: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 82: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 83: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 84: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 85: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 86: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 87: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 88: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 89: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 90: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	12,  // 91: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 92: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 93: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 94: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 95: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 96: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 97: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 98: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 99: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 100: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 101: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 102: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 103: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 104: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 105: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 106: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 107: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 108: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 109: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 110: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 111: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 112: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 113: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 114: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 115: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 116: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 117: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 118: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 119: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 120: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 121: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 122: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 123: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 124: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 125: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 126: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 127: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 128: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 129: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 130: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 131: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 132: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 133: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 134: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 135: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 136: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	91,  // [91:137] is the sub-list for method output_type
+	45,  // [45:91] is the sub-list for method input_type
+	45,  // [45:45] is the sub-list for extension type_name
+	45,  // [45:45] is the sub-list for extension extendee
+	0,   // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6414,7 +6516,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   109,
+			NumMessages:   110,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

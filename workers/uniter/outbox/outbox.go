@@ -41,6 +41,9 @@ type Entry struct {
 	Relations   []RelationChange  `json:"relations,omitempty"`
 	StateSet    map[string]string `json:"state-set,omitempty"`
 	StateDelete []string          `json:"state-delete,omitempty"`
+	// OpenPorts and ClosePorts are port ranges ("80/tcp") by endpoint.
+	OpenPorts  map[string][]string `json:"open-ports,omitempty"`
+	ClosePorts map[string][]string `json:"close-ports,omitempty"`
 }
 
 // RelationChange is one relation's settings changes.
