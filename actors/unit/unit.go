@@ -45,8 +45,8 @@ type UpdateCharmState struct {
 	Delete []string
 	// OpenPorts and ClosePorts are port ranges by endpoint.
 	OpenPorts, ClosePorts map[string][]string
-	Stream string
-	Seq    uint64
+	Stream                string
+	Seq                   uint64
 }
 
 // Done acknowledges a command.
