@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -35,6 +36,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
+	"github.com/troupe-dev/troupe/internal/sealbox"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -60,6 +62,9 @@ type Config struct {
 	// DestroyController answers once it returns.
 	Destroy func()
 	Logger  *slog.Logger
+	// SecretKeyFile is the key that seals secret content at rest; empty
+	// means secrets.key beside CharmDir. Created on first use.
+	SecretKeyFile string
 }
 
 // Server is the API server.
@@ -67,6 +72,9 @@ type Server struct {
 	apipb.UnimplementedControllerServer
 	cfg  Config
 	grpc *grpc.Server
+
+	sealMu sync.Mutex
+	seal   *sealbox.Box // guarded by sealMu; opened on first use
 }
 
 // New creates a server; Serve runs it.
@@ -544,7 +552,8 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	// model-config, which reaches the uniter through its snapshot.
 	mp := entity.ModelPrefix(tag.Model)
 	mkey := entity.ModelKey(tag.Model)
-	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit)}
+	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit),
+		entity.SecretsPrefix(tag.Model)}
 	return s.watch(stream.Context(), stream.Send, func(k string) bool {
 		if k == ukey || k == akey || k == mkey {
 			return true
@@ -592,7 +601,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
+	secretEvents, err := s.unitSecretEvents(ctx, tag.Model, u)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{SecretEvents: secretEvents, Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),

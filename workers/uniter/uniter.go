@@ -78,6 +78,7 @@ type Uniter struct {
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
 	hookContext string                    // context id of the last hook run; Run goroutine only
 	update      int                       // update-status version
+	secrets     secretEvents              // Run goroutine only
 }
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
@@ -173,6 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 			Relations:      remoteRelations(snap),
 			ActionsPending: snap.ActionsPending,
+			SecretEvents:   u.secrets.events(snap),
 		}
 		if _, inError := state.InError(); !inError {
 			retry.reset()
@@ -292,6 +294,9 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	handler, err := charm.FindHandler(u.charmDir(), name)
 	if errors.Is(err, charm.ErrNoHandler) {
 		u.cfg.Logger.Info("skipped hook (missing)", "unit", u.cfg.Unit, "hook", name)
+		if h.Kind.IsSecret() { // the hook is done: it is no longer due
+			return u.commitHook(name, hookcmds.Changes{}, &backend{u: u, snap: u.snap, hook: h})
+		}
 		return nil
 	}
 	if err != nil {
@@ -310,9 +315,8 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	if h.Kind.IsRelation() {
 		info.RelationID, info.RemoteUnit, info.RemoteApp = h.RelationID, h.RemoteUnit, h.RemoteApp
 	}
-	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
-		u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h,
-	}})
+	be := &backend{u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h}
+	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: be})
 	end := u.server.Begin(contextID, hs)
 	defer end()
 
@@ -332,7 +336,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 		return fmt.Errorf("%w: hook %q: %v", resolver.ErrHookFailed, name, err)
 	}
 	end()
-	return u.commitHook(name, hs.Changes())
+	return u.commitHook(name, hs.Changes(), be)
 }
 
 func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
