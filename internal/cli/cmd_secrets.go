@@ -245,7 +245,9 @@ func writeSecrets(env *Env, format string, secrets []*apipb.SecretInfo) error {
 	}
 	switch format {
 	case "json":
-		return json.NewEncoder(env.Stdout).Encode(doc)
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(doc)
 	case "yaml":
 		return yaml.NewEncoder(env.Stdout).Encode(doc)
 	}
