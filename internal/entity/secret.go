@@ -18,7 +18,7 @@ type Secret struct {
 	// application or unit ("" for the model).
 	OwnerKind   string     `json:"owner-kind"`
 	Owner       string     `json:"owner,omitempty"`
-	Name        string     `json:"name,omitempty"` // user secrets
+	Name        string     `json:"name,omitempty"`  // user secrets
 	Label       string     `json:"label,omitempty"` // the owner's label
 	Description string     `json:"description,omitempty"`
 	Rotate      string     `json:"rotate,omitempty"`

@@ -1,0 +1,69 @@
+package uniter
+
+import (
+	"testing"
+
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/hookcmds"
+	"github.com/troupe-dev/troupe/workers/uniter/hook"
+)
+
+func TestSecretEventNumbers(t *testing.T) {
+	var e secretEvents
+	changed := &apipb.SecretEvent{Kind: "secret-changed", Uri: "secret:a", Label: "db", Revision: 2}
+	remove := &apipb.SecretEvent{Kind: "secret-remove", Uri: "secret:b", Revision: 1, LeaderOnly: true}
+	first := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{changed, remove}})
+	if len(first) != 2 || first[0].Seq != 1 || first[1].Seq != 2 {
+		t.Fatalf("first snapshot: %+v", first)
+	}
+	if h := first[0].Hook; h.Kind != hook.SecretChanged || h.SecretURI != "secret:a" || h.SecretLabel != "db" || h.SecretRevision != 0 || h.Validate() != nil {
+		t.Errorf("secret-changed hook %+v (validate: %v)", h, h.Validate())
+	}
+	if h := first[1].Hook; h.Kind != hook.SecretRemove || h.SecretRevision != 1 || !first[1].LeaderOnly || h.Validate() != nil {
+		t.Errorf("secret-remove event %+v", first[1])
+	}
+	// The same events keep their numbers, in any order.
+	again := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{remove, changed}})
+	if again[0].Seq != 2 || again[1].Seq != 1 {
+		t.Errorf("numbers moved: %+v", again)
+	}
+	// Once the secret-changed ran (the resolver recorded seq 1) a newer
+	// revision of the same secret is a new, larger number, so it runs.
+	newer := &apipb.SecretEvent{Kind: "secret-changed", Uri: "secret:a", Revision: 3}
+	third := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{newer}})
+	if third[0].Seq <= 2 {
+		t.Errorf("a new event got number %d, not above those seen", third[0].Seq)
+	}
+}
+
+func TestSecretChangesForTheOutbox(t *testing.T) {
+	label := "creds"
+	b := &backend{
+		snap:   &apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{{Kind: "secret-changed", Uri: "secret:a", Revision: 4}}},
+		hook:   hook.Info{Kind: hook.SecretChanged, SecretURI: "secret:a"},
+		tracks: []secretTrack{{uri: "secret:a", revision: 4, label: &label}},
+	}
+	got := secretChanges([]hookcmds.SecretChange{
+		{Kind: "create", URI: "secret:n", Args: hookcmds.SecretArgs{Owner: "unit", Label: &label, Content: map[string]string{"k": "v"}}},
+		{Kind: "grant", URI: "secret:n", Grant: hookcmds.SecretGrant{RelationID: 3, Unit: "client/0"}},
+	}, b)
+	if len(got) != 4 {
+		t.Fatalf("changes %+v", got)
+	}
+	if c := got[0]; c.Kind != "create" || c.Owner != "unit" || *c.Label != "creds" || c.Content["k"] != "v" || c.RelationID != -1 {
+		t.Errorf("create %+v", c)
+	}
+	if c := got[1]; c.Kind != "grant" || c.RelationID != 3 || c.Unit != "client/0" {
+		t.Errorf("grant %+v", c)
+	}
+	if c := got[2]; c.Kind != "track" || c.URI != "secret:a" || c.Revision != 4 || *c.Label != "creds" {
+		t.Errorf("track %+v", c)
+	}
+	if c := got[3]; c.Kind != "notify" || c.URI != "secret:a" || c.Revision != 4 {
+		t.Errorf("notify %+v (the secret-changed hook ran for revision 4)", c)
+	}
+	pb := secretChangesPB(got)
+	if !pb[0].HasContent || !pb[0].HasLabel || pb[0].HasDescription || pb[3].HasContent {
+		t.Errorf("presence flags on the wire: %+v", pb)
+	}
+}
