@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -46,6 +48,12 @@ func TestSecrets(t *testing.T) {
 	waitLedgers(t, e, ledgers, "each client read revision 1", clients, func(_ string, _, data []ledgerEntry) bool {
 		return hasData(data, "creds-relation-changed", "", "password=pw-1")
 	})
+	// A second, non-leader owner unit: application-owned secret hooks
+	// (secret-remove) are the leader's only.
+	e.mustTroupe(commandTimeout, "add-unit", "vault")
+	waitLedgers(t, e, ledgers, "vault/1 started", []string{"vault/1"}, func(_ string, hooks, _ []ledgerEntry) bool {
+		return slices.ContainsFunc(hooks, func(h ledgerEntry) bool { return h.Hook == "start" })
+	})
 
 	// A new revision: secret-changed on each consumer, once.
 	e.mustTroupe(commandTimeout, "config", "vault", "password=pw-2")
@@ -84,20 +92,20 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("show-secret %s = %+v, want revision 2, owner vault, label creds, view access for vaultclient over the relation", id, s)
 	}
 
-	// Every unit ran secret-changed exactly once, and the vault only ran
-	// secret-remove once.
-	for _, u := range append(clients, "vault/0") {
-		hooks, _ := readLedger(t, ledgers, u)
-		n := map[string]int{}
-		for _, h := range hooks {
-			n[h.Hook]++
-		}
-		if u != "vault/0" && n["secret-changed"] != 1 {
-			t.Errorf("%s ran secret-changed %d times, want once: %v", u, n["secret-changed"], hooks)
-		}
-		if u == "vault/0" && (n["secret-remove"] != 1 || n["secret-changed"] != 0) {
-			t.Errorf("vault/0 ran secret-remove %d times (want 1) and secret-changed %d (want 0): %v", n["secret-remove"], n["secret-changed"], hooks)
-		}
+	// The owner's metadata and a consumer's read, through exec in each
+	// unit's hook context.
+	r := e.mustTroupe(commandTimeout, "exec", "--unit", "vault/0", "--format", "json", "--", "secret-info-get", uri, "--format", "json")
+	_, x := runJSON(t, r)
+	var info map[string]map[string]any
+	if err := json.Unmarshal([]byte(x.Results["stdout"].(string)), &info); err != nil {
+		t.Fatalf("secret-info-get: %v\n%s", err, r)
+	}
+	if i := info[id]; i == nil || i["revision"] != float64(2) || i["label"] != "creds" || i["owner"] != "application" || i["description"] != "shared password" {
+		t.Errorf("secret-info-get %s = %v, want {%s: {revision 2, label creds, owner application, description ...}}", uri, info, id)
+	}
+	r = e.mustTroupe(commandTimeout, "exec", "--unit", "vaultclient/1", "--format", "json", "--", "secret-get", uri, "password")
+	if _, x := runJSON(t, r); x.Results["stdout"] != "pw-2\n" {
+		t.Errorf("vaultclient/1 secret-get %s password = %+v, want pw-2", uri, x.Results)
 	}
 
 	// A user secret, granted to vaultclient and named by its config.
@@ -123,14 +131,48 @@ func TestSecrets(t *testing.T) {
 	}
 	e.mustTroupe(commandTimeout, "update-secret", "apitoken", "--info", "rotated", "--file", file)
 	userID := strings.TrimPrefix(userURI, "secret:")
-	wantChanged := "changed=" + userURI + " label= peek=tok-2 before=tok-1 after=tok-2 again=tok-2"
-	waitLedgers(t, e, ledgers, "each client ran secret-changed for the user secret", clients, func(_ string, _, data []ledgerEntry) bool {
-		return hasData(data, "secret-changed", "", wantChanged)
+	waitLedgers(t, e, ledgers, "each client ran secret-changed for the user secret", clients, func(u string, _, data []ledgerEntry) bool {
+		if u == "vaultclient/1" { // it keeps tracking revision 1
+			return hasData(data, "secret-changed", "", "changed="+userURI+" label= peek=tok-2 before=tok-1 no-refresh")
+		}
+		return hasData(data, "secret-changed", "", "changed="+userURI+" label= peek=tok-2 before=tok-1 after=tok-2 again=tok-2")
 	})
+	// vaultclient/1 did not refresh: it still reads revision 1, and was
+	// told of revision 2 durably: its machine agent is killed and
+	// restarts, a config change runs a hook after the restarted uniter's
+	// first decisions, and secret-changed does not run again.
+	r = e.mustTroupe(commandTimeout, "exec", "--unit", "vaultclient/1", "--format", "json", "--", "secret-get", userURI, "value")
+	if _, x := runJSON(t, r); x.Results["stdout"] != "tok-1\n" {
+		t.Errorf("vaultclient/1 secret-get (no refresh) = %+v, want its tracked tok-1", x.Results)
+	}
+	killMachineAgentOf(t, e, "vaultclient/1")
+	e.mustTroupe(commandTimeout, "config", "vaultclient", "flavour=after-restart")
+	waitLedgers(t, e, ledgers, "each client ran config-changed after the restart", clients, func(_ string, _, data []ledgerEntry) bool {
+		return hasData(data, "config-changed", "", "flavour=after-restart")
+	})
+
+	// Every client ran secret-changed exactly once per new revision, and
+	// only the vault leader ran secret-remove, once.
+	for _, u := range append(clients, "vault/0", "vault/1") {
+		hooks, _ := readLedger(t, ledgers, u)
+		n := map[string]int{}
+		for _, h := range hooks {
+			n[h.Hook]++
+		}
+		if u == "vault/1" && n["secret-remove"] != 0 {
+			t.Errorf("vault/1 (not the leader) ran secret-remove: %v", hooks)
+		}
+		if strings.HasPrefix(u, "vaultclient/") && n["secret-changed"] != 2 {
+			t.Errorf("%s ran secret-changed %d times, want twice (one per secret): %v", u, n["secret-changed"], hooks)
+		}
+		if u == "vault/0" && (n["secret-remove"] != 1 || n["secret-changed"] != 0) {
+			t.Errorf("vault/0 ran secret-remove %d times (want 1) and secret-changed %d (want 0): %v", n["secret-remove"], n["secret-changed"], hooks)
+		}
+	}
 
 	// Shapes (cli contract §5.6).
 	var list map[string]map[string]any
-	r := e.mustTroupe(commandTimeout, "secrets", "--format", "json")
+	r = e.mustTroupe(commandTimeout, "secrets", "--format", "json")
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
 		t.Fatalf("secrets --format json: %v\n%s", err, r)
 	}
@@ -183,6 +225,19 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("show-secret of a removed secret must fail with not found: %s", r)
 	}
 
+	// Removing the relation takes the grant with it.
+	e.mustTroupe(commandTimeout, "remove-relation", "vault", "vaultclient")
+	waitUntil(t, "the grant over the removed relation is gone", func() (bool, string) {
+		r := e.troupe(commandTimeout, "exec", "--unit", "vaultclient/0", "--format", "json", "--", "secret-get", uri, "password")
+		_, x := runJSON(t, r)
+		stderr, _ := x.Results["stderr"].(string)
+		return x.Results["return-code"] == float64(1) && strings.Contains(stderr, "not found"), r.stdout
+	})
+	r = e.mustTroupe(commandTimeout, "show-secret", id, "--format", "json")
+	if strings.Contains(r.stdout, `"access"`) {
+		t.Errorf("show-secret after remove-relation still lists access: %s", r.stdout)
+	}
+
 	// Content is sealed at rest: no plaintext in the store's files.
 	storeDir := filepath.Join(e.home, "controller", "store")
 	filepath.Walk(storeDir, func(path string, info os.FileInfo, err error) error {
@@ -200,6 +255,7 @@ func TestSecrets(t *testing.T) {
 		}
 		return nil
 	})
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
 
 // waitUntil polls cond (every half second, up to relationsTimeout); cond
@@ -217,4 +273,35 @@ func waitUntil(t *testing.T, what string, cond func() (bool, string)) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// killMachineAgentOf SIGKILLs the machine agent hosting unit and waits
+// until the local provider's supervision has started a new one.
+func killMachineAgentOf(t *testing.T, e *env, unit string) {
+	t.Helper()
+	doc, _, err := e.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, _ := strings.Cut(unit, "/")
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications[app].Units[unit].Machine))
+	if len(dirs) != 1 {
+		t.Fatalf("machine dir of %s: %v", unit, dirs)
+	}
+	pidOf := func() int {
+		data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
+		if err != nil {
+			return 0
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		return pid
+	}
+	old := pidOf()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatalf("cannot kill the machine agent of %s (pid %d): %v", unit, old, err)
+	}
+	waitUntil(t, "the machine agent of "+unit+" restarted", func() (bool, string) {
+		pid := pidOf()
+		return pid != old && pid != 0 && syscall.Kill(pid, 0) == nil, strconv.Itoa(pid)
+	})
 }
