@@ -20,7 +20,8 @@ import (
 // revision, which fires secret-changed once per requirer unit with
 // JUJU_SECRET_ID set, where secret-get --refresh reads the new content;
 // once no unit tracks revision 1 the owner's leader runs secret-remove for
-// it. Then a user secret: add-secret, grant-secret, a config option of
+// it, and secret-expired for a secret created with --expire. Then a user
+// secret: add-secret, grant-secret, a config option of
 // type secret, update-secret, and the JSON shapes of secrets/show-secret.
 func TestSecrets(t *testing.T) {
 	e := newEnv(t)
@@ -64,6 +65,18 @@ func TestSecrets(t *testing.T) {
 	// Revision 1 is tracked by nobody now: the owner's leader is told.
 	waitLedgers(t, e, ledgers, "the vault leader ran secret-remove for revision 1", []string{"vault/0"}, func(_ string, _, data []ledgerEntry) bool {
 		return hasData(data, "secret-remove", "", "remove="+uri+"/1")
+	})
+
+	// A secret created with --expire 3s: secret-expired on the leader,
+	// which removes it.
+	waitLedgers(t, e, ledgers, "the vault leader ran secret-expired for its short-lived secret", []string{"vault/0"}, func(_ string, _, data []ledgerEntry) bool {
+		short := ""
+		for _, d := range data {
+			if strings.HasPrefix(d.Extra, "short=") {
+				short = strings.TrimPrefix(d.Extra, "short=")
+			}
+		}
+		return short != "" && hasData(data, "secret-expired", "", "expired="+short+"/1 label=short")
 	})
 
 	// The app-owned secret as the user sees it: owner vault, revision 2,
@@ -165,8 +178,12 @@ func TestSecrets(t *testing.T) {
 		if strings.HasPrefix(u, "vaultclient/") && n["secret-changed"] != 2 {
 			t.Errorf("%s ran secret-changed %d times, want twice (one per secret): %v", u, n["secret-changed"], hooks)
 		}
-		if u == "vault/0" && (n["secret-remove"] != 1 || n["secret-changed"] != 0) {
-			t.Errorf("vault/0 ran secret-remove %d times (want 1) and secret-changed %d (want 0): %v", n["secret-remove"], n["secret-changed"], hooks)
+		if u == "vault/0" && (n["secret-remove"] != 1 || n["secret-expired"] != 1 || n["secret-changed"] != 0) {
+			t.Errorf("vault/0 ran secret-remove %d times (want 1), secret-expired %d (want 1) and secret-changed %d (want 0): %v",
+				n["secret-remove"], n["secret-expired"], n["secret-changed"], hooks)
+		}
+		if u == "vault/1" && n["secret-expired"] != 0 {
+			t.Errorf("vault/1 (not the leader) ran secret-expired: %v", hooks)
 		}
 	}
 

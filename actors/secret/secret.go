@@ -16,9 +16,10 @@
 // "create" of a secret that exists (or was removed: the tombstone stays)
 // is a no-op: the agent chose the id inside the hook.
 //
-// Events computes, from a document alone, the secret hooks due for a
-// unit (secret-changed, secret-remove): level-triggered from durable
-// state, so nothing is lost when an agent restarts.
+// Events computes, from a document and the time alone, the secret hooks
+// due for a unit (secret-changed, secret-remove, secret-expired,
+// secret-rotate): level-triggered from durable state, so nothing is lost
+// when an agent restarts; NextDue says when a time-based one falls due.
 //
 // Who imports it: the model guardian (which spawns it) and the API server
 // (messages, Handle's errors, Events). It does no IO except its own persist;
@@ -83,6 +84,9 @@ type Change struct {
 	Revision int
 	// track: the consumer's label (nil unchanged)
 	ConsumerLabel *string
+	// notify: the secret hook that ran (secret-changed, secret-remove,
+	// secret-expired, secret-rotate)
+	Hook string
 }
 
 // Apply applies Changes in order as one write.
@@ -131,6 +135,7 @@ func clone(s *entity.Secret) *entity.Secret {
 	c.Revisions = slices.Clone(s.Revisions)
 	c.Grants = slices.Clone(s.Grants)
 	c.OwnerNotified = slices.Clone(s.OwnerNotified)
+	c.ExpiredNotified = slices.Clone(s.ExpiredNotified)
 	c.Applied = maps.Clone(s.Applied)
 	c.Consumers = map[string]*entity.SecretConsumer{}
 	for k, v := range s.Consumers {
@@ -171,6 +176,9 @@ func Handle(now time.Time, cur *entity.Secret, m *Apply) (*entity.Secret, *Done,
 			continue
 		}
 		if next == nil || next.Removed {
+			if ch.Kind == KindNotify || ch.Kind == KindTrack {
+				continue // the hook ran for (or read) a secret removed since
+			}
 			return nil, nil, ErrNotFound
 		}
 		c, err := apply(now, next, m.Caller, ch)
@@ -247,6 +255,11 @@ func apply(now time.Time, s *entity.Secret, c Caller, ch Change) (bool, error) {
 			s.Revisions = append(s.Revisions, entity.SecretRevision{Revision: s.Latest() + 1, Created: now, Updated: now,
 				Content: ch.Content, Expire: ch.Expire})
 			changed = true
+		} else if ch.Expire != nil { // a new expiry is the latest revision's
+			if r := s.Revision(s.Latest()); r != nil {
+				e := *ch.Expire
+				r.Expire, r.Updated = &e, now
+			}
 		}
 		if changed {
 			s.Updated = now
@@ -321,6 +334,18 @@ func apply(now time.Time, s *entity.Secret, c Caller, ch Change) (bool, error) {
 			return false, nil
 		}
 		if Owns(s, c) {
+			switch ch.Hook {
+			case HookRotate:
+				t := now
+				s.LastRotated = &t
+				return true, nil
+			case HookExpired:
+				if slices.Contains(s.ExpiredNotified, ch.Revision) {
+					return false, nil
+				}
+				s.ExpiredNotified = append(s.ExpiredNotified, ch.Revision)
+				return true, nil
+			}
 			if slices.Contains(s.OwnerNotified, ch.Revision) {
 				return false, nil
 			}
@@ -346,26 +371,66 @@ type Event struct {
 	LeaderOnly bool
 }
 
-// Events returns the secret hooks due for unit (of app) on s: for a
-// consumer with access (canRead) that tracks a revision, secret-changed
-// while the latest revision is past both the tracked one and the last it
-// was told of; for the owner, secret-remove for each revision other than
-// the latest that no consumer tracks and the owner was not told of
-// (leader-only for an application-owned secret). Pure.
-func Events(s *entity.Secret, unit, app string, canRead bool) []Event {
+// Secret hook names.
+const (
+	HookChanged = "secret-changed"
+	HookRemove  = "secret-remove"
+	HookExpired = "secret-expired"
+	HookRotate  = "secret-rotate"
+)
+
+// RotatePeriod is how long a rotate policy waits between rotations; zero
+// for never (or an unknown policy).
+func RotatePeriod(policy string) time.Duration {
+	day := 24 * time.Hour
+	return map[string]time.Duration{"hourly": time.Hour, "daily": day, "weekly": 7 * day,
+		"monthly": 30 * day, "quarterly": 90 * day, "yearly": 365 * day}[policy]
+}
+
+// NextRotate is when s is next due to rotate, or nil.
+func NextRotate(s *entity.Secret) *time.Time {
+	p := RotatePeriod(s.Rotate)
+	if p == 0 || s.Removed {
+		return nil
+	}
+	base := s.Created
+	if s.LastRotated != nil {
+		base = *s.LastRotated
+	}
+	t := base.Add(p)
+	return &t
+}
+
+// Events returns the secret hooks due at now for unit (of app) on s. A
+// consumer with access (canRead) that tracks a revision gets
+// secret-changed while the latest revision is past both the tracked one
+// and the last it was told of. The owner gets secret-remove for each
+// revision other than the latest that no consumer tracks,
+// secret-expired for each revision whose expiry passed, and
+// secret-rotate once the rotation is due, each until the hook's commit
+// says it ran (leader-only for an application-owned secret). Pure.
+func Events(s *entity.Secret, unit, app string, canRead bool, now time.Time) []Event {
 	if s.Removed {
 		return nil
 	}
 	latest := s.Latest()
 	c := Caller{Unit: unit, App: app}
 	if Owns(s, c) {
+		leaderOnly := s.OwnerKind == entity.SecretOwnerApplication
 		var out []Event
+		if t := NextRotate(s); t != nil && !now.Before(*t) {
+			out = append(out, Event{Kind: HookRotate, URI: s.URI(), Label: s.Label, LeaderOnly: leaderOnly})
+		}
+		for _, r := range s.Revisions {
+			if r.Expire != nil && !now.Before(*r.Expire) && !slices.Contains(s.ExpiredNotified, r.Revision) {
+				out = append(out, Event{Kind: HookExpired, URI: s.URI(), Label: s.Label, Revision: r.Revision, LeaderOnly: leaderOnly})
+			}
+		}
 		for _, r := range s.Revisions {
 			if r.Revision == latest || slices.Contains(s.OwnerNotified, r.Revision) || tracked(s, r.Revision) {
 				continue
 			}
-			out = append(out, Event{Kind: "secret-remove", URI: s.URI(), Label: s.Label, Revision: r.Revision,
-				LeaderOnly: s.OwnerKind == entity.SecretOwnerApplication})
+			out = append(out, Event{Kind: HookRemove, URI: s.URI(), Label: s.Label, Revision: r.Revision, LeaderOnly: leaderOnly})
 		}
 		return out
 	}
@@ -373,7 +438,31 @@ func Events(s *entity.Secret, unit, app string, canRead bool) []Event {
 	if !canRead || cs == nil || cs.Tracked == 0 || latest <= max(cs.Tracked, cs.Notified) {
 		return nil
 	}
-	return []Event{{Kind: "secret-changed", URI: s.URI(), Label: cs.Label, Revision: latest}}
+	return []Event{{Kind: HookChanged, URI: s.URI(), Label: cs.Label, Revision: latest}}
+}
+
+// NextDue is the earliest time after now at which an owner's time-based
+// hook (secret-expired, secret-rotate) of s becomes due for unit, or nil.
+func NextDue(s *entity.Secret, unit, app string, now time.Time) *time.Time {
+	if s.Removed || !Owns(s, Caller{Unit: unit, App: app}) {
+		return nil
+	}
+	var next *time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next == nil || t.Before(*next)) {
+			tt := t
+			next = &tt
+		}
+	}
+	if t := NextRotate(s); t != nil {
+		consider(*t)
+	}
+	for _, r := range s.Revisions {
+		if r.Expire != nil && !slices.Contains(s.ExpiredNotified, r.Revision) {
+			consider(*r.Expire)
+		}
+	}
+	return next
 }
 
 func tracked(s *entity.Secret, rev int) bool {

@@ -212,6 +212,16 @@ func TestHandle(t *testing.T) {
 		msg:     &secret.Apply{Caller: leader, Changes: []secret.Change{update("x")}},
 		wantErr: secret.ErrNotFound,
 	}, {
+		name: "a hook that removed the secret it ran for commits both (notify after remove is a no-op)",
+		cur:  appSecret(),
+		msg: &secret.Apply{Caller: leader, Changes: []secret.Change{{Kind: secret.KindRemove},
+			{Kind: secret.KindNotify, Hook: secret.HookExpired, Revision: 1}, {Kind: secret.KindTrack, Revision: 1}}},
+		check: func(t *testing.T, s *entity.Secret) {
+			if !s.Removed {
+				t.Errorf("not removed: %+v", s)
+			}
+		},
+	}, {
 		name:    "changing a secret that does not exist: not found",
 		msg:     &secret.Apply{Caller: leader, Changes: []secret.Change{update("x")}},
 		wantErr: secret.ErrNotFound,
@@ -271,6 +281,7 @@ func TestEvents(t *testing.T) {
 		sec       func() *entity.Secret
 		unit, app string
 		canRead   bool
+		now       time.Time // zero: t0
 		want      []secret.Event
 	}{{
 		name: "a consumer behind the latest gets secret-changed with its label",
@@ -318,14 +329,89 @@ func TestEvents(t *testing.T) {
 			s.Removed = true
 			return s
 		}, unit: "client/0", app: "client", canRead: true,
+	}, {
+		name: "an expired revision: secret-expired for the owner once its expiry passed",
+		sec: func() *entity.Secret {
+			s := base()
+			exp := t0.Add(time.Hour)
+			s.Revisions[2].Expire = &exp
+			s.OwnerNotified = []int{2}
+			return s
+		}, unit: "vault/0", app: "vault", now: t0.Add(time.Hour),
+		want: []secret.Event{{Kind: "secret-expired", URI: "secret:s1", Label: "creds", Revision: 3, LeaderOnly: true}},
+	}, {
+		name: "not yet expired, or expired and told: nothing",
+		sec: func() *entity.Secret {
+			s := base()
+			exp := t0.Add(time.Hour)
+			s.Revisions[2].Expire = &exp
+			s.Revisions[1].Expire = &exp
+			s.ExpiredNotified = []int{2}
+			s.OwnerNotified = []int{2}
+			return s
+		}, unit: "vault/0", app: "vault", now: t0.Add(time.Hour - time.Second),
+	}, {
+		name: "rotation due one period after creation",
+		sec: func() *entity.Secret {
+			s := base()
+			s.Rotate, s.OwnerNotified = "hourly", []int{2}
+			return s
+		}, unit: "vault/0", app: "vault", now: t0.Add(time.Hour),
+		want: []secret.Event{{Kind: "secret-rotate", URI: "secret:s1", Label: "creds", LeaderOnly: true}},
+	}, {
+		name: "rotation not due again until a period after the last one",
+		sec: func() *entity.Secret {
+			s := base()
+			last := t0.Add(time.Hour)
+			s.Rotate, s.OwnerNotified, s.LastRotated = "hourly", []int{2}, &last
+			return s
+		}, unit: "vault/0", app: "vault", now: t0.Add(2*time.Hour - time.Second),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := secret.Events(tt.sec(), tt.unit, tt.app, tt.canRead)
+			now := tt.now
+			if now.IsZero() {
+				now = t0
+			}
+			got := secret.Events(tt.sec(), tt.unit, tt.app, tt.canRead, now)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Events = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNextDueAndNotify(t *testing.T) {
+	s := appSecret() // created at t0
+	s.Rotate = "daily"
+	exp := t0.Add(time.Hour)
+	s.Revisions[0].Expire = &exp
+	if got := secret.NextDue(s, "vault/1", "vault", t0); got == nil || !got.Equal(exp) {
+		t.Errorf("NextDue = %v, want the expiry %v", got, exp)
+	}
+	if got := secret.NextDue(s, "client/0", "client", t0); got != nil {
+		t.Errorf("NextDue for a consumer = %v, want none", got)
+	}
+	// The expired hook ran: the next due time is the rotation.
+	next, _, err := secret.Handle(t0.Add(time.Hour), s, &secret.Apply{Caller: leader,
+		Changes: []secret.Change{{Kind: secret.KindNotify, Hook: secret.HookExpired, Revision: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := secret.NextDue(next, "vault/0", "vault", t0.Add(time.Hour)); got == nil || !got.Equal(t0.Add(24*time.Hour)) {
+		t.Errorf("NextDue after secret-expired = %v, want the rotation a day after creation", got)
+	}
+	// The rotate hook ran a day later: the next rotation is a day after it.
+	rotated, _, err := secret.Handle(t0.Add(24*time.Hour), next, &secret.Apply{Caller: leader,
+		Changes: []secret.Change{{Kind: secret.KindNotify, Hook: secret.HookRotate}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := secret.NextRotate(rotated); got == nil || !got.Equal(t0.Add(48*time.Hour)) {
+		t.Errorf("NextRotate after secret-rotate = %v, want two days after creation", got)
+	}
+	if evs := secret.Events(rotated, "vault/0", "vault", false, t0.Add(24*time.Hour)); len(evs) != 0 {
+		t.Errorf("events after both hooks ran: %+v", evs)
 	}
 }
 

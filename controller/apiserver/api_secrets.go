@@ -179,8 +179,11 @@ func (s *Server) secretInfo(ctx context.Context, model string, sec *entity.Secre
 	if sec.OwnerKind == entity.SecretOwnerModel {
 		info.Owner = "<model>"
 	}
-	if sec.Expire != nil {
-		info.Expires = ts(*sec.Expire)
+	if r := sec.Revision(sec.Latest()); r != nil && r.Expire != nil {
+		info.Expires = ts(*r.Expire)
+	}
+	if t := secret.NextRotate(sec); t != nil {
+		info.Rotates = ts(*t)
 	}
 	for _, g := range sec.Grants {
 		target := "application-" + g.Target
@@ -467,32 +470,45 @@ func (s *Server) OwnedSecrets(ctx context.Context, req *apipb.OwnedSecretsReques
 	return res, nil
 }
 
-// unitSecretEvents computes the secret hooks due for unit u from the
-// model's secret documents (secret.Events), in a stable order.
-func (s *Server) unitSecretEvents(ctx context.Context, model string, u entity.Unit) ([]*apipb.SecretEvent, error) {
+// unitSecretEvents computes the secret hooks due for unit u now from the
+// model's secret documents (secret.Events), in a stable order, and when
+// the next time-based one falls due (unix ms, 0 none).
+func (s *Server) unitSecretEvents(ctx context.Context, model string, u entity.Unit) ([]*apipb.SecretEvent, int64, error) {
 	all, err := s.listSecrets(ctx, model)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	now := time.Now()
 	var out []*apipb.SecretEvent
+	var next *time.Time
 	for _, sec := range all {
 		ok := false
 		if c := sec.Consumers[u.Name]; c != nil {
 			if ok, err = s.secretAccess(ctx, model, sec, u.Name, u.Application); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
-		for _, ev := range secret.Events(sec, u.Name, u.Application, ok) {
+		for _, ev := range secret.Events(sec, u.Name, u.Application, ok, now) {
 			out = append(out, &apipb.SecretEvent{Kind: ev.Kind, Uri: ev.URI, Label: ev.Label, Revision: int32(ev.Revision), LeaderOnly: ev.LeaderOnly})
+		}
+		if t := secret.NextDue(sec, u.Name, u.Application, now); t != nil && (next == nil || t.Before(*next)) {
+			next = t
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Uri != out[j].Uri {
 			return out[i].Uri < out[j].Uri
 		}
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
 		return out[i].Revision < out[j].Revision
 	})
-	return out, nil
+	var due int64
+	if next != nil {
+		due = next.UnixMilli()
+	}
+	return out, due, nil
 }
 
 // commitSecrets applies a hook's secret changes, grouped per secret in
@@ -538,7 +554,7 @@ func (s *Server) commitSecrets(ctx context.Context, tag entity.Tag, req *apipb.C
 }
 
 func (s *Server) secretChange(ctx context.Context, model, unit, app, id string, c *apipb.SecretChange) (secret.Change, error) {
-	ch := secret.Change{Kind: c.Kind, ID: id, Revision: int(c.Revision)}
+	ch := secret.Change{Kind: c.Kind, ID: id, Revision: int(c.Revision), Hook: c.Hook}
 	if c.HasLabel {
 		ch.Label = &c.Label
 	}

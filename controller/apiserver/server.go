@@ -601,11 +601,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	secretEvents, err := s.unitSecretEvents(ctx, tag.Model, u)
+	secretEvents, secretDue, err := s.unitSecretEvents(ctx, tag.Model, u)
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{SecretEvents: secretEvents, Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
+	return &apipb.UnitSnapshotResult{SecretEvents: secretEvents, SecretNextDueMs: secretDue, Relations: rels, CharmState: u.CharmState, ActionsPending: pending,
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),

@@ -34,6 +34,11 @@ type Secret struct {
 	// OwnerNotified holds the obsolete revisions the owner was told of
 	// with secret-remove.
 	OwnerNotified []int `json:"owner-notified,omitempty"`
+	// ExpiredNotified holds the expired revisions the owner was told of
+	// with secret-expired; LastRotated is when secret-rotate last ran
+	// (rotation is next due one policy period after it, or after Created).
+	ExpiredNotified []int      `json:"expired-notified,omitempty"`
+	LastRotated     *time.Time `json:"last-rotated,omitempty"`
 	// Applied records per writing unit the last hook commit applied, so
 	// a redelivered commit changes nothing.
 	Applied map[string]SecretCommit `json:"applied,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/juju/clock"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -51,6 +53,45 @@ func (e *secretEvents) events(snap *apipb.UnitSnapshotResult) []resolver.Event {
 		}
 	}
 	return out
+}
+
+// dueTimer wakes the uniter when a time-based secret hook (expiry,
+// rotation) falls due, so the next snapshot lists it.
+type dueTimer struct {
+	clock clock.Clock
+	at    int64 // unix ms armed for; 0 none
+	timer clock.Timer
+}
+
+// arm follows the snapshot's secret_next_due_ms.
+func (t *dueTimer) arm(ms int64) {
+	if ms == t.at && (t.timer != nil || ms == 0) {
+		return
+	}
+	t.stop()
+	t.at = ms
+	if ms == 0 {
+		return
+	}
+	t.timer = t.clock.NewTimer(max(0, time.UnixMilli(ms).Sub(t.clock.Now())))
+}
+
+// fired forgets the spent timer; the next arm re-arms if still needed.
+func (t *dueTimer) fired() { t.timer = nil }
+
+// C is the timer channel (nil when not armed).
+func (t *dueTimer) C() <-chan time.Time {
+	if t.timer == nil {
+		return nil
+	}
+	return t.timer.Chan()
+}
+
+func (t *dueTimer) stop() {
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.timer = nil
 }
 
 // secretTrack is a buffered change of what this unit tracks.
@@ -103,8 +144,8 @@ func secretChanges(ch []hookcmds.SecretChange, b *backend) []outbox.SecretChange
 		out = append(out, outbox.SecretChange{Kind: "track", URI: t.uri, Revision: t.revision, Label: t.label, RelationID: -1})
 	}
 	if h := b.hook; h.Kind.IsSecret() {
-		if rev := hookSecretRevision(b.snap, h); rev > 0 {
-			out = append(out, outbox.SecretChange{Kind: "notify", URI: h.SecretURI, Revision: rev, RelationID: -1})
+		if rev := hookSecretRevision(b.snap, h); rev > 0 || h.Kind == hook.SecretRotate {
+			out = append(out, outbox.SecretChange{Kind: "notify", URI: h.SecretURI, Revision: rev, Hook: string(h.Kind), RelationID: -1})
 		}
 	}
 	return out
@@ -114,7 +155,7 @@ func secretChangesPB(in []outbox.SecretChange) []*apipb.SecretChange {
 	var out []*apipb.SecretChange
 	for _, c := range in {
 		pc := &apipb.SecretChange{Kind: c.Kind, Uri: c.URI, Expire: c.Expire, Rotate: c.Rotate, Owner: c.Owner,
-			RelationId: int32(c.RelationID), Application: c.Application, Unit: c.Unit, Revision: int32(c.Revision)}
+			RelationId: int32(c.RelationID), Application: c.Application, Unit: c.Unit, Revision: int32(c.Revision), Hook: c.Hook}
 		if c.Label != nil {
 			pc.HasLabel, pc.Label = true, *c.Label
 		}
@@ -188,10 +229,11 @@ func (b *backend) OwnedSecrets() (map[string]hookcmds.SecretMetadata, error) {
 	for _, s := range res.Secrets {
 		md := hookcmds.SecretMetadata{URI: s.Uri, Revision: int(s.Revision), Label: s.Label, Owner: s.OwnerKind,
 			Description: s.Description, RotatePolicy: s.Rotation}
-		if s.Expires != "" {
-			if t, err := time.Parse(time.RFC3339, s.Expires); err == nil {
-				md.Expiry = &t
-			}
+		if t, err := time.Parse(time.RFC3339, s.Expires); err == nil {
+			md.Expiry = &t
+		}
+		if t, err := time.Parse(time.RFC3339, s.Rotates); err == nil {
+			md.NextRotate = &t
 		}
 		for _, a := range s.Access {
 			md.Access = append(md.Access, hookcmds.SecretAccess{Target: a.Target, Scope: a.Scope, Role: a.Role})

@@ -150,6 +150,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	updates := &updateTimer{clock: cfg.Clock}
 	defer updates.stop()
+	due := &dueTimer{clock: cfg.Clock}
+	defer due.stop()
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
@@ -167,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		u.snap = snap
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
+		due.arm(snap.SecretNextDueMs)
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
 			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
@@ -210,6 +213,8 @@ func Run(ctx context.Context, cfg Config) error {
 				u.update++
 			case <-retry.C():
 				retry.fired()
+			case <-due.C():
+				due.fired()
 			}
 			continue
 		case errors.Is(err, resolver.ErrUnitDead):

@@ -2242,9 +2242,12 @@ type UnitSnapshotResult struct {
 	// secret_events are the secret hooks due for this unit, computed from
 	// durable state (a tracked secret's latest revision past what the unit
 	// tracks and was told of; an owned revision nobody tracks any more).
-	SecretEvents  []*SecretEvent `protobuf:"bytes,80,rep,name=secret_events,json=secretEvents,proto3" json:"secret_events,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SecretEvents []*SecretEvent `protobuf:"bytes,80,rep,name=secret_events,json=secretEvents,proto3" json:"secret_events,omitempty"`
+	// secret_next_due_ms is when (unix ms) a time-based secret hook
+	// (secret-expired, secret-rotate) of an owned secret is next due; 0 none.
+	SecretNextDueMs int64 `protobuf:"varint,81,opt,name=secret_next_due_ms,json=secretNextDueMs,proto3" json:"secret_next_due_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2443,6 +2446,13 @@ func (x *UnitSnapshotResult) GetSecretEvents() []*SecretEvent {
 		return x.SecretEvents
 	}
 	return nil
+}
+
+func (x *UnitSnapshotResult) GetSecretNextDueMs() int64 {
+	if x != nil {
+		return x.SecretNextDueMs
+	}
+	return 0
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -5292,6 +5302,7 @@ type SecretChange struct {
 	Application    string            `protobuf:"bytes,13,opt,name=application,proto3" json:"application,omitempty"`                  // revoke
 	Unit           string            `protobuf:"bytes,14,opt,name=unit,proto3" json:"unit,omitempty"`                                // grant/revoke
 	Revision       int32             `protobuf:"varint,15,opt,name=revision,proto3" json:"revision,omitempty"`                       // remove (0 all), track, notify
+	Hook           string            `protobuf:"bytes,16,opt,name=hook,proto3" json:"hook,omitempty"`                                // notify: the secret hook that ran
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -5429,6 +5440,13 @@ func (x *SecretChange) GetRevision() int32 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *SecretChange) GetHook() string {
+	if x != nil {
+		return x.Hook
+	}
+	return ""
 }
 
 type AddSecretRequest struct {
@@ -6145,6 +6163,7 @@ type SecretInfo struct {
 	Revisions     []*SecretRevisionInfo  `protobuf:"bytes,14,rep,name=revisions,proto3" json:"revisions,omitempty"`
 	HasContent    bool                   `protobuf:"varint,15,opt,name=has_content,json=hasContent,proto3" json:"has_content,omitempty"`
 	Content       map[string]string      `protobuf:"bytes,16,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Rotates       string                 `protobuf:"bytes,17,opt,name=rotates,proto3" json:"rotates,omitempty"` // next rotation (RFC 3339)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -6289,6 +6308,13 @@ func (x *SecretInfo) GetContent() map[string]string {
 		return x.Content
 	}
 	return nil
+}
+
+func (x *SecretInfo) GetRotates() string {
+	if x != nil {
+		return x.Rotates
+	}
+	return ""
 }
 
 type ReadSecretRequest struct {
@@ -6689,7 +6715,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb7\t\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xe4\t\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -6720,7 +6746,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x12:\n" +
 	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
 	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12;\n" +
-	"\rsecret_events\x18P \x03(\v2\x16.troupe.v1.SecretEventR\fsecretEvents\x1a=\n" +
+	"\rsecret_events\x18P \x03(\v2\x16.troupe.v1.SecretEventR\fsecretEvents\x12+\n" +
+	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -6939,7 +6966,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x05R\brevision\x12\x1f\n" +
 	"\vleader_only\x18\x05 \x01(\bR\n" +
-	"leaderOnly\"\x88\x04\n" +
+	"leaderOnly\"\x9c\x04\n" +
 	"\fSecretChange\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1b\n" +
@@ -6958,7 +6985,8 @@ const file_troupe_proto_rawDesc = "" +
 	"relationId\x12 \n" +
 	"\vapplication\x18\r \x01(\tR\vapplication\x12\x12\n" +
 	"\x04unit\x18\x0e \x01(\tR\x04unit\x12\x1a\n" +
-	"\brevision\x18\x0f \x01(\x05R\brevision\x1a:\n" +
+	"\brevision\x18\x0f \x01(\x05R\brevision\x12\x12\n" +
+	"\x04hook\x18\x10 \x01(\tR\x04hook\x1a:\n" +
 	"\fContentEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x01\n" +
@@ -7013,7 +7041,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\brevision\x18\x01 \x01(\x05R\brevision\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\tR\acreated\x12\x18\n" +
 	"\aupdated\x18\x03 \x01(\tR\aupdated\x12\x18\n" +
-	"\aexpires\x18\x04 \x01(\tR\aexpires\"\xc2\x04\n" +
+	"\aexpires\x18\x04 \x01(\tR\aexpires\"\xdc\x04\n" +
 	"\n" +
 	"SecretInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
@@ -7034,7 +7062,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\trevisions\x18\x0e \x03(\v2\x1d.troupe.v1.SecretRevisionInfoR\trevisions\x12\x1f\n" +
 	"\vhas_content\x18\x0f \x01(\bR\n" +
 	"hasContent\x12<\n" +
-	"\acontent\x18\x10 \x03(\v2\".troupe.v1.SecretInfo.ContentEntryR\acontent\x1a:\n" +
+	"\acontent\x18\x10 \x03(\v2\".troupe.v1.SecretInfo.ContentEntryR\acontent\x12\x18\n" +
+	"\arotates\x18\x11 \x01(\tR\arotates\x1a:\n" +
 	"\fContentEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"k\n" +

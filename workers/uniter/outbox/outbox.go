@@ -61,6 +61,7 @@ type SecretChange struct {
 	Application string            `json:"application,omitempty"`
 	Unit        string            `json:"unit,omitempty"`
 	Revision    int               `json:"revision,omitempty"`
+	Hook        string            `json:"hook,omitempty"` // notify
 }
 
 // RelationChange is one relation's settings changes.
