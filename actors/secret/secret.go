@@ -87,6 +87,8 @@ type Change struct {
 	// notify: the secret hook that ran (secret-changed, secret-remove,
 	// secret-expired, secret-rotate)
 	Hook string
+	// update: turn on auto-prune
+	AutoPrune bool
 }
 
 // Apply applies Changes in order as one write.
@@ -190,6 +192,9 @@ func Handle(now time.Time, cur *entity.Secret, m *Apply) (*entity.Secret, *Done,
 	if next == nil {
 		return nil, nil, ErrNotFound
 	}
+	if changed && prune(next) {
+		next.Updated = now
+	}
 	if m.Commit.Stream != "" {
 		if next.Applied == nil {
 			next.Applied = map[string]entity.SecretCommit{}
@@ -251,6 +256,9 @@ func apply(now time.Time, s *entity.Secret, c Caller, ch Change) (bool, error) {
 			return false, err
 		}
 		changed := setMeta(s, ch)
+		if ch.AutoPrune && !s.AutoPrune {
+			s.AutoPrune, changed = true, true
+		}
 		if ch.HasContent {
 			s.Revisions = append(s.Revisions, entity.SecretRevision{Revision: s.Latest() + 1, Created: now, Updated: now,
 				Content: ch.Content, Expire: ch.Expire})
@@ -463,6 +471,19 @@ func NextDue(s *entity.Secret, unit, app string, now time.Time) *time.Time {
 		}
 	}
 	return next
+}
+
+// prune removes, for an auto-prune secret, every revision other than the
+// latest that no consumer tracks, and reports whether it removed any.
+func prune(s *entity.Secret) bool {
+	if !s.AutoPrune || s.Removed {
+		return false
+	}
+	latest, n := s.Latest(), len(s.Revisions)
+	s.Revisions = slices.DeleteFunc(s.Revisions, func(r entity.SecretRevision) bool {
+		return r.Revision != latest && !tracked(s, r.Revision)
+	})
+	return len(s.Revisions) != n
 }
 
 func tracked(s *entity.Secret, rev int) bool {

@@ -222,6 +222,28 @@ func TestHandle(t *testing.T) {
 			}
 		},
 	}, {
+		name: "auto-prune drops untracked old revisions at once and tracked ones when left behind",
+		cur: func() *entity.Secret {
+			s, _, _ := secret.Handle(t0, nil, &secret.Apply{Caller: user, Changes: []secret.Change{create(entity.SecretOwnerModel, "")}})
+			s, _, _ = secret.Handle(t0, s, &secret.Apply{Caller: user, Changes: []secret.Change{update("rev-2")}})
+			s.Consumers = map[string]*entity.SecretConsumer{"client/0": {Tracked: 1}}
+			return s
+		}(),
+		msg: &secret.Apply{Caller: user, Changes: []secret.Change{{Kind: secret.KindUpdate, AutoPrune: true, Content: []byte("rev-3"), HasContent: true}}},
+		check: func(t *testing.T, s *entity.Secret) {
+			var revs []int
+			for _, r := range s.Revisions {
+				revs = append(revs, r.Revision)
+			}
+			if !s.AutoPrune || !reflect.DeepEqual(revs, []int{1, 3}) {
+				t.Fatalf("revisions %v (auto-prune %v), want [1 3]: 2 untracked is pruned, 1 is tracked", revs, s.AutoPrune)
+			}
+			next, _, err := secret.Handle(t0, s, &secret.Apply{Caller: client, Changes: []secret.Change{{Kind: secret.KindTrack, Revision: 3}}})
+			if err != nil || len(next.Revisions) != 1 || next.Latest() != 3 {
+				t.Errorf("after the consumer refreshed: %+v, %v; want only revision 3", next, err)
+			}
+		},
+	}, {
 		name:    "changing a secret that does not exist: not found",
 		msg:     &secret.Apply{Caller: leader, Changes: []secret.Change{update("x")}},
 		wantErr: secret.ErrNotFound,

@@ -270,7 +270,7 @@ func (s *Server) UpdateSecret(ctx context.Context, req *apipb.UpdateSecretReques
 	if err != nil {
 		return nil, err
 	}
-	ch := secret.Change{Kind: secret.KindUpdate, Name: req.NewName}
+	ch := secret.Change{Kind: secret.KindUpdate, Name: req.NewName, AutoPrune: req.AutoPrune}
 	if req.HasDescription {
 		ch.Description = &req.Description
 	}
@@ -280,8 +280,8 @@ func (s *Server) UpdateSecret(ctx context.Context, req *apipb.UpdateSecretReques
 		}
 		ch.HasContent = true
 	}
-	if !ch.HasContent && ch.Description == nil && ch.Name == "" {
-		return nil, invalid(errors.New("nothing to update: give new content, --info or --name"))
+	if !ch.HasContent && ch.Description == nil && ch.Name == "" && !ch.AutoPrune {
+		return nil, invalid(errors.New("nothing to update: give new content, --info, --name or --auto-prune"))
 	}
 	_, err = s.applySecret(m.UUID, sec.ID, &secret.Apply{Changes: []secret.Change{ch}})
 	return &apipb.UpdateSecretResult{}, err

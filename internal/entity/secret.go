@@ -22,6 +22,9 @@ type Secret struct {
 	Label       string     `json:"label,omitempty"` // the owner's label
 	Description string     `json:"description,omitempty"`
 	Rotate      string     `json:"rotate,omitempty"`
+	// AutoPrune (user secrets, update-secret --auto-prune) removes
+	// revisions other than the latest as soon as no consumer tracks them.
+	AutoPrune bool `json:"auto-prune,omitempty"`
 	Expire      *time.Time `json:"expire,omitempty"`
 	Created     time.Time  `json:"created"`
 	Updated     time.Time  `json:"updated"`
