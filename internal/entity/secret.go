@@ -16,18 +16,18 @@ type Secret struct {
 	ID string `json:"id"` // bare id; the URI is "secret:" + ID
 	// OwnerKind is model, application or unit; Owner names the
 	// application or unit ("" for the model).
-	OwnerKind   string     `json:"owner-kind"`
-	Owner       string     `json:"owner,omitempty"`
-	Name        string     `json:"name,omitempty"`  // user secrets
-	Label       string     `json:"label,omitempty"` // the owner's label
-	Description string     `json:"description,omitempty"`
-	Rotate      string     `json:"rotate,omitempty"`
+	OwnerKind   string `json:"owner-kind"`
+	Owner       string `json:"owner,omitempty"`
+	Name        string `json:"name,omitempty"`  // user secrets
+	Label       string `json:"label,omitempty"` // the owner's label
+	Description string `json:"description,omitempty"`
+	Rotate      string `json:"rotate,omitempty"`
 	// AutoPrune (user secrets, update-secret --auto-prune) removes
 	// revisions other than the latest as soon as no consumer tracks them.
-	AutoPrune bool `json:"auto-prune,omitempty"`
-	Expire      *time.Time `json:"expire,omitempty"`
-	Created     time.Time  `json:"created"`
-	Updated     time.Time  `json:"updated"`
+	AutoPrune bool       `json:"auto-prune,omitempty"`
+	Expire    *time.Time `json:"expire,omitempty"`
+	Created   time.Time  `json:"created"`
+	Updated   time.Time  `json:"updated"`
 	// Removed marks a secret removed whole; the tombstone keeps a
 	// redelivered hook commit from creating it again.
 	Removed   bool                       `json:"removed,omitempty"`
