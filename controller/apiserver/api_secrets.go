@@ -196,7 +196,7 @@ func (s *Server) secretInfo(ctx context.Context, model string, sec *entity.Secre
 			if _, err := s.cfg.Store.Get(ctx, entity.RelationKey(model, g.RelationID), &r); err != nil {
 				continue // the relation is gone, and the grant with it
 			}
-			scope = "relation-" + strings.ReplaceAll(r.Key, " ", "#")
+			scope = "relation-" + strings.NewReplacer(":", ".", " ", "#").Replace(r.Key) // a relation tag, as Juju
 		}
 		info.Access = append(info.Access, &apipb.SecretAccessInfo{Target: target, Scope: scope, Role: g.Role})
 	}

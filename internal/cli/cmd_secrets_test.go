@@ -36,7 +36,7 @@ func TestSecretDocShape(t *testing.T) {
 	bare := &apipb.SecretInfo{Id: "d1ehcifmp25c76e01vhg", Owner: "<model>", Revision: 1, Created: "2026-06-26T09:43:38Z", Updated: "2026-06-26T09:43:38Z"}
 	full := &apipb.SecretInfo{Id: "d1ehcifmp25c76e01vhg", Owner: "vault", Name: "n", Description: "d", Label: "l", Rotation: "daily",
 		Expires: "2027-01-01T00:00:00Z", Revision: 2, Created: "2026-06-26T09:43:38Z", Updated: "2026-06-27T09:43:38Z",
-		Access:     []*apipb.SecretAccessInfo{{Target: "application-client", Scope: "relation-vault:creds#client:creds", Role: "view"}},
+		Access:     []*apipb.SecretAccessInfo{{Target: "application-client", Scope: "relation-vault.creds#client.creds", Role: "view"}},
 		Revisions:  []*apipb.SecretRevisionInfo{{Revision: 2, Created: "2026-06-27T09:43:38Z", Updated: "2026-06-27T09:43:38Z"}},
 		HasContent: true, Content: map[string]string{"password": "x"}}
 	for _, tt := range []struct {
@@ -45,7 +45,7 @@ func TestSecretDocShape(t *testing.T) {
 	}{{
 		bare, `{"created":"2026-06-26T09:43:38Z","owner":"<model>","revision":1,"updated":"2026-06-26T09:43:38Z"}`,
 	}, {
-		full, `{"access":[{"role":"view","scope":"relation-vault:creds#client:creds","target":"application-client"}],` +
+		full, `{"access":[{"role":"view","scope":"relation-vault.creds#client.creds","target":"application-client"}],` +
 			`"content":{"Data":{"password":"x"}},"created":"2026-06-26T09:43:38Z","description":"d","expires":"2027-01-01T00:00:00Z",` +
 			`"label":"l","name":"n","owner":"vault","revision":2,"revisions":[{"created":"2026-06-27T09:43:38Z","revision":2,` +
 			`"updated":"2026-06-27T09:43:38Z"}],"rotation":"daily","updated":"2026-06-27T09:43:38Z"}`,
