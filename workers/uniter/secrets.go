@@ -26,7 +26,10 @@ type secretEvents struct {
 	next uint64
 }
 
-func (e *secretEvents) events(snap *apipb.UnitSnapshotResult) []resolver.Event {
+// events numbers snap's secret events. A leader-only event skipped while
+// the unit was not the leader is numbered afresh once it leads (leadership is part of its key), so a
+// new leader runs what the old one left undone.
+func (e *secretEvents) events(snap *apipb.UnitSnapshotResult, leader bool) []resolver.Event {
 	if e.seq == nil {
 		e.seq = map[string]uint64{}
 	}
@@ -38,6 +41,9 @@ func (e *secretEvents) events(snap *apipb.UnitSnapshotResult) []resolver.Event {
 			h.SecretRevision = int(ev.Revision)
 		}
 		key := ev.Kind + "|" + ev.Uri + "|" + strconv.Itoa(int(ev.Revision))
+		if ev.LeaderOnly && leader {
+			key += "|leader"
+		}
 		n, ok := e.seq[key]
 		if !ok {
 			e.next++

@@ -12,7 +12,7 @@ func TestSecretEventNumbers(t *testing.T) {
 	var e secretEvents
 	changed := &apipb.SecretEvent{Kind: "secret-changed", Uri: "secret:a", Label: "db", Revision: 2}
 	remove := &apipb.SecretEvent{Kind: "secret-remove", Uri: "secret:b", Revision: 1, LeaderOnly: true}
-	first := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{changed, remove}})
+	first := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{changed, remove}}, false)
 	if len(first) != 2 || first[0].Seq != 1 || first[1].Seq != 2 {
 		t.Fatalf("first snapshot: %+v", first)
 	}
@@ -23,16 +23,21 @@ func TestSecretEventNumbers(t *testing.T) {
 		t.Errorf("secret-remove event %+v", first[1])
 	}
 	// The same events keep their numbers, in any order.
-	again := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{remove, changed}})
+	again := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{remove, changed}}, false)
 	if again[0].Seq != 2 || again[1].Seq != 1 {
 		t.Errorf("numbers moved: %+v", again)
 	}
 	// Once the secret-changed ran (the resolver recorded seq 1) a newer
 	// revision of the same secret is a new, larger number, so it runs.
 	newer := &apipb.SecretEvent{Kind: "secret-changed", Uri: "secret:a", Revision: 3}
-	third := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{newer}})
-	if third[0].Seq <= 2 {
-		t.Errorf("a new event got number %d, not above those seen", third[0].Seq)
+	third := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{newer, remove}}, false)
+	if third[0].Seq <= 2 || third[1].Seq != 2 {
+		t.Errorf("a new event got number %d, not above those seen (or the old one moved: %d)", third[0].Seq, third[1].Seq)
+	}
+	// A leader-only event the unit skipped as a minion is new once it leads.
+	led := e.events(&apipb.UnitSnapshotResult{SecretEvents: []*apipb.SecretEvent{newer, remove}}, true)
+	if led[0].Seq != third[0].Seq || led[1].Seq <= third[0].Seq {
+		t.Errorf("after gaining leadership: %+v, want the leader-only event renumbered above %d", led, third[0].Seq)
 	}
 }
 

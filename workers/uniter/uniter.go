@@ -170,14 +170,15 @@ func Run(ctx context.Context, cfg Config) error {
 		u.snap = snap
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
 		due.arm(snap.SecretNextDueMs)
+		leader := cfg.Leadership.IsLeader()
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
-			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
+			ConfigHash: snap.ConfigHash, Leader: leader,
 			LeaderSettingsVersion: leaderSettings + int(snap.LeaderSettingsVersion), UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 			Relations:      remoteRelations(snap),
 			ActionsPending: snap.ActionsPending,
-			SecretEvents:   u.secrets.events(snap),
+			SecretEvents:   u.secrets.events(snap, leader),
 		}
 		if _, inError := state.InError(); !inError {
 			retry.reset()
