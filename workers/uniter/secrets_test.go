@@ -2,8 +2,10 @@ package uniter
 
 import (
 	"testing"
+	"time"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/clocktest"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
 )
@@ -71,4 +73,41 @@ func TestSecretChangesForTheOutbox(t *testing.T) {
 	if !pb[0].HasContent || !pb[0].HasLabel || pb[0].HasDescription || pb[3].HasContent {
 		t.Errorf("presence flags on the wire: %+v", pb)
 	}
+}
+
+// TestSecretDueTimerWakesTheUniter drives the real loop: when the
+// snapshot says a time-based secret hook falls due at T, the uniter arms
+// a timer for T on its clock and, when it fires, reads a fresh snapshot
+// without any watch event; a later due time re-arms it.
+func TestSecretDueTimerWakesTheUniter(t *testing.T) {
+	h := start(t, false)
+	h.next("status:error")
+	h.api.update(func(s *apipb.UnitSnapshotResult) { s.Resolved = "no-hooks" })
+	h.waitLedger("started", endsWith("start"))
+
+	dueIn := 10 * time.Minute
+	h.api.update(func(s *apipb.UnitSnapshotResult) { s.SecretNextDueMs = h.clock.Now().Add(dueIn).UnixMilli() })
+	dueTimers := func(d time.Duration) func([]clocktest.Timer) bool {
+		return func(ts []clocktest.Timer) bool {
+			for _, tm := range ts {
+				if tm.Requested == d {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	h.waitTimers("the secret due timer", dueTimers(dueIn))
+	h.settle()
+	for len(h.api.reads) > 0 {
+		<-h.api.reads
+	}
+	h.clock.Advance(dueIn)
+	select {
+	case <-h.api.reads:
+	case <-time.After(waitTimeout):
+		t.Fatalf("the due timer fired but the uniter read no snapshot")
+	}
+	h.api.update(func(s *apipb.UnitSnapshotResult) { s.SecretNextDueMs = h.clock.Now().Add(2 * time.Hour).UnixMilli() })
+	h.waitTimers("the due timer re-armed for the next due time", dueTimers(2*time.Hour))
 }
