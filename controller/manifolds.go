@@ -185,7 +185,8 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					Store: s, Hub: hub, Root: a.System.Root, Registry: a.Registry,
 					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
 					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
-					Listener: l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+					SecretKeyFile: filepath.Join(cfg.DataDir, entity.SecretKeyFile),
+					Listener:      l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 					Destroy: destroy, Logger: cfg.Logger, Logs: logs,
 				})
 				cfg.Logger.Info("api server listening", "addr", addr)

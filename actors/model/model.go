@@ -28,6 +28,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/entity"
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/relation"
+	"github.com/troupe-dev/troupe/actors/secret"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/task"
 	"github.com/troupe-dev/troupe/actors/unit"
@@ -43,6 +44,7 @@ const (
 	KindMachine     = "machine"
 	KindRelation    = "relation"
 	KindTask        = "task"
+	KindSecret      = "secret"
 )
 
 // Route delivers Msg to the entity actor of Kind/ID; the entity replies to
@@ -353,6 +355,8 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 			return nil, fmt.Errorf("invalid relation id %q", id)
 		}
 		return relation.Props(relation.Config{Store: g.cfg.Store, Model: g.cfg.UUID, ID: n, BeforeHandle: g.hook(kind, id)}), nil
+	case KindSecret:
+		return secret.Props(secret.Config{Store: g.cfg.Store, Model: g.cfg.UUID, ID: id}), nil
 	}
 	return nil, fmt.Errorf("unknown entity kind %q", kind)
 }

@@ -323,6 +323,11 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 			}
 		}
 	}
+	// Secrets first: a URI published in relation data is readable by the
+	// time the remote side sees it.
+	if err := s.commitSecrets(ctx, tag, req); err != nil {
+		return nil, err
+	}
 	for _, rc := range req.Relations {
 		msg := &relation.UpdateSettings{Unit: req.Unit, UnitChanges: rc.Unit}
 		if len(rc.Application) > 0 {

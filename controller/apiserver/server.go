@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -37,6 +38,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/logstore"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
+	"github.com/troupe-dev/troupe/internal/sealbox"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -64,6 +66,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Logs is the agents' log store (SendLogs, DebugLog); see api_logs.go.
 	Logs *logstore.Store
+	// SecretKeyFile is the key that seals secret content at rest; empty
+	// means secrets.key beside CharmDir. Created on first use.
+	SecretKeyFile string
 }
 
 // Server is the API server.
@@ -72,6 +77,9 @@ type Server struct {
 	cfg    Config
 	grpc   *grpc.Server
 	charms charmCache
+
+	sealMu sync.Mutex
+	seal   *sealbox.Box // guarded by sealMu; opened on first use
 }
 
 // New creates a server; Serve runs it.
@@ -575,7 +583,8 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	// model-config, which reaches the uniter through its snapshot.
 	mp := entity.ModelPrefix(tag.Model)
 	mkey := entity.ModelKey(tag.Model)
-	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit)}
+	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit),
+		entity.SecretsPrefix(tag.Model)}
 	return s.watch(stream.Context(), stream.Send, func(k string) bool {
 		if k == ukey || k == akey || k == mkey {
 			return true
@@ -623,7 +632,12 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{Relations: rels, CharmState: u.CharmState, ActionsPending: pending, OpenPorts: unitPorts(u),
+	secretEvents, secretDue, err := s.unitSecretEvents(ctx, tag.Model, u)
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{SecretEvents: secretEvents, SecretNextDueMs: secretDue, Relations: rels, CharmState: u.CharmState,
+		ActionsPending: pending, OpenPorts: unitPorts(u),
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),

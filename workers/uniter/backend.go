@@ -31,6 +31,8 @@ type backend struct {
 	// leaderSet holds this hook's leader-set writes (already applied on
 	// the controller), so leader-get in the same hook sees them.
 	leaderSet map[string]string
+	// tracks are this hook's buffered secret tracking changes (secrets.go).
+	tracks []secretTrack
 }
 
 var _ hookcmds.Backend = (*backend)(nil)
@@ -144,12 +146,6 @@ func (b *backend) RequestReboot(bool) error {
 func (b *backend) StorageIDs() ([]string, error) { return nil, nil }
 func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
 	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound
-}
-func (b *backend) ReadSecret(string, string, bool, bool) (map[string]string, error) {
-	return nil, hookcmds.ErrSecretNotFound
-}
-func (b *backend) OwnedSecrets() (map[string]hookcmds.SecretMetadata, error) {
-	return map[string]hookcmds.SecretMetadata{}, nil
 }
 
 func (b *backend) UnitAddress(bool) (string, error) { return b.snap.Address, nil }

@@ -60,11 +60,12 @@ func (u *Uniter) enterScope(ctx context.Context, h hook.Info) error {
 // commitHook queues a successful hook's buffered effects (§3.3) in the
 // durable outbox; deliver sends them. Once this returns nil the effects
 // survive any crash, so the hook may be recorded as done.
-func (u *Uniter) commitHook(name string, ch hookcmds.Changes) error {
-	if ch.IsEmpty() {
+func (u *Uniter) commitHook(name string, ch hookcmds.Changes, b *backend) error {
+	secrets := secretChanges(ch.Secrets, b)
+	if ch.IsEmpty() && len(secrets) == 0 {
 		return nil
 	}
-	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete,
+	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete, Secrets: secrets,
 		OpenPorts: portStrings(ch.OpenPorts), ClosePorts: portStrings(ch.ClosePorts)}
 	for _, id := range slices.Sorted(maps.Keys(ch.RelationSettings)) {
 		rc := ch.RelationSettings[id]
@@ -84,7 +85,7 @@ func (u *Uniter) commitHook(name string, ch hookcmds.Changes) error {
 func (u *Uniter) deliver(ctx context.Context) error {
 	return u.outbox.Deliver(func(stream string, e outbox.Entry) error {
 		req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: e.Hook, StateSet: e.StateSet, StateDelete: e.StateDelete,
-			Stream: stream, Seq: e.Seq}
+			Stream: stream, Seq: e.Seq, Secrets: secretChangesPB(e.Secrets)}
 		for _, rc := range e.Relations {
 			req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(rc.RelationID), Unit: rc.Unit, Application: rc.App})
 		}

@@ -81,6 +81,7 @@ type Uniter struct {
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
 	hookContext string                    // context id of the last hook run; Run goroutine only
 	update      int                       // update-status version
+	secrets     secretEvents              // Run goroutine only
 }
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
@@ -158,6 +159,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	updates := &updateTimer{clock: cfg.Clock}
 	defer updates.stop()
+	due := &dueTimer{clock: cfg.Clock}
+	defer due.stop()
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
@@ -175,13 +178,16 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		u.snap = snap
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
+		due.arm(snap.SecretNextDueMs)
+		leader := cfg.Leadership.IsLeader()
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
-			ConfigHash: snap.ConfigHash, Leader: cfg.Leadership.IsLeader(),
+			ConfigHash: snap.ConfigHash, Leader: leader,
 			LeaderSettingsVersion: leaderSettings + int(snap.LeaderSettingsVersion), UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 			Relations:      remoteRelations(snap),
 			ActionsPending: snap.ActionsPending,
+			SecretEvents:   u.secrets.events(snap, leader),
 		}
 		if _, inError := state.InError(); !inError {
 			retry.reset()
@@ -217,6 +223,8 @@ func Run(ctx context.Context, cfg Config) error {
 				u.update++
 			case <-retry.C():
 				retry.fired()
+			case <-due.C():
+				due.fired()
 			}
 			continue
 		case errors.Is(err, resolver.ErrUnitDead):
@@ -301,6 +309,9 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	handler, err := charm.FindHandler(u.charmDir(), name)
 	if errors.Is(err, charm.ErrNoHandler) {
 		u.cfg.Logger.Info("skipped hook (missing)", "unit", u.cfg.Unit, "hook", name)
+		if h.Kind.IsSecret() { // the hook is done: it is no longer due
+			return u.commitHook(name, hookcmds.Changes{}, &backend{u: u, snap: u.snap, hook: h})
+		}
 		return nil
 	}
 	if err != nil {
@@ -319,9 +330,8 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 	if h.Kind.IsRelation() {
 		info.RelationID, info.RemoteUnit, info.RemoteApp = h.RelationID, h.RemoteUnit, h.RemoteApp
 	}
-	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: &backend{
-		u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h,
-	}})
+	be := &backend{u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h}
+	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: be})
 	end := u.server.Begin(contextID, hs)
 	defer end()
 
@@ -339,7 +349,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 		return fmt.Errorf("%w: hook %q: %v", resolver.ErrHookFailed, name, err)
 	}
 	end()
-	return u.commitHook(name, hs.Changes())
+	return u.commitHook(name, hs.Changes(), be)
 }
 
 func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {

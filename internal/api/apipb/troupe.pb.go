@@ -2278,9 +2278,16 @@ type UnitSnapshotResult struct {
 	UpdateStatusIntervalMs  int64 `protobuf:"varint,41,opt,name=update_status_interval_ms,json=updateStatusIntervalMs,proto3" json:"update_status_interval_ms,omitempty"`
 	// principal is the principal unit of a subordinate unit
 	// (JUJU_PRINCIPAL_UNIT); empty for a principal.
-	Principal     string `protobuf:"bytes,50,opt,name=principal,proto3" json:"principal,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Principal string `protobuf:"bytes,50,opt,name=principal,proto3" json:"principal,omitempty"`
+	// secret_events are the secret hooks due for this unit, computed from
+	// durable state (a tracked secret's latest revision past what the unit
+	// tracks and was told of; an owned revision nobody tracks any more).
+	SecretEvents []*SecretEvent `protobuf:"bytes,80,rep,name=secret_events,json=secretEvents,proto3" json:"secret_events,omitempty"`
+	// secret_next_due_ms is when (unix ms) a time-based secret hook
+	// (secret-expired, secret-rotate) of an owned secret is next due; 0 none.
+	SecretNextDueMs int64 `protobuf:"varint,81,opt,name=secret_next_due_ms,json=secretNextDueMs,proto3" json:"secret_next_due_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2486,6 +2493,20 @@ func (x *UnitSnapshotResult) GetPrincipal() string {
 		return x.Principal
 	}
 	return ""
+}
+
+func (x *UnitSnapshotResult) GetSecretEvents() []*SecretEvent {
+	if x != nil {
+		return x.SecretEvents
+	}
+	return nil
+}
+
+func (x *UnitSnapshotResult) GetSecretNextDueMs() int64 {
+	if x != nil {
+		return x.SecretNextDueMs
+	}
+	return 0
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -3898,10 +3919,12 @@ type CommitHookRequest struct {
 	StateDelete []string                  `protobuf:"bytes,5,rep,name=state_delete,json=stateDelete,proto3" json:"state_delete,omitempty"`
 	// stream and seq identify the commit in the agent's outbox: the
 	// controller applies each (stream, seq) once and ignores repeats.
-	Stream        string     `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
-	Seq           uint64     `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
-	OpenPorts     []*PortSet `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
-	ClosePorts    []*PortSet `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	Stream string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
+	Seq    uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
+	// secrets are the hook's secret operations in the order made.
+	Secrets       []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	OpenPorts     []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
+	ClosePorts    []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3983,6 +4006,13 @@ func (x *CommitHookRequest) GetSeq() uint64 {
 		return x.Seq
 	}
 	return 0
+}
+
+func (x *CommitHookRequest) GetSecrets() []*SecretChange {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
 }
 
 func (x *CommitHookRequest) GetOpenPorts() []*PortSet {
@@ -5736,6 +5766,1367 @@ func (x *RefreshResult) GetDropped() []string {
 	return nil
 }
 
+// SecretEvent is one secret hook due for a unit.
+type SecretEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`                                // secret-changed, secret-remove, ...
+	Uri           string                 `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"`                                  // secret:<id>
+	Label         string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`                              // the unit's (consumer or owner) label
+	Revision      int32                  `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`                       // secret-changed: the latest; secret-remove: the obsolete one
+	LeaderOnly    bool                   `protobuf:"varint,5,opt,name=leader_only,json=leaderOnly,proto3" json:"leader_only,omitempty"` // application-owned: only the leader runs it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecretEvent) Reset() {
+	*x = SecretEvent{}
+	mi := &file_troupe_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretEvent) ProtoMessage() {}
+
+func (x *SecretEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretEvent.ProtoReflect.Descriptor instead.
+func (*SecretEvent) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *SecretEvent) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SecretEvent) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *SecretEvent) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *SecretEvent) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SecretEvent) GetLeaderOnly() bool {
+	if x != nil {
+		return x.LeaderOnly
+	}
+	return false
+}
+
+// SecretChange is one buffered secret operation of a hook.
+type SecretChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind: create, update, grant, revoke, remove, track, notify.
+	Kind           string            `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Uri            string            `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"`
+	HasLabel       bool              `protobuf:"varint,3,opt,name=has_label,json=hasLabel,proto3" json:"has_label,omitempty"`
+	Label          string            `protobuf:"bytes,4,opt,name=label,proto3" json:"label,omitempty"`
+	HasDescription bool              `protobuf:"varint,5,opt,name=has_description,json=hasDescription,proto3" json:"has_description,omitempty"`
+	Description    string            `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	Expire         string            `protobuf:"bytes,7,opt,name=expire,proto3" json:"expire,omitempty"` // RFC 3339; "" unchanged
+	Rotate         string            `protobuf:"bytes,8,opt,name=rotate,proto3" json:"rotate,omitempty"` // "" unchanged
+	Owner          string            `protobuf:"bytes,9,opt,name=owner,proto3" json:"owner,omitempty"`   // create: application or unit
+	HasContent     bool              `protobuf:"varint,10,opt,name=has_content,json=hasContent,proto3" json:"has_content,omitempty"`
+	Content        map[string]string `protobuf:"bytes,11,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RelationId     int32             `protobuf:"varint,12,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"` // grant/revoke; -1 none
+	Application    string            `protobuf:"bytes,13,opt,name=application,proto3" json:"application,omitempty"`                  // revoke
+	Unit           string            `protobuf:"bytes,14,opt,name=unit,proto3" json:"unit,omitempty"`                                // grant/revoke
+	Revision       int32             `protobuf:"varint,15,opt,name=revision,proto3" json:"revision,omitempty"`                       // remove (0 all), track, notify
+	Hook           string            `protobuf:"bytes,16,opt,name=hook,proto3" json:"hook,omitempty"`                                // notify: the secret hook that ran
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SecretChange) Reset() {
+	*x = SecretChange{}
+	mi := &file_troupe_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretChange) ProtoMessage() {}
+
+func (x *SecretChange) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretChange.ProtoReflect.Descriptor instead.
+func (*SecretChange) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *SecretChange) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SecretChange) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *SecretChange) GetHasLabel() bool {
+	if x != nil {
+		return x.HasLabel
+	}
+	return false
+}
+
+func (x *SecretChange) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *SecretChange) GetHasDescription() bool {
+	if x != nil {
+		return x.HasDescription
+	}
+	return false
+}
+
+func (x *SecretChange) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *SecretChange) GetExpire() string {
+	if x != nil {
+		return x.Expire
+	}
+	return ""
+}
+
+func (x *SecretChange) GetRotate() string {
+	if x != nil {
+		return x.Rotate
+	}
+	return ""
+}
+
+func (x *SecretChange) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SecretChange) GetHasContent() bool {
+	if x != nil {
+		return x.HasContent
+	}
+	return false
+}
+
+func (x *SecretChange) GetContent() map[string]string {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *SecretChange) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *SecretChange) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *SecretChange) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *SecretChange) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SecretChange) GetHook() string {
+	if x != nil {
+		return x.Hook
+	}
+	return ""
+}
+
+type AddSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Content       map[string]string      `protobuf:"bytes,4,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddSecretRequest) Reset() {
+	*x = AddSecretRequest{}
+	mi := &file_troupe_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSecretRequest) ProtoMessage() {}
+
+func (x *AddSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSecretRequest.ProtoReflect.Descriptor instead.
+func (*AddSecretRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *AddSecretRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *AddSecretRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddSecretRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AddSecretRequest) GetContent() map[string]string {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type AddSecretResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddSecretResult) Reset() {
+	*x = AddSecretResult{}
+	mi := &file_troupe_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSecretResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSecretResult) ProtoMessage() {}
+
+func (x *AddSecretResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSecretResult.ProtoReflect.Descriptor instead.
+func (*AddSecretResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *AddSecretResult) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+type UpdateSecretRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Model          string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Id             string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"` // name, secret:<id> or bare id
+	HasDescription bool                   `protobuf:"varint,3,opt,name=has_description,json=hasDescription,proto3" json:"has_description,omitempty"`
+	Description    string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	NewName        string                 `protobuf:"bytes,5,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"`
+	Content        map[string]string      `protobuf:"bytes,6,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // empty: unchanged
+	AutoPrune      bool                   `protobuf:"varint,7,opt,name=auto_prune,json=autoPrune,proto3" json:"auto_prune,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateSecretRequest) Reset() {
+	*x = UpdateSecretRequest{}
+	mi := &file_troupe_proto_msgTypes[101]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSecretRequest) ProtoMessage() {}
+
+func (x *UpdateSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[101]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSecretRequest.ProtoReflect.Descriptor instead.
+func (*UpdateSecretRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{101}
+}
+
+func (x *UpdateSecretRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *UpdateSecretRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateSecretRequest) GetHasDescription() bool {
+	if x != nil {
+		return x.HasDescription
+	}
+	return false
+}
+
+func (x *UpdateSecretRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *UpdateSecretRequest) GetNewName() string {
+	if x != nil {
+		return x.NewName
+	}
+	return ""
+}
+
+func (x *UpdateSecretRequest) GetContent() map[string]string {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *UpdateSecretRequest) GetAutoPrune() bool {
+	if x != nil {
+		return x.AutoPrune
+	}
+	return false
+}
+
+type UpdateSecretResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateSecretResult) Reset() {
+	*x = UpdateSecretResult{}
+	mi := &file_troupe_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSecretResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSecretResult) ProtoMessage() {}
+
+func (x *UpdateSecretResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSecretResult.ProtoReflect.Descriptor instead.
+func (*UpdateSecretResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{102}
+}
+
+type GrantSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Applications  []string               `protobuf:"bytes,3,rep,name=applications,proto3" json:"applications,omitempty"`
+	Revoke        bool                   `protobuf:"varint,4,opt,name=revoke,proto3" json:"revoke,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantSecretRequest) Reset() {
+	*x = GrantSecretRequest{}
+	mi := &file_troupe_proto_msgTypes[103]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantSecretRequest) ProtoMessage() {}
+
+func (x *GrantSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[103]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantSecretRequest.ProtoReflect.Descriptor instead.
+func (*GrantSecretRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{103}
+}
+
+func (x *GrantSecretRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GrantSecretRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GrantSecretRequest) GetApplications() []string {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *GrantSecretRequest) GetRevoke() bool {
+	if x != nil {
+		return x.Revoke
+	}
+	return false
+}
+
+type GrantSecretResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantSecretResult) Reset() {
+	*x = GrantSecretResult{}
+	mi := &file_troupe_proto_msgTypes[104]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantSecretResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantSecretResult) ProtoMessage() {}
+
+func (x *GrantSecretResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[104]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantSecretResult.ProtoReflect.Descriptor instead.
+func (*GrantSecretResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{104}
+}
+
+type RemoveSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Revision      int32                  `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"` // 0: the whole secret
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSecretRequest) Reset() {
+	*x = RemoveSecretRequest{}
+	mi := &file_troupe_proto_msgTypes[105]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSecretRequest) ProtoMessage() {}
+
+func (x *RemoveSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[105]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSecretRequest.ProtoReflect.Descriptor instead.
+func (*RemoveSecretRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{105}
+}
+
+func (x *RemoveSecretRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveSecretRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RemoveSecretRequest) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+type RemoveSecretResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSecretResult) Reset() {
+	*x = RemoveSecretResult{}
+	mi := &file_troupe_proto_msgTypes[106]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSecretResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSecretResult) ProtoMessage() {}
+
+func (x *RemoveSecretResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[106]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSecretResult.ProtoReflect.Descriptor instead.
+func (*RemoveSecretResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{106}
+}
+
+type ListSecretsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"` // filter: "<model>" or an application name
+	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`       // one secret: name, URI or bare id
+	Reveal        bool                   `protobuf:"varint,4,opt,name=reveal,proto3" json:"reveal,omitempty"`
+	Revision      int32                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"` // with reveal: the revision shown (0 latest)
+	Revisions     bool                   `protobuf:"varint,6,opt,name=revisions,proto3" json:"revisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecretsRequest) Reset() {
+	*x = ListSecretsRequest{}
+	mi := &file_troupe_proto_msgTypes[107]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecretsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecretsRequest) ProtoMessage() {}
+
+func (x *ListSecretsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[107]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecretsRequest.ProtoReflect.Descriptor instead.
+func (*ListSecretsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{107}
+}
+
+func (x *ListSecretsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ListSecretsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ListSecretsRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ListSecretsRequest) GetReveal() bool {
+	if x != nil {
+		return x.Reveal
+	}
+	return false
+}
+
+func (x *ListSecretsRequest) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ListSecretsRequest) GetRevisions() bool {
+	if x != nil {
+		return x.Revisions
+	}
+	return false
+}
+
+type ListSecretsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Secrets       []*SecretInfo          `protobuf:"bytes,1,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecretsResult) Reset() {
+	*x = ListSecretsResult{}
+	mi := &file_troupe_proto_msgTypes[108]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecretsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecretsResult) ProtoMessage() {}
+
+func (x *ListSecretsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[108]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecretsResult.ProtoReflect.Descriptor instead.
+func (*ListSecretsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{108}
+}
+
+func (x *ListSecretsResult) GetSecrets() []*SecretInfo {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+type SecretAccessInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Scope         string                 `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecretAccessInfo) Reset() {
+	*x = SecretAccessInfo{}
+	mi := &file_troupe_proto_msgTypes[109]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretAccessInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretAccessInfo) ProtoMessage() {}
+
+func (x *SecretAccessInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[109]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretAccessInfo.ProtoReflect.Descriptor instead.
+func (*SecretAccessInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{109}
+}
+
+func (x *SecretAccessInfo) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *SecretAccessInfo) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SecretAccessInfo) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+type SecretRevisionInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      int32                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Created       string                 `protobuf:"bytes,2,opt,name=created,proto3" json:"created,omitempty"`
+	Updated       string                 `protobuf:"bytes,3,opt,name=updated,proto3" json:"updated,omitempty"`
+	Expires       string                 `protobuf:"bytes,4,opt,name=expires,proto3" json:"expires,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecretRevisionInfo) Reset() {
+	*x = SecretRevisionInfo{}
+	mi := &file_troupe_proto_msgTypes[110]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretRevisionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretRevisionInfo) ProtoMessage() {}
+
+func (x *SecretRevisionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[110]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretRevisionInfo.ProtoReflect.Descriptor instead.
+func (*SecretRevisionInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{110}
+}
+
+func (x *SecretRevisionInfo) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SecretRevisionInfo) GetCreated() string {
+	if x != nil {
+		return x.Created
+	}
+	return ""
+}
+
+func (x *SecretRevisionInfo) GetUpdated() string {
+	if x != nil {
+		return x.Updated
+	}
+	return ""
+}
+
+func (x *SecretRevisionInfo) GetExpires() string {
+	if x != nil {
+		return x.Expires
+	}
+	return ""
+}
+
+type SecretInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"` // bare id
+	Uri           string                 `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Owner         string                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`                          // "<model>", an application or a unit name
+	OwnerKind     string                 `protobuf:"bytes,5,opt,name=owner_kind,json=ownerKind,proto3" json:"owner_kind,omitempty"` // model, application, unit
+	Label         string                 `protobuf:"bytes,6,opt,name=label,proto3" json:"label,omitempty"`
+	Description   string                 `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	Revision      int32                  `protobuf:"varint,8,opt,name=revision,proto3" json:"revision,omitempty"`
+	Created       string                 `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
+	Updated       string                 `protobuf:"bytes,10,opt,name=updated,proto3" json:"updated,omitempty"`
+	Rotation      string                 `protobuf:"bytes,11,opt,name=rotation,proto3" json:"rotation,omitempty"`
+	Expires       string                 `protobuf:"bytes,12,opt,name=expires,proto3" json:"expires,omitempty"`
+	Access        []*SecretAccessInfo    `protobuf:"bytes,13,rep,name=access,proto3" json:"access,omitempty"`
+	Revisions     []*SecretRevisionInfo  `protobuf:"bytes,14,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	HasContent    bool                   `protobuf:"varint,15,opt,name=has_content,json=hasContent,proto3" json:"has_content,omitempty"`
+	Content       map[string]string      `protobuf:"bytes,16,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Rotates       string                 `protobuf:"bytes,17,opt,name=rotates,proto3" json:"rotates,omitempty"` // next rotation (RFC 3339)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecretInfo) Reset() {
+	*x = SecretInfo{}
+	mi := &file_troupe_proto_msgTypes[111]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretInfo) ProtoMessage() {}
+
+func (x *SecretInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[111]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretInfo.ProtoReflect.Descriptor instead.
+func (*SecretInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{111}
+}
+
+func (x *SecretInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetOwnerKind() string {
+	if x != nil {
+		return x.OwnerKind
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SecretInfo) GetCreated() string {
+	if x != nil {
+		return x.Created
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetUpdated() string {
+	if x != nil {
+		return x.Updated
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetRotation() string {
+	if x != nil {
+		return x.Rotation
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetExpires() string {
+	if x != nil {
+		return x.Expires
+	}
+	return ""
+}
+
+func (x *SecretInfo) GetAccess() []*SecretAccessInfo {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+func (x *SecretInfo) GetRevisions() []*SecretRevisionInfo {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+func (x *SecretInfo) GetHasContent() bool {
+	if x != nil {
+		return x.HasContent
+	}
+	return false
+}
+
+func (x *SecretInfo) GetContent() map[string]string {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *SecretInfo) GetRotates() string {
+	if x != nil {
+		return x.Rotates
+	}
+	return ""
+}
+
+type ReadSecretRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Unit  string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Uri   string                 `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"` // or label
+	Label string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	// revision to read: 0 = the unit's tracked revision (latest when it
+	// tracks none, or for an owner); -1 = the latest.
+	Revision      int32 `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadSecretRequest) Reset() {
+	*x = ReadSecretRequest{}
+	mi := &file_troupe_proto_msgTypes[112]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadSecretRequest) ProtoMessage() {}
+
+func (x *ReadSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[112]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadSecretRequest.ProtoReflect.Descriptor instead.
+func (*ReadSecretRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{112}
+}
+
+func (x *ReadSecretRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ReadSecretRequest) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *ReadSecretRequest) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ReadSecretRequest) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+type ReadSecretResult struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Uri             string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	Revision        int32                  `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"` // the revision returned
+	LatestRevision  int32                  `protobuf:"varint,3,opt,name=latest_revision,json=latestRevision,proto3" json:"latest_revision,omitempty"`
+	TrackedRevision int32                  `protobuf:"varint,4,opt,name=tracked_revision,json=trackedRevision,proto3" json:"tracked_revision,omitempty"` // 0 when the unit tracks none
+	Owner           bool                   `protobuf:"varint,5,opt,name=owner,proto3" json:"owner,omitempty"`
+	Label           string                 `protobuf:"bytes,6,opt,name=label,proto3" json:"label,omitempty"` // the unit's label for it
+	Content         map[string]string      `protobuf:"bytes,7,rep,name=content,proto3" json:"content,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReadSecretResult) Reset() {
+	*x = ReadSecretResult{}
+	mi := &file_troupe_proto_msgTypes[113]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadSecretResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadSecretResult) ProtoMessage() {}
+
+func (x *ReadSecretResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[113]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadSecretResult.ProtoReflect.Descriptor instead.
+func (*ReadSecretResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{113}
+}
+
+func (x *ReadSecretResult) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *ReadSecretResult) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ReadSecretResult) GetLatestRevision() int32 {
+	if x != nil {
+		return x.LatestRevision
+	}
+	return 0
+}
+
+func (x *ReadSecretResult) GetTrackedRevision() int32 {
+	if x != nil {
+		return x.TrackedRevision
+	}
+	return 0
+}
+
+func (x *ReadSecretResult) GetOwner() bool {
+	if x != nil {
+		return x.Owner
+	}
+	return false
+}
+
+func (x *ReadSecretResult) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ReadSecretResult) GetContent() map[string]string {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type OwnedSecretsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OwnedSecretsRequest) Reset() {
+	*x = OwnedSecretsRequest{}
+	mi := &file_troupe_proto_msgTypes[114]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnedSecretsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnedSecretsRequest) ProtoMessage() {}
+
+func (x *OwnedSecretsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[114]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnedSecretsRequest.ProtoReflect.Descriptor instead.
+func (*OwnedSecretsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{114}
+}
+
+func (x *OwnedSecretsRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type OwnedSecretsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Secrets       []*SecretInfo          `protobuf:"bytes,1,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OwnedSecretsResult) Reset() {
+	*x = OwnedSecretsResult{}
+	mi := &file_troupe_proto_msgTypes[115]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnedSecretsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnedSecretsResult) ProtoMessage() {}
+
+func (x *OwnedSecretsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[115]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnedSecretsResult.ProtoReflect.Descriptor instead.
+func (*OwnedSecretsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{115}
+}
+
+func (x *OwnedSecretsResult) GetSecrets() []*SecretInfo {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -5889,7 +7280,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xcb\t\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb5\n" +
+	"\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12 \n" +
@@ -5922,7 +7314,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\x0factions_pending\x18\x1e \x03(\tR\x0eactionsPending\x12:\n" +
 	"\x19automatically_retry_hooks\x18( \x01(\bR\x17automaticallyRetryHooks\x129\n" +
 	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12\x1c\n" +
-	"\tprincipal\x182 \x01(\tR\tprincipal\x1a=\n" +
+	"\tprincipal\x182 \x01(\tR\tprincipal\x12;\n" +
+	"\rsecret_events\x18P \x03(\v2\x16.troupe.v1.SecretEventR\fsecretEvents\x12+\n" +
+	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -6035,7 +7429,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x03\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -6044,6 +7438,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\fstate_delete\x18\x05 \x03(\tR\vstateDelete\x12\x16\n" +
 	"\x06stream\x18\x06 \x01(\tR\x06stream\x12\x10\n" +
 	"\x03seq\x18\a \x01(\x04R\x03seq\x121\n" +
+	"\asecrets\x18P \x03(\v2\x17.troupe.v1.SecretChangeR\asecrets\x121\n" +
 	"\n" +
 	"open_ports\x18\b \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x123\n" +
 	"\vclose_ports\x18\t \x03(\v2\x12.troupe.v1.PortSetR\n" +
@@ -6178,7 +7573,134 @@ const file_troupe_proto_rawDesc = "" +
 	"\rRefreshResult\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\x12\x1b\n" +
 	"\tcharm_rev\x18\x02 \x01(\x05R\bcharmRev\x12\x18\n" +
-	"\adropped\x18\x03 \x03(\tR\adropped2\xc0\x1b\n" +
+	"\adropped\x18\x03 \x03(\tR\adropped\"\x86\x01\n" +
+	"\vSecretEvent\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\x05R\brevision\x12\x1f\n" +
+	"\vleader_only\x18\x05 \x01(\bR\n" +
+	"leaderOnly\"\x9c\x04\n" +
+	"\fSecretChange\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1b\n" +
+	"\thas_label\x18\x03 \x01(\bR\bhasLabel\x12\x14\n" +
+	"\x05label\x18\x04 \x01(\tR\x05label\x12'\n" +
+	"\x0fhas_description\x18\x05 \x01(\bR\x0ehasDescription\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12\x16\n" +
+	"\x06expire\x18\a \x01(\tR\x06expire\x12\x16\n" +
+	"\x06rotate\x18\b \x01(\tR\x06rotate\x12\x14\n" +
+	"\x05owner\x18\t \x01(\tR\x05owner\x12\x1f\n" +
+	"\vhas_content\x18\n" +
+	" \x01(\bR\n" +
+	"hasContent\x12>\n" +
+	"\acontent\x18\v \x03(\v2$.troupe.v1.SecretChange.ContentEntryR\acontent\x12\x1f\n" +
+	"\vrelation_id\x18\f \x01(\x05R\n" +
+	"relationId\x12 \n" +
+	"\vapplication\x18\r \x01(\tR\vapplication\x12\x12\n" +
+	"\x04unit\x18\x0e \x01(\tR\x04unit\x12\x1a\n" +
+	"\brevision\x18\x0f \x01(\x05R\brevision\x12\x12\n" +
+	"\x04hook\x18\x10 \x01(\tR\x04hook\x1a:\n" +
+	"\fContentEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x01\n" +
+	"\x10AddSecretRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12B\n" +
+	"\acontent\x18\x04 \x03(\v2(.troupe.v1.AddSecretRequest.ContentEntryR\acontent\x1a:\n" +
+	"\fContentEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"#\n" +
+	"\x0fAddSecretResult\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\"\xc3\x02\n" +
+	"\x13UpdateSecretRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12'\n" +
+	"\x0fhas_description\x18\x03 \x01(\bR\x0ehasDescription\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x19\n" +
+	"\bnew_name\x18\x05 \x01(\tR\anewName\x12E\n" +
+	"\acontent\x18\x06 \x03(\v2+.troupe.v1.UpdateSecretRequest.ContentEntryR\acontent\x12\x1d\n" +
+	"\n" +
+	"auto_prune\x18\a \x01(\bR\tautoPrune\x1a:\n" +
+	"\fContentEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x14\n" +
+	"\x12UpdateSecretResult\"v\n" +
+	"\x12GrantSecretRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\"\n" +
+	"\fapplications\x18\x03 \x03(\tR\fapplications\x12\x16\n" +
+	"\x06revoke\x18\x04 \x01(\bR\x06revoke\"\x13\n" +
+	"\x11GrantSecretResult\"W\n" +
+	"\x13RemoveSecretRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x05R\brevision\"\x14\n" +
+	"\x12RemoveSecretResult\"\xa2\x01\n" +
+	"\x12ListSecretsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reveal\x18\x04 \x01(\bR\x06reveal\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x05R\brevision\x12\x1c\n" +
+	"\trevisions\x18\x06 \x01(\bR\trevisions\"D\n" +
+	"\x11ListSecretsResult\x12/\n" +
+	"\asecrets\x18\x01 \x03(\v2\x15.troupe.v1.SecretInfoR\asecrets\"T\n" +
+	"\x10SecretAccessInfo\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\"~\n" +
+	"\x12SecretRevisionInfo\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x05R\brevision\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\tR\acreated\x12\x18\n" +
+	"\aupdated\x18\x03 \x01(\tR\aupdated\x12\x18\n" +
+	"\aexpires\x18\x04 \x01(\tR\aexpires\"\xdc\x04\n" +
+	"\n" +
+	"SecretInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05owner\x18\x04 \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"owner_kind\x18\x05 \x01(\tR\townerKind\x12\x14\n" +
+	"\x05label\x18\x06 \x01(\tR\x05label\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12\x1a\n" +
+	"\brevision\x18\b \x01(\x05R\brevision\x12\x18\n" +
+	"\acreated\x18\t \x01(\tR\acreated\x12\x18\n" +
+	"\aupdated\x18\n" +
+	" \x01(\tR\aupdated\x12\x1a\n" +
+	"\brotation\x18\v \x01(\tR\brotation\x12\x18\n" +
+	"\aexpires\x18\f \x01(\tR\aexpires\x123\n" +
+	"\x06access\x18\r \x03(\v2\x1b.troupe.v1.SecretAccessInfoR\x06access\x12;\n" +
+	"\trevisions\x18\x0e \x03(\v2\x1d.troupe.v1.SecretRevisionInfoR\trevisions\x12\x1f\n" +
+	"\vhas_content\x18\x0f \x01(\bR\n" +
+	"hasContent\x12<\n" +
+	"\acontent\x18\x10 \x03(\v2\".troupe.v1.SecretInfo.ContentEntryR\acontent\x12\x18\n" +
+	"\arotates\x18\x11 \x01(\tR\arotates\x1a:\n" +
+	"\fContentEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"k\n" +
+	"\x11ReadSecretRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x10\n" +
+	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\x05R\brevision\"\xc0\x02\n" +
+	"\x10ReadSecretResult\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x05R\brevision\x12'\n" +
+	"\x0flatest_revision\x18\x03 \x01(\x05R\x0elatestRevision\x12)\n" +
+	"\x10tracked_revision\x18\x04 \x01(\x05R\x0ftrackedRevision\x12\x14\n" +
+	"\x05owner\x18\x05 \x01(\bR\x05owner\x12\x14\n" +
+	"\x05label\x18\x06 \x01(\tR\x05label\x12B\n" +
+	"\acontent\x18\a \x03(\v2(.troupe.v1.ReadSecretResult.ContentEntryR\acontent\x1a:\n" +
+	"\fContentEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\")\n" +
+	"\x13OwnedSecretsRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"E\n" +
+	"\x12OwnedSecretsResult\x12/\n" +
+	"\asecrets\x18\x01 \x03(\v2\x15.troupe.v1.SecretInfoR\asecrets2\xd4\x1f\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -6233,7 +7755,15 @@ const file_troupe_proto_rawDesc = "" +
 	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResult\x12A\n" +
 	"\bSendLogs\x12\x1a.troupe.v1.SendLogsRequest\x1a\x19.troupe.v1.SendLogsResult\x12>\n" +
 	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01\x12>\n" +
-	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResult\x12D\n" +
+	"\tAddSecret\x12\x1b.troupe.v1.AddSecretRequest\x1a\x1a.troupe.v1.AddSecretResult\x12M\n" +
+	"\fUpdateSecret\x12\x1e.troupe.v1.UpdateSecretRequest\x1a\x1d.troupe.v1.UpdateSecretResult\x12J\n" +
+	"\vGrantSecret\x12\x1d.troupe.v1.GrantSecretRequest\x1a\x1c.troupe.v1.GrantSecretResult\x12M\n" +
+	"\fRemoveSecret\x12\x1e.troupe.v1.RemoveSecretRequest\x1a\x1d.troupe.v1.RemoveSecretResult\x12J\n" +
+	"\vListSecrets\x12\x1d.troupe.v1.ListSecretsRequest\x1a\x1c.troupe.v1.ListSecretsResult\x12G\n" +
+	"\n" +
+	"ReadSecret\x12\x1c.troupe.v1.ReadSecretRequest\x1a\x1b.troupe.v1.ReadSecretResult\x12M\n" +
+	"\fOwnedSecrets\x12\x1e.troupe.v1.OwnedSecretsRequest\x1a\x1d.troupe.v1.OwnedSecretsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -6247,7 +7777,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 110)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 134)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -6346,24 +7876,48 @@ var file_troupe_proto_goTypes = []any{
 	(*DebugLogRequest)(nil),              // 94: troupe.v1.DebugLogRequest
 	(*RefreshRequest)(nil),               // 95: troupe.v1.RefreshRequest
 	(*RefreshResult)(nil),                // 96: troupe.v1.RefreshResult
-	nil,                                  // 97: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 98: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 99: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 100: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 101: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 102: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 103: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 104: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 105: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 106: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 107: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 108: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 109: troupe.v1.RefreshRequest.ConfigEntry
+	(*SecretEvent)(nil),                  // 97: troupe.v1.SecretEvent
+	(*SecretChange)(nil),                 // 98: troupe.v1.SecretChange
+	(*AddSecretRequest)(nil),             // 99: troupe.v1.AddSecretRequest
+	(*AddSecretResult)(nil),              // 100: troupe.v1.AddSecretResult
+	(*UpdateSecretRequest)(nil),          // 101: troupe.v1.UpdateSecretRequest
+	(*UpdateSecretResult)(nil),           // 102: troupe.v1.UpdateSecretResult
+	(*GrantSecretRequest)(nil),           // 103: troupe.v1.GrantSecretRequest
+	(*GrantSecretResult)(nil),            // 104: troupe.v1.GrantSecretResult
+	(*RemoveSecretRequest)(nil),          // 105: troupe.v1.RemoveSecretRequest
+	(*RemoveSecretResult)(nil),           // 106: troupe.v1.RemoveSecretResult
+	(*ListSecretsRequest)(nil),           // 107: troupe.v1.ListSecretsRequest
+	(*ListSecretsResult)(nil),            // 108: troupe.v1.ListSecretsResult
+	(*SecretAccessInfo)(nil),             // 109: troupe.v1.SecretAccessInfo
+	(*SecretRevisionInfo)(nil),           // 110: troupe.v1.SecretRevisionInfo
+	(*SecretInfo)(nil),                   // 111: troupe.v1.SecretInfo
+	(*ReadSecretRequest)(nil),            // 112: troupe.v1.ReadSecretRequest
+	(*ReadSecretResult)(nil),             // 113: troupe.v1.ReadSecretResult
+	(*OwnedSecretsRequest)(nil),          // 114: troupe.v1.OwnedSecretsRequest
+	(*OwnedSecretsResult)(nil),           // 115: troupe.v1.OwnedSecretsResult
+	nil,                                  // 116: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 117: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 118: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 119: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 120: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 121: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 122: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 123: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 124: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 125: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 126: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 127: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 128: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 129: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 130: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 131: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 132: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 133: troupe.v1.ReadSecretResult.ContentEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	97,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	116, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -6381,128 +7935,153 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	98,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	99,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	117, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	118, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 22: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	100, // 23: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	101, // 24: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 25: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 26: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 27: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	102, // 28: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 29: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	103, // 30: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	104, // 31: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	105, // 32: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 33: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	106, // 34: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	67,  // 35: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 36: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	107, // 37: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 38: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 39: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 40: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 41: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	108, // 42: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 43: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	109, // 44: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	11,  // 45: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 46: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 47: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 48: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 49: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 50: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 51: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 52: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 53: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 54: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 55: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 56: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 57: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 58: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 59: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 60: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 61: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 62: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 63: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 64: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 65: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 66: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 67: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 68: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 69: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 70: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 71: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 72: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 73: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 74: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 75: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 76: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 77: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 78: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 79: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 80: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 81: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 82: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 83: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 84: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 85: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 86: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 87: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 88: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 89: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 90: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	12,  // 91: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 92: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 93: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 94: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 95: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 96: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 97: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 98: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 99: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 100: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 101: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 102: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 103: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 104: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 105: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 106: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 107: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 108: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 109: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 110: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 111: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 112: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 113: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 114: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 115: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 116: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 117: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 118: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 119: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 120: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 121: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 122: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 123: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 124: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 125: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 126: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 127: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 128: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 129: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 130: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 131: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 132: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 133: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 134: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 135: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 136: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	91,  // [91:137] is the sub-list for method output_type
-	45,  // [45:91] is the sub-list for method input_type
-	45,  // [45:45] is the sub-list for extension type_name
-	45,  // [45:45] is the sub-list for extension extendee
-	0,   // [0:45] is the sub-list for field type_name
+	97,  // 23: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
+	119, // 24: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	120, // 25: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 26: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 27: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 28: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	121, // 29: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 30: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	122, // 31: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	123, // 32: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	124, // 33: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 34: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	125, // 35: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	98,  // 36: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
+	67,  // 37: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 38: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	126, // 39: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 40: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 41: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 42: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 43: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	127, // 44: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 45: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	128, // 46: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	129, // 47: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	130, // 48: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	131, // 49: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 50: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 51: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 52: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	132, // 53: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	133, // 54: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 55: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	11,  // 56: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 57: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 58: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 59: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 60: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 61: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 62: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 63: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 64: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 65: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 66: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 67: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 68: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 69: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 70: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 71: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 72: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 73: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 74: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 75: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 76: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 77: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 78: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 79: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 80: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 81: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 82: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 83: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 84: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 85: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 86: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 87: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 88: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 89: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 90: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 91: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 92: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 93: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 94: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 95: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 96: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 97: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 98: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 99: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 100: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 101: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 102: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 103: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 104: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 105: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 106: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 107: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 108: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	12,  // 109: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 110: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 111: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 112: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 113: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 114: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 115: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 116: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 117: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 118: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 119: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 120: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 121: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 122: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 123: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 124: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 125: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 126: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 127: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 128: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 129: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 130: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 131: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 132: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 133: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 134: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 135: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 136: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 137: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 138: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 139: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 140: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 141: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 142: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 143: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 144: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 145: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 146: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 147: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 148: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 149: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 150: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 151: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 152: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 153: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 154: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 155: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 156: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 157: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 158: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 159: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 160: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 161: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	109, // [109:162] is the sub-list for method output_type
+	56,  // [56:109] is the sub-list for method input_type
+	56,  // [56:56] is the sub-list for extension type_name
+	56,  // [56:56] is the sub-list for extension extendee
+	0,   // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6516,7 +8095,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   110,
+			NumMessages:   134,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -76,6 +76,13 @@ const (
 	Controller_SendLogs_FullMethodName              = "/troupe.v1.Controller/SendLogs"
 	Controller_DebugLog_FullMethodName              = "/troupe.v1.Controller/DebugLog"
 	Controller_Refresh_FullMethodName               = "/troupe.v1.Controller/Refresh"
+	Controller_AddSecret_FullMethodName             = "/troupe.v1.Controller/AddSecret"
+	Controller_UpdateSecret_FullMethodName          = "/troupe.v1.Controller/UpdateSecret"
+	Controller_GrantSecret_FullMethodName           = "/troupe.v1.Controller/GrantSecret"
+	Controller_RemoveSecret_FullMethodName          = "/troupe.v1.Controller/RemoveSecret"
+	Controller_ListSecrets_FullMethodName           = "/troupe.v1.Controller/ListSecrets"
+	Controller_ReadSecret_FullMethodName            = "/troupe.v1.Controller/ReadSecret"
+	Controller_OwnedSecrets_FullMethodName          = "/troupe.v1.Controller/OwnedSecrets"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -194,6 +201,28 @@ type ControllerClient interface {
 	// application to it; every unit then runs upgrade-charm and
 	// config-changed.
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error)
+	// --- secrets (users) ---------------------------------------------------
+	// AddSecret creates a user secret owned by the model (`troupe
+	// add-secret`); the result is its URI. A name already used: AlreadyExists.
+	AddSecret(ctx context.Context, in *AddSecretRequest, opts ...grpc.CallOption) (*AddSecretResult, error)
+	// UpdateSecret changes a user secret: new content is a new revision.
+	UpdateSecret(ctx context.Context, in *UpdateSecretRequest, opts ...grpc.CallOption) (*UpdateSecretResult, error)
+	// GrantSecret grants (or with revoke, revokes) applications read access
+	// to a user secret.
+	GrantSecret(ctx context.Context, in *GrantSecretRequest, opts ...grpc.CallOption) (*GrantSecretResult, error)
+	// RemoveSecret removes one revision of a user secret, or all of it.
+	RemoveSecret(ctx context.Context, in *RemoveSecretRequest, opts ...grpc.CallOption) (*RemoveSecretResult, error)
+	// ListSecrets lists a model's secrets (`secrets`, `show-secret`).
+	ListSecrets(ctx context.Context, in *ListSecretsRequest, opts ...grpc.CallOption) (*ListSecretsResult, error)
+	// --- secrets (unit agents) -----------------------------------------------
+	// ReadSecret returns the content of a secret the calling unit owns or
+	// was granted; it never changes what the unit tracks (tracking is a
+	// buffered change committed with the hook). NotFound when unknown or
+	// not accessible.
+	ReadSecret(ctx context.Context, in *ReadSecretRequest, opts ...grpc.CallOption) (*ReadSecretResult, error)
+	// OwnedSecrets lists the secrets the calling unit (or, for its
+	// application's, any unit of it) owns.
+	OwnedSecrets(ctx context.Context, in *OwnedSecretsRequest, opts ...grpc.CallOption) (*OwnedSecretsResult, error)
 }
 
 type controllerClient struct {
@@ -700,6 +729,76 @@ func (c *controllerClient) Refresh(ctx context.Context, in *RefreshRequest, opts
 	return out, nil
 }
 
+func (c *controllerClient) AddSecret(ctx context.Context, in *AddSecretRequest, opts ...grpc.CallOption) (*AddSecretResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddSecretResult)
+	err := c.cc.Invoke(ctx, Controller_AddSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) UpdateSecret(ctx context.Context, in *UpdateSecretRequest, opts ...grpc.CallOption) (*UpdateSecretResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateSecretResult)
+	err := c.cc.Invoke(ctx, Controller_UpdateSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GrantSecret(ctx context.Context, in *GrantSecretRequest, opts ...grpc.CallOption) (*GrantSecretResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrantSecretResult)
+	err := c.cc.Invoke(ctx, Controller_GrantSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveSecret(ctx context.Context, in *RemoveSecretRequest, opts ...grpc.CallOption) (*RemoveSecretResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveSecretResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ListSecrets(ctx context.Context, in *ListSecretsRequest, opts ...grpc.CallOption) (*ListSecretsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSecretsResult)
+	err := c.cc.Invoke(ctx, Controller_ListSecrets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ReadSecret(ctx context.Context, in *ReadSecretRequest, opts ...grpc.CallOption) (*ReadSecretResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadSecretResult)
+	err := c.cc.Invoke(ctx, Controller_ReadSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) OwnedSecrets(ctx context.Context, in *OwnedSecretsRequest, opts ...grpc.CallOption) (*OwnedSecretsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OwnedSecretsResult)
+	err := c.cc.Invoke(ctx, Controller_OwnedSecrets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -816,6 +915,28 @@ type ControllerServer interface {
 	// application to it; every unit then runs upgrade-charm and
 	// config-changed.
 	Refresh(context.Context, *RefreshRequest) (*RefreshResult, error)
+	// --- secrets (users) ---------------------------------------------------
+	// AddSecret creates a user secret owned by the model (`troupe
+	// add-secret`); the result is its URI. A name already used: AlreadyExists.
+	AddSecret(context.Context, *AddSecretRequest) (*AddSecretResult, error)
+	// UpdateSecret changes a user secret: new content is a new revision.
+	UpdateSecret(context.Context, *UpdateSecretRequest) (*UpdateSecretResult, error)
+	// GrantSecret grants (or with revoke, revokes) applications read access
+	// to a user secret.
+	GrantSecret(context.Context, *GrantSecretRequest) (*GrantSecretResult, error)
+	// RemoveSecret removes one revision of a user secret, or all of it.
+	RemoveSecret(context.Context, *RemoveSecretRequest) (*RemoveSecretResult, error)
+	// ListSecrets lists a model's secrets (`secrets`, `show-secret`).
+	ListSecrets(context.Context, *ListSecretsRequest) (*ListSecretsResult, error)
+	// --- secrets (unit agents) -----------------------------------------------
+	// ReadSecret returns the content of a secret the calling unit owns or
+	// was granted; it never changes what the unit tracks (tracking is a
+	// buffered change committed with the hook). NotFound when unknown or
+	// not accessible.
+	ReadSecret(context.Context, *ReadSecretRequest) (*ReadSecretResult, error)
+	// OwnedSecrets lists the secrets the calling unit (or, for its
+	// application's, any unit of it) owns.
+	OwnedSecrets(context.Context, *OwnedSecretsRequest) (*OwnedSecretsResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -963,6 +1084,27 @@ func (UnimplementedControllerServer) DebugLog(*DebugLogRequest, grpc.ServerStrea
 }
 func (UnimplementedControllerServer) Refresh(context.Context, *RefreshRequest) (*RefreshResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Refresh not implemented")
+}
+func (UnimplementedControllerServer) AddSecret(context.Context, *AddSecretRequest) (*AddSecretResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddSecret not implemented")
+}
+func (UnimplementedControllerServer) UpdateSecret(context.Context, *UpdateSecretRequest) (*UpdateSecretResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateSecret not implemented")
+}
+func (UnimplementedControllerServer) GrantSecret(context.Context, *GrantSecretRequest) (*GrantSecretResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GrantSecret not implemented")
+}
+func (UnimplementedControllerServer) RemoveSecret(context.Context, *RemoveSecretRequest) (*RemoveSecretResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveSecret not implemented")
+}
+func (UnimplementedControllerServer) ListSecrets(context.Context, *ListSecretsRequest) (*ListSecretsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSecrets not implemented")
+}
+func (UnimplementedControllerServer) ReadSecret(context.Context, *ReadSecretRequest) (*ReadSecretResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReadSecret not implemented")
+}
+func (UnimplementedControllerServer) OwnedSecrets(context.Context, *OwnedSecretsRequest) (*OwnedSecretsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OwnedSecrets not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1785,6 +1927,132 @@ func _Controller_Refresh_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_AddSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AddSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AddSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AddSecret(ctx, req.(*AddSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_UpdateSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).UpdateSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_UpdateSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).UpdateSecret(ctx, req.(*UpdateSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GrantSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GrantSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GrantSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GrantSecret(ctx, req.(*GrantSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveSecret(ctx, req.(*RemoveSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ListSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ListSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ListSecrets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ListSecrets(ctx, req.(*ListSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ReadSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ReadSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ReadSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ReadSecret(ctx, req.(*ReadSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_OwnedSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OwnedSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).OwnedSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_OwnedSecrets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).OwnedSecrets(ctx, req.(*OwnedSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1959,6 +2227,34 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Refresh",
 			Handler:    _Controller_Refresh_Handler,
+		},
+		{
+			MethodName: "AddSecret",
+			Handler:    _Controller_AddSecret_Handler,
+		},
+		{
+			MethodName: "UpdateSecret",
+			Handler:    _Controller_UpdateSecret_Handler,
+		},
+		{
+			MethodName: "GrantSecret",
+			Handler:    _Controller_GrantSecret_Handler,
+		},
+		{
+			MethodName: "RemoveSecret",
+			Handler:    _Controller_RemoveSecret_Handler,
+		},
+		{
+			MethodName: "ListSecrets",
+			Handler:    _Controller_ListSecrets_Handler,
+		},
+		{
+			MethodName: "ReadSecret",
+			Handler:    _Controller_ReadSecret_Handler,
+		},
+		{
+			MethodName: "OwnedSecrets",
+			Handler:    _Controller_OwnedSecrets_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,6 +1,6 @@
 // Package outbox is the unit agent's durable, sequence-numbered queue of
 // what it must tell the controller: the committed effects of each hook
-// that exited 0 (relation settings, charm state).
+// that exited 0 (relation settings, charm state, secret operations).
 //
 //	hook exits 0 ─▶ Append (fsynced, seq N) ─▶ hook recorded done
 //	                    │
@@ -44,6 +44,27 @@ type Entry struct {
 	// OpenPorts and ClosePorts are port ranges ("80/tcp") by endpoint.
 	OpenPorts  map[string][]string `json:"open-ports,omitempty"`
 	ClosePorts map[string][]string `json:"close-ports,omitempty"`
+	// Secrets are the hook's secret operations in order (create, update,
+	// grant, revoke, remove; track for secret-get reads; notify for the
+	// secret hook that ran).
+	Secrets []SecretChange `json:"secrets,omitempty"`
+}
+
+// SecretChange is one secret operation; see apipb.SecretChange.
+type SecretChange struct {
+	Kind        string            `json:"kind"`
+	URI         string            `json:"uri"`
+	Label       *string           `json:"label,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Expire      string            `json:"expire,omitempty"`
+	Rotate      string            `json:"rotate,omitempty"`
+	Owner       string            `json:"owner,omitempty"`
+	Content     map[string]string `json:"content,omitempty"`
+	RelationID  int               `json:"relation-id"`
+	Application string            `json:"application,omitempty"`
+	Unit        string            `json:"unit,omitempty"`
+	Revision    int               `json:"revision,omitempty"`
+	Hook        string            `json:"hook,omitempty"` // notify
 }
 
 // RelationChange is one relation's settings changes.
