@@ -65,6 +65,9 @@ type Config struct {
 	// Clock drives the update-status and hook-retry timers; nil means
 	// clock.WallClock.
 	Clock clock.Clock
+	// Metrics, if not nil, receives hook runs and the outbox state
+	// (metrics.go).
+	Metrics Metrics
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -157,7 +160,9 @@ func Run(ctx context.Context, cfg Config) error {
 	for {
 		// Hooks read committed data from the controller, so what earlier
 		// hooks committed is delivered before the next decision.
-		if err := u.deliver(ctx); err != nil {
+		err := u.deliver(ctx)
+		u.observeOutbox()
+		if err != nil {
 			return err
 		}
 		snap, err := u.snapshot()
@@ -287,13 +292,14 @@ func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade boo
 }
 
 // RunHook implements resolver.Callbacks.
-func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
+func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	name := h.Name()
 	handler, err := charm.FindHandler(u.charmDir(), name)
 	if errors.Is(err, charm.ErrNoHandler) {
 		u.cfg.Logger.Info("skipped hook (missing)", "unit", u.cfg.Unit, "hook", name)
 		return nil
 	}
+	defer u.observeHook(name, time.Now(), &err)
 	if err != nil {
 		return fmt.Errorf("%w: %v", resolver.ErrHookFailed, err)
 	}

@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/troupe-dev/troupe/internal/atomicfile"
 )
@@ -41,6 +42,10 @@ type Entry struct {
 	Relations   []RelationChange  `json:"relations,omitempty"`
 	StateSet    map[string]string `json:"state-set,omitempty"`
 	StateDelete []string          `json:"state-delete,omitempty"`
+	// Appended is when Append stored the entry (unix nanoseconds; zero in
+	// outboxes written before it was recorded). Metrics report the age
+	// of the oldest entry from it.
+	Appended int64 `json:"appended,omitempty"`
 }
 
 // RelationChange is one relation's settings changes.
@@ -110,6 +115,9 @@ func (o *Outbox) Append(e Entry) (uint64, error) {
 	defer o.mu.Unlock()
 	next := o.f
 	e.Seq = next.NextSeq
+	if e.Appended == 0 {
+		e.Appended = time.Now().UnixNano()
+	}
 	next.NextSeq++
 	next.Entries = append(append([]Entry(nil), o.f.Entries...), e)
 	if err := o.saveLocked(next); err != nil {
@@ -124,6 +132,17 @@ func (o *Outbox) Pending() []Entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]Entry(nil), o.f.Entries...)
+}
+
+// Oldest returns how many entries are pending and when the oldest was
+// appended (zero when none is pending or its time is unknown).
+func (o *Outbox) Oldest() (pending int, appended time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.f.Entries) == 0 || o.f.Entries[0].Appended == 0 {
+		return len(o.f.Entries), time.Time{}
+	}
+	return len(o.f.Entries), time.Unix(0, o.f.Entries[0].Appended)
 }
 
 // Remove drops every entry up to and including seq, durably.
