@@ -20,6 +20,7 @@ func TestManifoldsPinned(t *testing.T) {
 		controller.APIServerName:   {controller.StoreName, controller.ActorSystemName, controller.WatchHubName},
 		controller.ProvisionerName: {controller.StoreName, controller.ActorSystemName},
 		controller.CleanerName:     {controller.StoreName, controller.ActorSystemName},
+		controller.MetricsName:     {controller.StoreName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

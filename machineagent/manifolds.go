@@ -4,6 +4,7 @@
 //
 //	agent ──▶ api-caller ──▶ machiner
 //	              └────────▶ deployer ──▶ unit agents (nested engines)
+//	metrics (registry + HTTP endpoint; unit agents report to it)
 //
 // Who imports it: cmd/trouped. It never imports controller code.
 package machineagent
@@ -20,6 +21,7 @@ import (
 	"github.com/juju/worker/v4/dependency"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
+	"github.com/troupe-dev/troupe/internal/agentmetrics"
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/engine"
@@ -33,6 +35,7 @@ const (
 	APICallerName = "api-caller"
 	MachinerName  = "machiner"
 	DeployerName  = "deployer"
+	MetricsName   = "metrics"
 )
 
 // Config configures the machine agent.
@@ -43,12 +46,20 @@ type Config struct {
 	// Reports receives the unit agents' engines for introspection; nil
 	// means no introspection.
 	Reports *Reports
+	// Metrics is the agent's families; nil means Manifolds makes its own.
+	Metrics *agentmetrics.Machine
+	// MetricsAddress is where the metrics endpoint listens; empty means a
+	// free loopback port. The bound address is written to
+	// DataDir/metrics.addr.
+	MetricsAddress string
 }
 
 // Manifolds returns the machine agent's dependency graph.
 func Manifolds(cfg Config) dependency.Manifolds {
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
+	cfg.Metrics = withMetrics(cfg, lock)
 	return dependency.Manifolds{
+		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
 		APICallerName: agentmanifold.APICaller(AgentName),
 		MachinerName: {
@@ -141,7 +152,7 @@ func (d *deployer) run(ctx context.Context) error {
 			}
 			name := u.Name
 			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-				Logger: d.cfg.Logger.With("unit", u.Name)}
+				Logger: d.cfg.Logger.With("unit", u.Name), Metrics: d.cfg.Metrics}
 			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
 				eng, err := engine.New(ucfg.Logger)
 				if err != nil {

@@ -17,6 +17,7 @@ func TestManifoldsPinned(t *testing.T) {
 		machineagent.APICallerName: {machineagent.AgentName},
 		machineagent.MachinerName:  {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.DeployerName:  {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.MetricsName:   {},
 	}
 	for _, in := range want {
 		sort.Strings(in)

@@ -4,6 +4,7 @@
 //	agent ──▶ api-caller ──▶ leadership-tracker ──▶ uniter
 //	              └──────────────────────────────────▲
 //	charm-dir (paths) ───────────────────────────────┘
+//	agent ──▶ metrics (this unit's view of the machine's families) ──▲
 //
 // Who imports it: machineagent. It never imports controller code.
 package unitagent
@@ -17,6 +18,7 @@ import (
 	"github.com/juju/worker/v4/dependency"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
+	"github.com/troupe-dev/troupe/internal/agentmetrics"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/workers/leadership"
@@ -30,6 +32,7 @@ const (
 	CharmDirName   = "charm-dir"
 	LeadershipName = "leadership-tracker"
 	UniterName     = "uniter"
+	MetricsName    = "metrics"
 )
 
 // Config configures a unit agent.
@@ -39,6 +42,9 @@ type Config struct {
 	HookTool  string
 	Lock      *machinelock.Lock
 	Logger    *slog.Logger
+	// Metrics is the machine agent's families; the unit registers with
+	// it. Nil means no metrics.
+	Metrics *agentmetrics.Machine
 }
 
 // Manifolds returns the unit agent's dependency graph.
@@ -67,8 +73,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				return nil
 			},
 		},
+		MetricsName: metricsManifold(cfg),
 		UniterName: {
-			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName},
+			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, MetricsName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
 				if err != nil {
@@ -84,6 +91,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				}
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
 					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger}
+				if err := setMetrics(g, &uc); err != nil {
+					return nil, err
+				}
 				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil
 			},
 		},

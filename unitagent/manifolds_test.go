@@ -17,7 +17,8 @@ func TestManifoldsPinned(t *testing.T) {
 		unitagent.APICallerName:  {unitagent.AgentName},
 		unitagent.CharmDirName:   {},
 		unitagent.LeadershipName: {unitagent.AgentName, unitagent.APICallerName},
-		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName},
+		unitagent.MetricsName:    {unitagent.AgentName},
+		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.MetricsName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

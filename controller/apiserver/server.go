@@ -60,6 +60,10 @@ type Config struct {
 	// DestroyController answers once it returns.
 	Destroy func()
 	Logger  *slog.Logger
+	// UnaryObserver and StreamObserver, if set, wrap every call outside
+	// authentication (metrics); see observe.go.
+	UnaryObserver  grpc.UnaryServerInterceptor
+	StreamObserver grpc.StreamServerInterceptor
 }
 
 // Server is the API server.
@@ -74,8 +78,8 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(cfg.TLS)),
-		grpc.UnaryInterceptor(s.unaryAuth),
-		grpc.StreamInterceptor(s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptors()...),
+		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(api.MaxMessageSize),
 		grpc.MaxSendMsgSize(api.MaxMessageSize),
 	)
