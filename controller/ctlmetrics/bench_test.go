@@ -71,7 +71,9 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	info := &grpc.UnaryServerInfo{FullMethod: "/troupe.v1.Controller/Deploy"}
 	ctx := callerCtx("user-admin")
 	h := func(ctx context.Context, req any) (any, error) { return req, nil }
-	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) { return h(ctx, req) }
+	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}
 	const batch = 1000
 	var floor, observed time.Duration
 	for b.Loop() {
