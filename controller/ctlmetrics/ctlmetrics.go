@@ -67,7 +67,7 @@ func New() *Metrics {
 		latency: r.HistogramVec(APILatency,
 			"Latency of unary API calls by gRPC method, authentication included.", metrics.LatencyBuckets, "method"),
 		auth: r.CounterVec(Authentications,
-			"Authentications (every API call logs in) by caller kind (user, machine, unit) and result (ok, failed).", "kind", "result"),
+			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed).", "kind", "result"),
 		connected: r.GaugeVec(AgentsConnected,
 			"Agents connected now: live WatchMachine (kind=machine) and WatchUnit (kind=unit) streams.", "kind"),
 		disconnects: r.CounterVec(AgentStreamEnds,
