@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,7 +229,28 @@ func TestMetrics(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// A CLI with a wrong password is refused; the refusal is counted
+	// (the metrics interceptor sits outside authentication).
+	failedBefore := ctl.samples[`troupe_api_authentications_total{kind="user",result="failed"}`]
+	var cc map[string]any
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(e.home, "client.json"))), &cc); err != nil {
+		t.Fatal(err)
+	}
+	cc["password"] = "wrong"
+	data, _ := json.Marshal(cc)
+	bad := *e
+	bad.home = t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad.home, "client.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := bad.troupe(commandTimeout, "status"); r.code == 0 || !strings.Contains(r.stderr, "ERROR") {
+		t.Errorf("status with a wrong password must fail: %s", r)
+	}
+
 	ctl2 := scrape(t, readAddr(t, filepath.Join(e.home, "controller")))
+	if got := ctl2.get(t, `troupe_api_authentications_total{kind="user",result="failed"}`); got <= failedBefore {
+		t.Errorf("failed user logins did not move: %v then %v", failedBefore, got)
+	}
 	if got := ctl2.sum("troupe_api_requests_total"); got <= ctl.sum("troupe_api_requests_total") {
 		t.Errorf("API request total did not move: %v then %v", ctl.sum("troupe_api_requests_total"), got)
 	}
