@@ -210,6 +210,12 @@ func TestMetrics(t *testing.T) {
 	if v := agent.sum("troupe_outbox_pending"); v != 0 {
 		t.Errorf("outbox pending once idle = %v, want 0", v)
 	}
+	t.Logf("controller: Deploy took %.3fs; %v store commits averaging %.2fms; machine agent: install %.3fs, start %.3fs; lock held %v times, %.3fs in all",
+		ctl.get(t, `troupe_api_request_duration_seconds_sum{method="Deploy"}`),
+		ctl.get(t, `troupe_store_request_duration_seconds_count{op="commit"}`),
+		1000*ctl.get(t, `troupe_store_request_duration_seconds_sum{op="commit"}`)/ctl.get(t, `troupe_store_request_duration_seconds_count{op="commit"}`),
+		agent.get(t, `troupe_hook_duration_seconds_sum{hook="install"}`), agent.get(t, `troupe_hook_duration_seconds_sum{hook="start"}`),
+		agent.get(t, `troupe_machine_lock_hold_seconds_count`), agent.get(t, `troupe_machine_lock_hold_seconds_sum`))
 	before := agent.get(t, `troupe_hook_runs_total{hook="config-changed"}`)
 	deployBefore := ctl.get(t, `troupe_api_requests_total{code="OK",method="Deploy"}`)
 	lockBefore := agent.get(t, `troupe_machine_lock_hold_seconds_count`)
