@@ -38,6 +38,10 @@ type Bootstrap struct {
 	// AgentCheckInterval is how often the provisioner checks that machine
 	// agents run and restarts dead ones (Go duration); empty means 10s.
 	AgentCheckInterval string `json:"agent-check-interval,omitempty"`
+	// MetricsAddress is where the metrics endpoint listens (host:port);
+	// empty means a free loopback port. The bound address is written to
+	// metrics.addr in the data dir.
+	MetricsAddress string `json:"metrics-address,omitempty"`
 }
 
 // ReadBootstrap reads dataDir/bootstrap.json.

@@ -22,6 +22,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/controller/apiserver"
+	"github.com/troupe-dev/troupe/controller/ctlmetrics"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/logstore"
@@ -45,6 +46,7 @@ const (
 	LogSinkName     = "log-sink"
 	// SubordinatesName keeps one subordinate unit per related principal.
 	SubordinatesName = "subordinates"
+	MetricsName      = "metrics-server"
 )
 
 // ManifoldsConfig configures the controller's manifolds.
@@ -55,6 +57,9 @@ type ManifoldsConfig struct {
 	// Destroyed is called once every instance has been stopped after a
 	// DestroyController call; the process then exits.
 	Destroyed func()
+	// Metrics is the controller's families; nil means Manifolds makes
+	// its own.
+	Metrics *ctlmetrics.Metrics
 }
 
 // Actors is the output of the actor-system manifold.
@@ -69,16 +74,23 @@ type Actors struct {
 //	  │   └──▶ watch-hub ───────────┤
 //	  │        log-sink ────────────┘
 //	  └─────────────────────▶ provisioner, cleaner, subordinates
+//	  └─────────────────────▶ metrics-server
 //
 // log-sink is the agents' log store (internal/logstore) under
-// <data-dir>/logs; it is not in etcd.
+// <data-dir>/logs; it is not in etcd. The store, the actors' supervision
+// and the API server report to the metrics the metrics-server manifold
+// serves (metrics.go).
 func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
+	if cfg.Metrics == nil {
+		cfg.Metrics = ctlmetrics.New()
+	}
 	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
 	return dependency.Manifolds{
+		MetricsName: metricsManifold(cfg),
 		StoreName: {
 			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
-				s, err := store.Open(ctx, store.Config{Dir: filepath.Join(cfg.DataDir, "store"), Fast: true})
+				s, err := store.Open(ctx, store.Config{Dir: filepath.Join(cfg.DataDir, "store"), Fast: true, Observer: cfg.Metrics})
 				if err != nil {
 					return nil, err
 				}
@@ -101,7 +113,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 					return cfg.Logger.With("component", "actors")
 				}))
-				strategy := &supervise.Strategy{Logger: cfg.Logger}
+				strategy := &supervise.Strategy{Logger: cfg.Logger, Observer: cfg.Metrics}
 				reg, err := sys.Root.SpawnNamed(models.Props(models.Config{Store: s, Strategy: strategy}), "models")
 				if err != nil {
 					return nil, err
@@ -188,6 +200,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					SecretKeyFile: filepath.Join(cfg.DataDir, entity.SecretKeyFile),
 					Listener:      l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 					Destroy: destroy, Logger: cfg.Logger, Logs: logs,
+					UnaryObserver: cfg.Metrics.Unary, StreamObserver: cfg.Metrics.Stream,
 				})
 				cfg.Logger.Info("api server listening", "addr", addr)
 				return engine.Func(func(ctx context.Context) error {

@@ -22,6 +22,7 @@ func TestManifoldsPinned(t *testing.T) {
 		controller.ProvisionerName:  {controller.StoreName, controller.ActorSystemName},
 		controller.CleanerName:      {controller.StoreName, controller.ActorSystemName},
 		controller.SubordinatesName: {controller.StoreName, controller.ActorSystemName},
+		controller.MetricsName:      {controller.StoreName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

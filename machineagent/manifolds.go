@@ -10,6 +10,8 @@
 // Config.Logs and sent by its log-sender; each unit agent has its own
 // buffer and log-sender, so a line is sent once, by the agent it is about.
 //
+//	metrics (registry + HTTP endpoint; unit agents report to it)
+//
 // Who imports it: cmd/trouped. It never imports controller code.
 package machineagent
 
@@ -25,6 +27,7 @@ import (
 	"github.com/juju/worker/v4/dependency"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
+	"github.com/troupe-dev/troupe/internal/agentmetrics"
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/engine"
@@ -40,6 +43,7 @@ const (
 	MachinerName  = "machiner"
 	DeployerName  = "deployer"
 	LogSenderName = "log-sender"
+	MetricsName   = "metrics"
 )
 
 // Config configures the machine agent.
@@ -53,6 +57,12 @@ type Config struct {
 	// Reports receives the unit agents' engines for introspection; nil
 	// means no introspection.
 	Reports *Reports
+	// Metrics is the agent's families; nil means Manifolds makes its own.
+	Metrics *agentmetrics.Machine
+	// MetricsAddress is where the metrics endpoint listens; empty means a
+	// free loopback port. The bound address is written to
+	// DataDir/metrics.addr.
+	MetricsAddress string
 }
 
 // Manifolds returns the machine agent's dependency graph.
@@ -67,7 +77,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	cfg.Logger = base
 	mlog := logsender.Logger(base, cfg.Logs, "juju.worker.deployer")
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
+	cfg.Metrics = withMetrics(cfg, lock)
 	return dependency.Manifolds{
+		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
 		APICallerName: agentmanifold.APICaller(AgentName),
 		MachinerName: {
@@ -179,7 +191,7 @@ func (d *deployer) run(ctx context.Context) error {
 				d.logs[name] = logsender.NewBuffer(0)
 			}
 			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-				Logger: d.cfg.Logger.With("unit", u.Name), Logs: d.logs[name]}
+				Logger: d.cfg.Logger.With("unit", u.Name), Logs: d.logs[name], Metrics: d.cfg.Metrics}
 			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
 				eng, err := engine.New(ucfg.Logger)
 				if err != nil {

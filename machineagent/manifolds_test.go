@@ -18,6 +18,7 @@ func TestManifoldsPinned(t *testing.T) {
 		machineagent.MachinerName:  {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.DeployerName:  {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.LogSenderName: {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.MetricsName:   {},
 	}
 	for _, in := range want {
 		sort.Strings(in)

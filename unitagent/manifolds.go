@@ -6,6 +6,7 @@
 //	              └──▶ log-sender                    │
 //	charm-dir (paths) ───────────────────────────────┤
 //	hook-retry-strategy (backoff of automatic retries) ┘
+//	agent ──▶ metrics (this unit's view of the machine's families) ──▲
 //
 // Every worker logs through a logsender.Handler: lines still go to the
 // machine agent's agent.log and are also buffered in Config.Logs, which
@@ -23,6 +24,7 @@ import (
 	"github.com/juju/worker/v4/dependency"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
+	"github.com/troupe-dev/troupe/internal/agentmetrics"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/workers/leadership"
@@ -39,6 +41,7 @@ const (
 	RetryName      = "hook-retry-strategy"
 	UniterName     = "uniter"
 	LogSenderName  = "log-sender"
+	MetricsName    = "metrics"
 )
 
 // Config configures a unit agent.
@@ -52,6 +55,9 @@ type Config struct {
 	// outlive the engine (the deployer keeps one per unit). Nil means a
 	// new buffer per Manifolds call.
 	Logs *logsender.Buffer
+	// Metrics is the machine agent's families; the unit registers with
+	// it. Nil means no metrics.
+	Metrics *agentmetrics.Machine
 }
 
 // Manifolds returns the unit agent's dependency graph.
@@ -98,8 +104,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				return nil
 			},
 		},
+		MetricsName: metricsManifold(cfg),
 		UniterName: {
-			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, RetryName},
+			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, RetryName, MetricsName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
 				if err != nil {
@@ -119,6 +126,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				}
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
 					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry}
+				if err := setMetrics(g, &uc); err != nil {
+					return nil, err
+				}
 				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil
 			},
 		},

@@ -18,7 +18,8 @@ func TestManifoldsPinned(t *testing.T) {
 		unitagent.CharmDirName:   {},
 		unitagent.LeadershipName: {unitagent.AgentName, unitagent.APICallerName},
 		unitagent.RetryName:      {},
-		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.RetryName},
+		unitagent.MetricsName:    {unitagent.AgentName},
+		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.RetryName, unitagent.MetricsName},
 		unitagent.LogSenderName:  {unitagent.AgentName, unitagent.APICallerName},
 	}
 	for _, in := range want {

@@ -43,6 +43,16 @@ type Strategy struct {
 	MaxRestarts int           // zero means 5
 	Window      time.Duration // zero means 10s
 	Logger      *slog.Logger  // nil means slog.Default()
+	// Observer, if not nil, is told of every restart and park (metrics),
+	// before the failing message's sender gets its reply.
+	Observer Observer
+}
+
+// Observer counts supervision events. Its methods are called on the
+// supervisor's goroutine and must not block.
+type Observer interface {
+	ActorRestarted()
+	ActorParked()
 }
 
 var _ actor.SupervisorStrategy = (*Strategy)(nil)
@@ -61,11 +71,19 @@ func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 		log = slog.Default()
 	}
 	err := fmt.Errorf("%w: %v", ErrPanicked, reason)
+	rs.Fail()
+	park := rs.NumberOfFailures(window) > max
+	if s.Observer != nil {
+		if park {
+			s.Observer.ActorParked()
+		} else {
+			s.Observer.ActorRestarted()
+		}
+	}
 	if env, ok := message.(*actor.MessageEnvelope); ok && env.Sender != nil {
 		system.Root.Send(env.Sender, &Failure{Err: err})
 	}
-	rs.Fail()
-	if rs.NumberOfFailures(window) > max {
+	if park {
 		log.Error("actor parked: restart intensity exceeded", "actor", child.Id, "reason", fmt.Sprint(reason), "restarts", max, "window", window)
 		sup.StopChildren(child)
 		if p, ok := sup.(interface{ Self() *actor.PID }); ok {

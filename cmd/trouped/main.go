@@ -2,6 +2,7 @@
 //
 //	trouped controller --data-dir DIR   the controller service
 //	trouped machine --data-dir DIR      a machine agent
+//	  [--metrics-address HOST:PORT]     its metrics endpoint (default: a free loopback port)
 package main
 
 import (
@@ -33,6 +34,7 @@ func run(args []string) error {
 	}
 	fs := cmdline.NewFlagSet("trouped " + args[0])
 	dataDir := fs.String("", "data-dir", "", "the daemon's data directory")
+	metricsAddr := fs.String("", "metrics-address", "", "machine agent: where the metrics endpoint listens (default a free loopback port; the bound address is written to metrics.addr in the data dir)")
 	if _, err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -52,12 +54,12 @@ func run(args []string) error {
 		log.Info("controller starting", "data-dir", dir, "pid", os.Getpid())
 		return controller.Run(ctx, dir, log)
 	case "machine":
-		return runMachine(ctx, dir, log)
+		return runMachine(ctx, dir, *metricsAddr, log)
 	}
 	return fmt.Errorf("unknown personality %q: use controller or machine", args[0])
 }
 
-func runMachine(ctx context.Context, dir string, log *slog.Logger) error {
+func runMachine(ctx context.Context, dir, metricsAddr string, log *slog.Logger) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func runMachine(ctx context.Context, dir string, log *slog.Logger) error {
 	}
 	reports := &machineagent.Reports{Machine: eng.Report}
 	if err := engine.Install(eng, machineagent.Manifolds(machineagent.Config{DataDir: dir,
-		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Logger: log, Reports: reports})); err != nil {
+		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Logger: log, Reports: reports, MetricsAddress: metricsAddr})); err != nil {
 		eng.Kill()
 		return err
 	}

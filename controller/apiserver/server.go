@@ -69,6 +69,10 @@ type Config struct {
 	// SecretKeyFile is the key that seals secret content at rest; empty
 	// means secrets.key beside CharmDir. Created on first use.
 	SecretKeyFile string
+	// UnaryObserver and StreamObserver, if set, wrap every call outside
+	// authentication (metrics); see observe.go.
+	UnaryObserver  grpc.UnaryServerInterceptor
+	StreamObserver grpc.StreamServerInterceptor
 }
 
 // Server is the API server.
@@ -87,8 +91,8 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(cfg.TLS)),
-		grpc.UnaryInterceptor(s.unaryAuth),
-		grpc.StreamInterceptor(s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptors()...),
+		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(api.MaxMessageSize),
 		grpc.MaxSendMsgSize(api.MaxMessageSize),
 	)

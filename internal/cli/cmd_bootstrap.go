@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,8 @@ type bootstrapConfig struct {
 	// AgentCheckInterval is how often the controller checks that local
 	// machine agents run (and restarts dead ones), as a Go duration.
 	AgentCheckInterval string `json:"agent-check-interval,omitempty"`
+	// MetricsAddress is where the controller's metrics endpoint listens.
+	MetricsAddress string `json:"metrics-address,omitempty"`
 }
 
 func findTrouped() (string, error) {
@@ -56,6 +59,7 @@ func runBootstrap(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("bootstrap")
 	port := fs.Int("", "api-port", 17070, "controller API port")
 	check := fs.Duration("", "agent-check-interval", 10*time.Second, "how often the controller checks that machine agents run and restarts dead ones (1s to 10m)")
+	metricsAddr := fs.String("", "metrics-address", "", "where the controller serves Prometheus metrics (host:port; default a free loopback port, recorded in controller/metrics.addr)")
 	fs.Bool("", "no-switch", false, "accepted for compatibility")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -80,6 +84,10 @@ func runBootstrap(env *Env, args []string) error {
 	} else {
 		l.Close()
 	}
+	maddr, err := chooseMetricsAddress(*metricsAddr)
+	if err != nil {
+		return err
+	}
 	dir := controllerDir(env.Home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -95,7 +103,7 @@ func runBootstrap(env *Env, args []string) error {
 	pw := entity.NewPassword()
 	bc := bootstrapConfig{UUID: entity.NewUUID(), Name: name, APIPort: *port, AdminPasswordHash: entity.HashPassword(pw),
 		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped,
-		AgentCheckInterval: check.String()}
+		AgentCheckInterval: check.String(), MetricsAddress: maddr}
 	data, _ := json.MarshalIndent(bc, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap.json"), data, 0o600); err != nil {
 		return err
@@ -147,5 +155,10 @@ func runBootstrap(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "Bootstrap complete, controller %q is up; model \"default\" added.\n", name)
+	if strings.HasSuffix(maddr, ":0") {
+		fmt.Fprintf(env.Stderr, "Controller metrics: the address is recorded in %s\n", filepath.Join(dir, "metrics.addr"))
+	} else {
+		fmt.Fprintf(env.Stderr, "Controller metrics: http://%s/metrics\n", maddr)
+	}
 	return nil
 }

@@ -20,8 +20,18 @@ type Lock struct {
 	LogPath string // the lock log
 	// Poll is how often a waiter retries; zero means 250ms.
 	Poll time.Duration
+	// Observer, if not nil, is told how long each holder waited and held
+	// the lock (metrics).
+	Observer Observer
 
 	mu sync.Mutex // serialises in-process holders, flock is per open file
+}
+
+// Observer receives lock timings. Acquired is called once the lock is
+// held, Released once it is free again; neither may block.
+type Observer interface {
+	LockAcquired(waited time.Duration)
+	LockReleased(held time.Duration)
 }
 
 // Acquire blocks until the lock is held or ctx is done. who and why go to
@@ -59,6 +69,9 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		}
 	}
 	acquired := time.Now()
+	if l.Observer != nil {
+		l.Observer.LockAcquired(acquired.Sub(start))
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -66,6 +79,9 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
 			l.mu.Unlock()
+			if l.Observer != nil {
+				l.Observer.LockReleased(held)
+			}
 			l.log(fmt.Sprintf("%s %s: %s (%s), waited %s, held %s\n", time.Now().UTC().Format("2006-01-02 15:04:05"),
 				who, who, why, acquired.Sub(start).Round(time.Millisecond), held.Round(time.Millisecond)))
 		})

@@ -42,6 +42,17 @@ type Config struct {
 	// CompactionRetention is how many hours of history etcd keeps before
 	// compacting old revisions. Zero means 1 hour.
 	CompactionRetention int
+	// Observer, if not nil, is told the duration and outcome of every
+	// Commit, Get and List (metrics).
+	Observer Observer
+}
+
+// Observer receives the timing of store requests. op is "commit", "get"
+// or "list"; err is the request's error (ErrNotFound, ErrConflict and
+// ErrFenced included). It is called on the caller's goroutine and must
+// not block.
+type Observer interface {
+	ObserveStore(op string, took time.Duration, err error)
 }
 
 // Store is an open embedded etcd with a fenced write path. Its methods are
@@ -50,6 +61,7 @@ type Store struct {
 	etcd   *embed.Etcd
 	client *clientv3.Client
 	epoch  int64
+	obs    Observer
 
 	closeOnce *sync.Once
 }
@@ -121,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		e.Close()
 		return nil, errors.New("embedded etcd did not become ready within 60s; see etcd.log in the data directory")
 	}
-	s := &Store{etcd: e, client: v3client.New(e.Server), closeOnce: new(sync.Once)}
+	s := &Store{etcd: e, client: v3client.New(e.Server), obs: cfg.Observer, closeOnce: new(sync.Once)}
 	if err := s.takeEpoch(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -258,7 +270,8 @@ func (s *Store) Commit(ctx context.Context, ops ...Op) (int64, error) {
 
 // CommitIf is Commit with extra conditions. When the epoch holds but a
 // condition fails it returns ErrConflict; when the epoch moved, ErrFenced.
-func (s *Store) CommitIf(ctx context.Context, conds []Cond, ops ...Op) (int64, error) {
+func (s *Store) CommitIf(ctx context.Context, conds []Cond, ops ...Op) (rev int64, err error) {
+	defer s.observe("commit", time.Now(), &err)
 	fence := clientv3.Compare(clientv3.Value(epochKey), "=", strconv.FormatInt(s.epoch, 10))
 	all := append([]Cond{fence}, conds...)
 	resp, err := s.client.Txn(ctx).If(all...).Then(ops...).
@@ -278,7 +291,8 @@ func (s *Store) CommitIf(ctx context.Context, conds []Cond, ops ...Op) (int64, e
 
 // Get decodes the JSON document at key into v. It returns ErrNotFound when
 // the key does not exist, and the revision of the read.
-func (s *Store) Get(ctx context.Context, key string, v any) (int64, error) {
+func (s *Store) Get(ctx context.Context, key string, v any) (rev int64, err error) {
+	defer s.observe("get", time.Now(), &err)
 	resp, err := s.client.Get(ctx, key)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read %s: %w", key, err)
@@ -300,7 +314,8 @@ type KV struct {
 
 // List returns every key under prefix, sorted by key, and the revision of
 // the read.
-func (s *Store) List(ctx context.Context, prefix string) ([]KV, int64, error) {
+func (s *Store) List(ctx context.Context, prefix string) (kvs []KV, rev int64, err error) {
+	defer s.observe("list", time.Now(), &err)
 	resp, err := s.client.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot list %s: %w", prefix, err)
@@ -321,4 +336,11 @@ func Decode(kv KV, v any) error {
 		return fmt.Errorf("cannot decode %s: %w", kv.Key, err)
 	}
 	return nil
+}
+
+// observe reports one request to the observer, if any.
+func (s *Store) observe(op string, start time.Time, err *error) {
+	if s.obs != nil {
+		s.obs.ObserveStore(op, time.Since(start), *err)
+	}
 }

@@ -132,6 +132,12 @@ const testUpdateInterval = time.Hour
 
 func start(t *testing.T, autoRetry bool) *harness {
 	t.Helper()
+	return startWith(t, autoRetry, nil)
+}
+
+// startWith is start with a Metrics receiver.
+func startWith(t *testing.T, autoRetry bool, metrics Metrics) *harness {
+	t.Helper()
 	goroutines := runtime.NumGoroutine()
 	charmDir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(charmDir, "metadata.yaml"), []byte("name: retrytest\nsummary: s\ndescription: d\n"), 0o644))
@@ -155,7 +161,7 @@ func start(t *testing.T, autoRetry bool) *harness {
 	must(t, err)
 	cfg := Config{API: api, Unit: "retrytest/0", MachineID: "0", UnitDir: unitDir, HookTool: hookTool,
 		Lock:       &machinelock.Lock{Path: filepath.Join(dir, "machine-lock"), LogPath: filepath.Join(dir, "machine-lock.log")},
-		Leadership: leader{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clk}
+		Leadership: leader{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clk, Metrics: metrics}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg) }()

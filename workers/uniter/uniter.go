@@ -68,6 +68,9 @@ type Config struct {
 	// RetryStrategy is the automatic hook retry backoff; the zero value
 	// means DefaultRetryStrategy.
 	RetryStrategy RetryStrategy
+	// Metrics, if not nil, receives hook runs and the outbox state
+	// (metrics.go).
+	Metrics Metrics
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -169,7 +172,9 @@ func Run(ctx context.Context, cfg Config) error {
 	for {
 		// Hooks read committed data from the controller, so what earlier
 		// hooks committed is delivered before the next decision.
-		if err := u.deliver(ctx); err != nil {
+		err := u.deliver(ctx)
+		u.observeOutbox()
+		if err != nil {
 			return err
 		}
 		snap, err := u.snapshot()
@@ -304,7 +309,7 @@ func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade boo
 }
 
 // RunHook implements resolver.Callbacks.
-func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
+func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	name := h.Name()
 	handler, err := charm.FindHandler(u.charmDir(), name)
 	if errors.Is(err, charm.ErrNoHandler) {
@@ -314,6 +319,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) error {
 		}
 		return nil
 	}
+	defer u.observeHook(name, time.Now(), &err)
 	if err != nil {
 		return fmt.Errorf("%w: %v", resolver.ErrHookFailed, err)
 	}

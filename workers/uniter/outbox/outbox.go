@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/troupe-dev/troupe/internal/atomicfile"
 )
@@ -48,6 +49,10 @@ type Entry struct {
 	// grant, revoke, remove; track for secret-get reads; notify for the
 	// secret hook that ran).
 	Secrets []SecretChange `json:"secrets,omitempty"`
+	// Appended is when Append stored the entry (unix nanoseconds; zero in
+	// outboxes written before it was recorded). Metrics report the age
+	// of the oldest entry from it.
+	Appended int64 `json:"appended,omitempty"`
 }
 
 // SecretChange is one secret operation; see apipb.SecretChange.
@@ -134,6 +139,9 @@ func (o *Outbox) Append(e Entry) (uint64, error) {
 	defer o.mu.Unlock()
 	next := o.f
 	e.Seq = next.NextSeq
+	if e.Appended == 0 {
+		e.Appended = time.Now().UnixNano()
+	}
 	next.NextSeq++
 	next.Entries = append(append([]Entry(nil), o.f.Entries...), e)
 	if err := o.saveLocked(next); err != nil {
@@ -148,6 +156,17 @@ func (o *Outbox) Pending() []Entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]Entry(nil), o.f.Entries...)
+}
+
+// Oldest returns how many entries are pending and when the oldest was
+// appended (zero when none is pending or its time is unknown).
+func (o *Outbox) Oldest() (pending int, appended time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.f.Entries) == 0 || o.f.Entries[0].Appended == 0 {
+		return len(o.f.Entries), time.Time{}
+	}
+	return len(o.f.Entries), time.Unix(0, o.f.Entries[0].Appended)
 }
 
 // Remove drops every entry up to and including seq, durably.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/troupe-dev/troupe/workers/uniter/outbox"
 )
@@ -79,5 +80,38 @@ func TestCorruptOutboxIsReportedNotDropped(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(path); string(data) != "{not json" {
 		t.Errorf("the corrupt outbox was overwritten: %q", data)
+	}
+}
+
+// TestOldest: the append time of the oldest pending entry survives a
+// reopen and moves on as entries are delivered.
+func TestOldest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.json")
+	o, err := outbox.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, at := o.Oldest(); n != 0 || !at.IsZero() {
+		t.Fatalf("empty outbox: %d %v", n, at)
+	}
+	first, second := time.Unix(100, 0), time.Unix(200, 0)
+	o.Append(outbox.Entry{Hook: "install", Appended: first.UnixNano()})
+	o.Append(outbox.Entry{Hook: "start", Appended: second.UnixNano()})
+	before := time.Now()
+	o.Append(outbox.Entry{Hook: "config-changed"}) // stamped by Append
+	again, err := outbox.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, at := again.Oldest(); n != 3 || !at.Equal(first) {
+		t.Errorf("oldest after reopen: %d %v, want 3 %v", n, at, first)
+	}
+	again.Remove(1)
+	if n, at := again.Oldest(); n != 2 || !at.Equal(second) {
+		t.Errorf("oldest after one delivery: %d %v, want 2 %v", n, at, second)
+	}
+	again.Remove(2)
+	if n, at := again.Oldest(); n != 1 || at.Before(before) {
+		t.Errorf("an entry appended without a time must be stamped by Append: %d %v (appended after %v)", n, at, before)
 	}
 }
