@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupe-dev/troupe/controller"
 	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/agentlock"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/machineagent"
 )
@@ -65,6 +66,12 @@ func runMachine(ctx context.Context, dir, metricsAddr string, log *slog.Logger) 
 		return err
 	}
 	log = log.With("agent", "machine")
+	// One agent per data dir: a second one would run every hook twice.
+	release, err := agentlock.Acquire(dir)
+	if err != nil {
+		return fmt.Errorf("machine agent not started: %w", err)
+	}
+	defer release()
 	log.Info("machine agent starting", "data-dir", dir, "pid", os.Getpid())
 	eng, err := engine.New(log)
 	if err != nil {
