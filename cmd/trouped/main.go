@@ -16,8 +16,8 @@ import (
 	"syscall"
 
 	"github.com/troupe-dev/troupe/controller"
-	"github.com/troupe-dev/troupe/internal/cmdline"
 	"github.com/troupe-dev/troupe/internal/agentlock"
+	"github.com/troupe-dev/troupe/internal/cmdline"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/machineagent"
 )
