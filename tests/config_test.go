@@ -17,18 +17,7 @@ func TestConfig(t *testing.T) {
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2")
-	waitFor(t, e, readyTimeout, "hello units active and idle", func(doc statusDoc) bool {
-		units := doc.Applications["hello"].Units
-		if len(units) != 2 {
-			return false
-		}
-		for _, u := range units {
-			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, e, readyTimeout, "hello units active and idle", appsReady(map[string]int{"hello": 2}))
 
 	var cfg struct {
 		Application string `json:"application"`

@@ -60,18 +60,7 @@ func TestDebugLog(t *testing.T) {
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2")
-	waitFor(t, e, readyTimeout, "hello units active and idle", func(doc statusDoc) bool {
-		units := doc.Applications["hello"].Units
-		if len(units) != 2 {
-			return false
-		}
-		for _, u := range units {
-			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, e, readyTimeout, "hello units active and idle", appsReady(map[string]int{"hello": 2}))
 
 	t.Run("include", func(t *testing.T) {
 		want := []string{

@@ -410,3 +410,22 @@ func killLeftovers(t *testing.T, home string) {
 	}
 	t.Errorf("processes mentioning %s survived SIGKILL: %v", home, processesMentioning(home, true))
 }
+
+// appsReady is a waitFor condition: each application has exactly the
+// given number of units, every one workload active and agent idle.
+func appsReady(want map[string]int) func(statusDoc) bool {
+	return func(doc statusDoc) bool {
+		for app, n := range want {
+			units := doc.Applications[app].Units
+			if len(units) != n {
+				return false
+			}
+			for _, u := range units {
+				if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
+					return false
+				}
+			}
+		}
+		return true
+	}
+}

@@ -129,18 +129,7 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2")
-	waitFor(t, e, readyTimeout, "hello units active and idle", func(doc statusDoc) bool {
-		units := doc.Applications["hello"].Units
-		if len(units) != 2 {
-			return false
-		}
-		for _, u := range units {
-			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, e, readyTimeout, "hello units active and idle", appsReady(map[string]int{"hello": 2}))
 
 	ctl := scrape(t, readAddr(t, filepath.Join(e.home, "controller")))
 	ctl.requireFamilies(t, "controller", "troupe_api_requests_total", "troupe_api_request_duration_seconds",

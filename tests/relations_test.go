@@ -153,22 +153,7 @@ func TestRelations(t *testing.T) {
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvstore", "--config", "ledger-dir="+ledgers)
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvclient", "--config", "ledger-dir="+ledgers)
-	allIdle := func(want map[string]int) func(statusDoc) bool {
-		return func(doc statusDoc) bool {
-			for app, n := range want {
-				units := doc.Applications[app].Units
-				if len(units) != n {
-					return false
-				}
-				for _, u := range units {
-					if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-						return false
-					}
-				}
-			}
-			return true
-		}
-	}
+	allIdle := appsReady
 	waitFor(t, e, readyTimeout, "kvstore/0 and kvclient/0 active", allIdle(map[string]int{"kvstore": 1, "kvclient": 1}))
 
 	// Wrong integrations are refused with a clear error and change nothing.
