@@ -338,14 +338,7 @@ func TestActionInterruptedByAgentKill(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("machine dir of actioner/0: %v", dirs)
 	}
-	pidOf := func() int {
-		data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
-		if err != nil {
-			return 0
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-		return pid
-	}
+	pidOf := func() int { return agentPID(dirs[0]) }
 
 	r := e.mustTroupe(commandTimeout, "run", "actioner/0", "slow", "seconds=120", "--background")
 	var id string

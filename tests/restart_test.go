@@ -1,10 +1,8 @@
 package tests
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -34,14 +32,7 @@ func TestMachineAgentKilledIsRestartedWithoutRerunningHooks(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("machine dir of hello/1: %v", dirs)
 	}
-	pidOf := func() int {
-		data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
-		if err != nil {
-			return 0
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-		return pid
-	}
+	pidOf := func() int { return agentPID(dirs[0]) }
 	old := pidOf()
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatalf("cannot kill machine agent %d: %v", old, err)

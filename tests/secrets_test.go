@@ -305,14 +305,7 @@ func killMachineAgentOf(t *testing.T, e *env, unit string) {
 	if len(dirs) != 1 {
 		t.Fatalf("machine dir of %s: %v", unit, dirs)
 	}
-	pidOf := func() int {
-		data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
-		if err != nil {
-			return 0
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-		return pid
-	}
+	pidOf := func() int { return agentPID(dirs[0]) }
 	old := pidOf()
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatalf("cannot kill the machine agent of %s (pid %d): %v", unit, old, err)
