@@ -23,6 +23,8 @@ func runConfig(env *Env, args []string) error {
 	format := fs.String("", "format", "yaml", "output format: yaml|json")
 	resets := fs.Strings("", "reset", "options to reset to their defaults (comma-separated, repeatable)")
 	model := fs.String("m", "model", "", "model of the application")
+	file := fs.String("", "file", "", "a YAML file of settings: {<application>: {<option>: <value>}} or {<option>: <value>}")
+	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -39,13 +41,25 @@ func runConfig(env *Env, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	reset := cmdline.SplitCommas(*resets...)
-	if len(reset) > 0 || (len(pairs) > 0 && strings.Contains(pairs[0], "=")) {
-		values, err := cmdline.ParseKeyValues(pairs)
+	if len(reset) > 0 || *file != "" || (len(pairs) > 0 && strings.Contains(pairs[0], "=")) {
+		values := map[string]string{}
+		if *file != "" {
+			if values, err = configFile(*file, app); err != nil {
+				return err
+			}
+		}
+		given, err := cmdline.ParseKeyValues(pairs)
 		if err != nil {
 			return usage(err)
 		}
+		for k, v := range given { // k=v arguments win over the file
+			values[k] = v
+		}
 		if _, err := conn.SetConfig(ctx, &apipb.SetConfigRequest{Model: m, Application: app, Values: values, Reset_: reset}); err != nil {
 			return apiError(err)
+		}
+		if *wait > 0 {
+			return waitSettled(env, conn, m, []string{app}, nil, *wait)
 		}
 		return nil
 	}

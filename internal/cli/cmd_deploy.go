@@ -30,6 +30,7 @@ func runDeploy(env *Env, args []string) error {
 	model := fs.String("m", "model", "", "model to deploy into")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,1)")
 	dryRun := fs.Bool("", "dry-run", false, "for a bundle: print the changes deploying it would make, and stop")
+	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -91,5 +92,8 @@ func runDeploy(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "Located local charm %q, revision %s\nDeploying %q from local charm %q: %s%s\n",
 		ch.Meta.Name, strings.TrimPrefix(res.CharmUrl, "local:"+ch.Meta.Name+"-"), res.Application, ch.Meta.Name, abs, units)
+	if *wait > 0 {
+		return waitSettled(env, conn, m, []string{res.Application}, map[string]int{res.Application: len(res.Units)}, *wait)
+	}
 	return nil
 }

@@ -18,6 +18,7 @@ func runIntegrate(env *Env, args []string) error {
 	fs.SetArgs("<application>[:<endpoint>] <application>[:<endpoint>]")
 	model := fs.String("m", "model", "", "model of the applications")
 	via := fs.String("", "via", "", "cross-model relations are not supported; accepted for compatibility and must be empty")
+	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	eps, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,8 +36,16 @@ func runIntegrate(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := conn.Integrate(ctx, &apipb.IntegrateRequest{Model: m, A: eps[0], B: eps[1]}); err != nil {
+	res, err := conn.Integrate(ctx, &apipb.IntegrateRequest{Model: m, A: eps[0], B: eps[1]})
+	if err != nil {
 		return apiError(err)
+	}
+	if *wait > 0 {
+		var apps []string
+		for _, e := range res.Endpoints {
+			apps = append(apps, e.Application)
+		}
+		return waitSettled(env, conn, m, apps, nil, *wait)
 	}
 	return nil
 }

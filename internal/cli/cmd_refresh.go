@@ -24,6 +24,7 @@ func runRefresh(env *Env, args []string) error {
 	fs.Bool("", "force", false, "accepted; no effect")
 	fs.Bool("", "force-units", false, "accepted; no effect")
 	fs.Bool("", "force-base", false, "accepted; no effect")
+	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +60,9 @@ func runRefresh(env *Env, args []string) error {
 	fmt.Fprintf(env.Stderr, "Added local charm %q, revision %d, to the model\n", ch.Meta.Name, res.CharmRev)
 	if len(res.Dropped) > 0 {
 		fmt.Fprintf(env.Stderr, "Settings dropped (not accepted by the new charm): %s\n", strings.Join(res.Dropped, ", "))
+	}
+	if *wait > 0 {
+		return waitSettled(env, conn, m, []string{rest[0]}, nil, *wait)
 	}
 	return nil
 }

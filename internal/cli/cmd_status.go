@@ -17,8 +17,12 @@ func runStatus(env *Env, args []string) error {
 	integrations := new(bool)
 	fs.BoolVar(integrations, "", "integrations", false, "show the integrations section")
 	fs.BoolVar(integrations, "", "relations", false, "alias of --integrations")
+	watch := fs.Duration("", "watch", 0, "print status again every interval (e.g. 2s) until interrupted")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *watch < 0 || (*watch > 0 && *watch < 100*time.Millisecond) {
+		return usage(fmt.Errorf("invalid --watch %s: give an interval of at least 100ms, e.g. --watch 2s", *watch))
 	}
 	switch *format {
 	case "tabular", "json", "yaml":
@@ -30,20 +34,26 @@ func runStatus(env *Env, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := conn.Status(ctx, &apipb.StatusRequest{Model: m})
-	if err != nil {
-		return apiError(err)
+	frame := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := conn.Status(ctx, &apipb.StatusRequest{Model: m})
+		if err != nil {
+			return apiError(err)
+		}
+		doc := buildStatus(res)
+		switch *format {
+		case "json":
+			return fullstatus.WriteJSON(env.Stdout, doc)
+		case "yaml":
+			return fullstatus.WriteYAML(env.Stdout, doc)
+		}
+		return fullstatus.WriteTabular(env.Stdout, doc, fullstatus.TabularOptions{Integrations: *integrations})
 	}
-	doc := buildStatus(res)
-	switch *format {
-	case "json":
-		return fullstatus.WriteJSON(env.Stdout, doc)
-	case "yaml":
-		return fullstatus.WriteYAML(env.Stdout, doc)
+	if *watch > 0 {
+		return watchStatus(env, *watch, frame)
 	}
-	return fullstatus.WriteTabular(env.Stdout, doc, fullstatus.TabularOptions{Integrations: *integrations})
+	return frame()
 }
 
 func info(s *apipb.StatusInfo) *fullstatus.StatusInfo {

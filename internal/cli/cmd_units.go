@@ -18,6 +18,7 @@ func runAddUnit(env *Env, args []string) error {
 	n := fs.Int("n", "num-units", 1, "number of units to add")
 	model := fs.String("m", "model", "", "model of the application")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,0,1)")
+	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +41,9 @@ func runAddUnit(env *Env, args []string) error {
 		return apiError(err)
 	}
 	fmt.Fprintf(env.Stderr, "Added %s\n", strings.Join(res.Units, ", "))
+	if *wait > 0 {
+		return waitSettled(env, conn, m, []string{rest[0]}, nil, *wait)
+	}
 	return nil
 }
 
