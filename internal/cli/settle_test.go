@@ -11,7 +11,9 @@ import (
 )
 
 func TestMeasure(t *testing.T) {
-	st := func(cur, msg string) *fullstatus.StatusInfo { return &fullstatus.StatusInfo{Current: cur, Message: msg} }
+	st := func(cur, msg string) *fullstatus.StatusInfo {
+		return &fullstatus.StatusInfo{Current: cur, Message: msg}
+	}
 	doc := &fullstatus.Status{Applications: map[string]fullstatus.Application{
 		"a": {Units: map[string]fullstatus.Unit{
 			"a/0": {WorkloadStatus: st("active", ""), JujuStatus: st("idle", "")},
