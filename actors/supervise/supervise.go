@@ -80,19 +80,26 @@ func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 			s.Observer.ActorRestarted()
 		}
 	}
-	if env, ok := message.(*actor.MessageEnvelope); ok && env.Sender != nil {
-		system.Root.Send(env.Sender, &Failure{Err: err})
+	reply := func() {
+		if env, ok := message.(*actor.MessageEnvelope); ok && env.Sender != nil {
+			system.Root.Send(env.Sender, &Failure{Err: err})
+		}
 	}
 	if park {
 		log.Error("actor parked: restart intensity exceeded", "actor", child.Id, "reason", fmt.Sprint(reason), "restarts", max, "window", window)
 		sup.StopChildren(child)
+		// The parent hears of the parking before the caller hears of the
+		// failure: a caller that retries at once through the parent finds
+		// the entity parked instead of a stopped actor that never answers.
 		if p, ok := sup.(interface{ Self() *actor.PID }); ok {
 			system.Root.Send(p.Self(), &Parked{Child: child, Reason: fmt.Sprint(reason)})
 		}
+		reply()
 		return
 	}
 	log.Warn("actor restarting after panic", "actor", child.Id, "reason", fmt.Sprint(reason))
 	sup.RestartChildren(child)
+	reply()
 }
 
 // Ask sends msg to pid and waits for its reply. A *Failure reply is
