@@ -195,7 +195,14 @@ func (g *guardian) Receive(ctx actor.Context) {
 				g.saveParked()
 			}
 		}
+	case *Destroy:
+		res, err := g.destroy()
+		respond(ctx, res, err)
 	case *Deploy:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.deploy(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})
@@ -203,6 +210,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(res)
 	case *AddUnits:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.addUnits(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})
@@ -217,6 +228,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(res)
 	case *AddMachines:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.addMachines(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})

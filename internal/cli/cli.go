@@ -57,6 +57,10 @@ var commands = []command{
 	{"models", "list models", runModels},
 	{"destroy-controller", "stop the controller and every agent it started, and remove its data", runDestroyController},
 	{"version", "print the version", runVersion},
+	{"show-model", "show a model's details", runShowModel},
+	{"switch", "make a model the current one", runSwitch},
+	{"destroy-model", "destroy a model: its applications and machines are removed, then the model", runDestroyModel},
+	{"show-unit", "show a unit's details and relation data", runShowUnit},
 }
 
 // Version is the client version string (Juju-compatible form).
@@ -173,12 +177,12 @@ func connectModel(env *Env, modelRef string) (*api.Conn, string, error) {
 	if modelRef == "" {
 		return conn, cc.CurrentModel, nil
 	}
-	ref, err := cmdline.ParseModelRef(modelRef)
+	name, err := resolveModelRef(cc, modelRef)
 	if err != nil {
 		conn.Close()
-		return nil, "", usage(err)
+		return nil, "", err
 	}
-	return conn, ref.Model, nil
+	return conn, name, nil
 }
 
 func runVersion(env *Env, args []string) error {
@@ -188,10 +192,18 @@ func runVersion(env *Env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	_ = all
-	if *format == "json" {
-		return json.NewEncoder(env.Stdout).Encode(map[string]string{"version": Version})
+	switch *format {
+	case "smart", "json", "yaml":
+	default:
+		return usage(fmt.Errorf("invalid --format %q: use smart, json or yaml", *format))
 	}
-	fmt.Fprintln(env.Stdout, Version)
-	return nil
+	if *format == "smart" && !*all {
+		fmt.Fprintln(env.Stdout, Version)
+		return nil
+	}
+	doc := versionDoc(*all)
+	if *format == "json" {
+		return json.NewEncoder(env.Stdout).Encode(doc)
+	}
+	return writeYAML(env.Stdout, doc)
 }

@@ -5736,6 +5736,360 @@ func (x *RefreshResult) GetDropped() []string {
 	return nil
 }
 
+type DestroyModelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// force makes units that cannot run their tear-down hooks (in error)
+	// dead at once instead of waiting for them.
+	Force          bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	DestroyStorage bool `protobuf:"varint,3,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DestroyModelRequest) Reset() {
+	*x = DestroyModelRequest{}
+	mi := &file_troupe_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyModelRequest) ProtoMessage() {}
+
+func (x *DestroyModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyModelRequest.ProtoReflect.Descriptor instead.
+func (*DestroyModelRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *DestroyModelRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *DestroyModelRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *DestroyModelRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
+}
+
+type DestroyModelResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uuid          string                 `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestroyModelResult) Reset() {
+	*x = DestroyModelResult{}
+	mi := &file_troupe_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyModelResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyModelResult) ProtoMessage() {}
+
+func (x *DestroyModelResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyModelResult.ProtoReflect.Descriptor instead.
+func (*DestroyModelResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *DestroyModelResult) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+type ShowUnitRelationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShowUnitRelationsRequest) Reset() {
+	*x = ShowUnitRelationsRequest{}
+	mi := &file_troupe_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShowUnitRelationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShowUnitRelationsRequest) ProtoMessage() {}
+
+func (x *ShowUnitRelationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShowUnitRelationsRequest.ProtoReflect.Descriptor instead.
+func (*ShowUnitRelationsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *ShowUnitRelationsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ShowUnitRelationsRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type ShowUnitRelationsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Relations     []*UnitRelationInfo    `protobuf:"bytes,1,rep,name=relations,proto3" json:"relations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShowUnitRelationsResult) Reset() {
+	*x = ShowUnitRelationsResult{}
+	mi := &file_troupe_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShowUnitRelationsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShowUnitRelationsResult) ProtoMessage() {}
+
+func (x *ShowUnitRelationsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShowUnitRelationsResult.ProtoReflect.Descriptor instead.
+func (*ShowUnitRelationsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *ShowUnitRelationsResult) GetRelations() []*UnitRelationInfo {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+type UnitRelationInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RelationId      int32                  `protobuf:"varint,1,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	Endpoint        string                 `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`                                                                                                                // the unit's own side
+	RelatedEndpoint string                 `protobuf:"bytes,3,opt,name=related_endpoint,json=relatedEndpoint,proto3" json:"related_endpoint,omitempty"`                                                                           // the remote side
+	ApplicationData map[string]string      `protobuf:"bytes,4,rep,name=application_data,json=applicationData,proto3" json:"application_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the remote application's bag
+	LocalInScope    bool                   `protobuf:"varint,5,opt,name=local_in_scope,json=localInScope,proto3" json:"local_in_scope,omitempty"`
+	LocalData       map[string]string      `protobuf:"bytes,6,rep,name=local_data,json=localData,proto3" json:"local_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RelatedUnits    []*RelatedUnitData     `protobuf:"bytes,7,rep,name=related_units,json=relatedUnits,proto3" json:"related_units,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UnitRelationInfo) Reset() {
+	*x = UnitRelationInfo{}
+	mi := &file_troupe_proto_msgTypes[101]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitRelationInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitRelationInfo) ProtoMessage() {}
+
+func (x *UnitRelationInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[101]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitRelationInfo.ProtoReflect.Descriptor instead.
+func (*UnitRelationInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{101}
+}
+
+func (x *UnitRelationInfo) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *UnitRelationInfo) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *UnitRelationInfo) GetRelatedEndpoint() string {
+	if x != nil {
+		return x.RelatedEndpoint
+	}
+	return ""
+}
+
+func (x *UnitRelationInfo) GetApplicationData() map[string]string {
+	if x != nil {
+		return x.ApplicationData
+	}
+	return nil
+}
+
+func (x *UnitRelationInfo) GetLocalInScope() bool {
+	if x != nil {
+		return x.LocalInScope
+	}
+	return false
+}
+
+func (x *UnitRelationInfo) GetLocalData() map[string]string {
+	if x != nil {
+		return x.LocalData
+	}
+	return nil
+}
+
+func (x *UnitRelationInfo) GetRelatedUnits() []*RelatedUnitData {
+	if x != nil {
+		return x.RelatedUnits
+	}
+	return nil
+}
+
+type RelatedUnitData struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	InScope       bool                   `protobuf:"varint,2,opt,name=in_scope,json=inScope,proto3" json:"in_scope,omitempty"`
+	Data          map[string]string      `protobuf:"bytes,3,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelatedUnitData) Reset() {
+	*x = RelatedUnitData{}
+	mi := &file_troupe_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelatedUnitData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelatedUnitData) ProtoMessage() {}
+
+func (x *RelatedUnitData) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelatedUnitData.ProtoReflect.Descriptor instead.
+func (*RelatedUnitData) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{102}
+}
+
+func (x *RelatedUnitData) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *RelatedUnitData) GetInScope() bool {
+	if x != nil {
+		return x.InScope
+	}
+	return false
+}
+
+func (x *RelatedUnitData) GetData() map[string]string {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -6178,7 +6532,41 @@ const file_troupe_proto_rawDesc = "" +
 	"\rRefreshResult\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\x12\x1b\n" +
 	"\tcharm_rev\x18\x02 \x01(\x05R\bcharmRev\x12\x18\n" +
-	"\adropped\x18\x03 \x03(\tR\adropped2\xc0\x1b\n" +
+	"\adropped\x18\x03 \x03(\tR\adropped\"j\n" +
+	"\x13DestroyModelRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\x12'\n" +
+	"\x0fdestroy_storage\x18\x03 \x01(\bR\x0edestroyStorage\"(\n" +
+	"\x12DestroyModelResult\x12\x12\n" +
+	"\x04uuid\x18\x01 \x01(\tR\x04uuid\"D\n" +
+	"\x18ShowUnitRelationsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\"T\n" +
+	"\x17ShowUnitRelationsResult\x129\n" +
+	"\trelations\x18\x01 \x03(\v2\x1b.troupe.v1.UnitRelationInfoR\trelations\"\x8b\x04\n" +
+	"\x10UnitRelationInfo\x12\x1f\n" +
+	"\vrelation_id\x18\x01 \x01(\x05R\n" +
+	"relationId\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12)\n" +
+	"\x10related_endpoint\x18\x03 \x01(\tR\x0frelatedEndpoint\x12[\n" +
+	"\x10application_data\x18\x04 \x03(\v20.troupe.v1.UnitRelationInfo.ApplicationDataEntryR\x0fapplicationData\x12$\n" +
+	"\x0elocal_in_scope\x18\x05 \x01(\bR\flocalInScope\x12I\n" +
+	"\n" +
+	"local_data\x18\x06 \x03(\v2*.troupe.v1.UnitRelationInfo.LocalDataEntryR\tlocalData\x12?\n" +
+	"\rrelated_units\x18\a \x03(\v2\x1a.troupe.v1.RelatedUnitDataR\frelatedUnits\x1aB\n" +
+	"\x14ApplicationDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eLocalDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x01\n" +
+	"\x0fRelatedUnitData\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x19\n" +
+	"\bin_scope\x18\x02 \x01(\bR\ainScope\x128\n" +
+	"\x04data\x18\x03 \x03(\v2$.troupe.v1.RelatedUnitData.DataEntryR\x04data\x1a7\n" +
+	"\tDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xed\x1c\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -6233,7 +6621,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\x0eSetModelConfig\x12 .troupe.v1.SetModelConfigRequest\x1a\x1f.troupe.v1.SetModelConfigResult\x12A\n" +
 	"\bSendLogs\x12\x1a.troupe.v1.SendLogsRequest\x1a\x19.troupe.v1.SendLogsResult\x12>\n" +
 	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01\x12>\n" +
-	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResult\x12M\n" +
+	"\fDestroyModel\x12\x1e.troupe.v1.DestroyModelRequest\x1a\x1d.troupe.v1.DestroyModelResult\x12\\\n" +
+	"\x11ShowUnitRelations\x12#.troupe.v1.ShowUnitRelationsRequest\x1a\".troupe.v1.ShowUnitRelationsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -6247,7 +6637,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 110)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -6346,24 +6736,33 @@ var file_troupe_proto_goTypes = []any{
 	(*DebugLogRequest)(nil),              // 94: troupe.v1.DebugLogRequest
 	(*RefreshRequest)(nil),               // 95: troupe.v1.RefreshRequest
 	(*RefreshResult)(nil),                // 96: troupe.v1.RefreshResult
-	nil,                                  // 97: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 98: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 99: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 100: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 101: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 102: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 103: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 104: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 105: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 106: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 107: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 108: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 109: troupe.v1.RefreshRequest.ConfigEntry
+	(*DestroyModelRequest)(nil),          // 97: troupe.v1.DestroyModelRequest
+	(*DestroyModelResult)(nil),           // 98: troupe.v1.DestroyModelResult
+	(*ShowUnitRelationsRequest)(nil),     // 99: troupe.v1.ShowUnitRelationsRequest
+	(*ShowUnitRelationsResult)(nil),      // 100: troupe.v1.ShowUnitRelationsResult
+	(*UnitRelationInfo)(nil),             // 101: troupe.v1.UnitRelationInfo
+	(*RelatedUnitData)(nil),              // 102: troupe.v1.RelatedUnitData
+	nil,                                  // 103: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 104: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 105: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 106: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 107: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 108: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 109: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 110: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 111: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 112: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 113: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 114: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 115: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 116: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 117: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 118: troupe.v1.RelatedUnitData.DataEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	97,  // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	103, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
 	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -6381,128 +6780,137 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	98,  // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	99,  // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	104, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	105, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 22: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	100, // 23: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	101, // 24: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	106, // 23: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	107, // 24: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 25: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 26: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 27: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	102, // 28: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	108, // 28: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 29: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	103, // 30: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	104, // 31: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	105, // 32: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	109, // 30: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	110, // 31: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	111, // 32: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 33: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	106, // 34: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	112, // 34: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	67,  // 35: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 36: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	107, // 37: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	113, // 37: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 38: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 39: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 40: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 41: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	108, // 42: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	114, // 42: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 43: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	109, // 44: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	11,  // 45: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 46: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 47: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 48: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 49: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 50: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 51: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 52: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 53: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 54: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 55: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 56: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 57: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 58: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 59: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 60: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 61: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 62: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 63: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 64: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 65: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 66: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 67: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 68: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 69: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 70: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 71: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 72: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 73: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 74: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 75: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 76: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 77: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 78: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 79: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 80: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 81: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 82: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 83: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 84: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 85: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 86: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 87: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 88: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 89: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 90: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	12,  // 91: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 92: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 93: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 94: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 95: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 96: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 97: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 98: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 99: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 100: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 101: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 102: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 103: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 104: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 105: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 106: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 107: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 108: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 109: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 110: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 111: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 112: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 113: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 114: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 115: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 116: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 117: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 118: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 119: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 120: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 121: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 122: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 123: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 124: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 125: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 126: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 127: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 128: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 129: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 130: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 131: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 132: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 133: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 134: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 135: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 136: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	91,  // [91:137] is the sub-list for method output_type
-	45,  // [45:91] is the sub-list for method input_type
-	45,  // [45:45] is the sub-list for extension type_name
-	45,  // [45:45] is the sub-list for extension extendee
-	0,   // [0:45] is the sub-list for field type_name
+	115, // 44: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	101, // 45: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	116, // 46: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	117, // 47: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	102, // 48: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	118, // 49: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	11,  // 50: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 51: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 52: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 53: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 54: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 55: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 56: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 57: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 58: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 59: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 60: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 61: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 62: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 63: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 64: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 65: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 66: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 67: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 68: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 69: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 70: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 71: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 72: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 73: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 74: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 75: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 76: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 77: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 78: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 79: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 80: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 81: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 82: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 83: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 84: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 85: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 86: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 87: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 88: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 89: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 90: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 91: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 92: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 93: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 94: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 95: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	97,  // 96: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	99,  // 97: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	12,  // 98: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 99: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 100: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 101: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 102: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 103: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 104: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 105: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 106: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 107: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 108: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 109: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 110: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 111: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 112: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 113: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 114: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 115: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 116: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 117: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 118: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 119: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 120: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 121: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 122: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 123: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 124: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 125: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 126: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 127: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 128: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 129: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 130: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 131: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 132: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 133: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 134: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 135: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 136: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 137: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 138: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 139: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 140: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 141: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 142: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 143: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	98,  // 144: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	100, // 145: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	98,  // [98:146] is the sub-list for method output_type
+	50,  // [50:98] is the sub-list for method input_type
+	50,  // [50:50] is the sub-list for extension type_name
+	50,  // [50:50] is the sub-list for extension extendee
+	0,   // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6516,7 +6924,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   110,
+			NumMessages:   119,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

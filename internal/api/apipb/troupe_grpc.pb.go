@@ -76,6 +76,8 @@ const (
 	Controller_SendLogs_FullMethodName              = "/troupe.v1.Controller/SendLogs"
 	Controller_DebugLog_FullMethodName              = "/troupe.v1.Controller/DebugLog"
 	Controller_Refresh_FullMethodName               = "/troupe.v1.Controller/Refresh"
+	Controller_DestroyModel_FullMethodName          = "/troupe.v1.Controller/DestroyModel"
+	Controller_ShowUnitRelations_FullMethodName     = "/troupe.v1.Controller/ShowUnitRelations"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -194,6 +196,14 @@ type ControllerClient interface {
 	// application to it; every unit then runs upgrade-charm and
 	// config-changed.
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResult, error)
+	// DestroyModel marks a model dying and destroys its applications and
+	// machines through the usual cascades; the cleaner removes the model's
+	// documents once nothing of it is left. Idempotent on a dying model.
+	DestroyModel(ctx context.Context, in *DestroyModelRequest, opts ...grpc.CallOption) (*DestroyModelResult, error)
+	// ShowUnitRelations reads a unit's relation data for `show-unit`: per
+	// relation the remote application's bag, the unit's own bag and the
+	// remote units' bags.
+	ShowUnitRelations(ctx context.Context, in *ShowUnitRelationsRequest, opts ...grpc.CallOption) (*ShowUnitRelationsResult, error)
 }
 
 type controllerClient struct {
@@ -700,6 +710,26 @@ func (c *controllerClient) Refresh(ctx context.Context, in *RefreshRequest, opts
 	return out, nil
 }
 
+func (c *controllerClient) DestroyModel(ctx context.Context, in *DestroyModelRequest, opts ...grpc.CallOption) (*DestroyModelResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DestroyModelResult)
+	err := c.cc.Invoke(ctx, Controller_DestroyModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ShowUnitRelations(ctx context.Context, in *ShowUnitRelationsRequest, opts ...grpc.CallOption) (*ShowUnitRelationsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ShowUnitRelationsResult)
+	err := c.cc.Invoke(ctx, Controller_ShowUnitRelations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -816,6 +846,14 @@ type ControllerServer interface {
 	// application to it; every unit then runs upgrade-charm and
 	// config-changed.
 	Refresh(context.Context, *RefreshRequest) (*RefreshResult, error)
+	// DestroyModel marks a model dying and destroys its applications and
+	// machines through the usual cascades; the cleaner removes the model's
+	// documents once nothing of it is left. Idempotent on a dying model.
+	DestroyModel(context.Context, *DestroyModelRequest) (*DestroyModelResult, error)
+	// ShowUnitRelations reads a unit's relation data for `show-unit`: per
+	// relation the remote application's bag, the unit's own bag and the
+	// remote units' bags.
+	ShowUnitRelations(context.Context, *ShowUnitRelationsRequest) (*ShowUnitRelationsResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -963,6 +1001,12 @@ func (UnimplementedControllerServer) DebugLog(*DebugLogRequest, grpc.ServerStrea
 }
 func (UnimplementedControllerServer) Refresh(context.Context, *RefreshRequest) (*RefreshResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Refresh not implemented")
+}
+func (UnimplementedControllerServer) DestroyModel(context.Context, *DestroyModelRequest) (*DestroyModelResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DestroyModel not implemented")
+}
+func (UnimplementedControllerServer) ShowUnitRelations(context.Context, *ShowUnitRelationsRequest) (*ShowUnitRelationsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ShowUnitRelations not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -1785,6 +1829,42 @@ func _Controller_Refresh_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_DestroyModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DestroyModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).DestroyModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_DestroyModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).DestroyModel(ctx, req.(*DestroyModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ShowUnitRelations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShowUnitRelationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ShowUnitRelations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ShowUnitRelations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ShowUnitRelations(ctx, req.(*ShowUnitRelationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1959,6 +2039,14 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Refresh",
 			Handler:    _Controller_Refresh_Handler,
+		},
+		{
+			MethodName: "DestroyModel",
+			Handler:    _Controller_DestroyModel_Handler,
+		},
+		{
+			MethodName: "ShowUnitRelations",
+			Handler:    _Controller_ShowUnitRelations_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
