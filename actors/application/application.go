@@ -30,6 +30,9 @@ type SetStatus struct {
 	Status entity.Status
 }
 
+// SetTrust sets the application-config "trust".
+type SetTrust struct{ Trust bool }
+
 // SetWorkloadVersion records the workload version reported by a unit.
 type SetWorkloadVersion struct{ Version string }
 
@@ -134,6 +137,13 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		next := *cur
 		next.Life = entity.Dead
+		return &next, &Done{}, nil
+	case *SetTrust:
+		if cur.Trust == m.Trust {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Trust = m.Trust
 		return &next, &Done{}, nil
 	case *SetWorkloadVersion:
 		if cur.WorkloadVersion == m.Version {

@@ -195,6 +195,12 @@ func (g *guardian) Receive(ctx actor.Context) {
 				g.saveParked()
 			}
 		}
+	case *SetConstraints:
+		res, err := g.setConstraints(m)
+		respond(ctx, res, err)
+	case *UpdateSSHKeys:
+		res, err := g.updateSSHKeys(m)
+		respond(ctx, res, err)
 	case *Destroy:
 		res, err := g.destroy()
 		respond(ctx, res, err)

@@ -61,6 +61,13 @@ var commands = []command{
 	{"switch", "make a model the current one", runSwitch},
 	{"destroy-model", "destroy a model: its applications and machines are removed, then the model", runDestroyModel},
 	{"show-unit", "show a unit's details and relation data", runShowUnit},
+	{"trust", "give an application access to trusted credentials (--remove takes it away)", runTrust},
+	{"model-constraints", "show the model's constraints", runModelConstraints},
+	{"set-model-constraints", "set the model's constraints (k=v ...)", runSetModelConstraints},
+	{"add-ssh-key", "add public keys to the model's authorised keys", runAddSSHKey},
+	{"remove-ssh-key", "remove keys (by full line, comment or fingerprint) from the model", runRemoveSSHKey},
+	{"ssh-keys", "list the model's authorised keys", runSSHKeys},
+	{"remove-machine", "remove machines (with --force also the units on them)", runRemoveMachine},
 }
 
 // Version is the client version string (Juju-compatible form).

@@ -871,7 +871,15 @@ type DeployRequest struct {
 	Config       map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
 	// to places the units on existing machines, one directive per unit
 	// (`--to 0,1`); units beyond the list get new machines.
-	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
+	To []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
+	// trust sets the application-config "trust" (`--trust`).
+	Trust bool `protobuf:"varint,90,opt,name=trust,proto3" json:"trust,omitempty"`
+	// base ("ubuntu@24.04", `--base`) overrides the base the charm's
+	// manifest names; empty keeps it.
+	Base string `protobuf:"bytes,91,opt,name=base,proto3" json:"base,omitempty"`
+	// resources are file resources (`--resource name=path`), keyed
+	// "<name>/<file name>".
+	Resources     map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -944,6 +952,27 @@ func (x *DeployRequest) GetConfig() map[string]string {
 func (x *DeployRequest) GetTo() []string {
 	if x != nil {
 		return x.To
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
+}
+
+func (x *DeployRequest) GetBase() string {
+	if x != nil {
+		return x.Base
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetResources() map[string][]byte {
+	if x != nil {
+		return x.Resources
 	}
 	return nil
 }
@@ -3063,10 +3092,12 @@ func (x *GetConfigRequest) GetApplication() string {
 }
 
 type GetConfigResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
-	Charm         string                 `protobuf:"bytes,2,opt,name=charm,proto3" json:"charm,omitempty"`
-	SettingsJson  []byte                 `protobuf:"bytes,3,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Application  string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Charm        string                 `protobuf:"bytes,2,opt,name=charm,proto3" json:"charm,omitempty"`
+	SettingsJson []byte                 `protobuf:"bytes,3,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	// trust is the application-config "trust".
+	Trust         bool `protobuf:"varint,90,opt,name=trust,proto3" json:"trust,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3120,6 +3151,13 @@ func (x *GetConfigResult) GetSettingsJson() []byte {
 		return x.SettingsJson
 	}
 	return nil
+}
+
+func (x *GetConfigResult) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
 }
 
 type SetConfigRequest struct {
@@ -6090,6 +6128,523 @@ func (x *RelatedUnitData) GetData() map[string]string {
 	return nil
 }
 
+type SetTrustRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	Trust         bool                   `protobuf:"varint,3,opt,name=trust,proto3" json:"trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTrustRequest) Reset() {
+	*x = SetTrustRequest{}
+	mi := &file_troupe_proto_msgTypes[103]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTrustRequest) ProtoMessage() {}
+
+func (x *SetTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[103]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTrustRequest.ProtoReflect.Descriptor instead.
+func (*SetTrustRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{103}
+}
+
+func (x *SetTrustRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetTrustRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *SetTrustRequest) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
+}
+
+type SetTrustResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTrustResult) Reset() {
+	*x = SetTrustResult{}
+	mi := &file_troupe_proto_msgTypes[104]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTrustResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTrustResult) ProtoMessage() {}
+
+func (x *SetTrustResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[104]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTrustResult.ProtoReflect.Descriptor instead.
+func (*SetTrustResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{104}
+}
+
+type ModelConstraintsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Set   bool                   `protobuf:"varint,2,opt,name=set,proto3" json:"set,omitempty"`
+	// constraints are the k=v tokens to set (all of them replace the
+	// model's); empty with set clears them.
+	Constraints   []string `protobuf:"bytes,3,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelConstraintsRequest) Reset() {
+	*x = ModelConstraintsRequest{}
+	mi := &file_troupe_proto_msgTypes[105]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelConstraintsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelConstraintsRequest) ProtoMessage() {}
+
+func (x *ModelConstraintsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[105]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelConstraintsRequest.ProtoReflect.Descriptor instead.
+func (*ModelConstraintsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{105}
+}
+
+func (x *ModelConstraintsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelConstraintsRequest) GetSet() bool {
+	if x != nil {
+		return x.Set
+	}
+	return false
+}
+
+func (x *ModelConstraintsRequest) GetConstraints() []string {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+type ModelConstraintsResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// constraints_json is a JSON object of constraint to typed value.
+	ConstraintsJson []byte `protobuf:"bytes,1,opt,name=constraints_json,json=constraintsJson,proto3" json:"constraints_json,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ModelConstraintsResult) Reset() {
+	*x = ModelConstraintsResult{}
+	mi := &file_troupe_proto_msgTypes[106]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelConstraintsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelConstraintsResult) ProtoMessage() {}
+
+func (x *ModelConstraintsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[106]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelConstraintsResult.ProtoReflect.Descriptor instead.
+func (*ModelConstraintsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{106}
+}
+
+func (x *ModelConstraintsResult) GetConstraintsJson() []byte {
+	if x != nil {
+		return x.ConstraintsJson
+	}
+	return nil
+}
+
+type ModelSSHKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Add   []string               `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// remove matches a key by its full line, its comment or its
+	// fingerprint (SHA256:...).
+	Remove        []string `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelSSHKeysRequest) Reset() {
+	*x = ModelSSHKeysRequest{}
+	mi := &file_troupe_proto_msgTypes[107]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelSSHKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelSSHKeysRequest) ProtoMessage() {}
+
+func (x *ModelSSHKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[107]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelSSHKeysRequest.ProtoReflect.Descriptor instead.
+func (*ModelSSHKeysRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{107}
+}
+
+func (x *ModelSSHKeysRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelSSHKeysRequest) GetAdd() []string {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *ModelSSHKeysRequest) GetRemove() []string {
+	if x != nil {
+		return x.Remove
+	}
+	return nil
+}
+
+type ModelSSHKeysResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []string               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelSSHKeysResult) Reset() {
+	*x = ModelSSHKeysResult{}
+	mi := &file_troupe_proto_msgTypes[108]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelSSHKeysResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelSSHKeysResult) ProtoMessage() {}
+
+func (x *ModelSSHKeysResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[108]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelSSHKeysResult.ProtoReflect.Descriptor instead.
+func (*ModelSSHKeysResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{108}
+}
+
+func (x *ModelSSHKeysResult) GetKeys() []string {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+type RemoveMachineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Machines      []string               `protobuf:"bytes,2,rep,name=machines,proto3" json:"machines,omitempty"`
+	Force         bool                   `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineRequest) Reset() {
+	*x = RemoveMachineRequest{}
+	mi := &file_troupe_proto_msgTypes[109]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineRequest) ProtoMessage() {}
+
+func (x *RemoveMachineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[109]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{109}
+}
+
+func (x *RemoveMachineRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveMachineRequest) GetMachines() []string {
+	if x != nil {
+		return x.Machines
+	}
+	return nil
+}
+
+func (x *RemoveMachineRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type RemoveMachineResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineResult) Reset() {
+	*x = RemoveMachineResult{}
+	mi := &file_troupe_proto_msgTypes[110]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineResult) ProtoMessage() {}
+
+func (x *RemoveMachineResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[110]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineResult.ProtoReflect.Descriptor instead.
+func (*RemoveMachineResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{110}
+}
+
+type GetResourceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResourceRequest) Reset() {
+	*x = GetResourceRequest{}
+	mi := &file_troupe_proto_msgTypes[111]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResourceRequest) ProtoMessage() {}
+
+func (x *GetResourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[111]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResourceRequest.ProtoReflect.Descriptor instead.
+func (*GetResourceRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{111}
+}
+
+func (x *GetResourceRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *GetResourceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetResourceResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Filename      string                 `protobuf:"bytes,1,opt,name=filename,proto3" json:"filename,omitempty"`
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Sha256        string                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResourceResult) Reset() {
+	*x = GetResourceResult{}
+	mi := &file_troupe_proto_msgTypes[112]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResourceResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResourceResult) ProtoMessage() {}
+
+func (x *GetResourceResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[112]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResourceResult.ProtoReflect.Descriptor instead.
+func (*GetResourceResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{112}
+}
+
+func (x *GetResourceResult) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *GetResourceResult) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *GetResourceResult) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -6139,17 +6694,23 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x92\x02\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xc1\x03\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
 	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12\x1b\n" +
 	"\tnum_units\x18\x04 \x01(\x05R\bnumUnits\x12<\n" +
 	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x12\x0e\n" +
-	"\x02to\x18( \x03(\tR\x02to\x1a9\n" +
+	"\x02to\x18( \x03(\tR\x02to\x12\x14\n" +
+	"\x05trust\x18Z \x01(\bR\x05trust\x12\x12\n" +
+	"\x04base\x18[ \x01(\tR\x04base\x12E\n" +
+	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eResourcesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"c\n" +
 	"\fDeployResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
@@ -6326,11 +6887,12 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06leader\x18\x02 \x01(\tR\x06leader\"J\n" +
 	"\x10GetConfigRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
-	"\vapplication\x18\x02 \x01(\tR\vapplication\"n\n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\"\x84\x01\n" +
 	"\x0fGetConfigResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x14\n" +
 	"\x05charm\x18\x02 \x01(\tR\x05charm\x12#\n" +
-	"\rsettings_json\x18\x03 \x01(\fR\fsettingsJson\"\xdc\x01\n" +
+	"\rsettings_json\x18\x03 \x01(\fR\fsettingsJson\x12\x14\n" +
+	"\x05trust\x18Z \x01(\bR\x05trust\"\xdc\x01\n" +
 	"\x10SetConfigRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12?\n" +
@@ -6566,7 +7128,36 @@ const file_troupe_proto_rawDesc = "" +
 	"\x04data\x18\x03 \x03(\v2$.troupe.v1.RelatedUnitData.DataEntryR\x04data\x1a7\n" +
 	"\tDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xed\x1c\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"_\n" +
+	"\x0fSetTrustRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x14\n" +
+	"\x05trust\x18\x03 \x01(\bR\x05trust\"\x10\n" +
+	"\x0eSetTrustResult\"c\n" +
+	"\x17ModelConstraintsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x10\n" +
+	"\x03set\x18\x02 \x01(\bR\x03set\x12 \n" +
+	"\vconstraints\x18\x03 \x03(\tR\vconstraints\"C\n" +
+	"\x16ModelConstraintsResult\x12)\n" +
+	"\x10constraints_json\x18\x01 \x01(\fR\x0fconstraintsJson\"U\n" +
+	"\x13ModelSSHKeysRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x10\n" +
+	"\x03add\x18\x02 \x03(\tR\x03add\x12\x16\n" +
+	"\x06remove\x18\x03 \x03(\tR\x06remove\"(\n" +
+	"\x12ModelSSHKeysResult\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\tR\x04keys\"^\n" +
+	"\x14RemoveMachineRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1a\n" +
+	"\bmachines\x18\x02 \x03(\tR\bmachines\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x15\n" +
+	"\x13RemoveMachineResult\"<\n" +
+	"\x12GetResourceRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"a\n" +
+	"\x11GetResourceResult\x12\x1a\n" +
+	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\xf8\x1f\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -6623,7 +7214,12 @@ const file_troupe_proto_rawDesc = "" +
 	"\bDebugLog\x12\x1a.troupe.v1.DebugLogRequest\x1a\x14.troupe.v1.LogRecord0\x01\x12>\n" +
 	"\aRefresh\x12\x19.troupe.v1.RefreshRequest\x1a\x18.troupe.v1.RefreshResult\x12M\n" +
 	"\fDestroyModel\x12\x1e.troupe.v1.DestroyModelRequest\x1a\x1d.troupe.v1.DestroyModelResult\x12\\\n" +
-	"\x11ShowUnitRelations\x12#.troupe.v1.ShowUnitRelationsRequest\x1a\".troupe.v1.ShowUnitRelationsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11ShowUnitRelations\x12#.troupe.v1.ShowUnitRelationsRequest\x1a\".troupe.v1.ShowUnitRelationsResult\x12A\n" +
+	"\bSetTrust\x12\x1a.troupe.v1.SetTrustRequest\x1a\x19.troupe.v1.SetTrustResult\x12Y\n" +
+	"\x10ModelConstraints\x12\".troupe.v1.ModelConstraintsRequest\x1a!.troupe.v1.ModelConstraintsResult\x12M\n" +
+	"\fModelSSHKeys\x12\x1e.troupe.v1.ModelSSHKeysRequest\x1a\x1d.troupe.v1.ModelSSHKeysResult\x12P\n" +
+	"\rRemoveMachine\x12\x1f.troupe.v1.RemoveMachineRequest\x1a\x1e.troupe.v1.RemoveMachineResult\x12J\n" +
+	"\vGetResource\x12\x1d.troupe.v1.GetResourceRequest\x1a\x1c.troupe.v1.GetResourceResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -6637,7 +7233,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 130)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -6742,175 +7338,197 @@ var file_troupe_proto_goTypes = []any{
 	(*ShowUnitRelationsResult)(nil),      // 100: troupe.v1.ShowUnitRelationsResult
 	(*UnitRelationInfo)(nil),             // 101: troupe.v1.UnitRelationInfo
 	(*RelatedUnitData)(nil),              // 102: troupe.v1.RelatedUnitData
-	nil,                                  // 103: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 104: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 105: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 106: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 107: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 108: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 109: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 110: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 111: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 112: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 113: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 114: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 115: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 116: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 117: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 118: troupe.v1.RelatedUnitData.DataEntry
+	(*SetTrustRequest)(nil),              // 103: troupe.v1.SetTrustRequest
+	(*SetTrustResult)(nil),               // 104: troupe.v1.SetTrustResult
+	(*ModelConstraintsRequest)(nil),      // 105: troupe.v1.ModelConstraintsRequest
+	(*ModelConstraintsResult)(nil),       // 106: troupe.v1.ModelConstraintsResult
+	(*ModelSSHKeysRequest)(nil),          // 107: troupe.v1.ModelSSHKeysRequest
+	(*ModelSSHKeysResult)(nil),           // 108: troupe.v1.ModelSSHKeysResult
+	(*RemoveMachineRequest)(nil),         // 109: troupe.v1.RemoveMachineRequest
+	(*RemoveMachineResult)(nil),          // 110: troupe.v1.RemoveMachineResult
+	(*GetResourceRequest)(nil),           // 111: troupe.v1.GetResourceRequest
+	(*GetResourceResult)(nil),            // 112: troupe.v1.GetResourceResult
+	nil,                                  // 113: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 114: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 115: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 116: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 117: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 118: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 119: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 120: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 121: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 122: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 123: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 124: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 125: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 126: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 127: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 128: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 129: troupe.v1.RelatedUnitData.DataEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	103, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	21,  // 6: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	22,  // 7: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 8: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24,  // 9: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10,  // 10: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 11: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 12: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 13: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32,  // 14: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10,  // 15: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10,  // 16: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	104, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	105, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	67,  // 22: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	106, // 23: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	107, // 24: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 25: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 26: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 27: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	108, // 28: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 29: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	109, // 30: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	110, // 31: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	111, // 32: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 33: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	112, // 34: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	67,  // 35: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 36: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	113, // 37: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 38: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 39: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 40: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 41: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	114, // 42: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 43: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	115, // 44: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	101, // 45: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	116, // 46: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	117, // 47: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	102, // 48: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	118, // 49: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	11,  // 50: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 51: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 52: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 53: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 54: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 55: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 56: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 57: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 58: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 59: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 60: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 61: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 62: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 63: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 64: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 65: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 66: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 67: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 68: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 69: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 70: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 71: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 72: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 73: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 74: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 75: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 76: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 77: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 78: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 79: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 80: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 81: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 82: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 83: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 84: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 85: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 86: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 87: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 88: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 89: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 90: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 91: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 92: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 93: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 94: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 95: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	97,  // 96: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	99,  // 97: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	12,  // 98: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 99: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 100: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 101: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 102: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 103: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 104: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 105: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 106: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 107: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 108: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 109: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 110: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 111: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 112: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 113: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 114: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 115: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 116: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 117: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 118: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 119: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 120: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 121: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 122: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 123: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 124: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 125: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 126: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 127: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 128: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 129: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 130: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 131: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 132: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 133: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 134: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 135: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 136: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 137: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 138: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 139: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 140: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 141: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 142: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 143: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	98,  // 144: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	100, // 145: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	98,  // [98:146] is the sub-list for method output_type
-	50,  // [50:98] is the sub-list for method input_type
-	50,  // [50:50] is the sub-list for extension type_name
-	50,  // [50:50] is the sub-list for extension extendee
-	0,   // [0:50] is the sub-list for field type_name
+	113, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	114, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21,  // 7: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	22,  // 8: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 9: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 10: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 11: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 12: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 13: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 14: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 15: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 16: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 17: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	115, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	116, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	117, // 24: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	118, // 25: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 26: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 27: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 28: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	119, // 29: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 30: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	120, // 31: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	121, // 32: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	122, // 33: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 34: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	123, // 35: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	67,  // 36: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 37: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	124, // 38: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 39: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 40: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 41: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 42: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	125, // 43: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 44: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	126, // 45: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	101, // 46: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	127, // 47: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	128, // 48: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	102, // 49: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	129, // 50: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	11,  // 51: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 52: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 53: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 54: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 55: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 56: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 57: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 58: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 59: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 60: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 61: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 62: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 63: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 64: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 65: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 66: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 67: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 68: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 69: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 70: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 71: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 72: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 73: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 74: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 75: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 76: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 77: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 78: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 79: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 80: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 81: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 82: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 83: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 84: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 85: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 86: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 87: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 88: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 89: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 90: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 91: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 92: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 93: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 94: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 95: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 96: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	97,  // 97: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	99,  // 98: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	103, // 99: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	105, // 100: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	107, // 101: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	109, // 102: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	111, // 103: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	12,  // 104: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 105: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 106: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 107: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 108: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 109: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 110: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 111: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 112: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 113: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 114: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 115: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 116: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 117: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 118: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 119: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 120: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 121: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 122: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 123: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 124: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 125: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 126: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 127: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 128: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 129: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 130: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 131: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 132: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 133: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 134: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 135: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 136: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 137: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 138: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 139: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 140: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 141: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 142: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 143: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 144: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 145: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 146: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 147: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 148: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 149: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	98,  // 150: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	100, // 151: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	104, // 152: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	106, // 153: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	108, // 154: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	110, // 155: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	112, // 156: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	104, // [104:157] is the sub-list for method output_type
+	51,  // [51:104] is the sub-list for method input_type
+	51,  // [51:51] is the sub-list for extension type_name
+	51,  // [51:51] is the sub-list for extension extendee
+	0,   // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -6924,7 +7542,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   119,
+			NumMessages:   130,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
