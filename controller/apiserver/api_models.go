@@ -60,8 +60,8 @@ func (s *Server) killErroredUnits(ctx context.Context, uuid string) error {
 		if u.Life == entity.Dead || (u.Workload.Current != "error" && u.Agent.Current != "error") {
 			continue
 		}
-		if _, err := route[*unit.Done](s, uuid, model.KindUnit, u.Name, &unit.EnsureDead{}); err != nil {
-			return fmt.Errorf("cannot force unit %q dead: %w", u.Name, err)
+		if err := s.forceUnitDead(uuid, u.Name); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -121,4 +121,16 @@ func (s *Server) ShowUnitRelations(ctx context.Context, req *apipb.ShowUnitRelat
 	}
 	sort.Slice(res.Relations, func(i, j int) bool { return res.Relations[i].RelationId < res.Relations[j].RelationId })
 	return res, nil
+}
+
+// forceUnitDead destroys a unit (alive → dying) and makes it dead without
+// waiting for its tear-down hooks.
+func (s *Server) forceUnitDead(uuid, name string) error {
+	if _, err := route[*unit.Done](s, uuid, model.KindUnit, name, &unit.Destroy{}); err != nil {
+		return fmt.Errorf("cannot destroy unit %q: %w", name, err)
+	}
+	if _, err := route[*unit.Done](s, uuid, model.KindUnit, name, &unit.EnsureDead{}); err != nil {
+		return fmt.Errorf("cannot force unit %q dead: %w", name, err)
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -12,7 +11,6 @@ import (
 	"github.com/troupe-dev/troupe/actors/application"
 	"github.com/troupe-dev/troupe/actors/machine"
 	"github.com/troupe-dev/troupe/actors/model"
-	"github.com/troupe-dev/troupe/actors/unit"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/constraints"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -120,8 +118,8 @@ func (s *Server) RemoveMachine(ctx context.Context, req *apipb.RemoveMachineRequ
 	}
 	for _, id := range req.Machines {
 		for _, u := range hosted[id] {
-			if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, u, &unit.EnsureDead{}); err != nil {
-				return nil, fmt.Errorf("cannot force unit %q dead: %w", u, err)
+			if err := s.forceUnitDead(m.UUID, u); err != nil {
+				return nil, err
 			}
 		}
 		if _, err := route[*machine.Done](s, m.UUID, model.KindMachine, id, &machine.Destroy{}); err != nil {

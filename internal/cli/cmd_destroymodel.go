@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/cmdline"
@@ -66,7 +68,19 @@ func runDestroyModel(env *Env, args []string) error {
 		wait = *timeout
 	}
 	deadline := time.Now().Add(wait)
+	lastForce := time.Now()
 	for {
+		if *force && time.Since(lastForce) > 2*time.Second {
+			// Units may fall into error while the model is dying (a hook
+			// retry failing again): with --force each new one is made dead.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, err := conn.DestroyModel(ctx, &apipb.DestroyModelRequest{Model: name, Force: true, DestroyStorage: *destroyStorage})
+			cancel()
+			if err != nil && !isNotFound(err) {
+				return apiError(err)
+			}
+			lastForce = time.Now()
+		}
 		gone, err := modelGone(conn, res.Uuid)
 		if err != nil {
 			return err
@@ -102,3 +116,5 @@ func modelGone(conn interface {
 	}
 	return true, nil
 }
+
+func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
