@@ -161,6 +161,27 @@ func TestCLICompatModelsAndResources(t *testing.T) {
 		t.Errorf("deploy --trust: application-config.trust = %v", cfg.AppConfig["trust"].Value)
 	}
 
+	// refresh --resource: the new payload reaches the hooks.
+	if err := os.WriteFile(payload, []byte("forty-three\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustTroupe(commandTimeout, "refresh", "-m", "m1", "packed", "--path", archive, "--resource", "payload="+payload)
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		readStatus()
+		ready := len(st.Applications["packed"].Units) == 2
+		for _, u := range st.Applications["packed"].Units {
+			ready = ready && u.WorkloadStatus.Message == "payload: forty-three"
+		}
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("units never saw the refreshed resource: %+v", st.Applications["packed"])
+		}
+		time.Sleep(time.Second)
+	}
+
 	// ssh keys round-trip; the fingerprint and the comment also identify a key.
 	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGp1YmlsYW50LXRlc3Qta2V5LWZvci10cm91cGUtMDEy tester@example"
 	e.mustTroupe(commandTimeout, "add-ssh-key", "-m", "m1", key)
