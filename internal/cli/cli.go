@@ -177,6 +177,11 @@ func connect(env *Env) (*api.Conn, ClientConfig, error) {
 // connectModel connects and resolves the model a command works on: the
 // --model reference (any of Juju's four forms) or the current model.
 func connectModel(env *Env, modelRef string) (*api.Conn, string, error) {
+	if modelRef != "" {
+		if _, err := cmdline.ParseModelRef(modelRef); err != nil {
+			return nil, "", usage(err)
+		}
+	}
 	conn, cc, err := connect(env)
 	if err != nil {
 		return nil, "", err
