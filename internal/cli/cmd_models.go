@@ -90,18 +90,22 @@ func runModels(env *Env, args []string) error {
 	}
 	if *format == "json" {
 		type model struct {
-			Name      string `json:"name"`
-			ShortName string `json:"short-name"`
-			UUID      string `json:"model-uuid"`
-			Cloud     string `json:"cloud"`
-			Life      string `json:"life"`
+			ShowModelInfo
+			Access         string `json:"access"`
+			LastConnection string `json:"last-connection"`
 		}
 		out := struct {
 			Models       []model `json:"models"`
 			CurrentModel string  `json:"current-model,omitempty"`
 		}{Models: []model{}, CurrentModel: cc.CurrentModel}
 		for _, m := range res.Models {
-			out.Models = append(out.Models, model{Name: m.Owner + "/" + m.Name, ShortName: m.Name, UUID: m.Uuid, Cloud: m.Cloud, Life: m.Life})
+			info := ShowModelInfo{Name: m.Owner + "/" + m.Name, ShortName: m.Name, ModelUUID: m.Uuid, ModelType: "iaas",
+				ControllerUUID: cc.ControllerUUID, ControllerName: cc.Controller, Owner: m.Owner, Cloud: m.Cloud,
+				Type: "local", Life: m.Life, AgentVersion: strings.Split(Version, "-")[0], SLA: "unsupported"}
+			if st := m.Status; st != nil && st.Current != "" {
+				info.Status = map[string]string{"current": st.Current}
+			}
+			out.Models = append(out.Models, model{ShowModelInfo: info, Access: "admin", LastConnection: "just now"})
 		}
 		return json.NewEncoder(env.Stdout).Encode(out)
 	}

@@ -44,9 +44,9 @@ type ShowModelInfo struct {
 	Type           string                        `json:"type"`
 	Life           string                        `json:"life"`
 	Status         map[string]string             `json:"status,omitempty"`
-	Users          map[string]ShowModelUser      `json:"users"`
-	Machines       map[string]ShowModelMachine   `json:"machines"`
-	SecretBackends map[string]ShowModelSecretsBE `json:"secret-backends"`
+	Users          map[string]ShowModelUser      `json:"users,omitempty"`
+	Machines       map[string]ShowModelMachine   `json:"machines,omitempty"`
+	SecretBackends map[string]ShowModelSecretsBE `json:"secret-backends,omitempty"`
 	AgentVersion   string                        `json:"agent-version"`
 	SLA            string                        `json:"sla"`
 }
