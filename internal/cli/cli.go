@@ -68,6 +68,8 @@ var commands = []command{
 	{"remove-ssh-key", "remove keys (by full line, comment or fingerprint) from the model", runRemoveSSHKey},
 	{"ssh-keys", "list the model's authorised keys", runSSHKeys},
 	{"remove-machine", "remove machines (with --force also the units on them)", runRemoveMachine},
+	{"ssh", "run a command on a unit's or machine's host (local provider: this host)", runSSH},
+	{"scp", "copy files to or from a unit's or machine's host (local provider: this host)", runSCP},
 }
 
 // Version is the client version string (Juju-compatible form).
@@ -100,6 +102,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			err := c.run(env, args[2:])
 			if errors.Is(err, cmdline.ErrHelp) {
 				return 0
+			}
+			var ec exitCode
+			if errors.As(err, &ec) {
+				return ec.code
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "ERROR %v\n", err)

@@ -188,3 +188,20 @@ func TestReadResources(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestSplitSSHArgs(t *testing.T) {
+	for _, tc := range []struct {
+		in            []string
+		opts, command string
+	}{
+		{[]string{"-i", "KEY", "echo", "hi"}, "-i KEY", "echo hi"},
+		{[]string{"-o", "A=B", "-t", "--", "-x"}, "-o A=B -t", "-x"},
+		{[]string{"cat"}, "", "cat"},
+		{nil, "", ""},
+	} {
+		opts, cmd := splitSSHArgs(tc.in)
+		if strings.Join(opts, " ") != tc.opts || strings.Join(cmd, " ") != tc.command {
+			t.Errorf("%q: opts %q command %q", tc.in, opts, cmd)
+		}
+	}
+}

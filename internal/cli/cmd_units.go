@@ -18,6 +18,7 @@ func runAddUnit(env *Env, args []string) error {
 	n := fs.Int("n", "num-units", 1, "number of units to add")
 	model := fs.String("m", "model", "", "model of the application")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,0,1)")
+	fs.Strings("", "attach-storage", "accepted for compatibility (the local provider has no storage)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

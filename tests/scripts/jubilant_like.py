@@ -28,12 +28,15 @@ class CLIError(Exception):
     pass
 
 
-def cli(*args, model=None, check=True, timeout=300):
+def cli(*args, model=None, check=True, timeout=300, stdin=None):
     argv = ["juju", args[0]]
     if model is not None:
         argv += ["--model", model]
     argv += list(args[1:])
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    if stdin is None:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    else:
+        p = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:
         raise CLIError(f"{argv} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p
@@ -236,6 +239,21 @@ def main():
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGp1YmlsYW50LXRlc3Qta2V5LWZvci10cm91cGUtMDEy jubilant@test"
     cli("add-ssh-key", key, model=model)
     cli("remove-ssh-key", key, model=model)
+
+    # ssh and scp (local provider: the unit's host is this host).
+    out = cli("ssh", "kvstore/0", "-i", "/nonexistent/key", "echo", "hi", model=model).stdout
+    expect(out == "hi\n", f"ssh echo: {out!r}")
+    out = cli("ssh", "kvstore/0", "cat", model=model, stdin="from stdin").stdout
+    expect(out == "from stdin", f"ssh cat with stdin: {out!r}")
+    p = cli("ssh", "kvstore/0", "exit", "3", model=model, check=False)
+    expect(p.returncode == 3, f"ssh exit code: {p.returncode}")
+    src = os.path.join(WORK, "scp-src.txt")
+    with open(src, "w") as fh:
+        fh.write("copied")
+    dst = os.path.join(WORK, "scp-dst.txt")
+    cli("scp", "--", "-q", src, "kvstore/0:" + dst, model=model)
+    with open(dst) as fh:
+        expect(fh.read() == "copied", "scp did not copy")
 
     # debug-log prints and exits.
     cli("debug-log", "--limit", "10", model=model, timeout=60)
