@@ -319,6 +319,17 @@ func (e entitySetter) DestroyMachine(ctx context.Context, mdl, id string) error 
 	return err
 }
 
+func (e entitySetter) DestroyApplication(ctx context.Context, mdl, name string) error {
+	_, err := supervise.Ask[*application.Done](e.a.System.Root, e.a.Registry,
+		&models.ToModel{UUID: mdl, Msg: &model.Route{Kind: model.KindApplication, ID: name, Msg: &application.Destroy{}}}, 30*time.Second)
+	return err
+}
+
+func (e entitySetter) RemoveModel(ctx context.Context, mdl string) error {
+	_, err := supervise.Ask[*models.ModelRemoved](e.a.System.Root, e.a.Registry, &models.RemoveModel{UUID: mdl}, 30*time.Second)
+	return err
+}
+
 type hubWorker struct {
 	worker.Worker
 	hub *watchhub.Hub

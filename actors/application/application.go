@@ -30,6 +30,12 @@ type SetStatus struct {
 	Status entity.Status
 }
 
+// SetResources replaces the named file resources ("<sha256>/<file>").
+type SetResources struct{ Resources map[string]string }
+
+// SetTrust sets the application-config "trust".
+type SetTrust struct{ Trust bool }
+
 // SetWorkloadVersion records the workload version reported by a unit.
 type SetWorkloadVersion struct{ Version string }
 
@@ -134,6 +140,21 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		next := *cur
 		next.Life = entity.Dead
+		return &next, &Done{}, nil
+	case *SetResources:
+		next := *cur
+		next.Resources = maps.Clone(cur.Resources)
+		if next.Resources == nil {
+			next.Resources = map[string]string{}
+		}
+		maps.Copy(next.Resources, m.Resources)
+		return &next, &Done{}, nil
+	case *SetTrust:
+		if cur.Trust == m.Trust {
+			return nil, &Done{}, nil
+		}
+		next := *cur
+		next.Trust = m.Trust
 		return &next, &Done{}, nil
 	case *SetWorkloadVersion:
 		if cur.WorkloadVersion == m.Version {

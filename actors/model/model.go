@@ -197,7 +197,20 @@ func (g *guardian) Receive(ctx actor.Context) {
 				g.saveParked()
 			}
 		}
+	case *SetConstraints:
+		res, err := g.setConstraints(m)
+		respond(ctx, res, err)
+	case *UpdateSSHKeys:
+		res, err := g.updateSSHKeys(m)
+		respond(ctx, res, err)
+	case *Destroy:
+		res, err := g.destroy()
+		respond(ctx, res, err)
 	case *Deploy:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.deploy(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})
@@ -205,6 +218,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(res)
 	case *AddUnits:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.addUnits(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})
@@ -219,6 +236,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(res)
 	case *AddMachines:
+		if err := g.errDying(); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
 		res, err := g.addMachines(m)
 		if err != nil {
 			ctx.Respond(&supervise.Failure{Err: err})

@@ -67,6 +67,12 @@ func (r *registry) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(&ModelCreated{Model: *doc})
+	case *RemoveModel:
+		if err := r.remove(ctx, m); err != nil {
+			ctx.Respond(&supervise.Failure{Err: err})
+			return
+		}
+		ctx.Respond(&ModelRemoved{})
 	case *ToModel:
 		pid, ok := r.guardians[m.UUID]
 		if !ok {

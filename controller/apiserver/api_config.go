@@ -88,7 +88,7 @@ func (s *Server) GetConfig(ctx context.Context, req *apipb.GetConfigRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.GetConfigResult{Application: a.Name, Charm: a.CharmName, SettingsJson: data}, nil
+	return &apipb.GetConfigResult{Application: a.Name, Charm: a.CharmName, SettingsJson: data, Trust: a.Trust}, nil
 }
 
 // SetConfig implements apipb.ControllerServer.

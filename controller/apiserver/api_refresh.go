@@ -53,6 +53,16 @@ func (s *Server) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb
 	for k, v := range values {
 		plan.User[k] = v
 	}
+	resources, err := s.saveResources(ch.Meta, req.Resources)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("cannot refresh %q: %w", a.Name, err))
+	}
+	if len(resources) > 0 {
+		// Before the charm switch, so upgrade-charm already sees them.
+		if _, err := route[*application.Done](s, m.UUID, model.KindApplication, a.Name, &application.SetResources{Resources: resources}); err != nil {
+			return nil, err
+		}
+	}
 	rec, err := ask[*model.CharmRecorded](s, m.UUID, &model.RecordCharm{
 		Charm: entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version}})
 	if err != nil {

@@ -234,9 +234,15 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 		return nil, invalid(fmt.Errorf("cannot deploy %q with units: it is a subordinate charm; deploy it with -n 0, then `troupe integrate` it with a principal (one unit per principal unit)", name))
 	}
 	app := entity.Application{Name: name, Settings: settings, UserSettings: user, ConfigHash: settings.Hash(),
-		Status: entity.Status{}, Subordinate: ch.Meta.Subordinate}
+		Status: entity.Status{}, Subordinate: ch.Meta.Subordinate, Trust: req.Trust}
 	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
 		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel
+	}
+	if app.Resources, err = s.saveResources(ch.Meta, req.Resources); err != nil {
+		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", name, err))
+	}
+	if name, channel, ok := strings.Cut(req.Base, "@"); ok {
+		app.BaseName, app.BaseChannel = name, channel
 	}
 	res, err := ask[*model.Deployed](s, m.UUID, &model.Deploy{
 		Charm:    entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version},

@@ -65,6 +65,19 @@ var commands = []command{
 	{"models", "list models", runModels},
 	{"destroy-controller", "stop the controller and every agent it started, and remove its data", runDestroyController},
 	{"version", "print the version", runVersion},
+	{"show-model", "show a model's details", runShowModel},
+	{"switch", "make a model the current one", runSwitch},
+	{"destroy-model", "destroy a model: its applications and machines are removed, then the model", runDestroyModel},
+	{"show-unit", "show a unit's details and relation data", runShowUnit},
+	{"trust", "give an application access to trusted credentials (--remove takes it away)", runTrust},
+	{"model-constraints", "show the model's constraints", runModelConstraints},
+	{"set-model-constraints", "set the model's constraints (k=v ...)", runSetModelConstraints},
+	{"add-ssh-key", "add public keys to the model's authorised keys", runAddSSHKey},
+	{"remove-ssh-key", "remove keys (by full line, comment or fingerprint) from the model", runRemoveSSHKey},
+	{"ssh-keys", "list the model's authorised keys", runSSHKeys},
+	{"remove-machine", "remove machines (with --force also the units on them)", runRemoveMachine},
+	{"ssh", "run a command on a unit's or machine's host (local provider: this host)", runSSH},
+	{"scp", "copy files to or from a unit's or machine's host (local provider: this host)", runSCP},
 }
 
 // Version is the client version string (Juju-compatible form).
@@ -97,6 +110,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			err := c.run(env, args[2:])
 			if errors.Is(err, cmdline.ErrHelp) {
 				return 0
+			}
+			var ec exitCode
+			if errors.As(err, &ec) {
+				return ec.code
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "ERROR %v\n", err)
@@ -174,6 +191,11 @@ func connect(env *Env) (*api.Conn, ClientConfig, error) {
 // connectModel connects and resolves the model a command works on: the
 // --model reference (any of Juju's four forms) or the current model.
 func connectModel(env *Env, modelRef string) (*api.Conn, string, error) {
+	if modelRef != "" {
+		if _, err := cmdline.ParseModelRef(modelRef); err != nil {
+			return nil, "", usage(err)
+		}
+	}
 	conn, cc, err := connect(env)
 	if err != nil {
 		return nil, "", err
@@ -181,12 +203,12 @@ func connectModel(env *Env, modelRef string) (*api.Conn, string, error) {
 	if modelRef == "" {
 		return conn, cc.CurrentModel, nil
 	}
-	ref, err := cmdline.ParseModelRef(modelRef)
+	name, err := resolveModelRef(cc, modelRef)
 	if err != nil {
 		conn.Close()
-		return nil, "", usage(err)
+		return nil, "", err
 	}
-	return conn, ref.Model, nil
+	return conn, name, nil
 }
 
 func runVersion(env *Env, args []string) error {
@@ -196,10 +218,18 @@ func runVersion(env *Env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	_ = all
-	if *format == "json" {
-		return json.NewEncoder(env.Stdout).Encode(map[string]string{"version": Version})
+	switch *format {
+	case "smart", "json", "yaml":
+	default:
+		return usage(fmt.Errorf("invalid --format %q: use smart, json or yaml", *format))
 	}
-	fmt.Fprintln(env.Stdout, Version)
-	return nil
+	if *format == "smart" && !*all {
+		fmt.Fprintln(env.Stdout, Version)
+		return nil
+	}
+	doc := versionDoc(*all)
+	if *format == "json" {
+		return json.NewEncoder(env.Stdout).Encode(doc)
+	}
+	return writeYAML(env.Stdout, doc)
 }

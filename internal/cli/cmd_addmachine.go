@@ -8,6 +8,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/constraints"
 )
 
 // runAddMachine adds empty machines, as `juju add-machine [-n N]`. They
@@ -20,10 +21,16 @@ func runAddMachine(env *Env, args []string) error {
 	n := fs.Int("n", "", 1, "number of machines to add")
 	model := fs.String("m", "model", "", "model to add the machines to")
 	fs.String("", "base", "", "accepted for compatibility; machines use the provider's base")
-	fs.Strings("", "constraints", "accepted for compatibility; constraints are not applied yet")
+	cons := fs.Strings("", "constraints", "machine constraints k=v (repeatable; validated, not applied by the local provider)")
+	fs.String("", "disks", "", "accepted for compatibility (the local provider has no storage)")
+	fs.String("", "private-key", "", "accepted for compatibility (ssh: targets are not supported)")
+	fs.String("", "public-key", "", "accepted for compatibility (ssh: targets are not supported)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if _, err := constraints.Parse(*cons); err != nil {
+		return usage(fmt.Errorf("invalid --constraints: %w", err))
 	}
 	if len(rest) > 0 {
 		return usage(fmt.Errorf("add-machine target %q is not supported yet: run `troupe add-machine [-n N]` to add new machines", rest[0]))

@@ -61,6 +61,15 @@ func runBootstrap(env *Env, args []string) error {
 	check := fs.Duration("", "agent-check-interval", 10*time.Second, "how often the controller checks that machine agents run and restarts dead ones (1s to 10m)")
 	metricsAddr := fs.String("", "metrics-address", "", "where the controller serves Prometheus metrics (host:port; default a free loopback port, recorded in controller/metrics.addr)")
 	fs.Bool("", "no-switch", false, "accepted for compatibility")
+	// Juju's bootstrap flags jubilant may pass; the local controller has
+	// no use for them, so they are accepted and ignored.
+	for _, f := range []string{"bootstrap-base", "credential", "metadata-source", "to"} {
+		fs.String("", f, "", "accepted for compatibility")
+	}
+	for _, f := range []string{"bootstrap-constraints", "config", "constraints", "model-default", "storage-pool"} {
+		fs.Strings("", f, "accepted for compatibility (repeatable)")
+	}
+	fs.Bool("", "force", false, "accepted for compatibility")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

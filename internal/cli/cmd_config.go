@@ -90,11 +90,18 @@ func runConfig(env *Env, args []string) error {
 		"settings":    settings,
 		"application-config": map[string]any{
 			"trust": map[string]any{"default": false, "description": "Does this application have access to trusted credentials",
-				"source": "default", "type": "bool", "value": false},
+				"source": trustSource(res.Trust), "type": "bool", "value": res.Trust},
 		},
 	}
 	if *format == "json" {
 		return json.NewEncoder(env.Stdout).Encode(doc)
 	}
 	return yaml.NewEncoder(env.Stdout).Encode(doc)
+}
+
+func trustSource(trust bool) string {
+	if trust {
+		return "user"
+	}
+	return "default"
 }

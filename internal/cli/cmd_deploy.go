@@ -31,6 +31,17 @@ func runDeploy(env *Env, args []string) error {
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,1)")
 	dryRun := fs.Bool("", "dry-run", false, "for a bundle: print the changes deploying it would make, and stop")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
+	base := fs.String("", "base", "", "base to deploy on, as <os>@<channel> (e.g. ubuntu@24.04)")
+	cons := fs.Strings("", "constraints", "machine constraints k=v (repeatable; validated, the local provider does not enforce them)")
+	trust := fs.Bool("", "trust", false, "give the application access to trusted credentials")
+	resources := fs.Strings("", "resource", "file resource name=path (repeatable)")
+	channel := fs.String("", "channel", "", "Charmhub channel (Charmhub is not supported)")
+	revision := fs.Int("", "revision", -1, "Charmhub revision (Charmhub is not supported)")
+	fs.Bool("", "force", false, "accepted for compatibility")
+	fs.String("", "bind", "", "accepted for compatibility (the local provider has one space)")
+	fs.Strings("", "storage", "accepted for compatibility (the local provider has no storage)")
+	fs.Strings("", "attach-storage", "accepted for compatibility")
+	fs.Strings("", "overlay", "bundle overlays (not supported)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -46,6 +57,13 @@ func runDeploy(env *Env, args []string) error {
 		return usage(err)
 	}
 	path := rest[0]
+	if err := checkDeployFlags(path, *base, *cons, *channel, *revision, fs.IsSet("overlay")); err != nil {
+		return err
+	}
+	files, err := readResources(*resources)
+	if err != nil {
+		return err
+	}
 	if isBundlePath(path) {
 		if len(rest) != 1 || fs.IsSet("n") || len(*configs) > 0 || len(*to) > 0 {
 			return usage(errors.New("a bundle takes no application name, -n, --config or --to; put them in the bundle file"))
@@ -81,7 +99,7 @@ func runDeploy(env *Env, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(num), Config: kv,
-		To: cmdline.SplitCommas(*to...)})
+		To: cmdline.SplitCommas(*to...), Trust: *trust, Base: *base, Resources: files})
 	if err != nil {
 		return apiError(err)
 	}

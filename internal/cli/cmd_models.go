@@ -19,6 +19,10 @@ import (
 func runAddModel(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("add-model")
 	noSwitch := fs.Bool("", "no-switch", false, "do not make the new model current")
+	configs := fs.Strings("", "config", "model config k=v to set on the new model (repeatable)")
+	controller := fs.String("c", "controller", "", "controller to add the model to (only the current one)")
+	fs.String("", "credential", "", "accepted for compatibility (the local cloud needs none)")
+	fs.String("", "owner", "", "accepted for compatibility (models are owned by admin)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -26,19 +30,38 @@ func runAddModel(env *Env, args []string) error {
 	if len(rest) < 1 {
 		return usage(errors.New("no model name given"))
 	}
+	if len(rest) > 2 {
+		return usage(errors.New("expected a model name and an optional cloud or cloud/region"))
+	}
+	if err := cmdline.ValidateModelName(rest[0]); err != nil {
+		return usage(err)
+	}
+	values, err := cmdline.ParseKeyValues(*configs)
+	if err != nil {
+		return usage(err)
+	}
 	conn, cc, err := connect(env)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if *controller != "" && *controller != cc.Controller {
+		return fmt.Errorf("controller %q not found: this client knows only %q", *controller, cc.Controller)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cloud := ""
 	if len(rest) > 1 {
 		cloud = rest[1]
 	}
+	cloud, _, _ = strings.Cut(cloud, "/") // cloud/region: regions are not modelled
 	if _, err := conn.AddModel(ctx, &apipb.AddModelRequest{Name: rest[0], Cloud: cloud}); err != nil {
 		return apiError(err)
+	}
+	if len(values) > 0 {
+		if _, err := conn.SetModelConfig(ctx, &apipb.SetModelConfigRequest{Model: rest[0], Values: values}); err != nil {
+			return fmt.Errorf("model %q was added but its --config was refused: %v; fix it with `troupe model-config -m %s`", rest[0], apiError(err), rest[0])
+		}
 	}
 	fmt.Fprintf(env.Stderr, "Added '%s' model on %s\n", rest[0], cc.Controller)
 	if !*noSwitch {
@@ -67,18 +90,22 @@ func runModels(env *Env, args []string) error {
 	}
 	if *format == "json" {
 		type model struct {
-			Name      string `json:"name"`
-			ShortName string `json:"short-name"`
-			UUID      string `json:"model-uuid"`
-			Cloud     string `json:"cloud"`
-			Life      string `json:"life"`
+			ShowModelInfo
+			Access         string `json:"access"`
+			LastConnection string `json:"last-connection"`
 		}
 		out := struct {
 			Models       []model `json:"models"`
 			CurrentModel string  `json:"current-model,omitempty"`
 		}{Models: []model{}, CurrentModel: cc.CurrentModel}
 		for _, m := range res.Models {
-			out.Models = append(out.Models, model{Name: m.Owner + "/" + m.Name, ShortName: m.Name, UUID: m.Uuid, Cloud: m.Cloud, Life: m.Life})
+			info := ShowModelInfo{Name: m.Owner + "/" + m.Name, ShortName: m.Name, ModelUUID: m.Uuid, ModelType: "iaas",
+				ControllerUUID: cc.ControllerUUID, ControllerName: cc.Controller, Owner: m.Owner, Cloud: m.Cloud,
+				Type: "local", Life: m.Life, AgentVersion: strings.Split(Version, "-")[0], SLA: "unsupported"}
+			if st := m.Status; st != nil && st.Current != "" {
+				info.Status = map[string]string{"current": st.Current}
+			}
+			out.Models = append(out.Models, model{ShowModelInfo: info, Access: "admin", LastConnection: "just now"})
 		}
 		return json.NewEncoder(env.Stdout).Encode(out)
 	}

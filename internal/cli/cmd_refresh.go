@@ -25,7 +25,18 @@ func runRefresh(env *Env, args []string) error {
 	fs.Bool("", "force-units", false, "accepted; no effect")
 	fs.Bool("", "force-base", false, "accepted; no effect")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
+	resources := fs.Strings("", "resource", "file resource name=path to replace (repeatable)")
+	trust := fs.Bool("", "trust", false, "also give the application access to trusted credentials")
+	base := fs.String("", "base", "", "base, as <os>@<channel> (validated; the local provider runs any)")
+	fs.Strings("", "storage", "accepted for compatibility (the local provider has no storage)")
 	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *base != "" && !baseRE.MatchString(*base) {
+		return usage(fmt.Errorf("invalid --base %q: expected <os>@<channel>, e.g. ubuntu@24.04", *base))
+	}
+	files, err := readResources(*resources)
 	if err != nil {
 		return err
 	}
@@ -53,9 +64,14 @@ func runRefresh(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := conn.Refresh(ctx, &apipb.RefreshRequest{Model: m, Application: rest[0], CharmArchive: archive, Config: kv})
+	res, err := conn.Refresh(ctx, &apipb.RefreshRequest{Model: m, Application: rest[0], CharmArchive: archive, Config: kv, Resources: files})
 	if err != nil {
 		return apiError(err)
+	}
+	if *trust {
+		if _, err := conn.SetTrust(ctx, &apipb.SetTrustRequest{Model: m, Application: rest[0], Trust: true}); err != nil {
+			return fmt.Errorf("refreshed, but cannot set trust: %v", apiError(err))
+		}
 	}
 	fmt.Fprintf(env.Stderr, "Added local charm %q, revision %d, to the model\n", ch.Meta.Name, res.CharmRev)
 	if len(res.Dropped) > 0 {

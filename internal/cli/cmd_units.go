@@ -19,6 +19,7 @@ func runAddUnit(env *Env, args []string) error {
 	model := fs.String("m", "model", "", "model of the application")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,0,1)")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
+	fs.Strings("", "attach-storage", "accepted for compatibility (the local provider has no storage)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -70,6 +70,12 @@ type Model struct {
 	// Config holds the model settings a user set (`troupe model-config`),
 	// normalised by internal/modelconfig; absent keys take its defaults.
 	Config map[string]string `json:"config,omitempty"`
+	// Constraints are the model's constraints (`troupe
+	// set-model-constraints`), typed as internal/constraints parses them.
+	Constraints map[string]any `json:"constraints,omitempty"`
+	// SSHKeys are the model's authorised keys (`troupe add-ssh-key`), full
+	// "type base64 comment" lines.
+	SSHKeys []string `json:"ssh-keys,omitempty"`
 }
 
 // ParkedEntity records why and since when an entity is parked.
@@ -117,6 +123,12 @@ type Application struct {
 	// has no units of its own; one unit per related principal unit is
 	// created by the subordinates worker.
 	Subordinate bool `json:"subordinate,omitempty"`
+	// Trust is the application-config "trust" (`troupe trust`, `deploy
+	// --trust`).
+	Trust bool `json:"trust,omitempty"`
+	// Resources are the application's file resources: name to
+	// "<sha256>/<file name>" of the blob in the controller's resource store.
+	Resources map[string]string `json:"resources,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".

@@ -35,6 +35,10 @@ type Entities interface {
 	DestroyRelation(ctx context.Context, model string, id int) error
 	ApplicationDead(ctx context.Context, model, app string) error
 	DestroyMachine(ctx context.Context, model, id string) error
+	// DestroyApplication and RemoveModel carry a dying model's
+	// destruction (see DecideModel).
+	DestroyApplication(ctx context.Context, model, app string) error
+	RemoveModel(ctx context.Context, model string) error
 }
 
 // Config configures the cleaner.
@@ -146,7 +150,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Resync == 0 {
 		cfg.Resync = 10 * time.Second
 	}
-	return cfg.Store.Reconcile(ctx, store.Prefix+"m/", cfg.Resync,
+	// The whole prefix: a model document turning dying (under models/)
+	// must start a pass as much as an entity change does.
+	return cfg.Store.Reconcile(ctx, store.Prefix, cfg.Resync,
 		func(ctx context.Context) error { return pass(ctx, cfg) },
 		func(err error) { cfg.Logger.Warn("cleanup pass failed", "err", err) })
 }
@@ -200,6 +206,43 @@ func pass(ctx context.Context, cfg Config) error {
 				continue
 			}
 			machines[parts[0]] = append(machines[parts[0]], m)
+		}
+	}
+	mkvs, _, err := cfg.Store.List(ctx, entity.ModelsPrefix)
+	if err != nil {
+		return err
+	}
+	var dyingModels []entity.Model
+	for _, kv := range mkvs {
+		var m entity.Model
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			skipUndecodable(cfg.Logger, kv.Key, err)
+			continue
+		}
+		if m.Life != entity.Alive {
+			dyingModels = append(dyingModels, m)
+		}
+	}
+	for _, m := range dyingModels {
+		if blind[m.UUID] {
+			continue
+		}
+		for _, act := range DecideModel(m, apps[m.UUID], units[m.UUID], machines[m.UUID]) {
+			var err error
+			switch act.Kind {
+			case "destroy-application":
+				err = cfg.Entities.DestroyApplication(ctx, act.Model, act.Name)
+			case "destroy-machine":
+				err = cfg.Entities.DestroyMachine(ctx, act.Model, act.Name)
+			case "remove-model":
+				err = cfg.Entities.RemoveModel(ctx, act.Model)
+				if err == nil {
+					cfg.Logger.Info("model removed", "model", act.Name, "uuid", act.Model)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", act.Kind, act.Name, err)
+			}
 		}
 	}
 	models := map[string]bool{}

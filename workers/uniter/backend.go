@@ -139,7 +139,7 @@ func (b *backend) UpdateActionResults(map[string]any) error { return hookcmds.Er
 func (b *backend) LogActionMessage(string) error            { return hookcmds.ErrNotAction }
 func (b *backend) SetActionFailed(string) error             { return hookcmds.ErrNotAction }
 func (b *backend) CloudSpec() (map[string]any, error)       { return nil, hookcmds.ErrNoCredential }
-func (b *backend) ResourcePath(string) (string, error)      { return "", hookcmds.ErrResourceNotFound }
+
 func (b *backend) RequestReboot(bool) error {
 	return fmt.Errorf("juju-reboot is not supported on this provider")
 }

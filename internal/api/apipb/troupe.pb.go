@@ -871,7 +871,15 @@ type DeployRequest struct {
 	Config       map[string]string      `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // raw k=v strings, typed by the controller
 	// to places the units on existing machines, one directive per unit
 	// (`--to 0,1`); units beyond the list get new machines.
-	To            []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
+	To []string `protobuf:"bytes,40,rep,name=to,proto3" json:"to,omitempty"`
+	// trust sets the application-config "trust" (`--trust`).
+	Trust bool `protobuf:"varint,90,opt,name=trust,proto3" json:"trust,omitempty"`
+	// base ("ubuntu@24.04", `--base`) overrides the base the charm's
+	// manifest names; empty keeps it.
+	Base string `protobuf:"bytes,91,opt,name=base,proto3" json:"base,omitempty"`
+	// resources are file resources (`--resource name=path`), keyed
+	// "<name>/<file name>".
+	Resources     map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -944,6 +952,27 @@ func (x *DeployRequest) GetConfig() map[string]string {
 func (x *DeployRequest) GetTo() []string {
 	if x != nil {
 		return x.To
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
+}
+
+func (x *DeployRequest) GetBase() string {
+	if x != nil {
+		return x.Base
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetResources() map[string][]byte {
+	if x != nil {
+		return x.Resources
 	}
 	return nil
 }
@@ -3084,10 +3113,12 @@ func (x *GetConfigRequest) GetApplication() string {
 }
 
 type GetConfigResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
-	Charm         string                 `protobuf:"bytes,2,opt,name=charm,proto3" json:"charm,omitempty"`
-	SettingsJson  []byte                 `protobuf:"bytes,3,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Application  string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Charm        string                 `protobuf:"bytes,2,opt,name=charm,proto3" json:"charm,omitempty"`
+	SettingsJson []byte                 `protobuf:"bytes,3,opt,name=settings_json,json=settingsJson,proto3" json:"settings_json,omitempty"`
+	// trust is the application-config "trust".
+	Trust         bool `protobuf:"varint,90,opt,name=trust,proto3" json:"trust,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3141,6 +3172,13 @@ func (x *GetConfigResult) GetSettingsJson() []byte {
 		return x.SettingsJson
 	}
 	return nil
+}
+
+func (x *GetConfigResult) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
 }
 
 type SetConfigRequest struct {
@@ -5642,7 +5680,10 @@ type RefreshRequest struct {
 	CharmArchive []byte                 `protobuf:"bytes,3,opt,name=charm_archive,json=charmArchive,proto3" json:"charm_archive,omitempty"`
 	// config sets charm options with the refresh (`--config k=v`), raw
 	// strings typed by the new charm's config.yaml.
-	Config        map[string]string `protobuf:"bytes,4,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Config map[string]string `protobuf:"bytes,4,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// resources replace file resources with the refresh (`--resource
+	// name=path`), keyed "<name>/<file name>" as in DeployRequest.
+	Resources     map[string][]byte `protobuf:"bytes,90,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5701,6 +5742,13 @@ func (x *RefreshRequest) GetCharmArchive() []byte {
 func (x *RefreshRequest) GetConfig() map[string]string {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *RefreshRequest) GetResources() map[string][]byte {
+	if x != nil {
+		return x.Resources
 	}
 	return nil
 }
@@ -7127,6 +7175,877 @@ func (x *OwnedSecretsResult) GetSecrets() []*SecretInfo {
 	return nil
 }
 
+type DestroyModelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// force makes units that cannot run their tear-down hooks (in error)
+	// dead at once instead of waiting for them.
+	Force          bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	DestroyStorage bool `protobuf:"varint,3,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DestroyModelRequest) Reset() {
+	*x = DestroyModelRequest{}
+	mi := &file_troupe_proto_msgTypes[116]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyModelRequest) ProtoMessage() {}
+
+func (x *DestroyModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[116]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyModelRequest.ProtoReflect.Descriptor instead.
+func (*DestroyModelRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{116}
+}
+
+func (x *DestroyModelRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *DestroyModelRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *DestroyModelRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
+}
+
+type DestroyModelResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uuid          string                 `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestroyModelResult) Reset() {
+	*x = DestroyModelResult{}
+	mi := &file_troupe_proto_msgTypes[117]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyModelResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyModelResult) ProtoMessage() {}
+
+func (x *DestroyModelResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[117]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyModelResult.ProtoReflect.Descriptor instead.
+func (*DestroyModelResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{117}
+}
+
+func (x *DestroyModelResult) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+type ShowUnitRelationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShowUnitRelationsRequest) Reset() {
+	*x = ShowUnitRelationsRequest{}
+	mi := &file_troupe_proto_msgTypes[118]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShowUnitRelationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShowUnitRelationsRequest) ProtoMessage() {}
+
+func (x *ShowUnitRelationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[118]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShowUnitRelationsRequest.ProtoReflect.Descriptor instead.
+func (*ShowUnitRelationsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{118}
+}
+
+func (x *ShowUnitRelationsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ShowUnitRelationsRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type ShowUnitRelationsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Relations     []*UnitRelationInfo    `protobuf:"bytes,1,rep,name=relations,proto3" json:"relations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShowUnitRelationsResult) Reset() {
+	*x = ShowUnitRelationsResult{}
+	mi := &file_troupe_proto_msgTypes[119]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShowUnitRelationsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShowUnitRelationsResult) ProtoMessage() {}
+
+func (x *ShowUnitRelationsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[119]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShowUnitRelationsResult.ProtoReflect.Descriptor instead.
+func (*ShowUnitRelationsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{119}
+}
+
+func (x *ShowUnitRelationsResult) GetRelations() []*UnitRelationInfo {
+	if x != nil {
+		return x.Relations
+	}
+	return nil
+}
+
+type UnitRelationInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RelationId      int32                  `protobuf:"varint,1,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"`
+	Endpoint        string                 `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`                                                                                                                // the unit's own side
+	RelatedEndpoint string                 `protobuf:"bytes,3,opt,name=related_endpoint,json=relatedEndpoint,proto3" json:"related_endpoint,omitempty"`                                                                           // the remote side
+	ApplicationData map[string]string      `protobuf:"bytes,4,rep,name=application_data,json=applicationData,proto3" json:"application_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the remote application's bag
+	LocalInScope    bool                   `protobuf:"varint,5,opt,name=local_in_scope,json=localInScope,proto3" json:"local_in_scope,omitempty"`
+	LocalData       map[string]string      `protobuf:"bytes,6,rep,name=local_data,json=localData,proto3" json:"local_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RelatedUnits    []*RelatedUnitData     `protobuf:"bytes,7,rep,name=related_units,json=relatedUnits,proto3" json:"related_units,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UnitRelationInfo) Reset() {
+	*x = UnitRelationInfo{}
+	mi := &file_troupe_proto_msgTypes[120]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitRelationInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitRelationInfo) ProtoMessage() {}
+
+func (x *UnitRelationInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[120]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitRelationInfo.ProtoReflect.Descriptor instead.
+func (*UnitRelationInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{120}
+}
+
+func (x *UnitRelationInfo) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *UnitRelationInfo) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *UnitRelationInfo) GetRelatedEndpoint() string {
+	if x != nil {
+		return x.RelatedEndpoint
+	}
+	return ""
+}
+
+func (x *UnitRelationInfo) GetApplicationData() map[string]string {
+	if x != nil {
+		return x.ApplicationData
+	}
+	return nil
+}
+
+func (x *UnitRelationInfo) GetLocalInScope() bool {
+	if x != nil {
+		return x.LocalInScope
+	}
+	return false
+}
+
+func (x *UnitRelationInfo) GetLocalData() map[string]string {
+	if x != nil {
+		return x.LocalData
+	}
+	return nil
+}
+
+func (x *UnitRelationInfo) GetRelatedUnits() []*RelatedUnitData {
+	if x != nil {
+		return x.RelatedUnits
+	}
+	return nil
+}
+
+type RelatedUnitData struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	InScope       bool                   `protobuf:"varint,2,opt,name=in_scope,json=inScope,proto3" json:"in_scope,omitempty"`
+	Data          map[string]string      `protobuf:"bytes,3,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RelatedUnitData) Reset() {
+	*x = RelatedUnitData{}
+	mi := &file_troupe_proto_msgTypes[121]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RelatedUnitData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RelatedUnitData) ProtoMessage() {}
+
+func (x *RelatedUnitData) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[121]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RelatedUnitData.ProtoReflect.Descriptor instead.
+func (*RelatedUnitData) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{121}
+}
+
+func (x *RelatedUnitData) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *RelatedUnitData) GetInScope() bool {
+	if x != nil {
+		return x.InScope
+	}
+	return false
+}
+
+func (x *RelatedUnitData) GetData() map[string]string {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type SetTrustRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	Trust         bool                   `protobuf:"varint,3,opt,name=trust,proto3" json:"trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTrustRequest) Reset() {
+	*x = SetTrustRequest{}
+	mi := &file_troupe_proto_msgTypes[122]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTrustRequest) ProtoMessage() {}
+
+func (x *SetTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[122]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTrustRequest.ProtoReflect.Descriptor instead.
+func (*SetTrustRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{122}
+}
+
+func (x *SetTrustRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SetTrustRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *SetTrustRequest) GetTrust() bool {
+	if x != nil {
+		return x.Trust
+	}
+	return false
+}
+
+type SetTrustResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTrustResult) Reset() {
+	*x = SetTrustResult{}
+	mi := &file_troupe_proto_msgTypes[123]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTrustResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTrustResult) ProtoMessage() {}
+
+func (x *SetTrustResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[123]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTrustResult.ProtoReflect.Descriptor instead.
+func (*SetTrustResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{123}
+}
+
+type ModelConstraintsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Set   bool                   `protobuf:"varint,2,opt,name=set,proto3" json:"set,omitempty"`
+	// constraints are the k=v tokens to set (all of them replace the
+	// model's); empty with set clears them.
+	Constraints   []string `protobuf:"bytes,3,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelConstraintsRequest) Reset() {
+	*x = ModelConstraintsRequest{}
+	mi := &file_troupe_proto_msgTypes[124]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelConstraintsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelConstraintsRequest) ProtoMessage() {}
+
+func (x *ModelConstraintsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[124]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelConstraintsRequest.ProtoReflect.Descriptor instead.
+func (*ModelConstraintsRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{124}
+}
+
+func (x *ModelConstraintsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelConstraintsRequest) GetSet() bool {
+	if x != nil {
+		return x.Set
+	}
+	return false
+}
+
+func (x *ModelConstraintsRequest) GetConstraints() []string {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+type ModelConstraintsResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// constraints_json is a JSON object of constraint to typed value.
+	ConstraintsJson []byte `protobuf:"bytes,1,opt,name=constraints_json,json=constraintsJson,proto3" json:"constraints_json,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ModelConstraintsResult) Reset() {
+	*x = ModelConstraintsResult{}
+	mi := &file_troupe_proto_msgTypes[125]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelConstraintsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelConstraintsResult) ProtoMessage() {}
+
+func (x *ModelConstraintsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[125]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelConstraintsResult.ProtoReflect.Descriptor instead.
+func (*ModelConstraintsResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{125}
+}
+
+func (x *ModelConstraintsResult) GetConstraintsJson() []byte {
+	if x != nil {
+		return x.ConstraintsJson
+	}
+	return nil
+}
+
+type ModelSSHKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Add   []string               `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// remove matches a key by its full line, its comment or its
+	// fingerprint (SHA256:...).
+	Remove        []string `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelSSHKeysRequest) Reset() {
+	*x = ModelSSHKeysRequest{}
+	mi := &file_troupe_proto_msgTypes[126]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelSSHKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelSSHKeysRequest) ProtoMessage() {}
+
+func (x *ModelSSHKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[126]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelSSHKeysRequest.ProtoReflect.Descriptor instead.
+func (*ModelSSHKeysRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{126}
+}
+
+func (x *ModelSSHKeysRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ModelSSHKeysRequest) GetAdd() []string {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *ModelSSHKeysRequest) GetRemove() []string {
+	if x != nil {
+		return x.Remove
+	}
+	return nil
+}
+
+type ModelSSHKeysResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []string               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelSSHKeysResult) Reset() {
+	*x = ModelSSHKeysResult{}
+	mi := &file_troupe_proto_msgTypes[127]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelSSHKeysResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelSSHKeysResult) ProtoMessage() {}
+
+func (x *ModelSSHKeysResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[127]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelSSHKeysResult.ProtoReflect.Descriptor instead.
+func (*ModelSSHKeysResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{127}
+}
+
+func (x *ModelSSHKeysResult) GetKeys() []string {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+type RemoveMachineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Machines      []string               `protobuf:"bytes,2,rep,name=machines,proto3" json:"machines,omitempty"`
+	Force         bool                   `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineRequest) Reset() {
+	*x = RemoveMachineRequest{}
+	mi := &file_troupe_proto_msgTypes[128]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineRequest) ProtoMessage() {}
+
+func (x *RemoveMachineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[128]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{128}
+}
+
+func (x *RemoveMachineRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveMachineRequest) GetMachines() []string {
+	if x != nil {
+		return x.Machines
+	}
+	return nil
+}
+
+func (x *RemoveMachineRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type RemoveMachineResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineResult) Reset() {
+	*x = RemoveMachineResult{}
+	mi := &file_troupe_proto_msgTypes[129]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineResult) ProtoMessage() {}
+
+func (x *RemoveMachineResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[129]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineResult.ProtoReflect.Descriptor instead.
+func (*RemoveMachineResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{129}
+}
+
+type GetResourceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResourceRequest) Reset() {
+	*x = GetResourceRequest{}
+	mi := &file_troupe_proto_msgTypes[130]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResourceRequest) ProtoMessage() {}
+
+func (x *GetResourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[130]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResourceRequest.ProtoReflect.Descriptor instead.
+func (*GetResourceRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{130}
+}
+
+func (x *GetResourceRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *GetResourceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetResourceResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Filename      string                 `protobuf:"bytes,1,opt,name=filename,proto3" json:"filename,omitempty"`
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Sha256        string                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResourceResult) Reset() {
+	*x = GetResourceResult{}
+	mi := &file_troupe_proto_msgTypes[131]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResourceResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResourceResult) ProtoMessage() {}
+
+func (x *GetResourceResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[131]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResourceResult.ProtoReflect.Descriptor instead.
+func (*GetResourceResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{131}
+}
+
+func (x *GetResourceResult) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *GetResourceResult) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *GetResourceResult) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -7176,17 +8095,23 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\x92\x02\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xc1\x03\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
 	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12\x1b\n" +
 	"\tnum_units\x18\x04 \x01(\x05R\bnumUnits\x12<\n" +
 	"\x06config\x18\x05 \x03(\v2$.troupe.v1.DeployRequest.ConfigEntryR\x06config\x12\x0e\n" +
-	"\x02to\x18( \x03(\tR\x02to\x1a9\n" +
+	"\x02to\x18( \x03(\tR\x02to\x12\x14\n" +
+	"\x05trust\x18Z \x01(\bR\x05trust\x12\x12\n" +
+	"\x04base\x18[ \x01(\tR\x04base\x12E\n" +
+	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eResourcesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"c\n" +
 	"\fDeployResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
@@ -7366,11 +8291,12 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06leader\x18\x02 \x01(\tR\x06leader\"J\n" +
 	"\x10GetConfigRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
-	"\vapplication\x18\x02 \x01(\tR\vapplication\"n\n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\"\x84\x01\n" +
 	"\x0fGetConfigResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x14\n" +
 	"\x05charm\x18\x02 \x01(\tR\x05charm\x12#\n" +
-	"\rsettings_json\x18\x03 \x01(\fR\fsettingsJson\"\xdc\x01\n" +
+	"\rsettings_json\x18\x03 \x01(\fR\fsettingsJson\x12\x14\n" +
+	"\x05trust\x18Z \x01(\bR\x05trust\"\xdc\x01\n" +
 	"\x10SetConfigRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12?\n" +
@@ -7561,15 +8487,19 @@ const file_troupe_proto_rawDesc = "" +
 	"\ano_tail\x18\t \x01(\bR\x06noTail\x12\x14\n" +
 	"\x05limit\x18\n" +
 	" \x01(\x05R\x05limit\x12\x1b\n" +
-	"\thas_limit\x18\v \x01(\bR\bhasLimit\"\xe7\x01\n" +
+	"\thas_limit\x18\v \x01(\bR\bhasLimit\"\xed\x02\n" +
 	"\x0eRefreshRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
 	"\rcharm_archive\x18\x03 \x01(\fR\fcharmArchive\x12=\n" +
-	"\x06config\x18\x04 \x03(\v2%.troupe.v1.RefreshRequest.ConfigEntryR\x06config\x1a9\n" +
+	"\x06config\x18\x04 \x03(\v2%.troupe.v1.RefreshRequest.ConfigEntryR\x06config\x12F\n" +
+	"\tresources\x18Z \x03(\v2(.troupe.v1.RefreshRequest.ResourcesEntryR\tresources\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eResourcesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"c\n" +
 	"\rRefreshResult\x12\x1b\n" +
 	"\tcharm_url\x18\x01 \x01(\tR\bcharmUrl\x12\x1b\n" +
 	"\tcharm_rev\x18\x02 \x01(\x05R\bcharmRev\x12\x18\n" +
@@ -7700,7 +8630,70 @@ const file_troupe_proto_rawDesc = "" +
 	"\x13OwnedSecretsRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\"E\n" +
 	"\x12OwnedSecretsResult\x12/\n" +
-	"\asecrets\x18\x01 \x03(\v2\x15.troupe.v1.SecretInfoR\asecrets2\xd4\x1f\n" +
+	"\asecrets\x18\x01 \x03(\v2\x15.troupe.v1.SecretInfoR\asecrets\"j\n" +
+	"\x13DestroyModelRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\x12'\n" +
+	"\x0fdestroy_storage\x18\x03 \x01(\bR\x0edestroyStorage\"(\n" +
+	"\x12DestroyModelResult\x12\x12\n" +
+	"\x04uuid\x18\x01 \x01(\tR\x04uuid\"D\n" +
+	"\x18ShowUnitRelationsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\"T\n" +
+	"\x17ShowUnitRelationsResult\x129\n" +
+	"\trelations\x18\x01 \x03(\v2\x1b.troupe.v1.UnitRelationInfoR\trelations\"\x8b\x04\n" +
+	"\x10UnitRelationInfo\x12\x1f\n" +
+	"\vrelation_id\x18\x01 \x01(\x05R\n" +
+	"relationId\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12)\n" +
+	"\x10related_endpoint\x18\x03 \x01(\tR\x0frelatedEndpoint\x12[\n" +
+	"\x10application_data\x18\x04 \x03(\v20.troupe.v1.UnitRelationInfo.ApplicationDataEntryR\x0fapplicationData\x12$\n" +
+	"\x0elocal_in_scope\x18\x05 \x01(\bR\flocalInScope\x12I\n" +
+	"\n" +
+	"local_data\x18\x06 \x03(\v2*.troupe.v1.UnitRelationInfo.LocalDataEntryR\tlocalData\x12?\n" +
+	"\rrelated_units\x18\a \x03(\v2\x1a.troupe.v1.RelatedUnitDataR\frelatedUnits\x1aB\n" +
+	"\x14ApplicationDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eLocalDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x01\n" +
+	"\x0fRelatedUnitData\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x19\n" +
+	"\bin_scope\x18\x02 \x01(\bR\ainScope\x128\n" +
+	"\x04data\x18\x03 \x03(\v2$.troupe.v1.RelatedUnitData.DataEntryR\x04data\x1a7\n" +
+	"\tDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"_\n" +
+	"\x0fSetTrustRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x14\n" +
+	"\x05trust\x18\x03 \x01(\bR\x05trust\"\x10\n" +
+	"\x0eSetTrustResult\"c\n" +
+	"\x17ModelConstraintsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x10\n" +
+	"\x03set\x18\x02 \x01(\bR\x03set\x12 \n" +
+	"\vconstraints\x18\x03 \x03(\tR\vconstraints\"C\n" +
+	"\x16ModelConstraintsResult\x12)\n" +
+	"\x10constraints_json\x18\x01 \x01(\fR\x0fconstraintsJson\"U\n" +
+	"\x13ModelSSHKeysRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x10\n" +
+	"\x03add\x18\x02 \x03(\tR\x03add\x12\x16\n" +
+	"\x06remove\x18\x03 \x03(\tR\x06remove\"(\n" +
+	"\x12ModelSSHKeysResult\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\tR\x04keys\"^\n" +
+	"\x14RemoveMachineRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1a\n" +
+	"\bmachines\x18\x02 \x03(\tR\bmachines\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x15\n" +
+	"\x13RemoveMachineResult\"<\n" +
+	"\x12GetResourceRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"a\n" +
+	"\x11GetResourceResult\x12\x1a\n" +
+	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\x8c$\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -7763,7 +8756,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\vListSecrets\x12\x1d.troupe.v1.ListSecretsRequest\x1a\x1c.troupe.v1.ListSecretsResult\x12G\n" +
 	"\n" +
 	"ReadSecret\x12\x1c.troupe.v1.ReadSecretRequest\x1a\x1b.troupe.v1.ReadSecretResult\x12M\n" +
-	"\fOwnedSecrets\x12\x1e.troupe.v1.OwnedSecretsRequest\x1a\x1d.troupe.v1.OwnedSecretsResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\fOwnedSecrets\x12\x1e.troupe.v1.OwnedSecretsRequest\x1a\x1d.troupe.v1.OwnedSecretsResult\x12M\n" +
+	"\fDestroyModel\x12\x1e.troupe.v1.DestroyModelRequest\x1a\x1d.troupe.v1.DestroyModelResult\x12\\\n" +
+	"\x11ShowUnitRelations\x12#.troupe.v1.ShowUnitRelationsRequest\x1a\".troupe.v1.ShowUnitRelationsResult\x12A\n" +
+	"\bSetTrust\x12\x1a.troupe.v1.SetTrustRequest\x1a\x19.troupe.v1.SetTrustResult\x12Y\n" +
+	"\x10ModelConstraints\x12\".troupe.v1.ModelConstraintsRequest\x1a!.troupe.v1.ModelConstraintsResult\x12M\n" +
+	"\fModelSSHKeys\x12\x1e.troupe.v1.ModelSSHKeysRequest\x1a\x1d.troupe.v1.ModelSSHKeysResult\x12P\n" +
+	"\rRemoveMachine\x12\x1f.troupe.v1.RemoveMachineRequest\x1a\x1e.troupe.v1.RemoveMachineResult\x12J\n" +
+	"\vGetResource\x12\x1d.troupe.v1.GetResourceRequest\x1a\x1c.troupe.v1.GetResourceResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -7777,7 +8777,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 134)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 155)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -7895,193 +8895,235 @@ var file_troupe_proto_goTypes = []any{
 	(*ReadSecretResult)(nil),             // 113: troupe.v1.ReadSecretResult
 	(*OwnedSecretsRequest)(nil),          // 114: troupe.v1.OwnedSecretsRequest
 	(*OwnedSecretsResult)(nil),           // 115: troupe.v1.OwnedSecretsResult
-	nil,                                  // 116: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 117: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 118: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 119: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 120: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 121: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 122: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 123: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 124: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 125: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 126: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 127: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 128: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 129: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 130: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 131: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 132: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 133: troupe.v1.ReadSecretResult.ContentEntry
+	(*DestroyModelRequest)(nil),          // 116: troupe.v1.DestroyModelRequest
+	(*DestroyModelResult)(nil),           // 117: troupe.v1.DestroyModelResult
+	(*ShowUnitRelationsRequest)(nil),     // 118: troupe.v1.ShowUnitRelationsRequest
+	(*ShowUnitRelationsResult)(nil),      // 119: troupe.v1.ShowUnitRelationsResult
+	(*UnitRelationInfo)(nil),             // 120: troupe.v1.UnitRelationInfo
+	(*RelatedUnitData)(nil),              // 121: troupe.v1.RelatedUnitData
+	(*SetTrustRequest)(nil),              // 122: troupe.v1.SetTrustRequest
+	(*SetTrustResult)(nil),               // 123: troupe.v1.SetTrustResult
+	(*ModelConstraintsRequest)(nil),      // 124: troupe.v1.ModelConstraintsRequest
+	(*ModelConstraintsResult)(nil),       // 125: troupe.v1.ModelConstraintsResult
+	(*ModelSSHKeysRequest)(nil),          // 126: troupe.v1.ModelSSHKeysRequest
+	(*ModelSSHKeysResult)(nil),           // 127: troupe.v1.ModelSSHKeysResult
+	(*RemoveMachineRequest)(nil),         // 128: troupe.v1.RemoveMachineRequest
+	(*RemoveMachineResult)(nil),          // 129: troupe.v1.RemoveMachineResult
+	(*GetResourceRequest)(nil),           // 130: troupe.v1.GetResourceRequest
+	(*GetResourceResult)(nil),            // 131: troupe.v1.GetResourceResult
+	nil,                                  // 132: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 133: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 134: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 135: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 136: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 137: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 138: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 139: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 140: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 141: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 142: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 143: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 144: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 145: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 146: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 147: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 148: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 149: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 150: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 151: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 152: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 153: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 154: troupe.v1.RelatedUnitData.DataEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	116, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	14,  // 3: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	23,  // 4: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	25,  // 5: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	21,  // 6: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	22,  // 7: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 8: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24,  // 9: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10,  // 10: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 11: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 12: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 13: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32,  // 14: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10,  // 15: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10,  // 16: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 17: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 18: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40,  // 19: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	117, // 20: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	118, // 21: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	67,  // 22: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	97,  // 23: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	119, // 24: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	120, // 25: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 26: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 27: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 28: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	121, // 29: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 30: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	122, // 31: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	123, // 32: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	124, // 33: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 34: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	125, // 35: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	98,  // 36: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
-	67,  // 37: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 38: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	126, // 39: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 40: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 41: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 42: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 43: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	127, // 44: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 45: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	128, // 46: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	129, // 47: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	130, // 48: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	131, // 49: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 50: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 51: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 52: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	132, // 53: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	133, // 54: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 55: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	11,  // 56: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 57: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 58: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 59: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 60: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 61: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 62: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 63: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 64: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 65: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 66: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 67: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 68: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 69: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 70: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 71: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 72: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 73: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 74: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 75: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 76: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 77: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 78: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 79: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 80: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 81: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 82: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 83: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 84: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 85: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 86: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 87: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 88: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 89: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 90: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 91: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 92: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 93: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 94: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 95: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 96: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 97: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 98: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 99: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 100: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 101: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 102: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 103: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 104: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 105: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 106: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 107: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 108: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	12,  // 109: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 110: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 111: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 112: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 113: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 114: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 115: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 116: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 117: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 118: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 119: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 120: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 121: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 122: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 123: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 124: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 125: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 126: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 127: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 128: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 129: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 130: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 131: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 132: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 133: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 134: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 135: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 136: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 137: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 138: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 139: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 140: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 141: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 142: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 143: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 144: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 145: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 146: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 147: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 148: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 149: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 150: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 151: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 152: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 153: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 154: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 155: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 156: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 157: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 158: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 159: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 160: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 161: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	109, // [109:162] is the sub-list for method output_type
-	56,  // [56:109] is the sub-list for method input_type
-	56,  // [56:56] is the sub-list for extension type_name
-	56,  // [56:56] is the sub-list for extension extendee
-	0,   // [0:56] is the sub-list for field type_name
+	132, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	133, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21,  // 7: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	22,  // 8: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 9: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 10: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 11: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 12: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 13: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 14: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 15: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 16: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 17: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	134, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	135, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
+	136, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	137, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	138, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	139, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	140, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	141, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	142, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
+	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	143, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	144, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	145, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	146, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	147, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	148, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	149, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	150, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	151, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	152, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	153, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	154, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	11,  // 63: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 64: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 65: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 66: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 67: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 68: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 69: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 70: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 71: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 72: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 73: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 74: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 75: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 76: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 77: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 78: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 79: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 80: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 81: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 82: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 83: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 84: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 85: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 86: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 87: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 88: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 89: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 90: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 91: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 92: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 93: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 94: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 95: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 96: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 97: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 98: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 99: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 100: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 101: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 102: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 103: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 104: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 105: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 106: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 107: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 108: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 109: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 110: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 111: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 112: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 113: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 114: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 115: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 116: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 117: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 118: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 119: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 120: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 121: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 122: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	12,  // 123: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 124: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 125: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 126: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 127: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 128: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 129: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 130: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 131: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 132: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 133: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 134: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 135: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 136: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 137: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 138: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 139: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 140: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 141: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 142: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 143: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 144: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 145: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 146: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 147: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 148: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 149: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 150: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 151: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 152: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 153: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 154: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 155: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 156: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 157: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 158: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 159: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 160: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 161: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 162: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 163: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 164: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 165: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 166: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 167: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 168: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 169: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 170: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 171: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 172: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 173: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 174: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 175: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 176: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 177: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 178: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 179: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 180: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 181: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 182: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	123, // [123:183] is the sub-list for method output_type
+	63,  // [63:123] is the sub-list for method input_type
+	63,  // [63:63] is the sub-list for extension type_name
+	63,  // [63:63] is the sub-list for extension extendee
+	0,   // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -8095,7 +9137,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   134,
+			NumMessages:   155,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

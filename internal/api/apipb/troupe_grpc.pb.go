@@ -83,6 +83,13 @@ const (
 	Controller_ListSecrets_FullMethodName           = "/troupe.v1.Controller/ListSecrets"
 	Controller_ReadSecret_FullMethodName            = "/troupe.v1.Controller/ReadSecret"
 	Controller_OwnedSecrets_FullMethodName          = "/troupe.v1.Controller/OwnedSecrets"
+	Controller_DestroyModel_FullMethodName          = "/troupe.v1.Controller/DestroyModel"
+	Controller_ShowUnitRelations_FullMethodName     = "/troupe.v1.Controller/ShowUnitRelations"
+	Controller_SetTrust_FullMethodName              = "/troupe.v1.Controller/SetTrust"
+	Controller_ModelConstraints_FullMethodName      = "/troupe.v1.Controller/ModelConstraints"
+	Controller_ModelSSHKeys_FullMethodName          = "/troupe.v1.Controller/ModelSSHKeys"
+	Controller_RemoveMachine_FullMethodName         = "/troupe.v1.Controller/RemoveMachine"
+	Controller_GetResource_FullMethodName           = "/troupe.v1.Controller/GetResource"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -223,6 +230,28 @@ type ControllerClient interface {
 	// OwnedSecrets lists the secrets the calling unit (or, for its
 	// application's, any unit of it) owns.
 	OwnedSecrets(ctx context.Context, in *OwnedSecretsRequest, opts ...grpc.CallOption) (*OwnedSecretsResult, error)
+	// DestroyModel marks a model dying and destroys its applications and
+	// machines through the usual cascades; the cleaner removes the model's
+	// documents once nothing of it is left. Idempotent on a dying model.
+	DestroyModel(ctx context.Context, in *DestroyModelRequest, opts ...grpc.CallOption) (*DestroyModelResult, error)
+	// ShowUnitRelations reads a unit's relation data for `show-unit`: per
+	// relation the remote application's bag, the unit's own bag and the
+	// remote units' bags.
+	ShowUnitRelations(ctx context.Context, in *ShowUnitRelationsRequest, opts ...grpc.CallOption) (*ShowUnitRelationsResult, error)
+	// SetTrust sets an application's "trust" (`troupe trust`).
+	SetTrust(ctx context.Context, in *SetTrustRequest, opts ...grpc.CallOption) (*SetTrustResult, error)
+	// ModelConstraints reads, and with set replaces, the model's
+	// constraints; the result is the constraints after the call.
+	ModelConstraints(ctx context.Context, in *ModelConstraintsRequest, opts ...grpc.CallOption) (*ModelConstraintsResult, error)
+	// ModelSSHKeys adds and removes the model's authorised SSH keys and
+	// returns the keys after the call.
+	ModelSSHKeys(ctx context.Context, in *ModelSSHKeysRequest, opts ...grpc.CallOption) (*ModelSSHKeysResult, error)
+	// RemoveMachine destroys machines; a machine hosting units that are not
+	// dead is refused unless force (its units are then destroyed first).
+	RemoveMachine(ctx context.Context, in *RemoveMachineRequest, opts ...grpc.CallOption) (*RemoveMachineResult, error)
+	// GetResource returns a file resource of the calling unit's
+	// application (`resource-get`); NotFound when none was supplied.
+	GetResource(ctx context.Context, in *GetResourceRequest, opts ...grpc.CallOption) (*GetResourceResult, error)
 }
 
 type controllerClient struct {
@@ -799,6 +828,76 @@ func (c *controllerClient) OwnedSecrets(ctx context.Context, in *OwnedSecretsReq
 	return out, nil
 }
 
+func (c *controllerClient) DestroyModel(ctx context.Context, in *DestroyModelRequest, opts ...grpc.CallOption) (*DestroyModelResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DestroyModelResult)
+	err := c.cc.Invoke(ctx, Controller_DestroyModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ShowUnitRelations(ctx context.Context, in *ShowUnitRelationsRequest, opts ...grpc.CallOption) (*ShowUnitRelationsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ShowUnitRelationsResult)
+	err := c.cc.Invoke(ctx, Controller_ShowUnitRelations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) SetTrust(ctx context.Context, in *SetTrustRequest, opts ...grpc.CallOption) (*SetTrustResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTrustResult)
+	err := c.cc.Invoke(ctx, Controller_SetTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ModelConstraints(ctx context.Context, in *ModelConstraintsRequest, opts ...grpc.CallOption) (*ModelConstraintsResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelConstraintsResult)
+	err := c.cc.Invoke(ctx, Controller_ModelConstraints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ModelSSHKeys(ctx context.Context, in *ModelSSHKeysRequest, opts ...grpc.CallOption) (*ModelSSHKeysResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelSSHKeysResult)
+	err := c.cc.Invoke(ctx, Controller_ModelSSHKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveMachine(ctx context.Context, in *RemoveMachineRequest, opts ...grpc.CallOption) (*RemoveMachineResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveMachineResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveMachine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GetResource(ctx context.Context, in *GetResourceRequest, opts ...grpc.CallOption) (*GetResourceResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetResourceResult)
+	err := c.cc.Invoke(ctx, Controller_GetResource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -937,6 +1036,28 @@ type ControllerServer interface {
 	// OwnedSecrets lists the secrets the calling unit (or, for its
 	// application's, any unit of it) owns.
 	OwnedSecrets(context.Context, *OwnedSecretsRequest) (*OwnedSecretsResult, error)
+	// DestroyModel marks a model dying and destroys its applications and
+	// machines through the usual cascades; the cleaner removes the model's
+	// documents once nothing of it is left. Idempotent on a dying model.
+	DestroyModel(context.Context, *DestroyModelRequest) (*DestroyModelResult, error)
+	// ShowUnitRelations reads a unit's relation data for `show-unit`: per
+	// relation the remote application's bag, the unit's own bag and the
+	// remote units' bags.
+	ShowUnitRelations(context.Context, *ShowUnitRelationsRequest) (*ShowUnitRelationsResult, error)
+	// SetTrust sets an application's "trust" (`troupe trust`).
+	SetTrust(context.Context, *SetTrustRequest) (*SetTrustResult, error)
+	// ModelConstraints reads, and with set replaces, the model's
+	// constraints; the result is the constraints after the call.
+	ModelConstraints(context.Context, *ModelConstraintsRequest) (*ModelConstraintsResult, error)
+	// ModelSSHKeys adds and removes the model's authorised SSH keys and
+	// returns the keys after the call.
+	ModelSSHKeys(context.Context, *ModelSSHKeysRequest) (*ModelSSHKeysResult, error)
+	// RemoveMachine destroys machines; a machine hosting units that are not
+	// dead is refused unless force (its units are then destroyed first).
+	RemoveMachine(context.Context, *RemoveMachineRequest) (*RemoveMachineResult, error)
+	// GetResource returns a file resource of the calling unit's
+	// application (`resource-get`); NotFound when none was supplied.
+	GetResource(context.Context, *GetResourceRequest) (*GetResourceResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1105,6 +1226,27 @@ func (UnimplementedControllerServer) ReadSecret(context.Context, *ReadSecretRequ
 }
 func (UnimplementedControllerServer) OwnedSecrets(context.Context, *OwnedSecretsRequest) (*OwnedSecretsResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method OwnedSecrets not implemented")
+}
+func (UnimplementedControllerServer) DestroyModel(context.Context, *DestroyModelRequest) (*DestroyModelResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DestroyModel not implemented")
+}
+func (UnimplementedControllerServer) ShowUnitRelations(context.Context, *ShowUnitRelationsRequest) (*ShowUnitRelationsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ShowUnitRelations not implemented")
+}
+func (UnimplementedControllerServer) SetTrust(context.Context, *SetTrustRequest) (*SetTrustResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetTrust not implemented")
+}
+func (UnimplementedControllerServer) ModelConstraints(context.Context, *ModelConstraintsRequest) (*ModelConstraintsResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ModelConstraints not implemented")
+}
+func (UnimplementedControllerServer) ModelSSHKeys(context.Context, *ModelSSHKeysRequest) (*ModelSSHKeysResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ModelSSHKeys not implemented")
+}
+func (UnimplementedControllerServer) RemoveMachine(context.Context, *RemoveMachineRequest) (*RemoveMachineResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveMachine not implemented")
+}
+func (UnimplementedControllerServer) GetResource(context.Context, *GetResourceRequest) (*GetResourceResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetResource not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2053,6 +2195,132 @@ func _Controller_OwnedSecrets_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_DestroyModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DestroyModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).DestroyModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_DestroyModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).DestroyModel(ctx, req.(*DestroyModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ShowUnitRelations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShowUnitRelationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ShowUnitRelations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ShowUnitRelations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ShowUnitRelations(ctx, req.(*ShowUnitRelationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_SetTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).SetTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_SetTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).SetTrust(ctx, req.(*SetTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ModelConstraints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ModelConstraintsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ModelConstraints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ModelConstraints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ModelConstraints(ctx, req.(*ModelConstraintsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ModelSSHKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ModelSSHKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ModelSSHKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ModelSSHKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ModelSSHKeys(ctx, req.(*ModelSSHKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveMachine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveMachineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveMachine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveMachine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveMachine(ctx, req.(*RemoveMachineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GetResource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetResourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GetResource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GetResource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GetResource(ctx, req.(*GetResourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2255,6 +2523,34 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "OwnedSecrets",
 			Handler:    _Controller_OwnedSecrets_Handler,
+		},
+		{
+			MethodName: "DestroyModel",
+			Handler:    _Controller_DestroyModel_Handler,
+		},
+		{
+			MethodName: "ShowUnitRelations",
+			Handler:    _Controller_ShowUnitRelations_Handler,
+		},
+		{
+			MethodName: "SetTrust",
+			Handler:    _Controller_SetTrust_Handler,
+		},
+		{
+			MethodName: "ModelConstraints",
+			Handler:    _Controller_ModelConstraints_Handler,
+		},
+		{
+			MethodName: "ModelSSHKeys",
+			Handler:    _Controller_ModelSSHKeys_Handler,
+		},
+		{
+			MethodName: "RemoveMachine",
+			Handler:    _Controller_RemoveMachine_Handler,
+		},
+		{
+			MethodName: "GetResource",
+			Handler:    _Controller_GetResource_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
