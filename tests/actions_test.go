@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -382,6 +383,26 @@ func TestActionInterruptedByAgentKill(t *testing.T) {
 	}
 	if pid := pidOf(); pid == old {
 		t.Errorf("the machine agent was not restarted (pid %d)", pid)
+	}
+	// The interrupted action's processes (its script and the `sleep 120`
+	// it runs) die with it: the restarted agent kills the recorded process
+	// group, so no orphan keeps running beside the next hooks.
+	orphans := func() []int {
+		var out []int
+		for _, pid := range processesMentioning(e.home, true) {
+			if cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline")); err == nil &&
+				bytes.HasPrefix(cmdline, []byte("sleep\x00120\x00")) {
+				out = append(out, pid)
+			}
+		}
+		return out
+	}
+	orphanDeadline := time.Now().Add(20 * time.Second)
+	for len(orphans()) > 0 && time.Now().Before(orphanDeadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if left := orphans(); len(left) > 0 {
+		t.Errorf("the interrupted action's sleep still runs after the agent restarted: pids %v", left)
 	}
 	r = e.troupe(commandTimeout, "run", "actioner/0", "greet", "--format", "json")
 	if r.code != 0 {

@@ -78,7 +78,7 @@ func (u *Uniter) RunAction(ctx context.Context, id string) error {
 	cmd.Env = actionEnv(u.env("", contextID, hook.Info{}), t.Action, id)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := u.runInGroup(cmd)
 	if ctx.Err() != nil {
 		return fmt.Errorf("action %s: %w", id, resolver.ErrTerminated)
 	}
@@ -122,7 +122,7 @@ func (u *Uniter) runExec(ctx context.Context, id string, params map[string]any) 
 	cmd.Env = execEnv(u.env("", contextID, hook.Info{}))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := u.runInGroup(cmd)
 	if ctx.Err() != nil {
 		return fmt.Errorf("exec %s: %w", id, resolver.ErrTerminated)
 	}

@@ -148,6 +148,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	u.killOrphans()
 	if h, inError := state.InError(); inError {
 		msg, data := resolver.HookErrorStatus(h)
 		u.SetAgentStatus(ctx, resolver.StatusError, msg, data)
@@ -346,7 +347,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	cmd.Env = u.env(name, contextID, h)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	err = u.runInGroup(cmd)
 	logHookOutput(u.cfg.Logger, u.cfg.Unit, name, out.Bytes())
 	if err != nil {
 		if ctx.Err() != nil {
