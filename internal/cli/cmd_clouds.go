@@ -118,7 +118,7 @@ func cloudFromFile(path, name string) (map[string]any, error) {
 	return def, nil
 }
 
-func runAddCloud(env *Env, args []string) error  { return putCloud(env, args, "add-cloud", false) }
+func runAddCloud(env *Env, args []string) error    { return putCloud(env, args, "add-cloud", false) }
 func runUpdateCloud(env *Env, args []string) error { return putCloud(env, args, "update-cloud", true) }
 
 func putCloud(env *Env, args []string, verb string, update bool) error {
