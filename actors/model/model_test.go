@@ -2,7 +2,6 @@ package model_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,19 +18,7 @@ import (
 // guardian runs a real model guardian on a real embedded etcd.
 func guardian(t *testing.T) (*store.Store, *actor.RootContext, *actor.PID) {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Config{Dir: t.TempDir(), Fast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	op, _ := store.Put(ent.ModelKey(uuid), &ent.Model{UUID: uuid, Name: "default", Life: ent.Alive})
-	if _, err := s.Commit(context.Background(), op); err != nil {
-		t.Fatal(err)
-	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	t.Cleanup(sys.Shutdown)
-	strategy := &supervise.Strategy{MaxRestarts: 5, Window: time.Minute}
-	pid := sys.Root.Spawn(model.Props(model.Config{Store: s, UUID: uuid, Strategy: strategy}))
+	s, sys, pid := setup(t)
 	return s, sys.Root, pid
 }
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	actorentity "github.com/troupe-dev/troupe/actors/entity"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
@@ -363,8 +364,9 @@ func (a *relationActor) handle(ctx actor.Context, msg any) {
 	}
 }
 
-// ErrNotFound is returned for a relation that does not exist (any more).
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a relation that does not exist (any more):
+// the entity actors' sentinel, so callers test one error for any entity.
+var ErrNotFound = actorentity.ErrNotFound
 
 func (a *relationActor) ops(next *State, eff Effects) ([]store.Op, error) {
 	m, id := a.cfg.Model, a.cfg.ID

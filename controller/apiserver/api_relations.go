@@ -73,7 +73,7 @@ func (s *Server) listRelations(ctx context.Context, model string) ([]entity.Rela
 	out := make([]entity.Relation, 0, len(kvs))
 	for _, kv := range kvs {
 		var r entity.Relation
-		if err := store.Decode(store.KV(kv), &r); err != nil {
+		if err := store.Decode(kv, &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -161,8 +161,11 @@ func (s *Server) unitAddress(ctx context.Context, model, machineID string) strin
 	if _, err := s.cfg.Store.Get(ctx, entity.MachineKey(model, machineID), &mc); err == nil && len(mc.Addresses) > 0 {
 		return mc.Addresses[0]
 	}
-	return "127.0.0.1"
+	return defaultUnitAddress
 }
+
+// defaultUnitAddress is a local machine's address before it reports one.
+const defaultUnitAddress = "127.0.0.1"
 
 // unitRelation loads relation id for a calling unit and checks that the
 // unit's application is in it.

@@ -114,6 +114,20 @@ func (s *Server) getSecret(ctx context.Context, model, id string) (*entity.Secre
 }
 
 // userSecret finds a model-owned secret by name, URI or bare id.
+// userSecretFor is the common start of the user secret calls: a user
+// caller, the named model, and the secret ref names in it.
+func (s *Server) userSecretFor(ctx context.Context, modelName, ref string) (entity.Model, *entity.Secret, error) {
+	if err := requireUser(ctx); err != nil {
+		return entity.Model{}, nil, err
+	}
+	m, err := s.modelByName(ctx, modelName)
+	if err != nil {
+		return m, nil, err
+	}
+	sec, err := s.userSecret(ctx, m.UUID, m.Name, ref)
+	return m, sec, err
+}
+
 func (s *Server) userSecret(ctx context.Context, model, modelName, ref string) (*entity.Secret, error) {
 	all, err := s.listSecrets(ctx, model)
 	if err != nil {
@@ -259,14 +273,7 @@ func (s *Server) AddSecret(ctx context.Context, req *apipb.AddSecretRequest) (*a
 
 // UpdateSecret implements apipb.ControllerServer.
 func (s *Server) UpdateSecret(ctx context.Context, req *apipb.UpdateSecretRequest) (*apipb.UpdateSecretResult, error) {
-	if err := requireUser(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.modelByName(ctx, req.Model)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := s.userSecret(ctx, m.UUID, m.Name, req.Id)
+	m, sec, err := s.userSecretFor(ctx, req.Model, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -289,14 +296,7 @@ func (s *Server) UpdateSecret(ctx context.Context, req *apipb.UpdateSecretReques
 
 // GrantSecret implements apipb.ControllerServer.
 func (s *Server) GrantSecret(ctx context.Context, req *apipb.GrantSecretRequest) (*apipb.GrantSecretResult, error) {
-	if err := requireUser(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.modelByName(ctx, req.Model)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := s.userSecret(ctx, m.UUID, m.Name, req.Id)
+	m, sec, err := s.userSecretFor(ctx, req.Model, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -324,14 +324,7 @@ func (s *Server) GrantSecret(ctx context.Context, req *apipb.GrantSecretRequest)
 
 // RemoveSecret implements apipb.ControllerServer.
 func (s *Server) RemoveSecret(ctx context.Context, req *apipb.RemoveSecretRequest) (*apipb.RemoveSecretResult, error) {
-	if err := requireUser(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.modelByName(ctx, req.Model)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := s.userSecret(ctx, m.UUID, m.Name, req.Id)
+	m, sec, err := s.userSecretFor(ctx, req.Model, req.Id)
 	if err != nil {
 		return nil, err
 	}

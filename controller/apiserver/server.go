@@ -350,7 +350,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 				workload = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
-				Workload: statusInfo(workload), Agent: statusInfo(agent), Address: "127.0.0.1", Principal: u.Principal, OpenPorts: statusPorts(u)})
+				Workload: statusInfo(workload), Agent: statusInfo(agent), Principal: u.Principal, OpenPorts: statusPorts(u)})
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
@@ -374,7 +374,17 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 				BaseName: mc.BaseName, BaseChannel: mc.BaseChannel})
 		}
 	}
+	addrs := map[string]string{}
+	for _, mc := range res.Machines {
+		if len(mc.Addresses) > 0 {
+			addrs[mc.Id] = mc.Addresses[0]
+		}
+	}
 	for _, u := range units {
+		u.Address = addrs[u.Machine]
+		if u.Address == "" {
+			u.Address = defaultUnitAddress
+		}
 		app, _, _ := entity.SplitUnitName(u.Name)
 		a, ok := apps[app]
 		if !ok {
@@ -651,7 +661,7 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,
 		Machine: u.Machine, Workload: statusInfo(u.Workload), Agent: statusInfo(u.Agent),
-		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: "127.0.0.1",
+		ApplicationStatus: statusInfo(a.Status), ApiAddresses: s.cfg.Addresses, Address: s.unitAddress(ctx, tag.Model, u.Machine),
 		Resolved: u.Resolved, Principal: u.Principal, AutomaticallyRetryHooks: mc.AutomaticallyRetryHooks,
 		UpdateStatusIntervalMs: mc.UpdateStatusHookInterval.Milliseconds()}, nil
 }

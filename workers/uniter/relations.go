@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -180,12 +181,8 @@ func (b *backend) CommittedCharmState() (map[string]string, error) {
 }
 
 func applicationOf(unit string) string {
-	for i := 0; i < len(unit); i++ {
-		if unit[i] == '/' {
-			return unit[:i]
-		}
-	}
-	return unit
+	app, _, _ := strings.Cut(unit, "/")
+	return app
 }
 
 // portStrings renders hook port changes for the outbox.
