@@ -189,14 +189,7 @@ func (g *guardian) Receive(ctx actor.Context) {
 			}
 		}
 	case *supervise.Parked:
-		for k, pid := range g.children {
-			if pid.Equal(m.Child) {
-				delete(g.children, k)
-				g.parked[k] = ent.ParkedEntity{Reason: m.Reason, Since: time.Now()}
-				g.logger().Error("entity parked", "model", g.model.Name, "entity", k, "reason", m.Reason)
-				g.saveParked()
-			}
-		}
+		g.park(m.Child, m.Reason)
 	case *SetConstraints:
 		res, err := g.setConstraints(m)
 		respond(ctx, res, err)
@@ -270,6 +263,36 @@ func (g *guardian) Receive(ctx actor.Context) {
 		respond(ctx, res, err)
 	case *Route:
 		g.route(ctx, m)
+	}
+}
+
+// HandleFailure implements actor.SupervisorStrategy: the guardian
+// supervises its entities itself so that a parking is recorded on its own
+// goroutine, before the child's Terminated (a system message, which
+// overtakes queued user messages) can drop the child from g.children and
+// before the failing caller hears back.
+func (g *guardian) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any) {
+	if s, ok := g.cfg.Strategy.(*supervise.Strategy); ok {
+		s.Handle(system, sup, child, rs, reason, message, g.park)
+		return
+	}
+	strategy := g.cfg.Strategy
+	if strategy == nil {
+		strategy = &supervise.Strategy{Logger: g.cfg.Logger}
+	}
+	strategy.HandleFailure(system, sup, child, rs, reason, message)
+}
+
+// park records child as parked with reason and forgets its pid, so the
+// next request to it is refused until the cool-off.
+func (g *guardian) park(child *actor.PID, reason string) {
+	for k, pid := range g.children {
+		if pid.Equal(child) {
+			delete(g.children, k)
+			g.parked[k] = ent.ParkedEntity{Reason: reason, Since: time.Now()}
+			g.logger().Error("entity parked", "model", g.model.Name, "entity", k, "reason", reason)
+			g.saveParked()
+		}
 	}
 }
 

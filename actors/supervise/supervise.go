@@ -57,8 +57,28 @@ type Observer interface {
 
 var _ actor.SupervisorStrategy = (*Strategy)(nil)
 
-// HandleFailure implements actor.SupervisorStrategy.
+// HandleFailure implements actor.SupervisorStrategy. Past the restart
+// intensity it tells the parent with a Parked message; a parent that must
+// know of the parking before anything else happens (the model guardian)
+// implements actor.SupervisorStrategy itself and calls Handle.
 func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any) {
+	s.Handle(system, sup, child, rs, reason, message, func(child *actor.PID, reason string) {
+		if p, ok := sup.(interface{ Self() *actor.PID }); ok {
+			system.Root.Send(p.Self(), &Parked{Child: child, Reason: reason})
+		}
+	})
+}
+
+// Handle applies the strategy to one failure of child. When the child is
+// to be parked, onPark runs first, on the supervisor's goroutine, before
+// the child is stopped and before the failing message's sender gets its
+// reply: a caller that retries at once finds the entity parked rather
+// than a fresh actor with a fresh restart budget.
+//
+// onPark must not rely on the child's Terminated message: protoactor
+// delivers Terminated as a system message, ahead of any user message the
+// parent has queued.
+func (s *Strategy) Handle(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any, onPark func(child *actor.PID, reason string)) {
 	max, window := s.MaxRestarts, s.Window
 	if max == 0 {
 		max = 5
@@ -87,13 +107,10 @@ func (s *Strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 	}
 	if park {
 		log.Error("actor parked: restart intensity exceeded", "actor", child.Id, "reason", fmt.Sprint(reason), "restarts", max, "window", window)
-		sup.StopChildren(child)
-		// The parent hears of the parking before the caller hears of the
-		// failure: a caller that retries at once through the parent finds
-		// the entity parked instead of a stopped actor that never answers.
-		if p, ok := sup.(interface{ Self() *actor.PID }); ok {
-			system.Root.Send(p.Self(), &Parked{Child: child, Reason: fmt.Sprint(reason)})
+		if onPark != nil {
+			onPark(child, fmt.Sprint(reason))
 		}
+		sup.StopChildren(child)
 		reply()
 		return
 	}
