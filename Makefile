@@ -37,6 +37,7 @@ all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/hooktool
+	$(GO) build -o $(BIN)/pebble github.com/canonical/pebble/cmd/pebble
 
 demo: build
 	@set -eu; \

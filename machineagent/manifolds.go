@@ -50,7 +50,12 @@ const (
 type Config struct {
 	DataDir  string
 	HookTool string
-	Logger   *slog.Logger // agent.log
+	// Pebble is the pebble binary for charms with containers, and
+	// MountHelper the binary giving their hooks a private
+	// /charm/containers (trouped itself); see unitagent.Config.
+	Pebble      string
+	MountHelper string
+	Logger      *slog.Logger // agent.log
 	// Logs buffers the machine agent's log records for its log-sender;
 	// nil means a new buffer per Manifolds call.
 	Logs *logsender.Buffer
@@ -191,6 +196,7 @@ func (d *deployer) run(ctx context.Context) error {
 				d.logs[name] = logsender.NewBuffer(0)
 			}
 			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
+				Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
 				Logger: d.cfg.Logger.With("unit", u.Name), Logs: d.logs[name], Metrics: d.cfg.Metrics}
 			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
 				eng, err := engine.New(ucfg.Logger)

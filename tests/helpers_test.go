@@ -71,6 +71,13 @@ func buildBinaries(t *testing.T) string {
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("cannot build the binaries (go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
+			return
+		}
+		// Pebble, for charms with containers, from the pinned tool module.
+		cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "pebble"), "github.com/canonical/pebble/cmd/pebble")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("cannot build pebble (go build github.com/canonical/pebble/cmd/pebble): %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -7,6 +7,9 @@
 //	charm-dir (paths) ───────────────────────────────┤
 //	hook-retry-strategy (backoff of automatic retries) ┘
 //	agent ──▶ metrics (this unit's view of the machine's families) ──▲
+//	workload-events (durable Pebble event queue) ─────────────────────┤
+//	charm-dir, workload-events ──▶ pebble (one daemon per container)  │
+//	                                  └── queues events ──────────────┘
 //
 // Every worker logs through a logsender.Handler: lines still go to the
 // machine agent's agent.log and are also buffered in Config.Logs, which
@@ -42,6 +45,9 @@ const (
 	UniterName     = "uniter"
 	LogSenderName  = "log-sender"
 	MetricsName    = "metrics"
+	// WorkloadEventsName and PebbleName: see pebble.go.
+	WorkloadEventsName = "workload-events"
+	PebbleName         = "pebble"
 )
 
 // Config configures a unit agent.
@@ -58,6 +64,11 @@ type Config struct {
 	// Metrics is the machine agent's families; the unit registers with
 	// it. Nil means no metrics.
 	Metrics *agentmetrics.Machine
+	// Pebble is the pebble binary run for charms that declare containers
+	// (empty: no Pebble); MountHelper is the binary that gives their
+	// hooks a private /charm/containers (trouped, internal/mountns).
+	Pebble      string
+	MountHelper string
 }
 
 // Manifolds returns the unit agent's dependency graph.
@@ -104,9 +115,11 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				return nil
 			},
 		},
-		MetricsName: metricsManifold(cfg),
+		MetricsName:        metricsManifold(cfg),
+		WorkloadEventsName: workloadEventsManifold(cfg),
+		PebbleName:         pebbleManifold(cfg),
 		UniterName: {
-			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, RetryName, MetricsName},
+			Inputs: []string{AgentName, APICallerName, CharmDirName, LeadershipName, RetryName, MetricsName, WorkloadEventsName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
 				if err != nil {
@@ -127,6 +140,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
 					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry}
 				if err := setMetrics(g, &uc); err != nil {
+					return nil, err
+				}
+				if err := setWorkload(g, cfg, &uc); err != nil {
 					return nil, err
 				}
 				return engine.Func(func(ctx context.Context) error { return uniter.Run(ctx, uc) }), nil

@@ -13,14 +13,16 @@ import (
 // together with ARCHITECTURE.md.
 func TestManifoldsPinned(t *testing.T) {
 	want := map[string][]string{
-		unitagent.AgentName:      {},
-		unitagent.APICallerName:  {unitagent.AgentName},
-		unitagent.CharmDirName:   {},
-		unitagent.LeadershipName: {unitagent.AgentName, unitagent.APICallerName},
-		unitagent.RetryName:      {},
-		unitagent.MetricsName:    {unitagent.AgentName},
-		unitagent.UniterName:     {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.RetryName, unitagent.MetricsName},
-		unitagent.LogSenderName:  {unitagent.AgentName, unitagent.APICallerName},
+		unitagent.AgentName:          {},
+		unitagent.APICallerName:      {unitagent.AgentName},
+		unitagent.CharmDirName:       {},
+		unitagent.LeadershipName:     {unitagent.AgentName, unitagent.APICallerName},
+		unitagent.RetryName:          {},
+		unitagent.MetricsName:        {unitagent.AgentName},
+		unitagent.UniterName:         {unitagent.AgentName, unitagent.APICallerName, unitagent.CharmDirName, unitagent.LeadershipName, unitagent.RetryName, unitagent.MetricsName, unitagent.WorkloadEventsName},
+		unitagent.WorkloadEventsName: {},
+		unitagent.PebbleName:         {unitagent.CharmDirName, unitagent.WorkloadEventsName},
+		unitagent.LogSenderName:      {unitagent.AgentName, unitagent.APICallerName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

@@ -2,6 +2,7 @@ package uniter
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -29,8 +30,13 @@ import (
 func (u *Uniter) pgidFile() string { return filepath.Join(u.cfg.UnitDir, "state", "running.pgid") }
 
 // runInGroup runs cmd in its own process group, recorded while it runs.
+// A charm with containers gets its private /charm/containers
+// (workload.go) on the way.
 func (u *Uniter) runInGroup(cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := u.wrapForContainers(cmd); err != nil {
+		return fmt.Errorf("cannot prepare the charm's containers: %w", err)
+	}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		return err

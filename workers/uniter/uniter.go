@@ -71,6 +71,19 @@ type Config struct {
 	// Metrics, if not nil, receives hook runs and the outbox state
 	// (metrics.go).
 	Metrics Metrics
+
+	// WorkloadEvents, if not nil, is the unit's durable queue of Pebble
+	// events (workload.go).
+	WorkloadEvents WorkloadEvents
+	// ContainersDir is the host directory holding the unit's Pebble
+	// sockets (<name>/pebble.socket); MountHelper is the binary that
+	// bind-mounts it on /charm/containers in a private mount namespace
+	// (trouped, internal/mountns). When both are set and the charm
+	// declares containers, hooks, actions and exec run in that namespace.
+	ContainersDir string
+	MountHelper   string
+	// Pebble, if set, is the pebble binary, put on the hooks' PATH.
+	Pebble string
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -85,6 +98,9 @@ type Uniter struct {
 	hookContext string                    // context id of the last hook run; Run goroutine only
 	update      int                       // update-status version
 	secrets     secretEvents              // Run goroutine only
+	// containersFor caches whether the deployed charm declares
+	// containers; Run goroutine only.
+	containersFor *charmContainers
 }
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
@@ -126,6 +142,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if err := hooktool.EnsureSymlinks(u.toolsDir(), cfg.HookTool, hooktool.ToolNames); err != nil {
 		return fmt.Errorf("cannot install hook tools: %w", err)
+	}
+	if err := u.installPebbleCLI(); err != nil {
+		return fmt.Errorf("cannot install the pebble client: %w", err)
 	}
 	st, err := opstate.Open(filepath.Join(cfg.UnitDir, "state", "uniter.json"))
 	if err != nil {
@@ -186,6 +205,10 @@ func Run(ctx context.Context, cfg Config) error {
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
 		due.arm(snap.SecretNextDueMs)
 		leader := cfg.Leadership.IsLeader()
+		workload, err := u.workloadEvents(state)
+		if err != nil {
+			return err
+		}
 		remote := resolver.Snapshot{
 			UnitName: cfg.Unit, Life: resolver.Life(snap.Life), CharmURL: snap.CharmUrl,
 			ConfigHash: snap.ConfigHash, Leader: leader,
@@ -194,6 +217,7 @@ func Run(ctx context.Context, cfg Config) error {
 			Relations:      remoteRelations(snap),
 			ActionsPending: snap.ActionsPending,
 			SecretEvents:   u.secrets.events(snap, leader),
+			WorkloadEvents: workload,
 		}
 		if _, inError := state.InError(); !inError {
 			retry.reset()
@@ -223,6 +247,7 @@ func Run(ctx context.Context, cfg Config) error {
 				}
 				return fmt.Errorf("unit watch stopped: %w", err)
 			case <-changes:
+			case <-u.workloadChanges():
 			case <-cfg.Leadership.Changes():
 			case <-updates.C():
 				updates.fired()

@@ -76,7 +76,9 @@ type Snapshot struct {
 	// expired, remove). Each event has a Seq, unique and increasing within
 	// its queue. The resolver runs the first event whose Seq is above the
 	// one recorded in State; the caller may drop events whose Seq is at
-	// or below State.WorkloadEventSeq / State.SecretEventSeq.
+	// or below State.WorkloadEventSeq / State.SecretEventSeq. Workload
+	// event numbers are durable (State.WorkloadEventSeq is persisted);
+	// secret event numbers live as long as the uniter.
 	WorkloadEvents []Event `yaml:"workload-events,omitempty"`
 	SecretEvents   []Event `yaml:"secret-events,omitempty"`
 }

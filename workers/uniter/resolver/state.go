@@ -87,12 +87,18 @@ type State struct {
 	// list lags behind.
 	CompletedActions []string `json:"completed-actions,omitempty" yaml:"completed-actions,omitempty"`
 
+	// WorkloadEventSeq is the Seq of the last workload (Pebble) event
+	// whose hook was prepared. It is persisted, unlike the counters
+	// below: workload events come from a durable queue whose numbers
+	// survive restarts (workers/pebble.Queue), so an event is neither
+	// repeated nor lost across a kill -9.
+	WorkloadEventSeq uint64 `json:"workload-event-seq,omitempty" yaml:"workload-event-seq,omitempty"`
+
 	// In-memory only. Each records the snapshot counter of the same name
 	// that the last corresponding operation was prepared for.
 	LeaderSettingsVersion int    `json:"-" yaml:"-"`
 	UpdateStatusVersion   int    `json:"-" yaml:"-"`
 	RetryHookVersion      int    `json:"-" yaml:"-"`
-	WorkloadEventSeq      uint64 `json:"-" yaml:"-"`
 	SecretEventSeq        uint64 `json:"-" yaml:"-"`
 }
 
