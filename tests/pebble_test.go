@@ -1,0 +1,209 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/canonical/pebble/client"
+
+	"github.com/troupe-dev/troupe/workers/pebble"
+)
+
+// pebbleUnit is one pebbler unit as the test sees it from the host.
+type pebbleUnit struct {
+	name   string // "pebbler/0"
+	dir    string // its agent dir
+	socket string // its workload container's Pebble socket, host path
+	client *client.Client
+}
+
+func (u pebbleUnit) ledger(t *testing.T) []string {
+	data, err := os.ReadFile(filepath.Join(u.dir, "hook-ledger"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(data)), "\n")
+}
+
+func (u pebbleUnit) count(t *testing.T, line string) int {
+	n := 0
+	for _, l := range u.ledger(t) {
+		if l == line || strings.HasPrefix(l, line+"|") {
+			n++
+		}
+	}
+	return n
+}
+
+// waitLedger waits until the unit's ledger has want lines equal to (or
+// starting with line+"|") line.
+func (u pebbleUnit) waitLedger(t *testing.T, line string, want int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if u.count(t, line) >= want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: ledger has not %d %q line(s) after %s:\n%s", u.name, want, line, limit, strings.Join(u.ledger(t), "\n"))
+}
+
+func (u pebbleUnit) tickerPid(t *testing.T) int {
+	data, err := os.ReadFile(filepath.Join(u.dir, "ticker.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+func (u pebbleUnit) serviceActive(t *testing.T) bool {
+	svcs, err := u.client.Services(&client.ServicesOptions{Names: []string{"ticker"}})
+	return err == nil && len(svcs) == 1 && svcs[0].Current == client.StatusActive
+}
+
+// TestPebbleWorkload is issue 7's Pebble acceptance (points 3 and 4):
+// two units of testcharms/pebbler on ONE machine each get their own
+// Pebble daemon; pebble-ready adds a layer and starts a service (checked
+// with the Pebble client); killing the service makes Pebble restart it; a
+// failing health check fires pebble-check-failed and its recovery
+// pebble-check-recovered; `pebble notify` fires pebble-custom-notice with
+// the contract's variables; and each unit's hooks and actions see only
+// their own socket at /charm/containers.
+func TestPebbleWorkload(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/pebbler")
+	e.mustTroupe(commandTimeout, "add-unit", "pebbler", "--to", "0")
+	doc := waitFor(t, e, 2*time.Minute, "both pebbler units active with their ticker", func(d statusDoc) bool {
+		units := d.Applications["pebbler"].Units
+		if len(units) != 2 {
+			return false
+		}
+		for _, u := range units {
+			if u.WorkloadStatus.Current != "active" || u.WorkloadStatus.Message != "ticker running" || u.JujuStatus.Current != "idle" {
+				return false
+			}
+		}
+		return true
+	})
+	if n := len(doc.Machines); n != 1 {
+		t.Fatalf("want both units on one machine, status shows %d machines", n)
+	}
+
+	var units []pebbleUnit
+	for _, ledger := range findFiles(t, e.home, "hook-ledger") {
+		dir := filepath.Dir(ledger)
+		name := strings.TrimPrefix(filepath.Base(dir), "unit-")
+		name = name[:strings.LastIndex(name, "-")] + "/" + name[strings.LastIndex(name, "-")+1:]
+		sock := filepath.Join(pebble.ContainersDir(dir), "workload", pebble.SocketName)
+		cl, err := client.New(&client.Config{Socket: sock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, pebbleUnit{name: name, dir: dir, socket: sock, client: cl})
+	}
+	if len(units) != 2 {
+		t.Fatalf("want 2 unit ledgers, found %d", len(units))
+	}
+
+	// Acceptance 3: the service runs, checked through the Pebble client.
+	boots := map[string]string{}
+	for _, u := range units {
+		if !u.serviceActive(t) {
+			t.Fatalf("%s: ticker is not active in Pebble on %s", u.name, u.socket)
+		}
+		info, err := u.client.SysInfo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		boots[u.name] = info.BootID
+		if n := u.count(t, "workload-pebble-ready|workload"); n != 1 {
+			t.Errorf("%s: workload-pebble-ready ran %d times, want once", u.name, n)
+		}
+	}
+	if boots[units[0].name] == boots[units[1].name] {
+		t.Fatalf("both units' sockets answer with the same Pebble (boot id %s)", boots[units[0].name])
+	}
+
+	// Killing the service's process makes Pebble restart it.
+	u := units[0]
+	old := u.tickerPid(t)
+	if old <= 0 {
+		t.Fatalf("%s: no ticker pid recorded", u.name)
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatalf("cannot kill the ticker (pid %d): %v", old, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if pid := u.tickerPid(t); pid > 0 && pid != old && syscall.Kill(pid, 0) == nil && u.serviceActive(t) {
+			t.Logf("%s: Pebble restarted the ticker: pid %d -> %d", u.name, old, pid)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: Pebble did not restart the killed ticker (pid %d) within 30s", u.name, old)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A failing health check fires pebble-check-failed, its recovery
+	// pebble-check-recovered; the other unit's check is unaffected.
+	if err := os.Remove(filepath.Join(u.dir, "healthy")); err != nil {
+		t.Fatal(err)
+	}
+	u.waitLedger(t, "workload-pebble-check-failed|workload|alive", 1, 30*time.Second)
+	if err := os.WriteFile(filepath.Join(u.dir, "healthy"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.waitLedger(t, "workload-pebble-check-recovered|workload|alive", 1, 30*time.Second)
+
+	// A custom notice fires pebble-custom-notice with its type, key and id.
+	notify := exec.Command(filepath.Join(e.bin, "pebble"), "notify", "example.com/ping")
+	notify.Env = append(os.Environ(), "PEBBLE_SOCKET="+u.socket)
+	if out, err := notify.CombinedOutput(); err != nil {
+		t.Fatalf("pebble notify: %v\n%s", err, out)
+	}
+	u.waitLedger(t, "workload-pebble-custom-notice|workload|custom|example.com/ping", 1, 30*time.Second)
+
+	// Acceptance 4: each unit's action sees only its own container dir,
+	// whose socket answers with that unit's daemon.
+	for _, pu := range units {
+		r := e.troupe(commandTimeout, "run", "--format", "json", pu.name, "inspect", "--wait", "60s")
+		if r.err != nil || r.code != 0 {
+			t.Fatalf("inspect on %s: %s", pu.name, r)
+		}
+		_, task := runJSON(t, r)
+		if seen, _ := task.Results["seen"].(string); strings.TrimSpace(seen) != "workload" {
+			t.Errorf("%s sees %q at /charm/containers, want only its own \"workload\"", pu.name, seen)
+		}
+		c, _ := task.Results["containers"].(map[string]any)
+		w, _ := c["workload"].(map[string]any)
+		if w["boot-id"] != boots[pu.name] || w["plan-unit"] != pu.name {
+			t.Errorf("%s: /charm/containers/workload answers with boot id %v (plan of %v), want its own daemon %s (plan of %s)",
+				pu.name, w["boot-id"], w["plan-unit"], boots[pu.name], pu.name)
+		}
+	}
+	// Nothing of it leaked onto the host's /charm/containers.
+	if _, err := os.Stat(filepath.Join("/charm/containers", "workload")); err == nil {
+		t.Errorf("/charm/containers/workload exists on the host: a unit's mount leaked out of its namespace")
+	}
+
+	// The other unit ran no check or notice hooks; no event ran twice.
+	other := units[1]
+	for _, h := range []string{"workload-pebble-check-failed", "workload-pebble-check-recovered", "workload-pebble-custom-notice"} {
+		if n := other.count(t, h); n != 0 {
+			t.Errorf("%s ran %s %d times; the events were the other unit's", other.name, h, n)
+		}
+		if n := u.count(t, h); n != 1 {
+			t.Errorf("%s ran %s %d times, want once", u.name, h, n)
+		}
+	}
+}
