@@ -24,8 +24,9 @@
 //
 // Events go to a Queue, the durable hand-off to the uniter:
 //
-//   - pebble-ready when a daemon boot (SysInfo's boot id) answers for
-//     the first time; adopting a running daemon queues nothing;
+//   - pebble-ready when a daemon process (boot id, pid, start time)
+//     answers for the first time; adopting a running daemon queues
+//     nothing;
 //   - notices, long-polled with WaitNotices after a persisted cursor,
 //     mapped by the pure NoticeHook.
 //

@@ -296,13 +296,17 @@ func (c *container) serve(ctx context.Context, d *daemon) error {
 			return fmt.Errorf("pebble did not answer within a minute: %w", err)
 		}
 	}
+	id, err := identity(info.BootID, d.pid)
+	if err != nil {
+		return err
+	}
 	st := c.cfg.Queue.Container(c.name)
-	if st.BootID != info.BootID {
-		st.BootID = info.BootID
+	if st.Daemon != id {
+		st.Daemon = id
 		if err := c.cfg.Queue.Record(c.name, st, hook.Info{Kind: hook.PebbleReady, WorkloadName: c.name}); err != nil {
 			return err
 		}
-		c.log.Info("pebble ready", "boot-id", info.BootID, "after", time.Since(start).Round(time.Millisecond))
+		c.log.Info("pebble ready", "daemon", id, "after", time.Since(start).Round(time.Millisecond))
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -390,6 +394,21 @@ func watchPid(ctx context.Context, pid int, done chan<- struct{}) {
 		case <-t.C:
 		}
 	}
+}
+
+// identity names one daemon process for the life of the machine: the
+// boot id, its pid and its start time (field 22 of /proc/<pid>/stat).
+func identity(bootID string, pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", fmt.Errorf("cannot identify pebble (pid %d): %w", pid, err)
+	}
+	i := bytes.LastIndexByte(data, ')')
+	fields := strings.Fields(string(data[i+1:]))
+	if i < 0 || len(fields) < 20 {
+		return "", fmt.Errorf("cannot identify pebble (pid %d): unexpected /proc stat %q", pid, data)
+	}
+	return bootID + "/" + strconv.Itoa(pid) + "/" + fields[19], nil
 }
 
 // alive reports whether pid exists and is not a zombie.

@@ -21,7 +21,7 @@ import (
 //
 //   - the events not yet acknowledged, each with a sequence number that
 //     is unique and increasing for the life of the unit;
-//   - per container, the boot id of the Pebble daemon whose pebble-ready
+//   - per container, the identity of the Pebble daemon whose pebble-ready
 //     was queued and the notice cursor (the LastRepeated time of the last
 //     notice turned into events).
 //
@@ -53,9 +53,10 @@ type queuedEvent struct {
 
 // ContainerState is what the queue remembers of one container.
 type ContainerState struct {
-	// BootID is the boot id of the Pebble daemon whose pebble-ready was
-	// queued; a daemon with another boot id is a new one.
-	BootID string `json:"boot-id,omitempty"`
+	// Daemon identifies the Pebble daemon whose pebble-ready was queued
+	// (machine boot id, pid and process start time: Pebble's own boot id
+	// is the machine's); another value is a new daemon.
+	Daemon string `json:"daemon,omitempty"`
 	// Cursor is the LastRepeated time of the last notice handled: the
 	// next notices query asks for notices repeated after it.
 	Cursor time.Time `json:"cursor,omitzero"`
