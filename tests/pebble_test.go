@@ -206,3 +206,87 @@ func TestPebbleWorkload(t *testing.T) {
 		}
 	}
 }
+
+// TestPebbleSurvivesAgentKill: SIGKILLing the machine agent leaves the
+// Pebble daemon and its service running; the restarted agent adopts the
+// daemon without running pebble-ready again, and a notice made while the
+// agent was down fires its hook exactly once. A daemon that dies is
+// started again and pebble-ready runs for the new one.
+func TestPebbleSurvivesAgentKill(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)), "--agent-check-interval", "1s")
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/pebbler")
+	waitFor(t, e, 2*time.Minute, "pebbler/0 active", func(d statusDoc) bool {
+		u, ok := d.Applications["pebbler"].Units["pebbler/0"]
+		return ok && u.WorkloadStatus.Current == "active" && u.JujuStatus.Current == "idle"
+	})
+	ledgers := findFiles(t, e.home, "hook-ledger")
+	if len(ledgers) != 1 {
+		t.Fatalf("want one unit ledger, found %v", ledgers)
+	}
+	dir := filepath.Dir(ledgers[0])
+	sock := filepath.Join(pebble.ContainersDir(dir), "workload", pebble.SocketName)
+	cl, err := client.New(&client.Config{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := pebbleUnit{name: "pebbler/0", dir: dir, socket: sock, client: cl}
+	daemonPid := func() int {
+		data, _ := os.ReadFile(filepath.Join(dir, "pebble", "workload", "daemon.pid"))
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		return pid
+	}
+	pebblePid, ticker := daemonPid(), u.tickerPid(t)
+	machineDir := filepath.Dir(filepath.Dir(dir))
+	agent := agentPID(machineDir)
+	if pebblePid <= 0 || ticker <= 0 || agent <= 0 {
+		t.Fatalf("pids: pebble %d, ticker %d, agent %d", pebblePid, ticker, agent)
+	}
+
+	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	notify := exec.Command(filepath.Join(e.bin, "pebble"), "notify", "example.com/while-down")
+	notify.Env = append(os.Environ(), "PEBBLE_SOCKET="+sock)
+	if out, err := notify.CombinedOutput(); err != nil {
+		t.Fatalf("pebble notify with the agent down: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for agentPID(machineDir) == 0 || agentPID(machineDir) == agent {
+		if time.Now().After(deadline) {
+			t.Fatal("the machine agent was not restarted within a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	u.waitLedger(t, "workload-pebble-custom-notice|workload|custom|example.com/while-down", 1, time.Minute)
+	time.Sleep(2 * time.Second) // room for a wrongly repeated hook to show up
+	if n := u.count(t, "workload-pebble-custom-notice"); n != 1 {
+		t.Errorf("custom notice hook ran %d times across the agent kill, want once", n)
+	}
+	if n := u.count(t, "workload-pebble-ready"); n != 1 {
+		t.Errorf("pebble-ready ran %d times; the restarted agent must adopt the running daemon without it", n)
+	}
+	if got := daemonPid(); got != pebblePid {
+		t.Errorf("pebble pid %d -> %d: the daemon was replaced, not adopted", pebblePid, got)
+	}
+	if got := u.tickerPid(t); got != ticker || syscall.Kill(ticker, 0) != nil {
+		t.Errorf("ticker pid %d -> %d: the workload did not survive the agent kill", ticker, got)
+	}
+
+	// A dead daemon is started again, and pebble-ready runs for it.
+	if err := syscall.Kill(pebblePid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(ticker, syscall.SIGKILL) // orphaned by the SIGKILLed daemon
+	u.waitLedger(t, "workload-pebble-ready", 2, time.Minute)
+	deadline = time.Now().Add(30 * time.Second)
+	for !u.serviceActive(t) {
+		if time.Now().After(deadline) {
+			t.Fatal("the new daemon does not run the ticker the second pebble-ready configured")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := daemonPid(); got == pebblePid || got <= 0 {
+		t.Errorf("pebble pid after its death: %d (was %d)", got, pebblePid)
+	}
+}
