@@ -36,7 +36,7 @@ export DEMO_READY_PY
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/hooktool
+	$(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/hooktool ./cmd/troupe-mountns
 	$(GO) build -o $(BIN)/pebble github.com/canonical/pebble/cmd/pebble
 
 demo: build

@@ -73,11 +73,12 @@ func buildBinaries(t *testing.T) string {
 			buildErr = fmt.Errorf("cannot build the binaries (go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
 			return
 		}
-		// Pebble, for charms with containers, from the pinned tool module.
-		cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "pebble"), "github.com/canonical/pebble/cmd/pebble")
+		// Pebble and the mount namespace helper, for charms with
+		// containers; pebble from the pinned tool module.
+		cmd = exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/troupe-mountns", "github.com/canonical/pebble/cmd/pebble")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("cannot build pebble (go build github.com/canonical/pebble/cmd/pebble): %v\n%s", err, out)
+			buildErr = fmt.Errorf("cannot build pebble and troupe-mountns (go build ./cmd/troupe-mountns github.com/canonical/pebble/cmd/pebble): %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -3,8 +3,6 @@
 //	trouped controller --data-dir DIR   the controller service
 //	trouped machine --data-dir DIR      a machine agent
 //	  [--metrics-address HOST:PORT]     its metrics endpoint (default: a free loopback port)
-//	trouped mount-ns SRC DST -- CMD...  (internal) run CMD with SRC bind-mounted on DST in a
-//	                                    private mount namespace (internal/mountns)
 package main
 
 import (
@@ -21,7 +19,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/agentlock"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 	"github.com/troupe-dev/troupe/internal/engine"
-	"github.com/troupe-dev/troupe/internal/mountns"
 	"github.com/troupe-dev/troupe/machineagent"
 )
 
@@ -35,9 +32,6 @@ func main() {
 func run(args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: trouped controller|machine --data-dir DIR")
-	}
-	if args[0] == mountns.Personality {
-		return mountns.Main(args[1:])
 	}
 	fs := cmdline.NewFlagSet("trouped " + args[0])
 	dataDir := fs.String("", "data-dir", "", "the daemon's data directory")
@@ -86,7 +80,7 @@ func runMachine(ctx context.Context, dir, metricsAddr string, log *slog.Logger) 
 	reports := &machineagent.Reports{Machine: eng.Report}
 	if err := engine.Install(eng, machineagent.Manifolds(machineagent.Config{DataDir: dir,
 		HookTool: filepath.Join(filepath.Dir(exe), "hooktool"), Pebble: filepath.Join(filepath.Dir(exe), "pebble"),
-		MountHelper: exe, Logger: log, Reports: reports, MetricsAddress: metricsAddr})); err != nil {
+		MountHelper: filepath.Join(filepath.Dir(exe), "troupe-mountns"), Logger: log, Reports: reports, MetricsAddress: metricsAddr})); err != nil {
 		eng.Kill()
 		return err
 	}

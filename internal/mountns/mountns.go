@@ -8,7 +8,7 @@
 // itself into a new mount namespace:
 //
 //   - Wrap (in the agent) rewrites an *exec.Cmd to run the helper binary
-//     (trouped's `mount-ns` personality) with CLONE_NEWNS in its
+//     (cmd/troupe-mountns, tiny so that it starts fast) with CLONE_NEWNS in its
 //     SysProcAttr. The Go runtime makes "/" recursively private in the
 //     child right after unshare, so no mount made there propagates to the
 //     host (or to another unit's namespace).
@@ -21,7 +21,8 @@
 // point is created on the host if missing (an empty directory, nothing
 // is mounted there on the host).
 //
-// Who imports it: workers/uniter (Wrap) and cmd/trouped (Exec).
+// It depends on the standard library only. Who imports it: workers/uniter
+// (Wrap) and cmd/troupe-mountns (Main).
 package mountns
 
 import (
@@ -32,7 +33,7 @@ import (
 	"syscall"
 )
 
-// Personality is the helper's first argument: `trouped mount-ns ...`.
+// Personality is the helper's first argument: `troupe-mountns mount-ns ...`.
 const Personality = "mount-ns"
 
 // Wrap rewrites cmd, which must not have been started, so that it runs
@@ -52,7 +53,7 @@ func Wrap(cmd *exec.Cmd, helper, src, dst string) {
 // `SRC DST -- PATH [ARG...]`. It returns only on error.
 func Main(args []string) error {
 	if len(args) < 4 || args[2] != "--" {
-		return errors.New("usage: trouped mount-ns SRC DST -- PATH [ARG...]")
+		return errors.New("usage: troupe-mountns mount-ns SRC DST -- PATH [ARG...]")
 	}
 	return Exec(args[0], args[1], args[3], args[3:])
 }
