@@ -205,6 +205,17 @@ func TestPebbleWorkload(t *testing.T) {
 			t.Errorf("%s ran %s %d times, want once", u.name, h, n)
 		}
 	}
+
+	// Tear-down stops the daemons and their services with the agents.
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+	if left := waitNoProcesses(e.home, 15*time.Second); len(left) > 0 {
+		t.Errorf("processes still running 15s after destroy-controller:\n%s", strings.Join(left, "\n"))
+	}
+	for _, pu := range units {
+		if _, err := os.Stat(pu.socket); err == nil {
+			t.Errorf("%s: socket %s left behind", pu.name, pu.socket)
+		}
+	}
 }
 
 // TestPebbleSurvivesAgentKill: SIGKILLing the machine agent leaves the

@@ -59,7 +59,8 @@ type Config struct {
 	// means a second.
 	PollInterval time.Duration
 	// StopTimeout bounds how long a daemon may take to stop its services
-	// when the worker stops; zero means 15 s.
+	// when the worker stops before it is killed; zero means 3 s, which
+	// keeps a machine agent's stop inside the local provider's 5 s grace.
 	StopTimeout time.Duration
 }
 
@@ -70,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.StopTimeout == 0 {
-		cfg.StopTimeout = 15 * time.Second
+		cfg.StopTimeout = 3 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -375,6 +376,10 @@ func (c *container) stop(d *daemon) {
 	}
 	os.Remove(c.pidFile())
 	os.Remove(c.socket())
+	// Empty directories only; the last container out removes the
+	// (possibly temp-dir) containers dir.
+	os.Remove(filepath.Dir(c.socket()))
+	os.Remove(ContainersDir(c.cfg.UnitDir))
 	c.log.Info("stopped pebble", "pid", d.pid)
 }
 
