@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -74,6 +75,7 @@ func waitEvents(t *testing.T, q *Queue, n int) []hook.Info {
 // the worker stops the daemon.
 func TestRunRealPebble(t *testing.T) {
 	bin := buildPebble(t)
+	before := runtime.NumGoroutine()
 	unit := filepath.Join(t.TempDir(), "u")
 	charmDir := filepath.Join(unit, "charm")
 	if err := os.MkdirAll(charmDir, 0o755); err != nil {
@@ -145,6 +147,15 @@ func TestRunRealPebble(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	cl.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines leaked: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
