@@ -109,6 +109,7 @@ func TestPebbleWorkload(t *testing.T) {
 			t.Fatal(err)
 		}
 		units = append(units, pebbleUnit{name: name, dir: dir, socket: sock, client: cl})
+		t.Cleanup(func() { os.RemoveAll(pebble.ContainersDir(dir)) }) // a SIGKILLed agent leaves it
 	}
 	if len(units) != 2 {
 		t.Fatalf("want 2 unit ledgers, found %d", len(units))
@@ -241,6 +242,7 @@ func TestPebbleSurvivesAgentKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(pebble.ContainersDir(dir)) }) // a SIGKILLed agent leaves it
 	u := pebbleUnit{name: "pebbler/0", dir: dir, socket: sock, client: cl}
 	daemonPid := func() int {
 		data, _ := os.ReadFile(filepath.Join(dir, "pebble", "workload", "daemon.pid"))

@@ -219,6 +219,9 @@ func (c *container) ensure(ctx context.Context) (*daemon, error) {
 			return nil, fmt.Errorf("cannot create %s: %w", dir, err)
 		}
 	}
+	if _, err := os.Stat(c.cfg.Pebble); err != nil {
+		return nil, fmt.Errorf("pebble binary %s is missing (%v): it must sit next to trouped; `make build` builds bin/pebble", c.cfg.Pebble, err)
+	}
 	os.Remove(c.socket()) // a dead daemon's; pebble refuses to bind over it
 	os.Remove(c.argv0())
 	if err := os.Symlink(c.cfg.Pebble, c.argv0()); err != nil {
