@@ -169,10 +169,15 @@ func TestPebbleWorkload(t *testing.T) {
 	// A custom notice fires pebble-custom-notice with its type, key and id.
 	notify := exec.Command(filepath.Join(e.bin, "pebble"), "notify", "example.com/ping")
 	notify.Env = append(os.Environ(), "PEBBLE_SOCKET="+u.socket)
-	if out, err := notify.CombinedOutput(); err != nil {
+	out, err := notify.CombinedOutput()
+	if err != nil {
 		t.Fatalf("pebble notify: %v\n%s", err, out)
 	}
-	u.waitLedger(t, "workload-pebble-custom-notice|workload|custom|example.com/ping", 1, 30*time.Second)
+	noticeID, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "Recorded notice ")
+	if !ok {
+		t.Fatalf("pebble notify printed %q, want \"Recorded notice <id>\"", out)
+	}
+	u.waitLedger(t, "workload-pebble-custom-notice|workload|custom|example.com/ping|"+noticeID, 1, 30*time.Second)
 
 	// Acceptance 4: each unit's action sees only its own container dir,
 	// whose socket answers with that unit's daemon.
