@@ -52,7 +52,7 @@ type Config struct {
 	HookTool string
 	// Pebble is the pebble binary for charms with containers, and
 	// MountHelper the binary giving their hooks a private
-	// /charm/containers (trouped itself); see unitagent.Config.
+	// /charm/containers (troupe-mountns, next to trouped); see unitagent.Config.
 	Pebble      string
 	MountHelper string
 	Logger      *slog.Logger // agent.log

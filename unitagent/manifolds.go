@@ -66,7 +66,7 @@ type Config struct {
 	Metrics *agentmetrics.Machine
 	// Pebble is the pebble binary run for charms that declare containers
 	// (empty: no Pebble); MountHelper is the binary that gives their
-	// hooks a private /charm/containers (trouped, internal/mountns).
+	// hooks a private /charm/containers (troupe-mountns, internal/mountns).
 	Pebble      string
 	MountHelper string
 }

@@ -78,7 +78,7 @@ type Config struct {
 	// ContainersDir is the host directory holding the unit's Pebble
 	// sockets (<name>/pebble.socket); MountHelper is the binary that
 	// bind-mounts it on /charm/containers in a private mount namespace
-	// (trouped, internal/mountns). When both are set and the charm
+	// (troupe-mountns, internal/mountns). When both are set and the charm
 	// declares containers, hooks, actions and exec run in that namespace.
 	ContainersDir string
 	MountHelper   string
