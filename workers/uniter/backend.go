@@ -138,7 +138,6 @@ func (b *backend) ActionParams() (map[string]any, error)    { return nil, hookcm
 func (b *backend) UpdateActionResults(map[string]any) error { return hookcmds.ErrNotAction }
 func (b *backend) LogActionMessage(string) error            { return hookcmds.ErrNotAction }
 func (b *backend) SetActionFailed(string) error             { return hookcmds.ErrNotAction }
-func (b *backend) CloudSpec() (map[string]any, error)       { return nil, hookcmds.ErrNoCredential }
 
 func (b *backend) RequestReboot(bool) error {
 	return fmt.Errorf("juju-reboot is not supported on this provider")
@@ -157,8 +156,4 @@ func (b *backend) NetworkInfo(binding string, relationID int) (hookcmds.NetworkI
 		EgressSubnets:    []string{addr + "/32"},
 		IngressAddresses: []string{addr},
 	}, nil
-}
-
-func (b *backend) GoalState() (hookcmds.GoalState, error) {
-	return hookcmds.GoalState{Units: map[string]hookcmds.GoalStateStatus{}, Relations: map[string]map[string]hookcmds.GoalStateStatus{}}, nil
 }

@@ -90,6 +90,8 @@ const (
 	Controller_ModelSSHKeys_FullMethodName          = "/troupe.v1.Controller/ModelSSHKeys"
 	Controller_RemoveMachine_FullMethodName         = "/troupe.v1.Controller/RemoveMachine"
 	Controller_GetResource_FullMethodName           = "/troupe.v1.Controller/GetResource"
+	Controller_UnitGoalState_FullMethodName         = "/troupe.v1.Controller/UnitGoalState"
+	Controller_UnitCloudSpec_FullMethodName         = "/troupe.v1.Controller/UnitCloudSpec"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -252,6 +254,13 @@ type ControllerClient interface {
 	// GetResource returns a file resource of the calling unit's
 	// application (`resource-get`); NotFound when none was supplied.
 	GetResource(ctx context.Context, in *GetResourceRequest, opts ...grpc.CallOption) (*GetResourceResult, error)
+	// UnitGoalState answers `goal-state` for the calling unit: its
+	// application's units and, per endpoint, the related applications and
+	// their units, as a JSON document in hookcmds.GoalState's shape.
+	UnitGoalState(ctx context.Context, in *UnitGoalStateRequest, opts ...grpc.CallOption) (*UnitGoalStateResult, error)
+	// UnitCloudSpec answers `credential-get` for the calling unit; its
+	// application must be trusted (PermissionDenied otherwise).
+	UnitCloudSpec(ctx context.Context, in *UnitCloudSpecRequest, opts ...grpc.CallOption) (*UnitCloudSpecResult, error)
 }
 
 type controllerClient struct {
@@ -898,6 +907,26 @@ func (c *controllerClient) GetResource(ctx context.Context, in *GetResourceReque
 	return out, nil
 }
 
+func (c *controllerClient) UnitGoalState(ctx context.Context, in *UnitGoalStateRequest, opts ...grpc.CallOption) (*UnitGoalStateResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnitGoalStateResult)
+	err := c.cc.Invoke(ctx, Controller_UnitGoalState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) UnitCloudSpec(ctx context.Context, in *UnitCloudSpecRequest, opts ...grpc.CallOption) (*UnitCloudSpecResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnitCloudSpecResult)
+	err := c.cc.Invoke(ctx, Controller_UnitCloudSpec_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1058,6 +1087,13 @@ type ControllerServer interface {
 	// GetResource returns a file resource of the calling unit's
 	// application (`resource-get`); NotFound when none was supplied.
 	GetResource(context.Context, *GetResourceRequest) (*GetResourceResult, error)
+	// UnitGoalState answers `goal-state` for the calling unit: its
+	// application's units and, per endpoint, the related applications and
+	// their units, as a JSON document in hookcmds.GoalState's shape.
+	UnitGoalState(context.Context, *UnitGoalStateRequest) (*UnitGoalStateResult, error)
+	// UnitCloudSpec answers `credential-get` for the calling unit; its
+	// application must be trusted (PermissionDenied otherwise).
+	UnitCloudSpec(context.Context, *UnitCloudSpecRequest) (*UnitCloudSpecResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1247,6 +1283,12 @@ func (UnimplementedControllerServer) RemoveMachine(context.Context, *RemoveMachi
 }
 func (UnimplementedControllerServer) GetResource(context.Context, *GetResourceRequest) (*GetResourceResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetResource not implemented")
+}
+func (UnimplementedControllerServer) UnitGoalState(context.Context, *UnitGoalStateRequest) (*UnitGoalStateResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnitGoalState not implemented")
+}
+func (UnimplementedControllerServer) UnitCloudSpec(context.Context, *UnitCloudSpecRequest) (*UnitCloudSpecResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnitCloudSpec not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2321,6 +2363,42 @@ func _Controller_GetResource_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_UnitGoalState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnitGoalStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).UnitGoalState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_UnitGoalState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).UnitGoalState(ctx, req.(*UnitGoalStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_UnitCloudSpec_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnitCloudSpecRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).UnitCloudSpec(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_UnitCloudSpec_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).UnitCloudSpec(ctx, req.(*UnitCloudSpecRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2551,6 +2629,14 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetResource",
 			Handler:    _Controller_GetResource_Handler,
+		},
+		{
+			MethodName: "UnitGoalState",
+			Handler:    _Controller_UnitGoalState_Handler,
+		},
+		{
+			MethodName: "UnitCloudSpec",
+			Handler:    _Controller_UnitCloudSpec_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
