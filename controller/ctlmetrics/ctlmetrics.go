@@ -40,6 +40,7 @@ const (
 	StoreErrors     = metrics.Namespace + "store_request_errors_total"
 	Entities        = metrics.Namespace + "entities"
 	EntityErrors    = metrics.Namespace + "entity_count_errors_total"
+	LoginsThrottled = metrics.Namespace + "api_logins_throttled_total"
 )
 
 // Metrics is the controller's set of families. Safe for concurrent use.
@@ -55,6 +56,7 @@ type Metrics struct {
 	storeLatency *prometheus.HistogramVec
 	storeErrors  *prometheus.CounterVec
 	entities     *entityCollector
+	throttled    *prometheus.CounterVec
 }
 
 // New registers the controller's families in a new registry.
@@ -84,6 +86,8 @@ func New() *Metrics {
 			"Model entities by kind (model, application, unit, machine, relation) and life (alive, dying, dead).",
 			[]string{"kind", "life"}, nil)},
 	}
+	m.throttled = r.CounterVec(LoginsThrottled,
+		"Agent logins refused by the login rate limiter (codes.ResourceExhausted), by caller kind (machine, unit).", "kind")
 	m.entities.errors = r.Counter(EntityErrors, "Scrapes whose entity count could not be read from the store.")
 	r.Register(m.entities, Entities)
 	return m
@@ -161,6 +165,9 @@ func (m *Metrics) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 	m.finish(ss.Context(), meth, err)
 	return err
 }
+
+// LoginThrottled implements apiserver.LoginObserver.
+func (m *Metrics) LoginThrottled(kind string) { m.throttled.WithLabelValues(kind).Inc() }
 
 // ActorRestarted implements supervise.Observer.
 func (m *Metrics) ActorRestarted() { m.restarts.Inc() }
