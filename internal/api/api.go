@@ -87,10 +87,10 @@ func Dial(info Info) (*Conn, error) {
 		grpc.WithPerRPCCredentials(creds{info.Tag, info.Password}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
 		grpc.WithContextDialer(rd.dial),
-		// The dialler does its own backoff and honours the context; gRPC's
-		// backoff only spaces failed TLS handshakes.
+		// The dialler does the backoff (full jitter) and honours the
+		// context; gRPC's own backoff is kept out of the way.
 		grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: 365 * 24 * time.Hour,
-			Backoff: backoff.Config{BaseDelay: DefaultBackoffBase, Multiplier: 2, Jitter: 0.5, MaxDelay: capDelay}}),
+			Backoff: backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1, MaxDelay: 20 * time.Millisecond}}),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.WithChainUnaryInterceptor(rd.retryThrottled),
 	)

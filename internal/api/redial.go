@@ -47,49 +47,49 @@ type redialer struct {
 	dialed     atomic.Int64 // successful dials
 	mu         sync.Mutex
 	next       int // guarded by mu: index of the address to try first
+	failed     int // guarded by mu: failed rounds since the last success
 	dialer     net.Dialer
 	randFloat  func() float64
 	dialTimout time.Duration
 }
 
+// dial is gRPC's dialler. One call is one round over every address;
+// after a failed round the next call first waits FullJitter(failed
+// rounds), so the very first attempt fails fast (a CLI facing a stopped
+// controller gets Unavailable at once) while an agent's retries spread
+// out. gRPC's own backoff between calls is kept tiny (see Dial).
 func (d *redialer) dial(ctx context.Context, _ string) (net.Conn, error) {
 	d.mu.Lock()
-	start := d.next
+	start, failed := d.next, d.failed
 	d.mu.Unlock()
-	var errs []string
-	for round := 0; ; round++ {
-		for i := range d.addrs {
-			idx := (start + i) % len(d.addrs)
-			actx, cancel := context.WithTimeout(ctx, d.dialTimout)
-			c, err := d.dialer.DialContext(actx, "tcp", d.addrs[idx])
-			cancel()
-			if err == nil {
-				d.mu.Lock()
-				d.next = idx // stick to the address that answered
-				d.mu.Unlock()
-				d.dialed.Add(1)
-				return c, nil
-			}
-			errs = append(errs, err.Error())
-		}
-		t := time.NewTimer(FullJitter(round, d.base, d.cap, d.randFloat()))
+	if failed > 0 {
+		t := time.NewTimer(FullJitter(failed-1, d.base, d.cap, d.randFloat()))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("cannot reach the controller at %s: %s", strings.Join(d.addrs, ", "), lastN(errs, len(d.addrs)))
+			return nil, ctx.Err()
 		case <-t.C:
 		}
-		if len(errs) > 4*len(d.addrs) {
-			errs = errs[len(errs)-len(d.addrs):]
+	}
+	var errs []string
+	for i := range d.addrs {
+		idx := (start + i) % len(d.addrs)
+		actx, cancel := context.WithTimeout(ctx, d.dialTimout)
+		c, err := d.dialer.DialContext(actx, "tcp", d.addrs[idx])
+		cancel()
+		if err == nil {
+			d.mu.Lock()
+			d.next, d.failed = idx, 0 // stick to the address that answered
+			d.mu.Unlock()
+			d.dialed.Add(1)
+			return c, nil
 		}
+		errs = append(errs, err.Error())
 	}
-}
-
-func lastN(s []string, n int) string {
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return strings.Join(s, "; ")
+	d.mu.Lock()
+	d.failed++
+	d.mu.Unlock()
+	return nil, fmt.Errorf("cannot reach the controller at %s: %s", strings.Join(d.addrs, ", "), strings.Join(errs, "; "))
 }
 
 // Reconnects is how many times this connection re-established its

@@ -69,11 +69,17 @@ func TestRedialerTriesEveryAddress(t *testing.T) {
 	if got := conn.Reconnects(); got != 1 {
 		t.Fatalf("two dials are one reconnect, got %d", got)
 	}
-	// Nothing answers: the dialler backs off until its context ends.
+	// Nothing answers: the first round fails at once, the next ones wait
+	// a jittered, growing time first, cut short by the context.
 	live.Close()
+	if _, err := d.dial(context.Background(), "ignored"); err == nil {
+		t.Fatal("dial with no live address succeeded")
+	}
+	d.base, d.cap = time.Hour, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := d.dial(ctx, "ignored"); err == nil {
-		t.Fatal("dial with no live address succeeded")
+	began := time.Now()
+	if _, err := d.dial(ctx, "ignored"); err == nil || time.Since(began) < 90*time.Millisecond {
+		t.Fatalf("after a failed round the dialler should back off until the context ends: %v after %v", err, time.Since(began))
 	}
 }

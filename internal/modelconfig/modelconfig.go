@@ -75,7 +75,7 @@ var schema = map[string]option{
 		description: "re-run a failed hook automatically, with a growing delay (5s up to 5m)"},
 	UpdateStatusHookInterval: {kind: "duration", def: "5m",
 		description: "how often the update-status hook runs on each unit (±20%)"},
-	LostAfter: {kind: "duration", def: DefaultLostAfter.String(), min: MinLostAfter, max: MaxLostAfter,
+	LostAfter: {kind: "duration", def: "2m", min: MinLostAfter, max: MaxLostAfter,
 		description: "how long an agent may be out of touch with the controller (shown disconnected) before it is shown lost"},
 }
 
