@@ -50,7 +50,13 @@ func NewTokenBucket(rate float64, burst int, now func() time.Time) *TokenBucket 
 
 // Take takes one token. When none is left it returns false and how long
 // until one will be.
-func (b *TokenBucket) Take() (ok bool, wait time.Duration) {
+func (b *TokenBucket) Take() (ok bool, wait time.Duration) { return b.Reserve(0) }
+
+// Reserve takes one token now or, when the next one is due within
+// maxWait, reserves it: ok is true and the caller must wait before going
+// on, so admissions never run ahead of the rate. Otherwise it returns
+// false and how long until a token will be free.
+func (b *TokenBucket) Reserve(maxWait time.Duration) (ok bool, wait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -65,8 +71,17 @@ func (b *TokenBucket) Take() (ok bool, wait time.Duration) {
 	if b.rate <= 0 {
 		return false, time.Second
 	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	wait = time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	if wait <= maxWait {
+		b.tokens-- // owed: the next callers wait longer
+		return true, wait
+	}
+	return false, wait
 }
+
+// maxLoginQueue is how long a login may wait for its token before it is
+// refused instead: short queues smooth a storm without errors.
+const maxLoginQueue = time.Second
 
 // DefaultLoginRate and DefaultLoginBurst apply when Config leaves them 0.
 const (
@@ -107,8 +122,17 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 	if len(tags) != 1 || strings.HasPrefix(tags[0], "user-") {
 		return nil
 	}
-	ok, wait := s.logins.Take()
+	ok, wait := s.logins.Reserve(maxLoginQueue)
 	if ok {
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return status.Error(codes.Canceled, "login abandoned while queued by the login rate limiter")
+			}
+		}
 		return nil
 	}
 	kind, _, _ := strings.Cut(tags[0], "-")

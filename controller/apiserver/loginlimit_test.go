@@ -35,6 +35,17 @@ func TestTokenBucket(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("refill is capped at the burst: took %d, want 3", n)
 	}
+	// Empty at 2/s: a reservation within 1s queues the caller (500ms,
+	// then 1s), the third would wait 1.5s and is refused.
+	if ok, wait := b.Reserve(time.Second); !ok || wait != 500*time.Millisecond {
+		t.Fatalf("first reservation: ok=%v wait=%v", ok, wait)
+	}
+	if ok, wait := b.Reserve(time.Second); !ok || wait != time.Second {
+		t.Fatalf("second reservation: ok=%v wait=%v", ok, wait)
+	}
+	if ok, wait := b.Reserve(time.Second); ok || wait != 1500*time.Millisecond {
+		t.Fatalf("third reservation: ok=%v wait=%v, want refused, 1.5s", ok, wait)
+	}
 }
 
 func TestPresenceStatus(t *testing.T) {
