@@ -61,10 +61,15 @@ func TestAgentPresenceDisconnectedThenLost(t *testing.T) {
 		t.Errorf("lost agent message: %q", u.JujuStatus.Message)
 	}
 	t.Logf("lost shown %.1fs after SIGSTOP (lost-after 20s)", time.Since(stopped).Seconds())
+	// Hold the cut for 60 s in all, then measure how long the agent takes
+	// to be connected, active and idle again.
+	time.Sleep(time.Until(stopped.Add(60 * time.Second)))
 	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
+	resumed := time.Now()
 	waitFor(t, e, 60*time.Second, "hello/0 active and idle again after SIGCONT", ready)
+	t.Logf("converged %.2fs after a %.0fs cut ended", time.Since(resumed).Seconds(), resumed.Sub(stopped).Seconds())
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
 
