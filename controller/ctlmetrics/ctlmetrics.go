@@ -69,7 +69,7 @@ func New() *Metrics {
 		latency: r.HistogramVec(APILatency,
 			"Latency of unary API calls by gRPC method, authentication included.", metrics.LatencyBuckets, "method"),
 		auth: r.CounterVec(Authentications,
-			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed).", "kind", "result"),
+			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed, throttled).", "kind", "result"),
 		connected: r.GaugeVec(AgentsConnected,
 			"Agents connected now: live WatchMachine (kind=machine) and WatchUnit (kind=unit) streams.", "kind"),
 		disconnects: r.CounterVec(AgentStreamEnds,
@@ -131,8 +131,11 @@ func (m *Metrics) finish(ctx context.Context, meth string, err error) {
 	code := status.Code(err)
 	m.requests.WithLabelValues(meth, code.String()).Inc()
 	result := "ok"
-	if code == codes.Unauthenticated {
+	switch code {
+	case codes.Unauthenticated:
 		result = "failed"
+	case codes.ResourceExhausted:
+		result = "throttled" // refused by the login rate limiter
 	}
 	m.auth.WithLabelValues(callerKind(ctx), result).Inc()
 }
