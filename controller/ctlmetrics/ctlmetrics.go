@@ -131,11 +131,11 @@ func (m *Metrics) finish(ctx context.Context, meth string, err error) {
 	code := status.Code(err)
 	m.requests.WithLabelValues(meth, code.String()).Inc()
 	result := "ok"
-	switch code {
-	case codes.Unauthenticated:
+	switch {
+	case code == codes.Unauthenticated:
 		result = "failed"
-	case codes.ResourceExhausted:
-		result = "throttled" // refused by the login rate limiter
+	case code == codes.ResourceExhausted && strings.HasPrefix(status.Convert(err).Message(), "login throttled"):
+		result = "throttled" // refused by the API server's login rate limiter
 	}
 	m.auth.WithLabelValues(callerKind(ctx), result).Inc()
 }
