@@ -42,6 +42,27 @@ type Bootstrap struct {
 	// empty means a free loopback port. The bound address is written to
 	// metrics.addr in the data dir.
 	MetricsAddress string `json:"metrics-address,omitempty"`
+	// LoginRate and LoginBurst size the agents' login token bucket
+	// (logins per second, bucket depth); 0 means the API server's
+	// defaults, a negative rate no limit.
+	LoginRate  float64 `json:"login-rate,omitempty"`
+	LoginBurst int     `json:"login-burst,omitempty"`
+	// AgentRestartGrace is how long after this controller starts no agent
+	// is shown lost, whatever its model's lost-after (Go duration); empty
+	// means 1m.
+	AgentRestartGrace string `json:"agent-restart-grace,omitempty"`
+}
+
+// restartGrace is AgentRestartGrace parsed, with its default.
+func (b Bootstrap) restartGrace() (time.Duration, error) {
+	if b.AgentRestartGrace == "" {
+		return time.Minute, nil
+	}
+	d, err := time.ParseDuration(b.AgentRestartGrace)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("agent-restart-grace %q in %s: expected a duration such as 1m", b.AgentRestartGrace, BootstrapFile)
+	}
+	return d, nil
 }
 
 // ReadBootstrap reads dataDir/bootstrap.json.
@@ -55,6 +76,9 @@ func ReadBootstrap(dataDir string) (Bootstrap, error) {
 		return b, fmt.Errorf("controller configuration is corrupt: %w", err)
 	}
 	if _, err := b.agentCheckInterval(); err != nil {
+		return b, err
+	}
+	if _, err := b.restartGrace(); err != nil {
 		return b, err
 	}
 	return b, nil

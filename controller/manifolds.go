@@ -201,6 +201,8 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					Listener:      l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 					Destroy: destroy, Logger: cfg.Logger, Logs: logs,
 					UnaryObserver: cfg.Metrics.Unary, StreamObserver: cfg.Metrics.Stream,
+					LoginRate: cfg.Bootstrap.LoginRate, LoginBurst: cfg.Bootstrap.LoginBurst, LoginObserver: cfg.Metrics,
+					Presence: newPresence(cfg.Bootstrap),
 				})
 				cfg.Logger.Info("api server listening", "addr", addr)
 				return engine.Func(func(ctx context.Context) error {

@@ -21,6 +21,9 @@ func callerFrom(ctx context.Context) entity.Tag {
 }
 
 func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
+	if err := s.throttleLogin(ctx); err != nil {
+		return nil, err
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	get := func(k string) string {
 		if v := md.Get(k); len(v) == 1 {

@@ -32,6 +32,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/relation"
 	"github.com/troupe-dev/troupe/actors/supervise"
 	"github.com/troupe-dev/troupe/actors/unit"
+	"github.com/troupe-dev/troupe/controller/presence"
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
@@ -73,6 +74,15 @@ type Config struct {
 	// authentication (metrics); see observe.go.
 	UnaryObserver  grpc.UnaryServerInterceptor
 	StreamObserver grpc.StreamServerInterceptor
+	// LoginRate (logins per second) and LoginBurst size the agents' login
+	// token bucket (loginlimit.go); 0 means the defaults, a negative rate
+	// turns limiting off. LoginObserver, if set, counts refusals.
+	LoginRate     float64
+	LoginBurst    int
+	LoginObserver LoginObserver
+	// Presence tracks agents' connections (presence.go); nil means a new
+	// tracker with no restart grace.
+	Presence *presence.Tracker
 }
 
 // Server is the API server.
@@ -82,14 +92,23 @@ type Server struct {
 	grpc   *grpc.Server
 	charms charmCache
 
+	logins   *TokenBucket // nil: logins are not limited
+	presence *presence.Tracker
+
 	sealMu sync.Mutex
 	seal   *sealbox.Box // guarded by sealMu; opened on first use
 }
 
 // New creates a server; Serve runs it.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, presence: cfg.Presence, logins: newLoginBucket(cfg)}
+	if s.presence == nil {
+		s.presence = presence.NewTracker(nil, 0, presenceFlap)
+	}
 	s.grpc = grpc.NewServer(
+		grpc.StatsHandler(connTagger{}),
+		grpc.KeepaliveParams(serverKeepalive),
+		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
 		grpc.Creds(credentials.NewTLS(cfg.TLS)),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptors()...),
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
@@ -306,6 +325,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 		return nil, err
 	}
 	now := time.Now()
+	lostAfter := modelconfig.Effective(m.Config).LostAfter
 	apps := map[string]*apipb.ApplicationStatus{}
 	var leaders = map[string]string{}
 	var units []*apipb.UnitStatus
@@ -346,6 +366,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 				continue // removed: gone from status
 			}
 			workload, agent := displayUnitStatus(u)
+			workload, agent = unitPresenceStatus(u.Name, s.agentPresence(entity.Tag{Kind: entity.KindUnit, Model: m.UUID, Name: u.Name}, lostAfter), lostAfter, workload, agent)
 			if p, ok := m.Parked[model.KindUnit+"/"+u.Name]; ok {
 				workload = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}
@@ -366,6 +387,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			if mc.Life == entity.Dead {
 				continue
 			}
+			mc.Agent = machinePresenceStatus(s.agentPresence(entity.Tag{Kind: entity.KindMachine, Model: m.UUID, Name: mc.ID}, lostAfter), lostAfter, mc.Agent)
 			if p, ok := m.Parked[model.KindMachine+"/"+mc.ID]; ok {
 				mc.Agent = entity.Status{Current: "error", Message: parkedMessage(p), Since: p.Since}
 			}

@@ -40,6 +40,7 @@ const (
 	StoreErrors     = metrics.Namespace + "store_request_errors_total"
 	Entities        = metrics.Namespace + "entities"
 	EntityErrors    = metrics.Namespace + "entity_count_errors_total"
+	LoginsThrottled = metrics.Namespace + "api_logins_throttled_total"
 )
 
 // Metrics is the controller's set of families. Safe for concurrent use.
@@ -55,6 +56,7 @@ type Metrics struct {
 	storeLatency *prometheus.HistogramVec
 	storeErrors  *prometheus.CounterVec
 	entities     *entityCollector
+	throttled    *prometheus.CounterVec
 }
 
 // New registers the controller's families in a new registry.
@@ -67,7 +69,7 @@ func New() *Metrics {
 		latency: r.HistogramVec(APILatency,
 			"Latency of unary API calls by gRPC method, authentication included.", metrics.LatencyBuckets, "method"),
 		auth: r.CounterVec(Authentications,
-			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed).", "kind", "result"),
+			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed, throttled).", "kind", "result"),
 		connected: r.GaugeVec(AgentsConnected,
 			"Agents connected now: live WatchMachine (kind=machine) and WatchUnit (kind=unit) streams.", "kind"),
 		disconnects: r.CounterVec(AgentStreamEnds,
@@ -84,6 +86,8 @@ func New() *Metrics {
 			"Model entities by kind (model, application, unit, machine, relation) and life (alive, dying, dead).",
 			[]string{"kind", "life"}, nil)},
 	}
+	m.throttled = r.CounterVec(LoginsThrottled,
+		"Agent logins refused by the login rate limiter (codes.ResourceExhausted), by caller kind (machine, unit).", "kind")
 	m.entities.errors = r.Counter(EntityErrors, "Scrapes whose entity count could not be read from the store.")
 	r.Register(m.entities, Entities)
 	return m
@@ -127,8 +131,11 @@ func (m *Metrics) finish(ctx context.Context, meth string, err error) {
 	code := status.Code(err)
 	m.requests.WithLabelValues(meth, code.String()).Inc()
 	result := "ok"
-	if code == codes.Unauthenticated {
+	switch {
+	case code == codes.Unauthenticated:
 		result = "failed"
+	case code == codes.ResourceExhausted && strings.HasPrefix(status.Convert(err).Message(), "login throttled"):
+		result = "throttled" // refused by the API server's login rate limiter
 	}
 	m.auth.WithLabelValues(callerKind(ctx), result).Inc()
 }
@@ -161,6 +168,9 @@ func (m *Metrics) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 	m.finish(ss.Context(), meth, err)
 	return err
 }
+
+// LoginThrottled implements apiserver.LoginObserver.
+func (m *Metrics) LoginThrottled(kind string) { m.throttled.WithLabelValues(kind).Inc() }
 
 // ActorRestarted implements supervise.Observer.
 func (m *Metrics) ActorRestarted() { m.restarts.Inc() }

@@ -8,11 +8,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/pki"
@@ -33,6 +37,9 @@ type Info struct {
 	CACert    string   `json:"ca-cert"`
 	Tag       string   `json:"tag"`
 	Password  string   `json:"password"`
+	// BackoffCap caps the reconnect backoff (Go duration); empty means
+	// 30s.
+	BackoffCap string `json:"reconnect-backoff-cap,omitempty"`
 }
 
 type creds struct{ tag, password string }
@@ -46,13 +53,17 @@ func (creds) RequireTransportSecurity() bool { return true }
 type Conn struct {
 	apipb.ControllerClient
 	cc *grpc.ClientConn
+	rd *redialer
 }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.cc.Close() }
 
-// Dial opens a connection to the first address of info. gRPC connects
-// lazily and reconnects on its own; callers see errors per call.
+// Dial opens a connection to the controller at info's addresses. gRPC
+// connects lazily and reconnects on its own, through redial.go's
+// dialler: every address in turn, full-jitter backoff between rounds
+// (cap info.BackoffCap, default 30 s). Keepalive pings every 10 s drop a
+// dead link within about 15 s. Callers see errors per call.
 func Dial(info Info) (*Conn, error) {
 	if len(info.Addresses) == 0 {
 		return nil, fmt.Errorf("no controller address configured")
@@ -61,15 +72,32 @@ func Dial(info Info) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(info.Addresses[0],
+	capDelay := DefaultBackoffCap
+	if info.BackoffCap != "" {
+		d, err := time.ParseDuration(info.BackoffCap)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("reconnect-backoff-cap %q: expected a duration such as 30s", info.BackoffCap)
+		}
+		capDelay = d
+	}
+	rd := &redialer{addrs: append([]string(nil), info.Addresses...), base: DefaultBackoffBase, cap: capDelay,
+		randFloat: rand.Float64, dialTimout: 10 * time.Second}
+	cc, err := grpc.NewClient("passthrough:///"+info.Addresses[0],
 		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
 		grpc.WithPerRPCCredentials(creds{info.Tag, info.Password}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+		grpc.WithContextDialer(rd.dial),
+		// The dialler does the backoff (full jitter) and honours the
+		// context; gRPC's own backoff is kept out of the way.
+		grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: 365 * 24 * time.Hour,
+			Backoff: backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1, MaxDelay: 20 * time.Millisecond}}),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.WithChainUnaryInterceptor(rd.retryThrottled),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to controller at %s: %w", info.Addresses[0], err)
 	}
-	return &Conn{ControllerClient: apipb.NewControllerClient(cc), cc: cc}, nil
+	return &Conn{ControllerClient: apipb.NewControllerClient(cc), cc: cc, rd: rd}, nil
 }
 
 // AgentConfig is an agent's configuration file (agent.conf, mode 0600).

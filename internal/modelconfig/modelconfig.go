@@ -25,12 +25,23 @@ import (
 const (
 	AutomaticallyRetryHooks  = "automatically-retry-hooks"
 	UpdateStatusHookInterval = "update-status-hook-interval"
+	// LostAfter is how long an agent may be disconnected from the
+	// controller before status shows it lost (machine `down`); until then
+	// it shows `disconnected`.
+	LostAfter = "lost-after"
 )
 
 // Defaults, as Juju's.
 const (
 	DefaultAutomaticallyRetryHooks  = true
 	DefaultUpdateStatusHookInterval = 5 * time.Minute
+	DefaultLostAfter                = 2 * time.Minute
+)
+
+// Bounds of lost-after.
+const (
+	MinLostAfter = time.Second
+	MaxLostAfter = 24 * time.Hour
 )
 
 // Bounds of update-status-hook-interval. Juju documents 1m–60m but its
@@ -49,12 +60,14 @@ type Settings map[string]string
 type Config struct {
 	AutomaticallyRetryHooks  bool
 	UpdateStatusHookInterval time.Duration
+	LostAfter                time.Duration
 }
 
 type option struct {
 	kind        string // "bool" or "duration"
 	def         string
 	description string
+	min, max    time.Duration // duration bounds; zero means update-status-hook-interval's
 }
 
 var schema = map[string]option{
@@ -62,6 +75,8 @@ var schema = map[string]option{
 		description: "re-run a failed hook automatically, with a growing delay (5s up to 5m)"},
 	UpdateStatusHookInterval: {kind: "duration", def: "5m",
 		description: "how often the update-status hook runs on each unit (±20%)"},
+	LostAfter: {kind: "duration", def: "2m", min: MinLostAfter, max: MaxLostAfter,
+		description: "how long an agent may be out of touch with the controller (shown disconnected) before it is shown lost"},
 }
 
 var readOnly = map[string]bool{"name": true, "uuid": true, "type": true}
@@ -98,9 +113,12 @@ func Normalise(key, raw string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%s: expected a duration such as 5m or 30s, got %q", key, raw)
 		}
-		if d < MinUpdateStatusHookInterval || d > MaxUpdateStatusHookInterval {
-			return "", fmt.Errorf("%s: %s is out of range; give a duration from %s to %s", key, raw,
-				MinUpdateStatusHookInterval, "60m")
+		lo, hi, hiText := MinUpdateStatusHookInterval, MaxUpdateStatusHookInterval, "60m"
+		if opt.max != 0 {
+			lo, hi, hiText = opt.min, opt.max, opt.max.String()
+		}
+		if d < lo || d > hi {
+			return "", fmt.Errorf("%s: %s is out of range; give a duration from %s to %s", key, raw, lo, hiText)
 		}
 		return raw, nil
 	}
@@ -142,7 +160,13 @@ func Apply(cur Settings, values map[string]string, reset []string) (Settings, er
 // validated when stored; one that no longer parses falls back to its
 // default.
 func Effective(s Settings) Config {
-	c := Config{AutomaticallyRetryHooks: DefaultAutomaticallyRetryHooks, UpdateStatusHookInterval: DefaultUpdateStatusHookInterval}
+	c := Config{AutomaticallyRetryHooks: DefaultAutomaticallyRetryHooks, UpdateStatusHookInterval: DefaultUpdateStatusHookInterval,
+		LostAfter: DefaultLostAfter}
+	if v, ok := s[LostAfter]; ok {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			c.LostAfter = d
+		}
+	}
 	if v, ok := s[AutomaticallyRetryHooks]; ok {
 		if b, err := strconv.ParseBool(v); err == nil {
 			c.AutomaticallyRetryHooks = b

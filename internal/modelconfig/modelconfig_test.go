@@ -76,3 +76,21 @@ func TestApplyRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestLostAfter(t *testing.T) {
+	if got := Effective(nil).LostAfter; got != DefaultLostAfter {
+		t.Fatalf("default lost-after %v", got)
+	}
+	v, err := Normalise(LostAfter, "30s")
+	if err != nil || Effective(Settings{LostAfter: v}).LostAfter != 30*time.Second {
+		t.Fatalf("lost-after=30s: %q %v", v, err)
+	}
+	for _, bad := range []string{"500ms", "25h", "soon"} {
+		if _, err := Normalise(LostAfter, bad); err == nil {
+			t.Errorf("lost-after=%s accepted", bad)
+		}
+	}
+	if d := Describe(nil, "m", "u")[LostAfter]; d.Value != "2m" || d.Source != "default" {
+		t.Fatalf("describe lost-after: %+v", d)
+	}
+}

@@ -1,0 +1,85 @@
+package api
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestFullJitter(t *testing.T) {
+	base, cap := 250*time.Millisecond, 30*time.Second
+	cases := []struct {
+		n    int
+		r    float64
+		want time.Duration
+	}{
+		{0, 0.999999, 249999750 * time.Nanosecond},
+		{0, 0, 0},
+		{2, 0.5, 500 * time.Millisecond},
+		{7, 1, 30 * time.Second}, // 250ms·128 = 32s, capped
+		{100, 0.5, 15 * time.Second},
+	}
+	for _, c := range cases {
+		if got := FullJitter(c.n, base, cap, c.r); got != c.want {
+			t.Errorf("FullJitter(%d, r=%v) = %v, want %v", c.n, c.r, got, c.want)
+		}
+	}
+}
+
+// TestRedialerTriesEveryAddress: the first address refuses, the second
+// answers; the dialler reaches the second and sticks to it.
+func TestRedialerTriesEveryAddress(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // refuses from now on
+	live, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go func() {
+		for {
+			c, err := live.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	d := &redialer{addrs: []string{deadAddr, live.Addr().String()}, base: time.Millisecond, cap: 10 * time.Millisecond,
+		randFloat: func() float64 { return 0.5 }, dialTimout: time.Second}
+	for i := 0; i < 2; i++ {
+		c, err := d.dial(context.Background(), "ignored")
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		if got := c.RemoteAddr().String(); got != live.Addr().String() {
+			t.Fatalf("dial %d reached %s, want the live %s", i, got, live.Addr())
+		}
+		c.Close()
+	}
+	if d.next != 1 {
+		t.Fatalf("the dialler should stick to the address that answered, next=%d", d.next)
+	}
+	conn := &Conn{rd: d}
+	if got := conn.Reconnects(); got != 1 {
+		t.Fatalf("two dials are one reconnect, got %d", got)
+	}
+	// Nothing answers: the first round fails at once, the next ones wait
+	// a jittered, growing time first, cut short by the context.
+	live.Close()
+	if _, err := d.dial(context.Background(), "ignored"); err == nil {
+		t.Fatal("dial with no live address succeeded")
+	}
+	d.base, d.cap = time.Hour, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if _, err := d.dial(ctx, "ignored"); err == nil || time.Since(began) < 90*time.Millisecond {
+		t.Fatalf("after a failed round the dialler should back off until the context ends: %v after %v", err, time.Since(began))
+	}
+}
