@@ -82,6 +82,8 @@ type Server struct {
 	grpc   *grpc.Server
 	charms charmCache
 
+	logins loginGuard
+
 	sealMu sync.Mutex
 	seal   *sealbox.Box // guarded by sealMu; opened on first use
 }
@@ -199,6 +201,9 @@ func (s *Server) ListModels(ctx context.Context, _ *apipb.ListModelsRequest) (*a
 		var m entity.Model
 		if err := json.Unmarshal(kv.Value, &m); err != nil {
 			return nil, err
+		}
+		if !mayListModel(callerUser(ctx), m.UUID) {
+			continue
 		}
 		res.Models = append(res.Models, modelInfo(m))
 	}
