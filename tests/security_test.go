@@ -290,7 +290,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"RemoveUnit": true, "RemoveMachine": true, "UnitDead": true, "IssueUnitCredential": true, "LeaveScope": true,
 		"ChangeUserPassword": true, "SetMachineStatus": true}
 
-	const marker = "pwned-by-matrix"
+	const marker = "refused-by-matrix"
 	conns := map[string]*api.Conn{}
 	for _, id := range ids {
 		c, err := api.Dial(id.info)
@@ -317,7 +317,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if may[id.name] && destructive[name] {
 				continue
 			}
-			req := matrixRequest(md, marker, ownMachine)
+			m := "allowed-by-matrix" // allowed calls may write theirs
+			if !may[id.name] {
+				m = marker
+			}
+			req := matrixRequest(md, m, ownMachine)
 			err := invoke(conns[id.name].ClientConn(), md, req)
 			code := status.Code(err)
 			refused := code == codes.PermissionDenied || code == codes.Unauthenticated
