@@ -83,6 +83,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS = \
 	FuzzParseMeta:./internal/charm FuzzParseConfig:./internal/charm \
 	FuzzParseActions:./internal/charm FuzzParseManifest:./internal/charm \
+	FuzzUnpack:./internal/charm \
 	FuzzParse:./internal/bundle FuzzRun:./internal/hookcmds \
 	FuzzDecodeRequest:./controller/apiserver FuzzParse:./internal/cmdline
 

@@ -1,6 +1,11 @@
 package charm
 
-import "testing"
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // Fuzz targets for the charm format parsers: whatever the bytes, a parser
 // returns a value or an error, never panics; a parsed document survives
@@ -51,5 +56,25 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte("bases:\n- name: ubuntu\n  channel: \"22.04\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ParseManifest(data)
+	})
+}
+
+// FuzzUnpack: an arbitrary archive unpacks into dest or is refused, and
+// either way nothing is written outside dest (acceptance 4 of issue 10,
+// for every input the fuzzer finds, including "../" entries and symlinks).
+func FuzzUnpack(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "charm")
+		_ = Unpack(bytes.NewReader(data), int64(len(data)), dest, Limits{})
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name() != "charm" {
+				t.Fatalf("unpacking wrote %q outside the charm dir", e.Name())
+			}
+		}
 	})
 }
