@@ -221,6 +221,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return api.Info{Addresses: cc.Addresses, CACert: cc.CACert, Tag: "user-" + name, Password: pw}
 	}
 	reader, writer, madmin := user("reader", "read"), user("writer", "write"), user("madmin", "admin")
+	noAccess := user("dave", "")
 	revoked := user("carol", "admin")
 	carol := newUserHome(t, e)
 	if r := e.troupeAs(carol, revoked.Password+"\n", "login", "-u", "carol"); r.code != 0 {
@@ -235,7 +236,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"other-app-unit", agents["other/0"].Info},
 		{"own-machine", mach.Info},
 		{"other-machine", agents[otherMachine].Info},
-		{"reader", reader}, {"writer", writer}, {"model-admin", madmin},
+		{"no-access-user", noAccess}, {"reader", reader}, {"writer", writer}, {"model-admin", madmin},
 		{"superuser", cc.Info},
 		{"no-credential", api.Info{Addresses: cc.Addresses, CACert: cc.CACert}},
 		{"revoked", revoked},
@@ -256,11 +257,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return []string{"superuser"}
 	}
 	allUsers := []string{"reader", "writer", "model-admin", "superuser"}
-	everyone := append([]string{"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"}, allUsers...)
+	anyUser := append([]string{"no-access-user"}, allUsers...)
+	everyone := append([]string{"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"}, anyUser...)
 	ownUnit := []string{"own-unit"}
 	allowed := map[string][]string{
 		"ControllerInfo": everyone, "WhoAmI": everyone,
-		"ListModels": allUsers, "ChangeUserPassword": allUsers,
+		"ListModels": anyUser, "ChangeUserPassword": anyUser,
 		"AddModel": users("super"), "DestroyController": users("super"), "AddUser": users("super"),
 		"Status": users("read"), "GetConfig": users("read"), "GetTask": users("read"), "WatchTask": users("read"),
 		"ListOperations": users("read"), "GetModelConfig": users("read"), "DebugLog": users("read"),
