@@ -31,7 +31,7 @@ sys.exit(0 if ok else 1)
 endef
 export DEMO_READY_PY
 
-.PHONY: all build demo test lint bench proto clean
+.PHONY: all build demo test lint bench fuzz proto clean
 
 all: build
 
@@ -77,6 +77,23 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 25m ./...
+
+# fuzz runs every native Go fuzz target for FUZZTIME each (the seed
+# corpora are in each package's testdata/fuzz/<FuzzName>/).
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	FuzzParseMeta:./internal/charm FuzzParseConfig:./internal/charm \
+	FuzzParseActions:./internal/charm FuzzParseManifest:./internal/charm \
+	FuzzUnpack:./internal/charm \
+	FuzzParse:./internal/bundle FuzzRun:./internal/hookcmds \
+	FuzzDecodeRequest:./controller/apiserver FuzzParse:./internal/cmdline
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name $$pkg ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 proto:
 	GOBIN=$(TOOLS) $(GO) install $(PROTOC_GEN_GO)

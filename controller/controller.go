@@ -129,7 +129,7 @@ func seed(ctx context.Context, s *store.Store, b Bootstrap) error {
 	if err != nil {
 		return err
 	}
-	uop, err := store.Put(entity.UserKey("admin"), entity.User{Name: "admin", PasswordHash: b.AdminPasswordHash})
+	uop, err := store.Put(entity.UserKey("admin"), entity.User{Name: "admin", PasswordHash: b.AdminPasswordHash, Superuser: true})
 	if err != nil {
 		return err
 	}

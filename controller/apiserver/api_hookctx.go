@@ -90,7 +90,7 @@ func (s *Server) UnitCloudSpec(ctx context.Context, req *apipb.UnitCloudSpecRequ
 		return nil, fmt.Errorf("cannot read application %q: %w", app, err)
 	}
 	if !a.Trust {
-		return nil, status.Errorf(codes.PermissionDenied, "application %q is not trusted", app)
+		return nil, status.Errorf(codes.FailedPrecondition, "application %q is not trusted", app)
 	}
 	var m entity.Model
 	if _, err := s.cfg.Store.Get(ctx, entity.ModelKey(tag.Model), &m); err != nil {

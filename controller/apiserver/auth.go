@@ -40,11 +40,15 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
 	}
 	var hash string
+	var usr entity.User
 	switch tag.Kind {
 	case entity.KindUser:
-		var u entity.User
-		_, err = s.cfg.Store.Get(ctx, entity.UserKey(tag.Name), &u)
-		hash = u.PasswordHash
+		if wait := s.guard.blocked(tag.Name); wait > 0 {
+			return nil, loginBlocked(tag.Name, wait)
+		}
+		_, err = s.cfg.Store.Get(ctx, entity.UserKey(tag.Name), &usr)
+		usr.Superuser = usr.Superuser || usr.Name == "admin" // the bootstrap user
+		hash = usr.PasswordHash
 	case entity.KindMachine:
 		var m entity.Machine
 		_, err = s.cfg.Store.Get(ctx, entity.MachineKey(tag.Model, tag.Name), &m)
@@ -54,8 +58,15 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
 		hash = u.PasswordHash
 	}
-	if err != nil || !entity.CheckPassword(hash, pw) {
+	if err != nil || !s.guard.check(tag.String(), hash, pw) {
+		if tag.Kind == entity.KindUser {
+			s.guard.failed(tag.Name)
+		}
 		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
+	}
+	if tag.Kind == entity.KindUser {
+		s.guard.succeeded(tag.Name)
+		ctx = context.WithValue(ctx, callerUserKey{}, usr)
 	}
 	return context.WithValue(ctx, callerKey{}, tag), nil
 }
@@ -64,6 +75,9 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	ctx, err := s.authenticate(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.authorize(ctx, info.FullMethod, req); err != nil {
+		return nil, toStatus(err)
 	}
 	resp, err := h(ctx, req)
 	return resp, toStatus(err)
@@ -81,7 +95,7 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
-	return toStatus(h(srv, authStream{ss, ctx}))
+	return toStatus(h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod}))
 }
 
 var errPerm = status.Error(codes.PermissionDenied, "permission denied")

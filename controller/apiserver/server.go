@@ -92,8 +92,9 @@ type Server struct {
 	grpc   *grpc.Server
 	charms charmCache
 
-	logins   *TokenBucket // nil: logins are not limited
+	logins   *TokenBucket // nil: agent logins are not limited
 	presence *presence.Tracker
+	guard    loginGuard // per-user failed-login backoff and verified-password cache
 
 	sealMu sync.Mutex
 	seal   *sealbox.Box // guarded by sealMu; opened on first use
@@ -218,6 +219,9 @@ func (s *Server) ListModels(ctx context.Context, _ *apipb.ListModelsRequest) (*a
 		var m entity.Model
 		if err := json.Unmarshal(kv.Value, &m); err != nil {
 			return nil, err
+		}
+		if !mayListModel(callerUser(ctx), m.UUID) {
+			continue
 		}
 		res.Models = append(res.Models, modelInfo(m))
 	}

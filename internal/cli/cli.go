@@ -84,6 +84,13 @@ var commands = []command{
 	{"remove-machine", "remove machines (with --force also the units on them)", runRemoveMachine},
 	{"ssh", "run a command on a unit's or machine's host (local provider: this host)", runSSH},
 	{"scp", "copy files to or from a unit's or machine's host (local provider: this host)", runSCP},
+	{"add-user", "add a user to the controller; prints a first password", runAddUser},
+	{"grant", "grant a user read, write or admin access to models", runGrantAccess(false)},
+	{"revoke", "revoke a user's access level to models (write leaves read)", runGrantAccess(true)},
+	{"login", "log in as a user (password on standard input)", runLogin},
+	{"logout", "forget the current user's credentials", runLogout},
+	{"change-user-password", "change a user's password (new password on standard input)", runChangeUserPassword},
+	{"whoami", "print the current controller, model and user", runWhoAmI},
 }
 
 // Version is the client version string (Juju-compatible form).

@@ -42,6 +42,11 @@ type Controller struct {
 type User struct {
 	Name         string `json:"name"`
 	PasswordHash string `json:"password-hash"`
+	DisplayName  string `json:"display-name,omitempty"`
+	// Superuser is the controller superuser (the bootstrap user admin).
+	Superuser bool `json:"superuser,omitempty"`
+	// Access is the user's access level per model UUID (see access.go).
+	Access map[string]Access `json:"access,omitempty"`
 }
 
 // Model is a model document.
@@ -416,6 +421,9 @@ func HashPassword(p string) string {
 func CheckPassword(hash, password string) bool {
 	if hash == "" {
 		return false
+	}
+	if strings.HasPrefix(hash, scryptPrefix) {
+		return checkUserPassword(hash, password)
 	}
 	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashPassword(password))) == 1
 }

@@ -42,7 +42,7 @@ func goalStatuses(m map[string]*apipb.GoalStatus) map[string]hookcmds.GoalStateS
 // unless the application is trusted.
 func (b *backend) CloudSpec() (map[string]any, error) {
 	res, err := b.u.cfg.API.UnitCloudSpec(b.ctx(), &apipb.UnitCloudSpecRequest{Unit: b.u.cfg.Unit})
-	if status.Code(err) == codes.PermissionDenied {
+	if status.Code(err) == codes.FailedPrecondition {
 		return nil, hookcmds.ErrNoCredential
 	}
 	if err != nil {

@@ -8337,6 +8337,391 @@ func (x *UnitCloudSpecResult) GetSpecJson() []byte {
 	return nil
 }
 
+// ---- security ----
+type AddUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Password      string                 `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddUserRequest) Reset() {
+	*x = AddUserRequest{}
+	mi := &file_troupe_proto_msgTypes[138]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddUserRequest) ProtoMessage() {}
+
+func (x *AddUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[138]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddUserRequest.ProtoReflect.Descriptor instead.
+func (*AddUserRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{138}
+}
+
+func (x *AddUserRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddUserRequest) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *AddUserRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+type AddUserResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddUserResult) Reset() {
+	*x = AddUserResult{}
+	mi := &file_troupe_proto_msgTypes[139]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddUserResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddUserResult) ProtoMessage() {}
+
+func (x *AddUserResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[139]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddUserResult.ProtoReflect.Descriptor instead.
+func (*AddUserResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{139}
+}
+
+type GrantAccessRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Model         string                 `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Access        string                 `protobuf:"bytes,3,opt,name=access,proto3" json:"access,omitempty"` // read | write | admin
+	Revoke        bool                   `protobuf:"varint,4,opt,name=revoke,proto3" json:"revoke,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantAccessRequest) Reset() {
+	*x = GrantAccessRequest{}
+	mi := &file_troupe_proto_msgTypes[140]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantAccessRequest) ProtoMessage() {}
+
+func (x *GrantAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[140]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantAccessRequest.ProtoReflect.Descriptor instead.
+func (*GrantAccessRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{140}
+}
+
+func (x *GrantAccessRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *GrantAccessRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GrantAccessRequest) GetAccess() string {
+	if x != nil {
+		return x.Access
+	}
+	return ""
+}
+
+func (x *GrantAccessRequest) GetRevoke() bool {
+	if x != nil {
+		return x.Revoke
+	}
+	return false
+}
+
+type GrantAccessResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantAccessResult) Reset() {
+	*x = GrantAccessResult{}
+	mi := &file_troupe_proto_msgTypes[141]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantAccessResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantAccessResult) ProtoMessage() {}
+
+func (x *GrantAccessResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[141]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantAccessResult.ProtoReflect.Descriptor instead.
+func (*GrantAccessResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{141}
+}
+
+type ChangeUserPasswordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeUserPasswordRequest) Reset() {
+	*x = ChangeUserPasswordRequest{}
+	mi := &file_troupe_proto_msgTypes[142]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeUserPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeUserPasswordRequest) ProtoMessage() {}
+
+func (x *ChangeUserPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[142]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeUserPasswordRequest.ProtoReflect.Descriptor instead.
+func (*ChangeUserPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{142}
+}
+
+func (x *ChangeUserPasswordRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *ChangeUserPasswordRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+type ChangeUserPasswordResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeUserPasswordResult) Reset() {
+	*x = ChangeUserPasswordResult{}
+	mi := &file_troupe_proto_msgTypes[143]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeUserPasswordResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeUserPasswordResult) ProtoMessage() {}
+
+func (x *ChangeUserPasswordResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[143]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeUserPasswordResult.ProtoReflect.Descriptor instead.
+func (*ChangeUserPasswordResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{143}
+}
+
+type WhoAmIRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIRequest) Reset() {
+	*x = WhoAmIRequest{}
+	mi := &file_troupe_proto_msgTypes[144]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIRequest) ProtoMessage() {}
+
+func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[144]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
+func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{144}
+}
+
+type WhoAmIResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tag           string                 `protobuf:"bytes,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	Superuser     bool                   `protobuf:"varint,2,opt,name=superuser,proto3" json:"superuser,omitempty"`
+	Access        map[string]string      `protobuf:"bytes,3,rep,name=access,proto3" json:"access,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // model name -> level
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIResult) Reset() {
+	*x = WhoAmIResult{}
+	mi := &file_troupe_proto_msgTypes[145]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIResult) ProtoMessage() {}
+
+func (x *WhoAmIResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[145]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIResult.ProtoReflect.Descriptor instead.
+func (*WhoAmIResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{145}
+}
+
+func (x *WhoAmIResult) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *WhoAmIResult) GetSuperuser() bool {
+	if x != nil {
+		return x.Superuser
+	}
+	return false
+}
+
+func (x *WhoAmIResult) GetAccess() map[string]string {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9007,7 +9392,30 @@ const file_troupe_proto_rawDesc = "" +
 	"\x14UnitCloudSpecRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\"2\n" +
 	"\x13UnitCloudSpecResult\x12\x1b\n" +
-	"\tspec_json\x18\x01 \x01(\fR\bspecJson2\xb0%\n" +
+	"\tspec_json\x18\x01 \x01(\fR\bspecJson\"c\n" +
+	"\x0eAddUserRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1a\n" +
+	"\bpassword\x18\x03 \x01(\tR\bpassword\"\x0f\n" +
+	"\rAddUserResult\"n\n" +
+	"\x12GrantAccessRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x16\n" +
+	"\x06access\x18\x03 \x01(\tR\x06access\x12\x16\n" +
+	"\x06revoke\x18\x04 \x01(\bR\x06revoke\"\x13\n" +
+	"\x11GrantAccessResult\"K\n" +
+	"\x19ChangeUserPasswordRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x1a\n" +
+	"\x18ChangeUserPasswordResult\"\x0f\n" +
+	"\rWhoAmIRequest\"\xb6\x01\n" +
+	"\fWhoAmIResult\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\tR\x03tag\x12\x1c\n" +
+	"\tsuperuser\x18\x02 \x01(\bR\tsuperuser\x12;\n" +
+	"\x06access\x18\x03 \x03(\v2#.troupe.v1.WhoAmIResult.AccessEntryR\x06access\x1a9\n" +
+	"\vAccessEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xda'\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -9079,7 +9487,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\rRemoveMachine\x12\x1f.troupe.v1.RemoveMachineRequest\x1a\x1e.troupe.v1.RemoveMachineResult\x12J\n" +
 	"\vGetResource\x12\x1d.troupe.v1.GetResourceRequest\x1a\x1c.troupe.v1.GetResourceResult\x12P\n" +
 	"\rUnitGoalState\x12\x1f.troupe.v1.UnitGoalStateRequest\x1a\x1e.troupe.v1.UnitGoalStateResult\x12P\n" +
-	"\rUnitCloudSpec\x12\x1f.troupe.v1.UnitCloudSpecRequest\x1a\x1e.troupe.v1.UnitCloudSpecResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\rUnitCloudSpec\x12\x1f.troupe.v1.UnitCloudSpecRequest\x1a\x1e.troupe.v1.UnitCloudSpecResult\x12>\n" +
+	"\aAddUser\x12\x19.troupe.v1.AddUserRequest\x1a\x18.troupe.v1.AddUserResult\x12J\n" +
+	"\vGrantAccess\x12\x1d.troupe.v1.GrantAccessRequest\x1a\x1c.troupe.v1.GrantAccessResult\x12_\n" +
+	"\x12ChangeUserPassword\x12$.troupe.v1.ChangeUserPasswordRequest\x1a#.troupe.v1.ChangeUserPasswordResult\x12;\n" +
+	"\x06WhoAmI\x12\x18.troupe.v1.WhoAmIRequest\x1a\x17.troupe.v1.WhoAmIResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -9093,7 +9505,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 163)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 172)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -9233,37 +9645,46 @@ var file_troupe_proto_goTypes = []any{
 	(*UnitGoalStateResult)(nil),          // 135: troupe.v1.UnitGoalStateResult
 	(*UnitCloudSpecRequest)(nil),         // 136: troupe.v1.UnitCloudSpecRequest
 	(*UnitCloudSpecResult)(nil),          // 137: troupe.v1.UnitCloudSpecResult
-	nil,                                  // 138: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 139: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 140: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 141: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 142: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 143: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 144: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 145: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 146: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 147: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 148: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 149: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 150: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 151: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 152: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 153: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 154: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 155: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 156: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 157: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 158: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 159: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 160: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 161: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 162: troupe.v1.UnitGoalStateResult.UnitsEntry
+	(*AddUserRequest)(nil),               // 138: troupe.v1.AddUserRequest
+	(*AddUserResult)(nil),                // 139: troupe.v1.AddUserResult
+	(*GrantAccessRequest)(nil),           // 140: troupe.v1.GrantAccessRequest
+	(*GrantAccessResult)(nil),            // 141: troupe.v1.GrantAccessResult
+	(*ChangeUserPasswordRequest)(nil),    // 142: troupe.v1.ChangeUserPasswordRequest
+	(*ChangeUserPasswordResult)(nil),     // 143: troupe.v1.ChangeUserPasswordResult
+	(*WhoAmIRequest)(nil),                // 144: troupe.v1.WhoAmIRequest
+	(*WhoAmIResult)(nil),                 // 145: troupe.v1.WhoAmIResult
+	nil,                                  // 146: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 147: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 148: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 149: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 150: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 151: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 152: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 153: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 154: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 155: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 156: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 157: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 158: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 159: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 160: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 161: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 162: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 163: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 164: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 165: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 166: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 167: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 168: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 169: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 170: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 171: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	138, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	139, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	146, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	147, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
 	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -9281,182 +9702,191 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	140, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	141, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	148, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	149, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	142, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	143, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	150, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	151, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	144, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	152, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	145, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	146, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	147, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	153, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	154, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	155, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	148, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	156, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	149, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	157, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	150, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	158, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	151, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	152, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	153, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	154, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	155, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	159, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	160, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	161, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	162, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	163, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	156, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	157, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	164, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	165, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	158, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	159, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	166, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	167, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	160, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	161, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	162, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	168, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	169, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	170, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	133, // 66: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 67: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 68: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 69: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 70: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 71: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 72: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 73: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 74: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 75: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 76: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 77: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 78: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 79: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 80: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 81: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 82: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 83: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 84: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 85: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 86: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 87: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 88: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 89: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 90: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 91: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 92: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 93: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 94: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 95: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 96: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 97: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 98: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 99: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 100: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 101: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 102: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 103: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 104: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 105: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 106: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 107: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 108: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 109: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 110: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 111: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 112: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 113: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 114: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 115: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 116: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 117: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 118: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 119: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 120: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 121: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 122: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 123: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 124: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 125: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 126: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 127: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 128: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 129: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	12,  // 130: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 131: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 132: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 133: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 134: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 135: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 136: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 137: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 138: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 139: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 140: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 141: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 142: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 143: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 144: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 145: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 146: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 147: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 148: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 149: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 150: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 151: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 152: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 153: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 154: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 155: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 156: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 157: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 158: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 159: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 160: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 161: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 162: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 163: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 164: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 165: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 166: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 167: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 168: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 169: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 170: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 171: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 172: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 173: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 174: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 175: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 176: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 177: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 178: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 179: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 180: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 181: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 182: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 183: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 184: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 185: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 186: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 187: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 188: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 189: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 190: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 191: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	130, // [130:192] is the sub-list for method output_type
-	68,  // [68:130] is the sub-list for method input_type
-	68,  // [68:68] is the sub-list for extension type_name
-	68,  // [68:68] is the sub-list for extension extendee
-	0,   // [0:68] is the sub-list for field type_name
+	171, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 70: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 71: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 72: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 73: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 74: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 75: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 76: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 77: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 78: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 79: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 80: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 81: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 82: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 83: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 84: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 85: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 86: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 87: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 88: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 89: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 90: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 91: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 92: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 93: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 94: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 95: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 96: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 97: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 98: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 99: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 100: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 101: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 102: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 103: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 104: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 105: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 106: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 107: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 108: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 109: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 110: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 111: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 112: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 113: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 114: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 115: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 116: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 117: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 118: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 119: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 120: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 121: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 122: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 123: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 124: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 125: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 126: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 127: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 128: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 129: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 130: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 131: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	12,  // 135: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 136: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 137: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 138: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 139: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 140: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 141: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 142: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 143: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 144: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 145: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 146: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 147: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 148: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 149: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 150: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 151: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 152: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 153: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 154: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 155: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 156: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 157: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 158: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 159: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 160: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 161: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 162: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 163: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 164: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 165: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 166: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 167: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 168: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 169: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 170: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 171: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 172: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 173: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 174: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 175: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 176: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 177: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 178: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 179: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 180: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 181: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 182: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 183: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 184: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 185: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 186: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 187: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 188: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 189: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 190: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 191: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 192: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 193: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 194: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 195: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 196: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 197: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 198: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 199: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 200: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	135, // [135:201] is the sub-list for method output_type
+	69,  // [69:135] is the sub-list for method input_type
+	69,  // [69:69] is the sub-list for extension type_name
+	69,  // [69:69] is the sub-list for extension extendee
+	0,   // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -9470,7 +9900,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   163,
+			NumMessages:   172,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -92,6 +92,10 @@ const (
 	Controller_GetResource_FullMethodName           = "/troupe.v1.Controller/GetResource"
 	Controller_UnitGoalState_FullMethodName         = "/troupe.v1.Controller/UnitGoalState"
 	Controller_UnitCloudSpec_FullMethodName         = "/troupe.v1.Controller/UnitCloudSpec"
+	Controller_AddUser_FullMethodName               = "/troupe.v1.Controller/AddUser"
+	Controller_GrantAccess_FullMethodName           = "/troupe.v1.Controller/GrantAccess"
+	Controller_ChangeUserPassword_FullMethodName    = "/troupe.v1.Controller/ChangeUserPassword"
+	Controller_WhoAmI_FullMethodName                = "/troupe.v1.Controller/WhoAmI"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -259,8 +263,19 @@ type ControllerClient interface {
 	// their units, as a JSON document in hookcmds.GoalState's shape.
 	UnitGoalState(ctx context.Context, in *UnitGoalStateRequest, opts ...grpc.CallOption) (*UnitGoalStateResult, error)
 	// UnitCloudSpec answers `credential-get` for the calling unit; its
-	// application must be trusted (PermissionDenied otherwise).
+	// application must be trusted (FailedPrecondition otherwise).
 	UnitCloudSpec(ctx context.Context, in *UnitCloudSpecRequest, opts ...grpc.CallOption) (*UnitCloudSpecResult, error)
+	// --- security: users and access ------------------------------------------
+	// AddUser creates a user with a password (controller superuser only).
+	AddUser(ctx context.Context, in *AddUserRequest, opts ...grpc.CallOption) (*AddUserResult, error)
+	// GrantAccess sets (revoke: lowers) a user's access to a model: read,
+	// write or admin. Superuser or the model's admin.
+	GrantAccess(ctx context.Context, in *GrantAccessRequest, opts ...grpc.CallOption) (*GrantAccessResult, error)
+	// ChangeUserPassword replaces a user's password (self, or superuser for
+	// anyone); the old password stops working at once.
+	ChangeUserPassword(ctx context.Context, in *ChangeUserPasswordRequest, opts ...grpc.CallOption) (*ChangeUserPasswordResult, error)
+	// WhoAmI returns the calling identity and, for a user, its access.
+	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResult, error)
 }
 
 type controllerClient struct {
@@ -927,6 +942,46 @@ func (c *controllerClient) UnitCloudSpec(ctx context.Context, in *UnitCloudSpecR
 	return out, nil
 }
 
+func (c *controllerClient) AddUser(ctx context.Context, in *AddUserRequest, opts ...grpc.CallOption) (*AddUserResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddUserResult)
+	err := c.cc.Invoke(ctx, Controller_AddUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) GrantAccess(ctx context.Context, in *GrantAccessRequest, opts ...grpc.CallOption) (*GrantAccessResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrantAccessResult)
+	err := c.cc.Invoke(ctx, Controller_GrantAccess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ChangeUserPassword(ctx context.Context, in *ChangeUserPasswordRequest, opts ...grpc.CallOption) (*ChangeUserPasswordResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeUserPasswordResult)
+	err := c.cc.Invoke(ctx, Controller_ChangeUserPassword_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WhoAmIResult)
+	err := c.cc.Invoke(ctx, Controller_WhoAmI_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1092,8 +1147,19 @@ type ControllerServer interface {
 	// their units, as a JSON document in hookcmds.GoalState's shape.
 	UnitGoalState(context.Context, *UnitGoalStateRequest) (*UnitGoalStateResult, error)
 	// UnitCloudSpec answers `credential-get` for the calling unit; its
-	// application must be trusted (PermissionDenied otherwise).
+	// application must be trusted (FailedPrecondition otherwise).
 	UnitCloudSpec(context.Context, *UnitCloudSpecRequest) (*UnitCloudSpecResult, error)
+	// --- security: users and access ------------------------------------------
+	// AddUser creates a user with a password (controller superuser only).
+	AddUser(context.Context, *AddUserRequest) (*AddUserResult, error)
+	// GrantAccess sets (revoke: lowers) a user's access to a model: read,
+	// write or admin. Superuser or the model's admin.
+	GrantAccess(context.Context, *GrantAccessRequest) (*GrantAccessResult, error)
+	// ChangeUserPassword replaces a user's password (self, or superuser for
+	// anyone); the old password stops working at once.
+	ChangeUserPassword(context.Context, *ChangeUserPasswordRequest) (*ChangeUserPasswordResult, error)
+	// WhoAmI returns the calling identity and, for a user, its access.
+	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1289,6 +1355,18 @@ func (UnimplementedControllerServer) UnitGoalState(context.Context, *UnitGoalSta
 }
 func (UnimplementedControllerServer) UnitCloudSpec(context.Context, *UnitCloudSpecRequest) (*UnitCloudSpecResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnitCloudSpec not implemented")
+}
+func (UnimplementedControllerServer) AddUser(context.Context, *AddUserRequest) (*AddUserResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddUser not implemented")
+}
+func (UnimplementedControllerServer) GrantAccess(context.Context, *GrantAccessRequest) (*GrantAccessResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GrantAccess not implemented")
+}
+func (UnimplementedControllerServer) ChangeUserPassword(context.Context, *ChangeUserPasswordRequest) (*ChangeUserPasswordResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChangeUserPassword not implemented")
+}
+func (UnimplementedControllerServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WhoAmI not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2399,6 +2477,78 @@ func _Controller_UnitCloudSpec_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_AddUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AddUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AddUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AddUser(ctx, req.(*AddUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_GrantAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).GrantAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_GrantAccess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).GrantAccess(ctx, req.(*GrantAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ChangeUserPassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeUserPasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ChangeUserPassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ChangeUserPassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ChangeUserPassword(ctx, req.(*ChangeUserPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WhoAmIRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).WhoAmI(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_WhoAmI_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).WhoAmI(ctx, req.(*WhoAmIRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2637,6 +2787,22 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnitCloudSpec",
 			Handler:    _Controller_UnitCloudSpec_Handler,
+		},
+		{
+			MethodName: "AddUser",
+			Handler:    _Controller_AddUser_Handler,
+		},
+		{
+			MethodName: "GrantAccess",
+			Handler:    _Controller_GrantAccess_Handler,
+		},
+		{
+			MethodName: "ChangeUserPassword",
+			Handler:    _Controller_ChangeUserPassword_Handler,
+		},
+		{
+			MethodName: "WhoAmI",
+			Handler:    _Controller_WhoAmI_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
