@@ -69,8 +69,10 @@ func buildBinaries(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
 			"./cmd/troupe", "./cmd/trouped", "./cmd/hooktool")
 		cmd.Dir = root
+		// Static, as `make build`: trouped also runs inside LXD containers.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("cannot build the binaries (go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
+			buildErr = fmt.Errorf("cannot build the binaries (CGO_ENABLED=0 go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

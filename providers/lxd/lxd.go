@@ -6,7 +6,8 @@
 // controller over the LXD bridge, so the controller must listen on an
 // address of that bridge (BridgeAddress).
 //
-// Instances carry the config key user.troupe.controller = Config.Tag; the
+// Instance id I is container ContainerName(I). Instances carry the config
+// key user.troupe.controller = Config.Tag; the
 // provider lists and stops only those. Constraints map to limits.cpu and
 // limits.memory.
 package lxd
@@ -44,6 +45,13 @@ const (
 	// TagKey is the instance config key naming the controller.
 	TagKey = "user.troupe.controller"
 )
+
+// ContainerName is the LXD container of instance id: LXD (5.0) refuses
+// names starting with a digit, as machine instance names may.
+func ContainerName(id string) string { return "tr-" + id }
+
+// instanceID inverts ContainerName; ok is false for other containers.
+func instanceID(container string) (string, bool) { return strings.CutPrefix(container, "tr-") }
 
 // DefaultImage is the image alias `make lxd-image` imports.
 const DefaultImage = "troupe/debian-bookworm"
@@ -244,12 +252,12 @@ func (p *Provider) StartInstance(ctx context.Context, cfg providers.InstanceConf
 	if err != nil {
 		return providers.Instance{}, fmt.Errorf("cannot start instance %q: %w", cfg.Name, err)
 	}
-	existing, _, err := c.GetInstance(cfg.Name)
+	existing, _, err := c.GetInstance(ContainerName(cfg.Name))
 	switch {
 	case err == nil:
 		if existing.Config[TagKey] != p.cfg.Tag {
 			return providers.Instance{}, fmt.Errorf("%w: cannot start instance %q: an LXD instance of that name exists and is not this controller's; delete it with `lxc delete --force %s`",
-				providers.ErrInvalid, cfg.Name, cfg.Name)
+				providers.ErrInvalid, cfg.Name, ContainerName(cfg.Name))
 		}
 		return p.ensureRunning(ctx, c, existing)
 	case !api.StatusErrorCheck(err, http.StatusNotFound):
@@ -261,7 +269,7 @@ func (p *Provider) StartInstance(ctx context.Context, cfg providers.InstanceConf
 	inst, err := p.create(ctx, c, cfg)
 	if err != nil {
 		// Nothing half-created: whatever got made goes.
-		p.forceDelete(c, cfg.Name)
+		p.forceDelete(c, ContainerName(cfg.Name))
 		return providers.Instance{}, fmt.Errorf("cannot start instance %q: %w", cfg.Name, err)
 	}
 	return inst, nil
@@ -291,8 +299,9 @@ func hardware(config map[string]string) providers.Constraints {
 func (p *Provider) create(ctx context.Context, c lxdclient.InstanceServer, cfg providers.InstanceConfig) (providers.Instance, error) {
 	config := limits(cfg.Constraints)
 	config[TagKey] = p.cfg.Tag
+	cn := ContainerName(cfg.Name)
 	op, err := c.CreateInstance(api.InstancesPost{
-		Name: cfg.Name, Type: api.InstanceTypeContainer,
+		Name: cn, Type: api.InstanceTypeContainer,
 		Source:      api.InstanceSource{Type: "image", Alias: p.cfg.Image},
 		InstancePut: api.InstancePut{Config: config, Profiles: []string{"default"}},
 	})
@@ -305,17 +314,17 @@ func (p *Provider) create(ctx context.Context, c lxdclient.InstanceServer, cfg p
 		}
 		return providers.Instance{}, p.unavailable("cannot create container", err)
 	}
-	if err := p.push(ctx, c, cfg); err != nil {
+	if err := p.push(ctx, c, cn, cfg); err != nil {
 		return providers.Instance{}, err
 	}
-	if err := p.changeState(ctx, c, cfg.Name, "start", false); err != nil {
+	if err := p.changeState(ctx, c, cn, "start", false); err != nil {
 		return providers.Instance{}, err
 	}
-	addrs, err := p.waitAddress(ctx, c, cfg.Name)
+	addrs, err := p.waitAddress(ctx, c, cn)
 	if err != nil {
 		return providers.Instance{}, err
 	}
-	return providers.Instance{ID: cfg.Name, Hostname: cfg.Name, Addresses: addrs, Hardware: cfg.Constraints}, nil
+	return providers.Instance{ID: cfg.Name, Hostname: cn, Addresses: addrs, Hardware: cfg.Constraints}, nil
 }
 
 // unit is the systemd unit running the agent; Restart=always brings back
@@ -339,12 +348,12 @@ WantedBy=multi-user.target
 
 // push writes the binaries, the unit and cfg.Files into the (stopped)
 // container, so the agent finds everything at its first start.
-func (p *Provider) push(ctx context.Context, c lxdclient.InstanceServer, cfg providers.InstanceConfig) error {
+func (p *Provider) push(ctx context.Context, c lxdclient.InstanceServer, cn string, cfg providers.InstanceConfig) error {
 	put := func(dst string, data []byte, mode int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := c.CreateInstanceFile(cfg.Name, dst, lxdclient.InstanceFileArgs{
+		err := c.CreateInstanceFile(cn, dst, lxdclient.InstanceFileArgs{
 			Content: bytes.NewReader(data), Mode: mode, Type: "file", WriteMode: "overwrite"})
 		if err != nil {
 			return p.unavailable("cannot push "+dst, err)
@@ -352,7 +361,7 @@ func (p *Provider) push(ctx context.Context, c lxdclient.InstanceServer, cfg pro
 		return nil
 	}
 	for _, dir := range []string{path.Dir(AgentDir), AgentDir} {
-		if err := c.CreateInstanceFile(cfg.Name, dir, lxdclient.InstanceFileArgs{Type: "directory", Mode: 0o700}); err != nil {
+		if err := c.CreateInstanceFile(cn, dir, lxdclient.InstanceFileArgs{Type: "directory", Mode: 0o700}); err != nil {
 			return p.unavailable("cannot create "+dir, err)
 		}
 	}
@@ -374,7 +383,7 @@ func (p *Provider) push(ctx context.Context, c lxdclient.InstanceServer, cfg pro
 		return err
 	}
 	link := "/etc/systemd/system/multi-user.target.wants/" + UnitName
-	if err := c.CreateInstanceFile(cfg.Name, link, lxdclient.InstanceFileArgs{
+	if err := c.CreateInstanceFile(cn, link, lxdclient.InstanceFileArgs{
 		Type: "symlink", Content: strings.NewReader("/etc/systemd/system/" + UnitName)}); err != nil {
 		return p.unavailable("cannot enable "+UnitName, err)
 	}
@@ -398,7 +407,8 @@ func (p *Provider) ensureRunning(ctx context.Context, c lxdclient.InstanceServer
 	if err := p.exec(ctx, c, in.Name, "systemctl", "start", UnitName); err != nil {
 		return providers.Instance{}, fmt.Errorf("cannot start the agent of instance %q: %w", in.Name, err)
 	}
-	return providers.Instance{ID: in.Name, Hostname: in.Name, Addresses: addrs, Hardware: hardware(in.Config)}, nil
+	id, _ := instanceID(in.Name)
+	return providers.Instance{ID: id, Hostname: in.Name, Addresses: addrs, Hardware: hardware(in.Config)}, nil
 }
 
 // exec runs a command in the container and fails unless it exits 0.
@@ -492,7 +502,8 @@ func (p *Provider) StopInstance(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("cannot stop instance %q: %w", id, err)
 	}
-	in, _, err := c.GetInstance(id)
+	cn := ContainerName(id)
+	in, _, err := c.GetInstance(cn)
 	if err != nil {
 		if api.StatusErrorCheck(err, http.StatusNotFound) {
 			return providers.ErrNotFound
@@ -505,18 +516,18 @@ func (p *Provider) StopInstance(ctx context.Context, id string) error {
 	if in.StatusCode == api.Running || in.StatusCode == api.Frozen {
 		// A clean shutdown first (systemd stops the agent with SIGTERM);
 		// by force when that takes too long or ctx ends.
-		if err := p.changeState(ctx, c, id, "stop", false); err != nil {
-			if err := p.changeState(context.Background(), c, id, "stop", true); err != nil {
+		if err := p.changeState(ctx, c, cn, "stop", false); err != nil {
+			if err := p.changeState(context.Background(), c, cn, "stop", true); err != nil {
 				return fmt.Errorf("cannot stop instance %q: %w", id, err)
 			}
 		}
 	}
-	op, err := c.DeleteInstance(id)
+	op, err := c.DeleteInstance(cn)
 	if err == nil {
 		err = op.Wait()
 	}
 	if err != nil {
-		return p.unavailable("cannot delete container "+id, err)
+		return p.unavailable("cannot delete container "+cn, err)
 	}
 	return nil
 }
@@ -547,10 +558,11 @@ func (p *Provider) Instances(ctx context.Context) ([]providers.Instance, error) 
 	}
 	var out []providers.Instance
 	for _, in := range full {
-		if in.Config[TagKey] != p.cfg.Tag {
+		id, ok := instanceID(in.Name)
+		if !ok || in.Config[TagKey] != p.cfg.Tag {
 			continue
 		}
-		out = append(out, providers.Instance{ID: in.Name, Hostname: in.Name, Addresses: addresses(in.State), Hardware: hardware(in.Config)})
+		out = append(out, providers.Instance{ID: id, Hostname: in.Name, Addresses: addresses(in.State), Hardware: hardware(in.Config)})
 	}
 	return out, nil
 }

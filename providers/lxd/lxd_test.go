@@ -143,17 +143,18 @@ func inContainer(cgroup, name string) bool {
 var opts = providertest.Options{
 	Agents: func(t *testing.T, p providers.Provider, inst providers.Instance) []string {
 		var ids []string
-		for _, pid := range agentPids(inst.ID) {
+		for _, pid := range agentPids(lxd.ContainerName(inst.ID)) {
 			ids = append(ids, strconv.Itoa(pid))
 		}
 		return ids
 	},
 	ReadFile: func(t *testing.T, p providers.Provider, inst providers.Instance, name string) ([]byte, error) {
 		// The dir storage backend keeps the rootfs on the host.
-		return os.ReadFile(filepath.Join("/var/lib/lxd/containers", inst.ID, "rootfs", lxd.AgentDir, name))
+		return os.ReadFile(filepath.Join("/var/lib/lxd/containers", lxd.ContainerName(inst.ID), "rootfs", lxd.AgentDir, name))
 	},
 	KillAgent: func(t *testing.T, p providers.Provider, inst providers.Instance) {
-		pids := agentPids(inst.ID)
+		cn := lxd.ContainerName(inst.ID)
+		pids := agentPids(cn)
 		if len(pids) == 0 {
 			t.Fatalf("instance %q runs no agent to kill", inst.ID)
 		}
@@ -162,7 +163,7 @@ var opts = providertest.Options{
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			left := slices.DeleteFunc(agentPids(inst.ID), func(pid int) bool { return !slices.Contains(pids, pid) })
+			left := slices.DeleteFunc(agentPids(cn), func(pid int) bool { return !slices.Contains(pids, pid) })
 			if len(left) == 0 {
 				return
 			}
@@ -174,7 +175,7 @@ var opts = providertest.Options{
 	},
 	Hardware: func(t *testing.T, p providers.Provider, inst providers.Instance) providers.Constraints {
 		c := lxdServer(t)
-		in, _, err := c.GetInstance(inst.ID)
+		in, _, err := c.GetInstance(lxd.ContainerName(inst.ID))
 		if err != nil {
 			t.Fatalf("cannot read container %q: %v", inst.ID, err)
 		}

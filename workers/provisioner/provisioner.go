@@ -124,8 +124,7 @@ func pass(ctx context.Context, cfg Config) error {
 		tg := targetFor(ctx, cfg, targets, parts[0])
 		if tg.err != nil {
 			if m.Life == entity.Alive && m.InstanceID == "" {
-				cfg.Logger.Warn("cannot provision machine", "model", parts[0], "machine", m.ID, "err", tg.err)
-				if err := cfg.Machines.SetInstanceError(ctx, parts[0], m.ID, tg.err.Error()); err != nil {
+				if err := setError(ctx, cfg, parts[0], m, tg.err); err != nil {
 					return err
 				}
 			} else {
@@ -151,13 +150,22 @@ func pass(ctx context.Context, cfg Config) error {
 			continue
 		}
 		if err := provision(ctx, cfg, tg, parts[0], m); err != nil {
-			cfg.Logger.Warn("cannot provision machine", "model", parts[0], "machine", m.ID, "err", err)
-			if err := cfg.Machines.SetInstanceError(ctx, parts[0], m.ID, err.Error()); err != nil {
+			if err := setError(ctx, cfg, parts[0], m, err); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// setError records a provisioning error on the machine unless it is
+// recorded already: rewriting it would wake this worker again at once.
+func setError(ctx context.Context, cfg Config, model string, m entity.Machine, perr error) error {
+	if m.Instance.Current == "provisioning error" && m.Instance.Message == perr.Error() {
+		return nil
+	}
+	cfg.Logger.Warn("cannot provision machine", "model", model, "machine", m.ID, "err", perr)
+	return cfg.Machines.SetInstanceError(ctx, model, m.ID, perr.Error())
 }
 
 // release stops a dying machine's instance, then records it dead.
