@@ -324,6 +324,9 @@ func (p *Provider) create(ctx context.Context, c lxdclient.InstanceServer, cfg p
 	if err != nil {
 		return providers.Instance{}, err
 	}
+	if err := p.startAgent(ctx, c, cn); err != nil {
+		return providers.Instance{}, err
+	}
 	return providers.Instance{ID: cfg.Name, Hostname: cn, Addresses: addrs, Hardware: cfg.Constraints}, nil
 }
 
@@ -335,6 +338,7 @@ Description=Troupe machine agent
 After=network.target
 
 [Service]
+Type=exec
 ExecStart=%s machine --data-dir %s
 Restart=always
 RestartSec=1
@@ -404,11 +408,33 @@ func (p *Provider) ensureRunning(ctx context.Context, c lxdclient.InstanceServer
 	}
 	// systemd restarts a dead agent by itself; this covers one stopped
 	// by hand. Starting an active unit does nothing.
-	if err := p.exec(ctx, c, in.Name, "systemctl", "start", UnitName); err != nil {
+	if err := p.startAgent(ctx, c, in.Name); err != nil {
 		return providers.Instance{}, fmt.Errorf("cannot start the agent of instance %q: %w", in.Name, err)
 	}
 	id, _ := instanceID(in.Name)
 	return providers.Instance{ID: id, Hostname: in.Name, Addresses: addrs, Hardware: hardware(in.Config)}, nil
+}
+
+// startAgent returns once systemd has exec'd the agent (Type=exec), so
+// StartInstance returns with the agent running. Early in boot systemctl
+// may not answer yet; it is retried until AddressTimeout.
+func (p *Provider) startAgent(ctx context.Context, c lxdclient.InstanceServer, cn string) error {
+	deadline := time.Now().Add(p.cfg.AddressTimeout)
+	for {
+		err := p.exec(ctx, c, cn, "systemctl", "start", UnitName)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: the agent of container %s did not start within %v: %v (see `lxc exec %s -- journalctl -u %s`)",
+				providers.ErrUnavailable, cn, p.cfg.AddressTimeout, err, cn, UnitName)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // exec runs a command in the container and fails unless it exits 0.

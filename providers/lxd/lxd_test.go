@@ -198,6 +198,8 @@ var opts = providertest.Options{
 	},
 	InvalidNames: []string{"-lead", "trail-", "UPPER", "12345", strings.Repeat("x", providers.MaxNameLength+1)},
 	AgentTimeout: 60 * time.Second,
+	// Each container copies the image's rootfs (dir pool): keep it small.
+	Concurrency: 3,
 }
 
 func TestConformance(t *testing.T) {

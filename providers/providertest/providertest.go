@@ -56,6 +56,9 @@ type Options struct {
 	// AgentTimeout bounds the wait for the fake agent's report after a
 	// start; zero means 30s.
 	AgentTimeout time.Duration
+	// Concurrency is how many StartInstance calls the concurrency checks
+	// run at once; zero means 6.
+	Concurrency int
 	// KillAgent kills every process of inst's agent (SIGKILL) without
 	// asking the provider, and returns once none runs. Required.
 	KillAgent func(t *testing.T, p providers.Provider, inst providers.Instance)
@@ -109,6 +112,9 @@ func Run(t *testing.T, newProvider func(t *testing.T) providers.Provider, opts O
 	}
 	if opts.AgentTimeout == 0 {
 		opts.AgentTimeout = 30 * time.Second
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 6
 	}
 	s := &suite{opts: opts, newProvider: newProvider}
 	for _, tc := range []struct {
@@ -288,14 +294,12 @@ func (s *suite) invalidFileNamesRefused(t *testing.T) {
 	wantInstances(t, p)
 }
 
-const concurrency = 6
-
 func (s *suite) concurrentDistinctNames(t *testing.T) {
 	p := s.newProvider(t)
-	insts := make([]providers.Instance, concurrency)
-	errs := make([]error, concurrency)
+	insts := make([]providers.Instance, s.opts.Concurrency)
+	errs := make([]error, s.opts.Concurrency)
 	var wg sync.WaitGroup
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() {
 			insts[i], errs[i] = p.StartInstance(context.Background(), providers.InstanceConfig{Name: fmt.Sprintf("m-conc-%d", i)})
 		})
@@ -317,7 +321,7 @@ func (s *suite) concurrentDistinctNames(t *testing.T) {
 		t.FailNow()
 	}
 	wantInstances(t, p, ids...)
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() { errs[i] = p.StopInstance(context.Background(), insts[i].ID) })
 	}
 	wg.Wait()
@@ -334,10 +338,10 @@ func (s *suite) concurrentDistinctNames(t *testing.T) {
 
 func (s *suite) concurrentSameName(t *testing.T) {
 	p := s.newProvider(t)
-	insts := make([]providers.Instance, concurrency)
-	errs := make([]error, concurrency)
+	insts := make([]providers.Instance, s.opts.Concurrency)
+	errs := make([]error, s.opts.Concurrency)
 	var wg sync.WaitGroup
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() {
 			insts[i], errs[i] = p.StartInstance(context.Background(), providers.InstanceConfig{Name: "m-same"})
 		})
@@ -355,7 +359,7 @@ func (s *suite) concurrentSameName(t *testing.T) {
 		}
 	}
 	if got := s.opts.Agents(t, p, insts[0]); len(got) != 1 {
-		t.Errorf("after %d concurrent StartInstance(m-same), the instance runs agent processes %v, want exactly 1", concurrency, got)
+		t.Errorf("after %d concurrent StartInstance(m-same), the instance runs agent processes %v, want exactly 1", s.opts.Concurrency, got)
 	}
 	wantInstances(t, p, insts[0].ID)
 }
