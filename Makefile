@@ -31,13 +31,23 @@ sys.exit(0 if ok else 1)
 endef
 export DEMO_READY_PY
 
-.PHONY: all build demo test lint bench fuzz proto clean
+.PHONY: all build demo test lint bench fuzz proto clean lxd-setup lxd-image
 
 all: build
 
+# Static (CGO_ENABLED=0): the LXD provider pushes trouped and hooktool into
+# containers, whose libc need not be the host's.
 build:
-	$(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/hooktool ./cmd/troupe-mountns
-	$(GO) build -o $(BIN)/pebble github.com/canonical/pebble/cmd/pebble
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/hooktool ./cmd/troupe-mountns
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/pebble github.com/canonical/pebble/cmd/pebble
+
+# LXD for the lxd cloud (as root): install, start and initialise LXD, then
+# build and import the machine image (troupe/debian-bookworm). Idempotent.
+lxd-setup:
+	scripts/lxd/setup.sh
+
+lxd-image: lxd-setup
+	scripts/lxd/build-image.sh
 
 demo: build
 	@set -eu; \

@@ -29,7 +29,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 	"github.com/troupe-dev/troupe/providers"
-	"github.com/troupe-dev/troupe/providers/local"
 	"github.com/troupe-dev/troupe/workers/cleaner"
 	"github.com/troupe-dev/troupe/workers/provisioner"
 	"github.com/troupe-dev/troupe/workers/subordinates"
@@ -84,7 +83,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 	if cfg.Metrics == nil {
 		cfg.Metrics = ctlmetrics.New()
 	}
-	prov := &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: cfg.Bootstrap.Agent}
+	cl := newClouds(cfg)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Bootstrap.APIPort))
 	return dependency.Manifolds{
 		MetricsName: metricsManifold(cfg),
@@ -190,7 +189,9 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				// is stopped before it answers; the engine then stops
 				// gracefully, so the answer still reaches the caller.
 				destroy := func() {
-					destroyAll(prov, cfg.Logger)
+					for _, p := range cl.all() {
+						destroyAll(p, cfg.Logger)
+					}
 					cfg.Destroyed()
 				}
 				srv = apiserver.New(apiserver.Config{
@@ -199,7 +200,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
 					SecretKeyFile: filepath.Join(cfg.DataDir, entity.SecretKeyFile),
 					Listener:      l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-					Destroy: destroy, Logger: cfg.Logger, Logs: logs,
+					Destroy: destroy, Logger: cfg.Logger, Logs: logs, CheckCloud: cl.check,
 					UnaryObserver: cfg.Metrics.Unary, StreamObserver: cfg.Metrics.Stream,
 					LoginRate: cfg.Bootstrap.LoginRate, LoginBurst: cfg.Bootstrap.LoginBurst, LoginObserver: cfg.Metrics,
 					Presence: newPresence(cfg.Bootstrap),
@@ -208,6 +209,8 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				return engine.Func(func(ctx context.Context) error {
 					errc := make(chan error, 1)
 					go func() { errc <- srv.Serve() }()
+					cl.attach(srv)
+					defer cl.detach()
 					select {
 					case err := <-errc:
 						return err
@@ -252,7 +255,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				if err != nil {
 					return nil, err
 				}
-				pc := provisioner.Config{Store: s, Provider: prov, Machines: machineSetter{a}, Resync: resync,
+				pc := provisioner.Config{Store: s, ProviderFor: cl.providerFor, Machines: machineSetter{a}, Resync: resync,
 					Addresses: []string{addr}, CACert: cfg.Bootstrap.CACert, Logger: cfg.Logger.With("worker", ProvisionerName)}
 				return engine.Func(func(ctx context.Context) error { return provisioner.Run(ctx, pc) }), nil
 			},
@@ -355,5 +358,6 @@ func (m machineSetter) SetDead(ctx context.Context, mdl, id string) error {
 }
 
 func (m machineSetter) SetInstanceError(ctx context.Context, mdl, id, message string) error {
-	return m.ask(mdl, id, &machine.SetInstanceStatus{Status: entity.Status{Current: "provisioning error", Message: message}})
+	return m.ask(mdl, id, &machine.SetInstanceStatus{Status: entity.Status{Current: "provisioning error", Message: message},
+		Agent: &entity.Status{Current: "error", Message: message}})
 }

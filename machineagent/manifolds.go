@@ -97,7 +97,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				return engine.Func(func(ctx context.Context) error {
 					host, _ := os.Hostname()
 					if _, err := conn.SetMachineStatus(ctx, &apipb.SetMachineStatusRequest{Machine: c.Machine,
-						Status: &apipb.StatusInfo{Current: "started"}, Hostname: host, Addresses: []string{"127.0.0.1"}}); err != nil {
+						// No addresses: the provider recorded where the
+						// machine is reached (a container's bridge address).
+						Status: &apipb.StatusInfo{Current: "started"}, Hostname: host}); err != nil {
 						return fmt.Errorf("cannot report machine started: %w", err)
 					}
 					<-ctx.Done()

@@ -69,14 +69,17 @@ func buildBinaries(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
 			"./cmd/troupe", "./cmd/trouped", "./cmd/hooktool")
 		cmd.Dir = root
+		// Static, as `make build`: trouped also runs inside LXD containers.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("cannot build the binaries (go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
+			buildErr = fmt.Errorf("cannot build the binaries (CGO_ENABLED=0 go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
 			return
 		}
 		// Pebble and the mount namespace helper, for charms with
 		// containers; pebble from the pinned tool module.
 		cmd = exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/troupe-mountns", "github.com/canonical/pebble/cmd/pebble")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("cannot build pebble and troupe-mountns (go build ./cmd/troupe-mountns github.com/canonical/pebble/cmd/pebble): %v\n%s", err, out)
 		}

@@ -20,7 +20,13 @@ type SetProvisioned struct {
 }
 
 // SetInstanceStatus records the provider's view (e.g. a provisioning error).
-type SetInstanceStatus struct{ Status entity.Status }
+// A non-nil Agent also replaces the agent status (Juju shows a machine
+// whose provisioning failed as juju-status error with the provider's
+// message).
+type SetInstanceStatus struct {
+	Status entity.Status
+	Agent  *entity.Status
+}
 
 // SetAgentStatus records what the machine agent reports.
 type SetAgentStatus struct {
@@ -53,10 +59,20 @@ func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, 
 		if len(m.Addresses) > 0 {
 			next.Instance.Current = "running"
 		}
+		if cur.Agent.Current == "error" {
+			// The provisioning error is fixed; the agent reports next.
+			next.Agent = entity.Status{Current: "pending", Since: now}
+		}
 	case *SetInstanceStatus:
 		next.Instance = m.Status
 		if next.Instance.Since.IsZero() {
 			next.Instance.Since = now
+		}
+		if m.Agent != nil {
+			next.Agent = *m.Agent
+			if next.Agent.Since.IsZero() {
+				next.Agent.Since = now
+			}
 		}
 	case *SetAgentStatus:
 		if m.Status.Current != cur.Agent.Current || m.Status.Message != cur.Agent.Message {

@@ -60,7 +60,11 @@ type Config struct {
 	Addresses []string
 	// Listener is the TCP listener to serve on.
 	Listener net.Listener
-	TLS      *tls.Config
+	// CheckCloud, when set, refuses AddModel for a cloud this controller
+	// cannot use now (unknown, or its backend unreachable); the error says
+	// what to do.
+	CheckCloud func(ctx context.Context, cloud string) error
+	TLS        *tls.Config
 	// Destroy stops every instance and then asks the controller to stop;
 	// DestroyController answers once it returns.
 	Destroy func()
@@ -196,6 +200,11 @@ func (s *Server) AddModel(ctx context.Context, req *apipb.AddModelRequest) (*api
 	cloud := req.Cloud
 	if cloud == "" {
 		cloud = "localhost"
+	}
+	if s.cfg.CheckCloud != nil {
+		if err := s.cfg.CheckCloud(ctx, cloud); err != nil {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
 	}
 	res, err := supervise.Ask[*models.ModelCreated](s.cfg.Root, s.cfg.Registry,
 		&models.CreateModel{Name: req.Name, Owner: "admin", Cloud: cloud}, askTimeout)

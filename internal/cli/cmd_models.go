@@ -23,6 +23,7 @@ func runAddModel(env *Env, args []string) error {
 	controller := fs.String("c", "controller", "", "controller to add the model to (only the current one)")
 	fs.String("", "credential", "", "accepted for compatibility (the local cloud needs none)")
 	fs.String("", "owner", "", "accepted for compatibility (models are owned by admin)")
+	cloudFlag := fs.String("", "cloud", "", "the model's cloud, as the optional positional argument: localhost (default) or lxd")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -50,8 +51,11 @@ func runAddModel(env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cloud := ""
+	cloud := *cloudFlag
 	if len(rest) > 1 {
+		if cloud != "" && cloud != rest[1] {
+			return usage(fmt.Errorf("cloud given twice: --cloud %s and %s", cloud, rest[1]))
+		}
 		cloud = rest[1]
 	}
 	cloud, _, _ = strings.Cut(cloud, "/") // cloud/region: regions are not modelled

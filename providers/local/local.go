@@ -1,6 +1,7 @@
 // Package local is the embedded default provider: an instance is a
 // directory under Root plus a detached `trouped machine` process running
-// in it. Nothing outside Root is touched.
+// in it. Nothing outside Root is touched. Every agent shares the host, so
+// constraints are accepted and not enforced (Instance.Hardware stays zero).
 package local
 
 import (
@@ -48,12 +49,15 @@ const defaultStopGrace = 5 * time.Second
 // StartInstance implements providers.Provider.
 func (p *Provider) StartInstance(ctx context.Context, cfg providers.InstanceConfig) (providers.Instance, error) {
 	if !validName(cfg.Name) {
-		return providers.Instance{}, fmt.Errorf("invalid instance name %q: use lowercase letters, digits and hyphens", cfg.Name)
+		return providers.Instance{}, fmt.Errorf("%w: instance name %q: use lowercase letters, digits and hyphens", providers.ErrInvalid, cfg.Name)
 	}
 	for name := range cfg.Files {
 		if !validFileName(name) {
-			return providers.Instance{}, fmt.Errorf("cannot start instance %q: invalid file name %q (a plain name other than %s and %s)", cfg.Name, name, pidFile, logFile)
+			return providers.Instance{}, fmt.Errorf("%w: cannot start instance %q: file name %q (a plain name other than %s and %s)", providers.ErrInvalid, cfg.Name, name, pidFile, logFile)
 		}
+	}
+	if c := cfg.Constraints; c.Cores < 0 || c.MemoryMiB < 0 {
+		return providers.Instance{}, fmt.Errorf("%w: cannot start instance %q: negative constraint (cores %d, memory %d MiB)", providers.ErrInvalid, cfg.Name, c.Cores, c.MemoryMiB)
 	}
 	unlock, err := p.lock(ctx, cfg.Name)
 	if err != nil {

@@ -63,6 +63,19 @@ var opts = providertest.Options{
 		return os.ReadFile(filepath.Join(p.(*local.Provider).Root, inst.ID, name))
 	},
 	InvalidNames: []string{"nul\x00byte"},
+	KillAgent: func(t *testing.T, p providers.Provider, inst providers.Instance) {
+		dir := filepath.Join(p.(*local.Provider).Root, inst.ID)
+		for _, pid := range agentPids(dir) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(agentPids(dir)) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the agent of %q survived SIGKILL for 10s", inst.ID)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	},
 }
 
 func TestConformance(t *testing.T) {

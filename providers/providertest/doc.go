@@ -12,7 +12,14 @@
 //   - StopInstance leaves no agent process running when it returns, deletes
 //     the instance's data, and returns ErrNotFound for an unknown id (a
 //     second stop, "", "..", "a/b", ...) without touching other instances;
-//   - invalid names and file names are refused and nothing is created;
+//   - invalid names, file names and constraints are refused with an error
+//     wrapping ErrInvalid and nothing is created;
+//   - a started instance has a hostname and bare IP addresses, which
+//     Instances lists too;
+//   - constraints are enforced and reported in Instance.Hardware exactly
+//     when the provider's test says it enforces them (Options.Hardware);
+//   - StartInstance with only the name brings a killed agent back, with
+//     the files it had;
 //   - StartInstance of distinct names runs concurrently;
 //   - a call with a cancelled ctx returns an error wrapping
 //     context.Canceled and changes nothing.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -55,6 +56,17 @@ type Options struct {
 	// AgentTimeout bounds the wait for the fake agent's report after a
 	// start; zero means 30s.
 	AgentTimeout time.Duration
+	// Concurrency is how many StartInstance calls the concurrency checks
+	// run at once; zero means 6.
+	Concurrency int
+	// KillAgent kills every process of inst's agent (SIGKILL) without
+	// asking the provider, and returns once none runs. Required.
+	KillAgent func(t *testing.T, p providers.Provider, inst providers.Instance)
+	// Hardware reads the limits actually applied to inst without asking
+	// the provider (e.g. from the container's configuration). Nil for a
+	// provider that enforces no constraint; then Instance.Hardware must
+	// stay zero.
+	Hardware func(t *testing.T, p providers.Provider, inst providers.Instance) providers.Constraints
 }
 
 // AgentReport is what the fake agent recorded when it started.
@@ -95,11 +107,14 @@ var notInstanceIDs = []string{"no-such-instance", "", ".", "..", "/", "../escape
 // with no instances, configured to start the agent BuildAgent built; it is
 // called once per subtest and must clean up after itself with t.Cleanup.
 func Run(t *testing.T, newProvider func(t *testing.T) providers.Provider, opts Options) {
-	if opts.Agents == nil || opts.ReadFile == nil {
-		t.Fatal("providertest.Options needs both Agents and ReadFile: the suite checks the agent without asking the provider")
+	if opts.Agents == nil || opts.ReadFile == nil || opts.KillAgent == nil {
+		t.Fatal("providertest.Options needs Agents, ReadFile and KillAgent: the suite checks the agent without asking the provider")
 	}
 	if opts.AgentTimeout == 0 {
 		opts.AgentTimeout = 30 * time.Second
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 6
 	}
 	s := &suite{opts: opts, newProvider: newProvider}
 	for _, tc := range []struct {
@@ -117,6 +132,10 @@ func Run(t *testing.T, newProvider func(t *testing.T) providers.Provider, opts O
 		{"ConcurrentDistinctNames", s.concurrentDistinctNames},
 		{"ConcurrentSameName", s.concurrentSameName},
 		{"CancelledContext", s.cancelledContext},
+		{"AddressesReported", s.addressesReported},
+		{"ConstraintsApplied", s.constraintsApplied},
+		{"InvalidConstraintsRefused", s.invalidConstraintsRefused},
+		{"StartRestartsDeadAgent", s.startRestartsDeadAgent},
 	} {
 		t.Run(tc.name, tc.run)
 	}
@@ -253,6 +272,8 @@ func (s *suite) invalidNamesRefused(t *testing.T) {
 		if err == nil {
 			t.Errorf("StartInstance(%q) succeeded with %+v, want an error: the name is invalid", name, inst)
 			stopQuietly(p, inst.ID)
+		} else if !errors.Is(err, providers.ErrInvalid) {
+			t.Errorf("StartInstance(%q) = %v, want an error wrapping providers.ErrInvalid", name, err)
 		}
 	}
 	wantInstances(t, p)
@@ -266,19 +287,19 @@ func (s *suite) invalidFileNamesRefused(t *testing.T) {
 		if err == nil {
 			t.Errorf("StartInstance(%q) with file name %q succeeded with %+v, want an error: file names must be plain names", name, file, inst)
 			stopQuietly(p, inst.ID)
+		} else if !errors.Is(err, providers.ErrInvalid) {
+			t.Errorf("StartInstance(%q) with file name %q = %v, want an error wrapping providers.ErrInvalid", name, file, err)
 		}
 	}
 	wantInstances(t, p)
 }
 
-const concurrency = 6
-
 func (s *suite) concurrentDistinctNames(t *testing.T) {
 	p := s.newProvider(t)
-	insts := make([]providers.Instance, concurrency)
-	errs := make([]error, concurrency)
+	insts := make([]providers.Instance, s.opts.Concurrency)
+	errs := make([]error, s.opts.Concurrency)
 	var wg sync.WaitGroup
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() {
 			insts[i], errs[i] = p.StartInstance(context.Background(), providers.InstanceConfig{Name: fmt.Sprintf("m-conc-%d", i)})
 		})
@@ -300,7 +321,7 @@ func (s *suite) concurrentDistinctNames(t *testing.T) {
 		t.FailNow()
 	}
 	wantInstances(t, p, ids...)
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() { errs[i] = p.StopInstance(context.Background(), insts[i].ID) })
 	}
 	wg.Wait()
@@ -317,10 +338,10 @@ func (s *suite) concurrentDistinctNames(t *testing.T) {
 
 func (s *suite) concurrentSameName(t *testing.T) {
 	p := s.newProvider(t)
-	insts := make([]providers.Instance, concurrency)
-	errs := make([]error, concurrency)
+	insts := make([]providers.Instance, s.opts.Concurrency)
+	errs := make([]error, s.opts.Concurrency)
 	var wg sync.WaitGroup
-	for i := range concurrency {
+	for i := range s.opts.Concurrency {
 		wg.Go(func() {
 			insts[i], errs[i] = p.StartInstance(context.Background(), providers.InstanceConfig{Name: "m-same"})
 		})
@@ -338,7 +359,7 @@ func (s *suite) concurrentSameName(t *testing.T) {
 		}
 	}
 	if got := s.opts.Agents(t, p, insts[0]); len(got) != 1 {
-		t.Errorf("after %d concurrent StartInstance(m-same), the instance runs agent processes %v, want exactly 1", concurrency, got)
+		t.Errorf("after %d concurrent StartInstance(m-same), the instance runs agent processes %v, want exactly 1", s.opts.Concurrency, got)
 	}
 	wantInstances(t, p, insts[0].ID)
 }
@@ -367,6 +388,103 @@ func (s *suite) cancelledContext(t *testing.T) {
 	if got, err := p.Instances(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Instances with a cancelled ctx = %+v, %v; want an error wrapping context.Canceled", got, err)
 	}
+}
+
+func (s *suite) addressesReported(t *testing.T) {
+	p := s.newProvider(t)
+	inst := start(t, p, providers.InstanceConfig{Name: "m-addr"})
+	if len(inst.Addresses) == 0 {
+		t.Fatalf("StartInstance returned %+v with no addresses: an instance is returned once it has its addresses", inst)
+	}
+	for _, a := range inst.Addresses {
+		if net.ParseIP(a) == nil {
+			t.Errorf("StartInstance returned address %q, want a bare IP address (no port, no name)", a)
+		}
+	}
+	if inst.Hostname == "" {
+		t.Errorf("StartInstance returned %+v with no hostname", inst)
+	}
+	list, err := p.Instances(context.Background())
+	if err != nil {
+		t.Fatalf("Instances: %v", err)
+	}
+	for _, in := range list {
+		if in.ID == inst.ID && !slices.Equal(in.Addresses, inst.Addresses) {
+			t.Errorf("Instances lists %q with addresses %v, StartInstance returned %v", in.ID, in.Addresses, inst.Addresses)
+		}
+	}
+}
+
+func (s *suite) constraintsApplied(t *testing.T) {
+	p := s.newProvider(t)
+	want := providers.Constraints{Cores: 1, MemoryMiB: 512}
+	inst := start(t, p, providers.InstanceConfig{Name: "m-limits", Constraints: want})
+	WaitAgent(t, s.opts, p, inst)
+	if s.opts.Hardware == nil {
+		if inst.Hardware != (providers.Constraints{}) {
+			t.Errorf("StartInstance reported hardware %+v but the provider's test says it enforces no constraint", inst.Hardware)
+		}
+		return
+	}
+	if inst.Hardware != want {
+		t.Errorf("StartInstance with constraints %+v reported hardware %+v, want the constraints it enforces", want, inst.Hardware)
+	}
+	if got := s.opts.Hardware(t, p, inst); got != want {
+		t.Errorf("instance %q started with constraints %+v is limited to %+v", inst.ID, want, got)
+	}
+	// Without constraints, nothing is limited.
+	free := start(t, p, providers.InstanceConfig{Name: "m-nolimits"})
+	if got := s.opts.Hardware(t, p, free); got != (providers.Constraints{}) {
+		t.Errorf("instance %q started without constraints is limited to %+v, want no limit", free.ID, got)
+	}
+}
+
+func (s *suite) invalidConstraintsRefused(t *testing.T) {
+	p := s.newProvider(t)
+	for i, c := range []providers.Constraints{{Cores: -1}, {MemoryMiB: -1}} {
+		name := fmt.Sprintf("m-badcons-%d", i)
+		inst, err := p.StartInstance(context.Background(), providers.InstanceConfig{Name: name, Constraints: c})
+		if err == nil {
+			t.Errorf("StartInstance(%q) with constraints %+v succeeded with %+v, want an error wrapping providers.ErrInvalid", name, c, inst)
+			stopQuietly(p, inst.ID)
+		} else if !errors.Is(err, providers.ErrInvalid) {
+			t.Errorf("StartInstance(%q) with constraints %+v = %v, want an error wrapping providers.ErrInvalid", name, c, err)
+		}
+	}
+	wantInstances(t, p)
+}
+
+func (s *suite) startRestartsDeadAgent(t *testing.T) {
+	p := s.newProvider(t)
+	conf := randomBytes(t)
+	cfg := providers.InstanceConfig{Name: "m-revive", Files: map[string][]byte{"agent.conf": conf}}
+	inst := start(t, p, cfg)
+	first := WaitAgent(t, s.opts, p, inst)
+	s.opts.KillAgent(t, p, inst)
+	// Only the name: the instance keeps the files it has.
+	again, err := p.StartInstance(context.Background(), providers.InstanceConfig{Name: cfg.Name})
+	if err != nil {
+		t.Fatalf("StartInstance(%q) after its agent was killed: %v (it must start the agent again)", cfg.Name, err)
+	}
+	if again.ID != inst.ID {
+		t.Errorf("StartInstance(%q) after its agent was killed returned instance %q, want %q", cfg.Name, again.ID, inst.ID)
+	}
+	deadline := time.Now().Add(s.opts.AgentTimeout)
+	for {
+		if got := s.opts.Agents(t, p, inst); len(got) == 1 {
+			if rep := WaitAgent(t, s.opts, p, inst); rep.Pid != first.Pid {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after its agent was killed and StartInstance(%q) returned, no new agent runs within %v (agents %v)", cfg.Name, s.opts.AgentTimeout, s.opts.Agents(t, p, inst))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if data, err := s.opts.ReadFile(t, p, inst, "agent.conf"); err != nil || !bytes.Equal(data, conf) {
+		t.Errorf("after the agent was restarted, agent.conf holds %q, %v; want the file it was started with", data, err)
+	}
+	wantInstances(t, p, inst.ID)
 }
 
 // start starts cfg, failing the test on error, and stops the instance when

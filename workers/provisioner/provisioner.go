@@ -4,7 +4,8 @@
 // instance, records a fresh agent credential and the instance name on the
 // machine (persisted first, through the machine's actor), then asks the
 // provider to start the instance. A provider error is recorded as the
-// machine's instance status and retried on the next pass.
+// machine's instance status and retried on the next pass. Each model's
+// cloud picks its provider (Config.ProviderFor).
 package provisioner
 
 import (
@@ -33,13 +34,18 @@ type Machines interface {
 
 // Config configures the provisioner.
 type Config struct {
-	Store     *store.Store
-	Provider  providers.Provider
-	Machines  Machines
-	Addresses []string
-	CACert    string
-	Resync    time.Duration // zero means 10s
-	Logger    *slog.Logger
+	Store *store.Store
+	// Provider and Addresses serve every model when ProviderFor is nil.
+	Provider providers.Provider
+	// ProviderFor returns the provider of a model's cloud and the
+	// controller addresses its agents dial; its error (an unknown cloud,
+	// an unreachable backend) is recorded on the model's machines.
+	ProviderFor func(ctx context.Context, cloud string) (providers.Provider, []string, error)
+	Machines    Machines
+	Addresses   []string
+	CACert      string
+	Resync      time.Duration // zero means 10s
+	Logger      *slog.Logger
 }
 
 // Run provisions until ctx is cancelled.
@@ -52,11 +58,57 @@ func Run(ctx context.Context, cfg Config) error {
 		func(err error) { cfg.Logger.Warn("provisioning pass failed", "err", err) })
 }
 
+// target is one model's provider, controller addresses and constraints.
+type target struct {
+	prov        providers.Provider
+	addrs       []string
+	constraints providers.Constraints
+	err         error
+}
+
+// targetFor reads the model's cloud and constraints and resolves its
+// provider, once per pass.
+func targetFor(ctx context.Context, cfg Config, cache map[string]target, model string) target {
+	if t, ok := cache[model]; ok {
+		return t
+	}
+	t := target{prov: cfg.Provider, addrs: cfg.Addresses}
+	var doc entity.Model
+	if _, err := cfg.Store.Get(ctx, entity.ModelKey(model), &doc); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// Without its cloud the model's provider is unknown: skip it.
+		t.err = fmt.Errorf("cannot read model %s: %w", model, err)
+		cache[model] = t
+		return t
+	}
+	t.constraints = ModelConstraints(doc.Constraints)
+	if cfg.ProviderFor != nil {
+		t.prov, t.addrs, t.err = cfg.ProviderFor(ctx, doc.Cloud)
+	}
+	cache[model] = t
+	return t
+}
+
+// ModelConstraints maps the constraints a provider can enforce (cores,
+// mem in MiB) from a model's typed constraints.
+func ModelConstraints(c map[string]any) providers.Constraints {
+	num := func(v any) int {
+		switch n := v.(type) {
+		case int:
+			return n
+		case float64:
+			return int(n)
+		}
+		return 0
+	}
+	return providers.Constraints{Cores: num(c["cores"]), MemoryMiB: num(c["mem"])}
+}
+
 func pass(ctx context.Context, cfg Config) error {
 	kvs, _, err := cfg.Store.List(ctx, store.Prefix+"m/")
 	if err != nil {
 		return err
 	}
+	targets := map[string]target{}
 	for _, kv := range kvs {
 		rest := strings.TrimPrefix(kv.Key, store.Prefix+"m/")
 		parts := strings.SplitN(rest, "/", 3)
@@ -69,8 +121,19 @@ func pass(ctx context.Context, cfg Config) error {
 			cfg.Logger.Error("skipping undecodable machine document", "key", kv.Key, "err", err)
 			continue
 		}
+		tg := targetFor(ctx, cfg, targets, parts[0])
+		if tg.err != nil {
+			if m.Life == entity.Alive && m.InstanceID == "" {
+				if err := setError(ctx, cfg, parts[0], m, tg.err); err != nil {
+					return err
+				}
+			} else {
+				cfg.Logger.Warn("cannot reach the machine's provider", "model", parts[0], "machine", m.ID, "err", tg.err)
+			}
+			continue
+		}
 		if m.Life == entity.Dying {
-			if err := release(ctx, cfg, parts[0], m); err != nil {
+			if err := release(ctx, cfg, tg.prov, parts[0], m); err != nil {
 				cfg.Logger.Warn("cannot release machine", "model", parts[0], "machine", m.ID, "err", err)
 			}
 			continue
@@ -81,14 +144,13 @@ func pass(ctx context.Context, cfg Config) error {
 		if m.InstanceID != "" && m.Instance.Current == "running" {
 			// Idempotent: restarts the agent if it died, keeping its
 			// files (and so its credential) as they are.
-			if _, err := cfg.Provider.StartInstance(ctx, providers.InstanceConfig{Name: m.InstanceID}); err != nil {
+			if _, err := tg.prov.StartInstance(ctx, providers.InstanceConfig{Name: m.InstanceID}); err != nil {
 				cfg.Logger.Warn("cannot ensure machine agent runs", "model", parts[0], "machine", m.ID, "err", err)
 			}
 			continue
 		}
-		if err := provision(ctx, cfg, parts[0], m); err != nil {
-			cfg.Logger.Warn("cannot provision machine", "model", parts[0], "machine", m.ID, "err", err)
-			if err := cfg.Machines.SetInstanceError(ctx, parts[0], m.ID, err.Error()); err != nil {
+		if err := provision(ctx, cfg, tg, parts[0], m); err != nil {
+			if err := setError(ctx, cfg, parts[0], m, err); err != nil {
 				return err
 			}
 		}
@@ -96,10 +158,20 @@ func pass(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+// setError records a provisioning error on the machine unless it is
+// recorded already: rewriting it would wake this worker again at once.
+func setError(ctx context.Context, cfg Config, model string, m entity.Machine, perr error) error {
+	if m.Instance.Current == "provisioning error" && m.Instance.Message == perr.Error() {
+		return nil
+	}
+	cfg.Logger.Warn("cannot provision machine", "model", model, "machine", m.ID, "err", perr)
+	return cfg.Machines.SetInstanceError(ctx, model, m.ID, perr.Error())
+}
+
 // release stops a dying machine's instance, then records it dead.
-func release(ctx context.Context, cfg Config, model string, m entity.Machine) error {
+func release(ctx context.Context, cfg Config, prov providers.Provider, model string, m entity.Machine) error {
 	if m.InstanceID != "" {
-		if err := cfg.Provider.StopInstance(ctx, m.InstanceID); err != nil && !errors.Is(err, providers.ErrNotFound) {
+		if err := prov.StopInstance(ctx, m.InstanceID); err != nil && !errors.Is(err, providers.ErrNotFound) {
 			return err
 		}
 	}
@@ -116,11 +188,11 @@ func InstanceName(model, id string) string {
 	return short + "-machine-" + id
 }
 
-func provision(ctx context.Context, cfg Config, model string, m entity.Machine) error {
+func provision(ctx context.Context, cfg Config, tg target, model string, m entity.Machine) error {
 	pw := entity.NewPassword()
 	name := InstanceName(model, m.ID)
 	conf := api.AgentConfig{
-		Info: api.Info{Addresses: cfg.Addresses, CACert: cfg.CACert,
+		Info: api.Info{Addresses: tg.addrs, CACert: cfg.CACert,
 			Tag: entity.Tag{Kind: entity.KindMachine, Name: m.ID, Model: model}.String(), Password: pw},
 		ModelUUID: model, Machine: m.ID,
 	}
@@ -133,7 +205,7 @@ func provision(ctx context.Context, cfg Config, model string, m entity.Machine) 
 	if err := cfg.Machines.SetProvisioned(ctx, model, m.ID, name, entity.HashPassword(pw), pending); err != nil {
 		return fmt.Errorf("cannot record credential: %w", err)
 	}
-	inst, err := cfg.Provider.StartInstance(ctx, providers.InstanceConfig{Name: name, Files: map[string][]byte{api.AgentConfigFile: data}})
+	inst, err := tg.prov.StartInstance(ctx, providers.InstanceConfig{Name: name, Files: map[string][]byte{api.AgentConfigFile: data}, Constraints: tg.constraints})
 	if err != nil {
 		return err
 	}
