@@ -158,7 +158,7 @@ type identity struct {
 
 // TestAuthorizationMatrix (issue 10 acceptances 1 and 2): every RPC of
 // service Controller called by every identity kind, aimed at unit
-// hello/0, its machine and model default. Allowed calls must not be
+// hello's leader, its machine and model default. Allowed calls must not be
 // refused; every other call must fail with PermissionDenied or
 // Unauthenticated, and refused calls change nothing (their requests
 // carry a marker that must appear nowhere afterwards).
@@ -190,8 +190,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 			agents["machine-"+c.Machine] = c
 		}
 	}
-	own, ok := agents["hello/0"]
-	if !ok || agents["hello/1"].Unit == "" || agents["other/0"].Unit == "" {
+	// The calling unit is hello's leader (leader-only calls must be
+	// allowed to it), whichever of the two units won the lease.
+	leaders := waitFor(t, e, readyTimeout, "hello and other have leaders", func(doc statusDoc) bool {
+		n := 0
+		for _, app := range []string{"hello", "other"} {
+			for _, u := range doc.Applications[app].Units {
+				if u.Leader {
+					n++
+				}
+			}
+		}
+		return n == 2
+	})
+	ownName, otherName := "hello/0", "hello/1"
+	if leaders.Applications["hello"].Units["hello/1"].Leader {
+		ownName, otherName = otherName, ownName
+	}
+	own, ok := agents[ownName]
+	if !ok || agents[otherName].Unit == "" || agents["other/0"].Unit == "" {
 		t.Fatalf("agent configs found: %v", keys(agents))
 	}
 	var ownMachine string
@@ -199,7 +216,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ownMachine = doc.Applications["hello"].Units["hello/0"].Machine
+	ownMachine = doc.Applications["hello"].Units[ownName].Machine
 	var otherMachine string
 	for name, c := range agents {
 		if strings.HasPrefix(name, "machine-") && c.Machine != ownMachine {
@@ -232,7 +249,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	ids := []identity{
 		{"own-unit", own.Info},
-		{"other-unit", agents["hello/1"].Info},
+		{"other-unit", agents[otherName].Info},
 		{"other-app-unit", agents["other/0"].Info},
 		{"own-machine", mach.Info},
 		{"other-machine", agents[otherMachine].Info},
@@ -244,7 +261,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// The expected matrix, written from the issue's rules (not from the
 	// server's table): which identities may call each method against
-	// hello/0, its machine and model default.
+	// hello's leader, its machine and model default.
 	users := func(min string) []string {
 		switch min {
 		case "read":
@@ -324,7 +341,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if !may[id.name] {
 				m = marker
 			}
-			req := matrixRequest(md, m, ownMachine)
+			req := matrixRequest(md, m, ownMachine, ownName)
 			err := invoke(conns[id.name].ClientConn(), md, req)
 			code := status.Code(err)
 			refused := code == codes.PermissionDenied || code == codes.Unauthenticated
@@ -348,16 +365,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("a user created by a refused AddUser can log in")
 	}
 
-	// Acceptance 2, spelled out: hello/1's agent cannot read hello/0's
-	// snapshot, write other's application bag, or claim hello/0's or
+	// Acceptance 2, spelled out: the other hello unit cannot read the leader's
+	// snapshot, write other's application bag, or claim the leader's or
 	// other/0's leadership.
 	c := conns["other-unit"]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = c.UnitSnapshot(ctx, &apipb.UnitSnapshotRequest{Unit: "hello/0"})
-	wantDenied(t, "hello/1 reading hello/0's snapshot", err)
-	_, err = c.ClaimLeadership(ctx, &apipb.ClaimLeadershipRequest{Unit: "hello/0", DurationMs: 60000})
-	wantDenied(t, "hello/1 claiming leadership as hello/0", err)
+	_, err = c.UnitSnapshot(ctx, &apipb.UnitSnapshotRequest{Unit: ownName})
+	wantDenied(t, otherName+" reading "+ownName+"'s snapshot", err)
+	_, err = c.ClaimLeadership(ctx, &apipb.ClaimLeadershipRequest{Unit: ownName, DurationMs: 60000})
+	wantDenied(t, otherName+" claiming leadership as "+ownName, err)
 	_, err = c.ClaimLeadership(ctx, &apipb.ClaimLeadershipRequest{Unit: "other/0", DurationMs: 60000})
 	wantDenied(t, "hello/1 claiming other's leadership", err)
 	_, err = c.SetLeaderSettings(ctx, &apipb.SetLeaderSettingsRequest{Unit: "other/0", Settings: map[string]string{"k": marker}})
@@ -390,10 +407,10 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// matrixRequest is a request of md's input type aimed at hello/0, its
+// matrixRequest is a request of md's input type aimed at unit, its
 // machine, model default and application hello, with every other string
 // and map field carrying the marker.
-func matrixRequest(md protoreflect.MethodDescriptor, marker, machine string) *dynamicpb.Message {
+func matrixRequest(md protoreflect.MethodDescriptor, marker, machine, unit string) *dynamicpb.Message {
 	msg := dynamicpb.NewMessage(md.Input())
 	fields := md.Input().Fields()
 	for i := 0; i < fields.Len(); i++ {
@@ -408,7 +425,7 @@ func matrixRequest(md protoreflect.MethodDescriptor, marker, machine string) *dy
 			v := marker
 			switch fd.Name() {
 			case "unit":
-				v = "hello/0"
+				v = unit
 			case "machine":
 				v = machine
 			case "model":
