@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExecMachine: `exec --machine 0` runs a shell line on the model's
@@ -62,14 +63,22 @@ func TestExecMachine(t *testing.T) {
 		}
 	}
 
-	// The command ran under the machine lock.
-	var lockLog string
-	for _, p := range findFiles(t, e.home, "machine-lock.log") {
-		data, _ := os.ReadFile(p)
-		lockLog += string(data)
-	}
-	if !strings.Contains(lockLog, "machine-0: machine-0 (exec task "+id+")") {
-		t.Errorf("the machine lock log does not show exec task %s:\n%s", id, lockLog)
+	// The command ran under the machine lock (its log line is written on
+	// release, just after the task is finished).
+	lockLog := ""
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		lockLog = ""
+		for _, p := range findFiles(t, e.home, "machine-lock.log") {
+			data, _ := os.ReadFile(p)
+			lockLog += string(data)
+		}
+		if strings.Contains(lockLog, "machine-0: machine-0 (exec task "+id+")") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the machine lock log does not show exec task %s:\n%s", id, lockLog)
+			break
+		}
 	}
 
 	// show-task and operations show the machine task.
@@ -83,6 +92,12 @@ func TestExecMachine(t *testing.T) {
 	}
 	if ops := e.mustTroupe(commandTimeout, "operations"); !strings.Contains(ops.stdout, "juju-exec run on machine-0") {
 		t.Errorf("operations lacks the machine exec:\n%s", ops.stdout)
+	}
+
+	// A --wait that cannot be met times out (§3.4); the
+	// next exec runs after it, as tasks of a machine run one at a time.
+	if r := e.troupe(commandTimeout, "exec", "--machine", "0", "--wait", "0.001s", "--", "sleep 1"); r.code == 0 || !strings.Contains(r.stderr, "timed out") {
+		t.Errorf("exec --machine 0 --wait 0.001s must time out: %s", r)
 	}
 
 	// A command plus args, plain output: the command's stdout.

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
@@ -109,6 +110,13 @@ func runTask(ctx context.Context, cfg Config, id string) error {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	if ctx.Err() != nil {
+		// The agent is stopping and killed the command: record that rather
+		// than leave the task running for ever.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := finish(fctx, cfg, id, "failed", "the machine agent stopped while the command ran; run it again", nil); err != nil {
+			cfg.Logger.Warn("cannot record an interrupted exec", "machine", cfg.Machine, "task", id, "err", err)
+		}
 		return ctx.Err()
 	}
 	code := 0
