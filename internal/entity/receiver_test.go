@@ -5,7 +5,7 @@ import "testing"
 func TestReceivers(t *testing.T) {
 	for _, c := range []struct {
 		in, tag, kind string
-		machine      bool
+		machine       bool
 	}{
 		{"0", "machine-0", "machine", true},
 		{"12", "machine-12", "machine", true},
