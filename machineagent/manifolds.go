@@ -4,7 +4,8 @@
 //
 //	agent ──▶ api-caller ──▶ machiner
 //	              ├────────▶ deployer ──▶ unit agents (nested engines)
-//	              └────────▶ log-sender
+//	              ├────────▶ log-sender
+//	              └────────▶ machine-exec (`troupe exec --machine` tasks)
 //
 // The machine agent's own lines (the deployer's) are buffered in
 // Config.Logs and sent by its log-sender; each unit agent has its own
@@ -34,6 +35,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/unitagent"
 	"github.com/troupe-dev/troupe/workers/logsender"
+	"github.com/troupe-dev/troupe/workers/machineexec"
 )
 
 // Manifold names.
@@ -44,6 +46,7 @@ const (
 	DeployerName  = "deployer"
 	LogSenderName = "log-sender"
 	MetricsName   = "metrics"
+	ExecName      = "machine-exec"
 )
 
 // Config configures the machine agent.
@@ -116,6 +119,18 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				}
 				d := &deployer{cfg: cfg, agent: c, conn: conn, lock: lock, log: mlog, logs: map[string]*logsender.Buffer{}}
 				return engine.Func(d.run), nil
+			},
+		},
+		ExecName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
+					return nil, err
+				}
+				ec := machineexec.Config{API: conn, Machine: c.Machine, Lock: lock, Dir: cfg.DataDir,
+					Logger: logsender.Logger(base, cfg.Logs, "juju.worker.machineexec")}
+				return engine.Func(func(ctx context.Context) error { return machineexec.Run(ctx, ec) }), nil
 			},
 		},
 		LogSenderName: {

@@ -19,6 +19,7 @@ func TestManifoldsPinned(t *testing.T) {
 		machineagent.DeployerName:  {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.LogSenderName: {machineagent.AgentName, machineagent.APICallerName},
 		machineagent.MetricsName:   {},
+		machineagent.ExecName:      {machineagent.AgentName, machineagent.APICallerName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

@@ -864,7 +864,7 @@ func (g *guardian) enqueue(m *EnqueueOperation, now time.Time) (*OperationEnqueu
 		}
 		res.Operation.Tasks = append(res.Operation.Tasks, t.ID)
 		res.Tasks = append(res.Tasks, t)
-		units = append(units, "unit-"+strings.ReplaceAll(t.Unit, "/", "-"))
+		units = append(units, ent.ReceiverTag(t.Unit))
 	}
 	res.Operation.Summary = fmt.Sprintf("%s run on %s", m.Action, strings.Join(units, ","))
 	if err := put(ent.OperationKey(g.cfg.UUID, res.Operation.ID), &res.Operation); err != nil {

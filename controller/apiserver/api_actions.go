@@ -90,13 +90,13 @@ func (s *Server) EnqueueExec(ctx context.Context, req *apipb.EnqueueExecRequest)
 	if strings.TrimSpace(req.Command) == "" {
 		return nil, invalid(errors.New("no command specified; usage: troupe exec --unit <unit> -- <command>"))
 	}
-	units, err := s.resolveReceivers(ctx, m, req.Receivers)
+	receivers, err := s.resolveExecReceivers(ctx, m, req.Receivers)
 	if err != nil {
 		return nil, err
 	}
-	specs := make([]model.TaskSpec, len(units))
-	for i, u := range units {
-		specs[i] = model.TaskSpec{Unit: u.Name, Params: map[string]any{"command": req.Command}}
+	specs := make([]model.TaskSpec, len(receivers))
+	for i, r := range receivers {
+		specs[i] = model.TaskSpec{Unit: r, Params: map[string]any{"command": req.Command}}
 	}
 	return s.enqueue(m, ExecAction, specs)
 }

@@ -114,6 +114,11 @@ var rules = map[string]rule{
 	method("LogAction"):    rUnit,
 	method("FinishAction"): rUnit,
 
+	method("WatchMachineTasks"): {target: ownMachine},
+	method("MachineTasks"):      {target: ownMachine},
+	method("BeginMachineTask"):  {target: ownMachine},
+	method("FinishMachineTask"): {target: ownMachine},
+
 	method("AddMachine"):     rWrite,
 	method("GetModelConfig"): rRead,
 	method("SetModelConfig"): rWrite,

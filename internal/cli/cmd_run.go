@@ -17,6 +17,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/cmdline"
+	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/taskdoc"
 )
 
@@ -120,7 +121,7 @@ func awaitTasks(env *Env, conn *api.Conn, model string, res *apipb.EnqueueAction
 		if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
 			var pending []string
 			for _, p := range res.Tasks[len(done):] {
-				pending = append(pending, "unit "+p.Unit)
+				pending = append(pending, entity.ReceiverKind(p.Unit)+" "+p.Unit)
 			}
 			return fmt.Errorf("timed out waiting for results from: %s; the task keeps running: see `troupe show-task %s`",
 				strings.Join(pending, ", "), t.Id)
@@ -140,7 +141,7 @@ func awaitTasks(env *Env, conn *api.Conn, model string, res *apipb.EnqueueAction
 }
 
 // unitTag is Juju's tag form of a unit name: unit-hello-0.
-func unitTag(unit string) string { return "unit-" + strings.ReplaceAll(unit, "/", "-") }
+func unitTag(unit string) string { return entity.ReceiverTag(unit) }
 
 func taskWord(n int) string {
 	if n == 1 {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/entity"
 )
 
 // TimeFormat is Juju's format for task timings and log lines.
@@ -36,7 +37,7 @@ func FormatTime(unixNano int64) string {
 
 // Task is the task document.
 func Task(t *apipb.TaskInfo) (map[string]any, error) {
-	doc := map[string]any{"id": t.Id, "status": t.Status, "unit": t.Unit}
+	doc := map[string]any{"id": t.Id, "status": t.Status, entity.ReceiverKind(t.Unit): t.Unit}
 	results, err := Results(t)
 	if err != nil {
 		return nil, err

@@ -8722,6 +8722,223 @@ func (x *WhoAmIResult) GetAccess() map[string]string {
 	return nil
 }
 
+// ---- execmachine ----
+type MachineTasksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machine       string                 `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachineTasksRequest) Reset() {
+	*x = MachineTasksRequest{}
+	mi := &file_troupe_proto_msgTypes[146]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachineTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachineTasksRequest) ProtoMessage() {}
+
+func (x *MachineTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[146]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachineTasksRequest.ProtoReflect.Descriptor instead.
+func (*MachineTasksRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{146}
+}
+
+func (x *MachineTasksRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+type MachineTasksResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []string               `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachineTasksResult) Reset() {
+	*x = MachineTasksResult{}
+	mi := &file_troupe_proto_msgTypes[147]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachineTasksResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachineTasksResult) ProtoMessage() {}
+
+func (x *MachineTasksResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[147]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachineTasksResult.ProtoReflect.Descriptor instead.
+func (*MachineTasksResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{147}
+}
+
+func (x *MachineTasksResult) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+type MachineTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machine       string                 `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachineTaskRequest) Reset() {
+	*x = MachineTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[148]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachineTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachineTaskRequest) ProtoMessage() {}
+
+func (x *MachineTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[148]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachineTaskRequest.ProtoReflect.Descriptor instead.
+func (*MachineTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{148}
+}
+
+func (x *MachineTaskRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *MachineTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type FinishMachineTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machine       string                 `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"` // completed, failed or error
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	ResultsJson   []byte                 `protobuf:"bytes,5,opt,name=results_json,json=resultsJson,proto3" json:"results_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishMachineTaskRequest) Reset() {
+	*x = FinishMachineTaskRequest{}
+	mi := &file_troupe_proto_msgTypes[149]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishMachineTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishMachineTaskRequest) ProtoMessage() {}
+
+func (x *FinishMachineTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[149]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishMachineTaskRequest.ProtoReflect.Descriptor instead.
+func (*FinishMachineTaskRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{149}
+}
+
+func (x *FinishMachineTaskRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *FinishMachineTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FinishMachineTaskRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *FinishMachineTaskRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *FinishMachineTaskRequest) GetResultsJson() []byte {
+	if x != nil {
+		return x.ResultsJson
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9415,7 +9632,20 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06access\x18\x03 \x03(\v2#.troupe.v1.WhoAmIResult.AccessEntryR\x06access\x1a9\n" +
 	"\vAccessEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xda'\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"/\n" +
+	"\x13MachineTasksRequest\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\"&\n" +
+	"\x12MachineTasksResult\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\">\n" +
+	"\x12MachineTaskRequest\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x99\x01\n" +
+	"\x18FinishMachineTaskRequest\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson2\x95*\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -9491,7 +9721,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\aAddUser\x12\x19.troupe.v1.AddUserRequest\x1a\x18.troupe.v1.AddUserResult\x12J\n" +
 	"\vGrantAccess\x12\x1d.troupe.v1.GrantAccessRequest\x1a\x1c.troupe.v1.GrantAccessResult\x12_\n" +
 	"\x12ChangeUserPassword\x12$.troupe.v1.ChangeUserPasswordRequest\x1a#.troupe.v1.ChangeUserPasswordResult\x12;\n" +
-	"\x06WhoAmI\x12\x18.troupe.v1.WhoAmIRequest\x1a\x17.troupe.v1.WhoAmIResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x06WhoAmI\x12\x18.troupe.v1.WhoAmIRequest\x1a\x17.troupe.v1.WhoAmIResult\x12I\n" +
+	"\x11WatchMachineTasks\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
+	"\fMachineTasks\x12\x1e.troupe.v1.MachineTasksRequest\x1a\x1d.troupe.v1.MachineTasksResult\x12F\n" +
+	"\x10BeginMachineTask\x12\x1d.troupe.v1.MachineTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12W\n" +
+	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -9505,7 +9739,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 172)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 176)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -9653,38 +9887,42 @@ var file_troupe_proto_goTypes = []any{
 	(*ChangeUserPasswordResult)(nil),     // 143: troupe.v1.ChangeUserPasswordResult
 	(*WhoAmIRequest)(nil),                // 144: troupe.v1.WhoAmIRequest
 	(*WhoAmIResult)(nil),                 // 145: troupe.v1.WhoAmIResult
-	nil,                                  // 146: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 147: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 148: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 149: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 150: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 151: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 152: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 153: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 154: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 155: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 156: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 157: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 158: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 159: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 160: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 161: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 162: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 163: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 164: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 165: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 166: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 167: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 168: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 169: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 170: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 171: troupe.v1.WhoAmIResult.AccessEntry
+	(*MachineTasksRequest)(nil),          // 146: troupe.v1.MachineTasksRequest
+	(*MachineTasksResult)(nil),           // 147: troupe.v1.MachineTasksResult
+	(*MachineTaskRequest)(nil),           // 148: troupe.v1.MachineTaskRequest
+	(*FinishMachineTaskRequest)(nil),     // 149: troupe.v1.FinishMachineTaskRequest
+	nil,                                  // 150: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 151: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 152: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 153: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 154: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 155: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 156: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 157: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 158: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 159: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 160: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 161: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 162: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 163: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 164: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 165: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 166: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 167: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 168: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 169: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 170: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 171: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 172: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 173: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 174: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 175: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	146, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	147, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	150, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	151, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
 	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -9702,52 +9940,52 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	148, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	149, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	152, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	153, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	150, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	151, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	154, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	155, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	152, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	156, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	153, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	154, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	155, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	157, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	158, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	159, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	156, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	160, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	157, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	161, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	158, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	162, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	159, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	160, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	161, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	162, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	163, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	163, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	164, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	165, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	166, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	167, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	164, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	165, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	168, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	169, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	166, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	167, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	170, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	171, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	168, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	169, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	170, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	172, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	173, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	174, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	171, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	175, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
 	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
 	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
 	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
@@ -9816,74 +10054,82 @@ var file_troupe_proto_depIdxs = []int32{
 	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
 	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
 	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	12,  // 135: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 136: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 137: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 138: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 139: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 140: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 141: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 142: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 143: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 144: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 145: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 146: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 147: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 148: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 149: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 150: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 151: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 152: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 153: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 154: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 155: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 156: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 157: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 158: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 159: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 160: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 161: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 162: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 163: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 164: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 165: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 166: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 167: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 168: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 169: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 170: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 171: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 172: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 173: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 174: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 175: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 176: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 177: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 178: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 179: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 180: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 181: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 182: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 183: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 184: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 185: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 186: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 187: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 188: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 189: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 190: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 191: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 192: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 193: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 194: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 195: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 196: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 197: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 198: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 199: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 200: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	135, // [135:201] is the sub-list for method output_type
-	69,  // [69:135] is the sub-list for method input_type
+	29,  // 135: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 136: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 137: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 138: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	12,  // 139: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 140: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 141: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 142: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 143: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 144: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 145: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 146: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 147: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 148: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 149: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 150: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 151: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 152: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 153: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 154: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 155: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 156: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 157: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 158: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 159: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 160: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 161: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 162: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 163: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 164: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 165: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 166: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 167: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 168: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 169: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 170: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 171: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 172: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 173: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 174: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 175: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 176: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 177: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 178: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 179: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 180: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 181: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 182: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 183: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 184: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 185: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 186: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 187: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 188: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 189: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 190: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 191: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 192: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 193: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 194: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 195: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 196: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 197: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 198: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 199: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 200: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 201: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 202: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 203: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 204: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 205: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 206: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 207: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 208: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	139, // [139:209] is the sub-list for method output_type
+	69,  // [69:139] is the sub-list for method input_type
 	69,  // [69:69] is the sub-list for extension type_name
 	69,  // [69:69] is the sub-list for extension extendee
 	0,   // [0:69] is the sub-list for field type_name
@@ -9900,7 +10146,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   172,
+			NumMessages:   176,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

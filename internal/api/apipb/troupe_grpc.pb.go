@@ -96,6 +96,10 @@ const (
 	Controller_GrantAccess_FullMethodName           = "/troupe.v1.Controller/GrantAccess"
 	Controller_ChangeUserPassword_FullMethodName    = "/troupe.v1.Controller/ChangeUserPassword"
 	Controller_WhoAmI_FullMethodName                = "/troupe.v1.Controller/WhoAmI"
+	Controller_WatchMachineTasks_FullMethodName     = "/troupe.v1.Controller/WatchMachineTasks"
+	Controller_MachineTasks_FullMethodName          = "/troupe.v1.Controller/MachineTasks"
+	Controller_BeginMachineTask_FullMethodName      = "/troupe.v1.Controller/BeginMachineTask"
+	Controller_FinishMachineTask_FullMethodName     = "/troupe.v1.Controller/FinishMachineTask"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -276,6 +280,17 @@ type ControllerClient interface {
 	ChangeUserPassword(ctx context.Context, in *ChangeUserPasswordRequest, opts ...grpc.CallOption) (*ChangeUserPasswordResult, error)
 	// WhoAmI returns the calling identity and, for a user, its access.
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResult, error)
+	// --- execmachine: `troupe exec --machine` tasks ---------------------------
+	// WatchMachineTasks notifies when the machine's pending tasks change
+	// (own machine agent only).
+	WatchMachineTasks(ctx context.Context, in *WatchMachineRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error)
+	// MachineTasks lists the machine's pending task ids, oldest first.
+	MachineTasks(ctx context.Context, in *MachineTasksRequest, opts ...grpc.CallOption) (*MachineTasksResult, error)
+	// BeginMachineTask marks a pending task of the machine running and
+	// returns it; a task no longer pending comes back with its status.
+	BeginMachineTask(ctx context.Context, in *MachineTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
+	// FinishMachineTask records a machine task's outcome.
+	FinishMachineTask(ctx context.Context, in *FinishMachineTaskRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
 }
 
 type controllerClient struct {
@@ -982,6 +997,55 @@ func (c *controllerClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts .
 	return out, nil
 }
 
+func (c *controllerClient) WatchMachineTasks(ctx context.Context, in *WatchMachineRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Changed], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Controller_ServiceDesc.Streams[4], Controller_WatchMachineTasks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchMachineRequest, Changed]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_WatchMachineTasksClient = grpc.ServerStreamingClient[Changed]
+
+func (c *controllerClient) MachineTasks(ctx context.Context, in *MachineTasksRequest, opts ...grpc.CallOption) (*MachineTasksResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MachineTasksResult)
+	err := c.cc.Invoke(ctx, Controller_MachineTasks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) BeginMachineTask(ctx context.Context, in *MachineTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TaskInfo)
+	err := c.cc.Invoke(ctx, Controller_BeginMachineTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) FinishMachineTask(ctx context.Context, in *FinishMachineTaskRequest, opts ...grpc.CallOption) (*FinishActionResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FinishActionResult)
+	err := c.cc.Invoke(ctx, Controller_FinishMachineTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1160,6 +1224,17 @@ type ControllerServer interface {
 	ChangeUserPassword(context.Context, *ChangeUserPasswordRequest) (*ChangeUserPasswordResult, error)
 	// WhoAmI returns the calling identity and, for a user, its access.
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResult, error)
+	// --- execmachine: `troupe exec --machine` tasks ---------------------------
+	// WatchMachineTasks notifies when the machine's pending tasks change
+	// (own machine agent only).
+	WatchMachineTasks(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error
+	// MachineTasks lists the machine's pending task ids, oldest first.
+	MachineTasks(context.Context, *MachineTasksRequest) (*MachineTasksResult, error)
+	// BeginMachineTask marks a pending task of the machine running and
+	// returns it; a task no longer pending comes back with its status.
+	BeginMachineTask(context.Context, *MachineTaskRequest) (*TaskInfo, error)
+	// FinishMachineTask records a machine task's outcome.
+	FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1367,6 +1442,18 @@ func (UnimplementedControllerServer) ChangeUserPassword(context.Context, *Change
 }
 func (UnimplementedControllerServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method WhoAmI not implemented")
+}
+func (UnimplementedControllerServer) WatchMachineTasks(*WatchMachineRequest, grpc.ServerStreamingServer[Changed]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchMachineTasks not implemented")
+}
+func (UnimplementedControllerServer) MachineTasks(context.Context, *MachineTasksRequest) (*MachineTasksResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MachineTasks not implemented")
+}
+func (UnimplementedControllerServer) BeginMachineTask(context.Context, *MachineTaskRequest) (*TaskInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BeginMachineTask not implemented")
+}
+func (UnimplementedControllerServer) FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method FinishMachineTask not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2549,6 +2636,71 @@ func _Controller_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_WatchMachineTasks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchMachineRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControllerServer).WatchMachineTasks(m, &grpc.GenericServerStream[WatchMachineRequest, Changed]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Controller_WatchMachineTasksServer = grpc.ServerStreamingServer[Changed]
+
+func _Controller_MachineTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MachineTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).MachineTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_MachineTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).MachineTasks(ctx, req.(*MachineTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_BeginMachineTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MachineTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).BeginMachineTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_BeginMachineTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).BeginMachineTask(ctx, req.(*MachineTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_FinishMachineTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FinishMachineTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).FinishMachineTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_FinishMachineTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).FinishMachineTask(ctx, req.(*FinishMachineTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2804,6 +2956,18 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "WhoAmI",
 			Handler:    _Controller_WhoAmI_Handler,
 		},
+		{
+			MethodName: "MachineTasks",
+			Handler:    _Controller_MachineTasks_Handler,
+		},
+		{
+			MethodName: "BeginMachineTask",
+			Handler:    _Controller_BeginMachineTask_Handler,
+		},
+		{
+			MethodName: "FinishMachineTask",
+			Handler:    _Controller_FinishMachineTask_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -2824,6 +2988,11 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "DebugLog",
 			Handler:       _Controller_DebugLog_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchMachineTasks",
+			Handler:       _Controller_WatchMachineTasks_Handler,
 			ServerStreams: true,
 		},
 	},
