@@ -23,9 +23,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/juju/worker/v4"
 	"github.com/juju/worker/v4/dependency"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
 	"github.com/troupe-dev/troupe/internal/agentmetrics"
@@ -171,11 +174,50 @@ func (d *deployer) run(ctx context.Context) error {
 		return err
 	}
 	defer func() { runner.Kill(); runner.Wait() }()
+	started := map[string]bool{}
+	// Units deployed before (credential on disk) start at once, so an
+	// agent restarted while the controller is unreachable runs them.
+	confs, _ := filepath.Glob(filepath.Join(d.cfg.DataDir, "agents", "unit-*", api.AgentConfigFile))
+	for _, p := range confs {
+		if c, err := api.ReadAgentConfig(filepath.Dir(p)); err == nil && c.Unit != "" {
+			if err := d.start(ctx, runner, started, c.Unit); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		err := d.follow(ctx, runner, started)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !unreachable(err) {
+			return err
+		}
+		// Offline: unit agents (workloads, hooks) keep running; watch
+		// again once the link may be back.
+		d.log.Info("controller unreachable; unit agents keep running", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// unreachable reports whether err means the controller could not be
+// reached (as opposed to a refusal).
+func unreachable(err error) bool {
+	s, ok := status.FromError(err) // unwraps
+	return ok && err != nil && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded)
+}
+
+// follow watches the machine and starts and stops unit agents to match
+// its units until the watch fails.
+func (d *deployer) follow(ctx context.Context, runner *worker.Runner, started map[string]bool) error {
 	stream, err := d.conn.WatchMachine(ctx, &apipb.WatchMachineRequest{Machine: d.agent.Machine})
 	if err != nil {
 		return err
 	}
-	started := map[string]bool{}
 	for {
 		if _, err := stream.Recv(); err != nil {
 			if ctx.Err() != nil {
@@ -187,54 +229,71 @@ func (d *deployer) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		listed := map[string]bool{}
 		for _, u := range res.Units {
+			listed[u.Name] = true
 			if started[u.Name] && u.Life == "dead" {
-				// Its tear-down is done; the machine may still host others.
-				if err := runner.StopAndRemoveWorker(u.Name, ctx.Done()); err != nil && ctx.Err() == nil {
-					d.log.Warn("cannot stop unit agent", "unit", u.Name, "err", err)
-				}
-				delete(started, u.Name)
-				delete(d.logs, u.Name)
-				if d.cfg.Reports != nil {
-					d.cfg.Reports.removeUnit(u.Name)
-				}
-				d.log.Info("unit agent stopped", "unit", u.Name)
+				d.stop(ctx, runner, started, u.Name)
 				continue
 			}
 			if started[u.Name] || u.Life == "dead" {
 				continue
 			}
-			dir := filepath.Join(d.cfg.DataDir, "agents", unitDirName(u.Name))
-			if err := d.ensureCredential(ctx, u.Name, dir); err != nil {
+			if err := d.start(ctx, runner, started, u.Name); err != nil {
 				return err
 			}
-			name := u.Name
-			if d.logs[name] == nil {
-				d.logs[name] = logsender.NewBuffer(0)
+		}
+		for name := range started {
+			if !listed[name] { // started from disk but gone from the model
+				d.stop(ctx, runner, started, name)
 			}
-			ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-				Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
-				Logger: d.cfg.Logger.With("unit", u.Name), Logs: d.logs[name], Metrics: d.cfg.Metrics}
-			if err := runner.StartWorker(ctx, u.Name, func(ctx context.Context) (worker.Worker, error) {
-				eng, err := engine.New(ucfg.Logger)
-				if err != nil {
-					return nil, err
-				}
-				if err := engine.Install(eng, unitagent.Manifolds(ucfg)); err != nil {
-					eng.Kill()
-					return nil, err
-				}
-				if d.cfg.Reports != nil {
-					d.cfg.Reports.setUnit(name, eng)
-				}
-				return eng, nil
-			}); err != nil {
-				return err
-			}
-			started[u.Name] = true
-			d.log.Info("unit agent started", "unit", u.Name)
 		}
 	}
+}
+
+func (d *deployer) stop(ctx context.Context, runner *worker.Runner, started map[string]bool, name string) {
+	// Its tear-down is done; the machine may still host others.
+	if err := runner.StopAndRemoveWorker(name, ctx.Done()); err != nil && ctx.Err() == nil {
+		d.log.Warn("cannot stop unit agent", "unit", name, "err", err)
+	}
+	delete(started, name)
+	delete(d.logs, name)
+	if d.cfg.Reports != nil {
+		d.cfg.Reports.removeUnit(name)
+	}
+	d.log.Info("unit agent stopped", "unit", name)
+}
+
+func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map[string]bool, name string) error {
+	dir := filepath.Join(d.cfg.DataDir, "agents", unitDirName(name))
+	if err := d.ensureCredential(ctx, name, dir); err != nil {
+		return err
+	}
+	if d.logs[name] == nil {
+		d.logs[name] = logsender.NewBuffer(0)
+	}
+	ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
+		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
+		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics}
+	if err := runner.StartWorker(ctx, name, func(ctx context.Context) (worker.Worker, error) {
+		eng, err := engine.New(ucfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		if err := engine.Install(eng, unitagent.Manifolds(ucfg)); err != nil {
+			eng.Kill()
+			return nil, err
+		}
+		if d.cfg.Reports != nil {
+			d.cfg.Reports.setUnit(name, eng)
+		}
+		return eng, nil
+	}); err != nil {
+		return err
+	}
+	started[name] = true
+	d.log.Info("unit agent started", "unit", name)
+	return nil
 }
 
 func (d *deployer) ensureCredential(ctx context.Context, unit, dir string) error {

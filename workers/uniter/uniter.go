@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/juju/clock"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
@@ -187,6 +188,7 @@ func Run(ctx context.Context, cfg Config) error {
 	exec := &resolver.Executor{Store: st, Callbacks: u}
 	leaderSettings := 1
 	idle := false
+	wasOffline := false
 	retry := &retrier{clock: cfg.Clock, strategy: cfg.RetryStrategy}
 	defer retry.stop()
 	for {
@@ -194,12 +196,28 @@ func Run(ctx context.Context, cfg Config) error {
 		// hooks committed is delivered before the next decision.
 		err := u.deliver(ctx)
 		u.observeOutbox()
-		if err != nil {
+		offline := unreachable(err)
+		if err != nil && !offline {
 			return err
 		}
-		snap, err := u.snapshot()
-		if err != nil {
-			return err
+		var snap *apipb.UnitSnapshotResult
+		if !offline {
+			if snap, err = u.snapshot(); unreachable(err) {
+				offline = true
+			} else if err != nil {
+				return err
+			} else if !proto.Equal(snap, u.snap) {
+				u.saveSnapshot(snap)
+			}
+		}
+		if offline { // offline.go
+			if snap, err = u.cachedSnapshot(); err != nil {
+				return fmt.Errorf("controller unreachable and %w", err)
+			}
+		}
+		if offline != wasOffline {
+			cfg.Logger.Info("controller reachability changed; offline, only update-status runs", "unit", cfg.Unit, "offline", offline)
+			wasOffline = offline
 		}
 		u.snap = snap
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
@@ -223,6 +241,9 @@ func Run(ctx context.Context, cfg Config) error {
 			retry.reset()
 		}
 		op, err := resolver.NextOp(state, remote)
+		if err == nil && offline && !allowedOffline(op) {
+			err = resolver.ErrWaiting // needs the controller: wait for the link
+		}
 		switch {
 		case errors.Is(err, resolver.ErrNoOperation), errors.Is(err, resolver.ErrWaiting):
 			if !idle {
@@ -241,11 +262,24 @@ func Run(ctx context.Context, cfg Config) error {
 			case <-ctx.Done():
 				return nil
 			case err := <-watchErr:
-				watchErr <- err
 				if ctx.Err() != nil {
+					watchErr <- err
 					return nil // stopping: the watch ended with ctx
 				}
-				return fmt.Errorf("unit watch stopped: %w", err)
+				if !unreachable(err) {
+					watchErr <- err
+					return fmt.Errorf("unit watch stopped: %w", err)
+				}
+				go func() { // offline: watch again after a pause
+					select {
+					case <-watchCtx.Done():
+						watchErr <- nil
+						return
+					case <-cfg.Clock.After(offlineRetry):
+					}
+					watchErr <- u.watch(watchCtx, changes)
+				}()
+			case <-offlineTick(cfg.Clock, offline):
 			case <-changes:
 			case <-u.workloadChanges():
 			case <-cfg.Leadership.Changes():
@@ -429,5 +463,11 @@ func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, ms
 		req.Agent = &apipb.StatusInfo{Current: string(st), Message: msg}
 	}
 	_, err := u.cfg.API.SetUnitStatus(ctx, req)
+	if unreachable(err) {
+		// Agent status is not queued: the controller shows the agent
+		// as disconnected meanwhile, and the next one is sent on return.
+		u.cfg.Logger.Info("agent status not sent: controller unreachable", "unit", u.cfg.Unit, "status", string(st))
+		return nil
+	}
 	return err
 }
