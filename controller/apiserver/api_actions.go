@@ -317,14 +317,20 @@ func (s *Server) FinishAction(ctx context.Context, req *apipb.FinishActionReques
 	if err != nil {
 		return nil, err
 	}
+	return s.finishTask(tag.Model, req.Id, req.Status, req.Message, req.ResultsJson)
+}
+
+// finishTask records a unit's or a machine's task as finished with its
+// results (a JSON object, or empty).
+func (s *Server) finishTask(modelUUID, id, st, message string, resultsJSON []byte) (*apipb.FinishActionResult, error) {
 	var results map[string]any
-	if len(req.ResultsJson) > 0 {
-		if err := json.Unmarshal(req.ResultsJson, &results); err != nil {
+	if len(resultsJSON) > 0 {
+		if err := json.Unmarshal(resultsJSON, &results); err != nil {
 			return nil, invalid(fmt.Errorf("results are not a JSON object: %v", err))
 		}
 	}
-	if _, err := route[*task.Task](s, tag.Model, model.KindTask, req.Id,
-		&task.Finish{Status: req.Status, Message: req.Message, Results: results}); err != nil {
+	if _, err := route[*task.Task](s, modelUUID, model.KindTask, id,
+		&task.Finish{Status: st, Message: message, Results: results}); err != nil {
 		return nil, invalid(err)
 	}
 	return &apipb.FinishActionResult{}, nil

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -110,17 +109,7 @@ func (s *Server) FinishMachineTask(ctx context.Context, req *apipb.FinishMachine
 	if err != nil {
 		return nil, err
 	}
-	var results map[string]any
-	if len(req.ResultsJson) > 0 {
-		if err := json.Unmarshal(req.ResultsJson, &results); err != nil {
-			return nil, invalid(fmt.Errorf("results are not a JSON object: %v", err))
-		}
-	}
-	if _, err := route[*task.Task](s, tag.Model, model.KindTask, req.Id,
-		&task.Finish{Status: req.Status, Message: req.Message, Results: results}); err != nil {
-		return nil, invalid(err)
-	}
-	return &apipb.FinishActionResult{}, nil
+	return s.finishTask(tag.Model, req.Id, req.Status, req.Message, req.ResultsJson)
 }
 
 // requireMachineTask checks that the caller is machine's agent and that
