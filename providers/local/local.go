@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -31,8 +30,7 @@ type Provider struct {
 	// SIGTERM before it SIGKILLs it; zero means 5s.
 	StopGrace time.Duration
 
-	mu    sync.Mutex               // guards locks
-	locks map[string]chan struct{} // one per instance name; guarded by mu
+	names providers.NameLocks // serialises Start and Stop per instance name
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -59,7 +57,7 @@ func (p *Provider) StartInstance(ctx context.Context, cfg providers.InstanceConf
 	if c := cfg.Constraints; c.Cores < 0 || c.MemoryMiB < 0 {
 		return providers.Instance{}, fmt.Errorf("%w: cannot start instance %q: negative constraint (cores %d, memory %d MiB)", providers.ErrInvalid, cfg.Name, c.Cores, c.MemoryMiB)
 	}
-	unlock, err := p.lock(ctx, cfg.Name)
+	unlock, err := p.names.Lock(ctx, cfg.Name)
 	if err != nil {
 		return providers.Instance{}, fmt.Errorf("cannot start instance %q: %w", cfg.Name, err)
 	}
@@ -139,7 +137,7 @@ func (p *Provider) StopInstance(ctx context.Context, id string) error {
 	if !validName(id) {
 		return providers.ErrNotFound
 	}
-	unlock, err := p.lock(ctx, id)
+	unlock, err := p.names.Lock(ctx, id)
 	if err != nil {
 		return fmt.Errorf("cannot stop instance %q: %w", id, err)
 	}
@@ -180,30 +178,6 @@ func (p *Provider) Instances(ctx context.Context) ([]providers.Instance, error) 
 		}
 	}
 	return out, nil
-}
-
-// lock takes the lock of instance name, giving up when ctx is done. A
-// call whose ctx is already done never takes it.
-func (p *Provider) lock(ctx context.Context, name string) (unlock func(), err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = make(map[string]chan struct{})
-	}
-	l, ok := p.locks[name]
-	if !ok {
-		l = make(chan struct{}, 1)
-		p.locks[name] = l
-	}
-	p.mu.Unlock()
-	select {
-	case l <- struct{}{}:
-		return func() { <-l }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // validName reports whether name can name an instance: a single path

@@ -90,8 +90,7 @@ type Provider struct {
 	connMu sync.Mutex
 	conn   lxdclient.InstanceServer // guarded by connMu; nil until connected
 
-	mu    sync.Mutex               // guards locks
-	locks map[string]chan struct{} // one per instance name
+	names providers.NameLocks // serialises Start and Stop per instance name
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -243,7 +242,7 @@ func (p *Provider) StartInstance(ctx context.Context, cfg providers.InstanceConf
 	if p.cfg.Tag == "" || p.cfg.Agent == "" {
 		return providers.Instance{}, errors.New("lxd provider misconfigured: Tag and Agent are required")
 	}
-	unlock, err := p.lock(ctx, cfg.Name)
+	unlock, err := p.names.Lock(ctx, cfg.Name)
 	if err != nil {
 		return providers.Instance{}, fmt.Errorf("cannot start instance %q: %w", cfg.Name, err)
 	}
@@ -519,7 +518,7 @@ func (p *Provider) StopInstance(ctx context.Context, id string) error {
 	if !validName(id) {
 		return providers.ErrNotFound
 	}
-	unlock, err := p.lock(ctx, id)
+	unlock, err := p.names.Lock(ctx, id)
 	if err != nil {
 		return fmt.Errorf("cannot stop instance %q: %w", id, err)
 	}
@@ -591,27 +590,4 @@ func (p *Provider) Instances(ctx context.Context) ([]providers.Instance, error) 
 		out = append(out, providers.Instance{ID: id, Hostname: in.Name, Addresses: addresses(in.State), Hardware: hardware(in.Config)})
 	}
 	return out, nil
-}
-
-// lock takes the lock of instance name, giving up when ctx is done.
-func (p *Provider) lock(ctx context.Context, name string) (unlock func(), err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	if p.locks == nil {
-		p.locks = make(map[string]chan struct{})
-	}
-	l, ok := p.locks[name]
-	if !ok {
-		l = make(chan struct{}, 1)
-		p.locks[name] = l
-	}
-	p.mu.Unlock()
-	select {
-	case l <- struct{}{}:
-		return func() { <-l }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
