@@ -51,6 +51,10 @@ type Bootstrap struct {
 	// is shown lost, whatever its model's lost-after (Go duration); empty
 	// means 1m.
 	AgentRestartGrace string `json:"agent-restart-grace,omitempty"`
+	// LXDProject is the LXD project the lxd cloud's containers are made
+	// in (`bootstrap --config lxd-project=NAME`); empty means LXD's
+	// default project. The project must exist.
+	LXDProject string `json:"lxd-project,omitempty"`
 }
 
 // restartGrace is AgentRestartGrace parsed, with its default.

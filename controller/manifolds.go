@@ -350,7 +350,11 @@ func (m machineSetter) ask(model_, id string, msg any) error {
 }
 
 func (m machineSetter) SetProvisioned(ctx context.Context, mdl, id, instance, hash string, inst providers.Instance) error {
-	return m.ask(mdl, id, &machine.SetProvisioned{InstanceID: instance, PasswordHash: hash, Hostname: inst.Hostname, Addresses: inst.Addresses})
+	sp := &machine.SetProvisioned{InstanceID: instance, PasswordHash: hash, Hostname: inst.Hostname, Addresses: inst.Addresses}
+	if len(inst.Addresses) > 0 {
+		sp.Hardware = provisioner.Hardware(inst.Hardware)
+	}
+	return m.ask(mdl, id, sp)
 }
 
 func (m machineSetter) SetDead(ctx context.Context, mdl, id string) error {

@@ -17,6 +17,9 @@ type SetProvisioned struct {
 	PasswordHash string
 	Hostname     string
 	Addresses    []string
+	// Hardware is what the provider gave the instance ("arch=amd64
+	// cores=2 mem=1024M"); empty keeps what is recorded.
+	Hardware string
 }
 
 // SetInstanceStatus records the provider's view (e.g. a provisioning error).
@@ -53,6 +56,9 @@ func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, 
 		next.PasswordHash = m.PasswordHash
 		next.Hostname = m.Hostname
 		next.Addresses = m.Addresses
+		if m.Hardware != "" {
+			next.Hardware = m.Hardware
+		}
 		// An instance with addresses has been started; until then the
 		// credential is recorded and the instance is allocating.
 		next.Instance = entity.Status{Current: "allocating", Since: now}

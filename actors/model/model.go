@@ -89,8 +89,12 @@ type AddUnits struct {
 	To       []string
 }
 
-// AddMachines adds N empty, standalone machines (`troupe add-machine`).
-type AddMachines struct{ N int }
+// AddMachines adds N empty, standalone machines (`troupe add-machine`)
+// with Constraints (typed, validated by the caller).
+type AddMachines struct {
+	N           int
+	Constraints map[string]any
+}
 
 // MachinesAdded answers AddMachines.
 type MachinesAdded struct{ Machines []string }
@@ -425,7 +429,9 @@ type placement struct {
 // place allocates n units of app, advancing the model's counters in next.
 // Unit i goes to the existing machine to[i] (checked alive now and fenced
 // on its revision in the commit); the others each get a new machine.
-func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, baseChannel string, n int, to []string, now time.Time) (placement, error) {
+//
+// A new machine starts with the application's constraints cons.
+func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, baseChannel string, cons map[string]any, n int, to []string, now time.Time) (placement, error) {
 	var p placement
 	targets, err := Placement(to, n)
 	if err != nil {
@@ -457,6 +463,7 @@ func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, ba
 			mid = fmt.Sprint(next.NextMachine)
 			next.NextMachine++
 			mc := newMachine(mid, baseName, baseChannel, now)
+			mc.Constraints = cons
 			op, err := store.Put(ent.MachineKey(g.cfg.UUID, mid), mc)
 			if err != nil {
 				return p, err
@@ -546,6 +553,7 @@ func (g *guardian) addMachines(m *AddMachines) (*MachinesAdded, error) {
 		next.NextMachine++
 		mc := newMachine(id, DefaultBaseName, DefaultBaseChannel, now)
 		mc.Standalone = true
+		mc.Constraints = m.Constraints
 		op, err := store.Put(ent.MachineKey(g.cfg.UUID, id), mc)
 		if err != nil {
 			return nil, err
@@ -616,7 +624,7 @@ func (g *guardian) addUnits(m *AddUnits) (*UnitsAdded, error) {
 	next, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
 		next := *g.model
 		var err error
-		if placed, err = g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, m.To, time.Now()); err != nil {
+		if placed, err = g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, time.Now()); err != nil {
 			return nil, nil, nil, err
 		}
 		mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
@@ -669,7 +677,7 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	exists := fmt.Errorf("application %q %w in model %q: choose another name with `troupe deploy <charm> <name>`", app.Name, ErrExists, g.model.Name)
 	model, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
 		next := next
-		placed, err := g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, m.NumUnits, m.To, now)
+		placed, err := g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, now)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -2,10 +2,21 @@ package apiserver
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/constraints"
 )
+
+// parseConstraints types constraint tokens (nil for none).
+func parseConstraints(tokens []string) (map[string]any, error) {
+	c, err := constraints.Parse(tokens)
+	if err != nil || len(c) == 0 {
+		return nil, err
+	}
+	return c, nil
+}
 
 // AddMachine implements apipb.ControllerServer.
 func (s *Server) AddMachine(ctx context.Context, req *apipb.AddMachineRequest) (*apipb.AddMachineResult, error) {
@@ -20,7 +31,11 @@ func (s *Server) AddMachine(ctx context.Context, req *apipb.AddMachineRequest) (
 	if n == 0 {
 		n = 1
 	}
-	res, err := ask[*model.MachinesAdded](s, m.UUID, &model.AddMachines{N: n})
+	cons, err := parseConstraints(req.Constraints)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("cannot add machine: %w", err))
+	}
+	res, err := ask[*model.MachinesAdded](s, m.UUID, &model.AddMachines{N: n, Constraints: cons})
 	if err != nil {
 		return nil, invalid(err)
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
+	"github.com/troupe-dev/troupe/internal/constraints"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/logstore"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
@@ -276,6 +277,9 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if name, channel, ok := strings.Cut(req.Base, "@"); ok {
 		app.BaseName, app.BaseChannel = name, channel
 	}
+	if app.Constraints, err = parseConstraints(req.Constraints); err != nil {
+		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", name, err))
+	}
 	res, err := ask[*model.Deployed](s, m.UUID, &model.Deploy{
 		Charm:    entity.Charm{Name: ch.Meta.Name, SHA256: sum, Size: int64(len(req.CharmArchive)), Version: ch.Version},
 		App:      app,
@@ -406,7 +410,7 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			}
 			res.Machines = append(res.Machines, &apipb.MachineStatus{Id: mc.ID, Life: string(mc.Life), InstanceId: mc.InstanceID,
 				Agent: statusInfo(mc.Agent), Instance: statusInfo(mc.Instance), Hostname: mc.Hostname, Addresses: mc.Addresses,
-				BaseName: mc.BaseName, BaseChannel: mc.BaseChannel})
+				BaseName: mc.BaseName, BaseChannel: mc.BaseChannel, Constraints: constraints.Format(mc.Constraints), Hardware: mc.Hardware})
 		}
 	}
 	addrs := map[string]string{}

@@ -21,7 +21,7 @@ func runAddMachine(env *Env, args []string) error {
 	n := fs.Int("n", "", 1, "number of machines to add")
 	model := fs.String("m", "model", "", "model to add the machines to")
 	fs.String("", "base", "", "accepted for compatibility; machines use the provider's base")
-	cons := fs.Strings("", "constraints", "machine constraints k=v (repeatable; validated, not applied by the local provider)")
+	cons := fs.Strings("", "constraints", "machine constraints k=v (repeatable; over the model's; the lxd cloud applies cores and mem, the local one records them)")
 	fs.String("", "disks", "", "accepted for compatibility (the local provider has no storage)")
 	fs.String("", "private-key", "", "accepted for compatibility (ssh: targets are not supported)")
 	fs.String("", "public-key", "", "accepted for compatibility (ssh: targets are not supported)")
@@ -45,7 +45,7 @@ func runAddMachine(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := conn.AddMachine(ctx, &apipb.AddMachineRequest{Model: m, NumMachines: int32(*n)})
+	res, err := conn.AddMachine(ctx, &apipb.AddMachineRequest{Model: m, NumMachines: int32(*n), Constraints: *cons})
 	if err != nil {
 		return apiError(err)
 	}

@@ -32,7 +32,7 @@ func runDeploy(env *Env, args []string) error {
 	dryRun := fs.Bool("", "dry-run", false, "for a bundle: print the changes deploying it would make, and stop")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	base := fs.String("", "base", "", "base to deploy on, as <os>@<channel> (e.g. ubuntu@24.04)")
-	cons := fs.Strings("", "constraints", "machine constraints k=v (repeatable; validated, the local provider does not enforce them)")
+	cons := fs.Strings("", "constraints", "constraints of the machines made for the units, k=v (repeatable; over the model's; the lxd cloud applies cores and mem, the local one records them)")
 	trust := fs.Bool("", "trust", false, "give the application access to trusted credentials")
 	resources := fs.Strings("", "resource", "file resource name=path (repeatable)")
 	channel := fs.String("", "channel", "", "Charmhub channel (Charmhub is not supported)")
@@ -99,7 +99,7 @@ func runDeploy(env *Env, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(num), Config: kv,
-		To: cmdline.SplitCommas(*to...), Trust: *trust, Base: *base, Resources: files})
+		To: cmdline.SplitCommas(*to...), Trust: *trust, Base: *base, Resources: files, Constraints: *cons})
 	if err != nil {
 		return apiError(err)
 	}

@@ -78,7 +78,7 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 	}
 	for _, m := range res.Machines {
 		mc := fullstatus.Machine{JujuStatus: info(m.Agent), Hostname: m.Hostname, InstanceID: m.InstanceId,
-			MachineStatus: info(m.Instance), IPAddresses: m.Addresses}
+			MachineStatus: info(m.Instance), IPAddresses: m.Addresses, Constraints: m.Constraints, Hardware: m.Hardware}
 		if len(m.Addresses) > 0 {
 			mc.DNSName = m.Addresses[0]
 		}

@@ -134,6 +134,10 @@ type Application struct {
 	// Resources are the application's file resources: name to
 	// "<sha256>/<file name>" of the blob in the controller's resource store.
 	Resources map[string]string `json:"resources,omitempty"`
+	// Constraints are the application's constraints (`deploy
+	// --constraints`), typed as internal/constraints parses them; each
+	// machine made for one of its units starts with them.
+	Constraints map[string]any `json:"constraints,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".
@@ -185,6 +189,13 @@ type Machine struct {
 	// kept when they host no units. A machine allocated for a unit (by
 	// deploy or add-unit) is released once none of its units is left.
 	Standalone bool `json:"standalone,omitempty"`
+	// Constraints are the machine's own constraints (its application's
+	// at creation, or `add-machine --constraints`); the provider gets
+	// them over the model's (provisioner.Effective).
+	Constraints map[string]any `json:"constraints,omitempty"`
+	// Hardware is what the provider reports it gave the instance, in
+	// constraint syntax ("cores=2 mem=1024M"); empty when unknown.
+	Hardware string `json:"hardware,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

@@ -75,6 +75,11 @@ type Config struct {
 	Tools []string
 	// Tag marks this controller's instances (its UUID). Required.
 	Tag string
+	// Project is the LXD project instances are made in; empty means
+	// LXD's default project. It must exist: a project with its own
+	// limits (limits.containers, limits.cpu, …) is how an operator
+	// gives Troupe a quota.
+	Project string
 	// AddressTimeout bounds the wait for a started container's IPv4
 	// address; zero means 90s.
 	AddressTimeout time.Duration
@@ -149,6 +154,12 @@ func (p *Provider) connect(ctx context.Context) (lxdclient.InstanceServer, error
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("%w: cannot reach LXD at %s: %v; %s", providers.ErrUnavailable, sock, err, SetupHint)
+	}
+	if p.cfg.Project != "" {
+		if _, _, err := c.GetProject(p.cfg.Project); err != nil {
+			return nil, fmt.Errorf("%w: LXD project %q: %v; create it with `lxc project create %s -c features.images=false -c features.profiles=false`", providers.ErrUnavailable, p.cfg.Project, err, p.cfg.Project)
+		}
+		c = c.UseProject(p.cfg.Project)
 	}
 	p.conn = c
 	return c, nil

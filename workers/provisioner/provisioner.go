@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +64,7 @@ func Run(ctx context.Context, cfg Config) error {
 type target struct {
 	prov        providers.Provider
 	addrs       []string
-	constraints providers.Constraints
+	constraints map[string]any
 	err         error
 }
 
@@ -80,7 +82,7 @@ func targetFor(ctx context.Context, cfg Config, cache map[string]target, model s
 		cache[model] = t
 		return t
 	}
-	t.constraints = ModelConstraints(doc.Constraints)
+	t.constraints = doc.Constraints
 	if cfg.ProviderFor != nil {
 		t.prov, t.addrs, t.err = cfg.ProviderFor(ctx, doc.Cloud)
 	}
@@ -101,6 +103,33 @@ func ModelConstraints(c map[string]any) providers.Constraints {
 		return 0
 	}
 	return providers.Constraints{Cores: num(c["cores"]), MemoryMiB: num(c["mem"])}
+}
+
+// Effective is what a provider is asked for: the model's constraints
+// with the machine's own (its application's, or add-machine's) taking
+// precedence key by key, as in Juju.
+func Effective(model, machine map[string]any) providers.Constraints {
+	merged := make(map[string]any, len(model)+len(machine))
+	for k, v := range model {
+		merged[k] = v
+	}
+	for k, v := range machine {
+		merged[k] = v
+	}
+	return ModelConstraints(merged)
+}
+
+// Hardware describes an instance in constraint syntax, as status shows
+// it: the host's architecture and the limits the provider applied.
+func Hardware(h providers.Constraints) string {
+	s := "arch=" + runtime.GOARCH
+	if h.Cores > 0 {
+		s += " cores=" + strconv.Itoa(h.Cores)
+	}
+	if h.MemoryMiB > 0 {
+		s += " mem=" + strconv.Itoa(h.MemoryMiB) + "M"
+	}
+	return s
 }
 
 func pass(ctx context.Context, cfg Config) error {
@@ -205,7 +234,7 @@ func provision(ctx context.Context, cfg Config, tg target, model string, m entit
 	if err := cfg.Machines.SetProvisioned(ctx, model, m.ID, name, entity.HashPassword(pw), pending); err != nil {
 		return fmt.Errorf("cannot record credential: %w", err)
 	}
-	inst, err := tg.prov.StartInstance(ctx, providers.InstanceConfig{Name: name, Files: map[string][]byte{api.AgentConfigFile: data}, Constraints: tg.constraints})
+	inst, err := tg.prov.StartInstance(ctx, providers.InstanceConfig{Name: name, Files: map[string][]byte{api.AgentConfigFile: data}, Constraints: Effective(tg.constraints, m.Constraints)})
 	if err != nil {
 		return err
 	}

@@ -879,7 +879,10 @@ type DeployRequest struct {
 	Base string `protobuf:"bytes,91,opt,name=base,proto3" json:"base,omitempty"`
 	// resources are file resources (`--resource name=path`), keyed
 	// "<name>/<file name>".
-	Resources     map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Resources map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// constraints are the application's constraint tokens (`--constraints
+	// k=v`, repeatable), validated by the controller.
+	Constraints   []string `protobuf:"bytes,120,rep,name=constraints,proto3" json:"constraints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -973,6 +976,13 @@ func (x *DeployRequest) GetBase() string {
 func (x *DeployRequest) GetResources() map[string][]byte {
 	if x != nil {
 		return x.Resources
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetConstraints() []string {
+	if x != nil {
+		return x.Constraints
 	}
 	return nil
 }
@@ -1569,16 +1579,20 @@ func (x *UnitStatus) GetPrincipal() string {
 }
 
 type MachineStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Life          string                 `protobuf:"bytes,2,opt,name=life,proto3" json:"life,omitempty"`
-	InstanceId    string                 `protobuf:"bytes,3,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Agent         *StatusInfo            `protobuf:"bytes,4,opt,name=agent,proto3" json:"agent,omitempty"`
-	Instance      *StatusInfo            `protobuf:"bytes,5,opt,name=instance,proto3" json:"instance,omitempty"`
-	Hostname      string                 `protobuf:"bytes,6,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Addresses     []string               `protobuf:"bytes,7,rep,name=addresses,proto3" json:"addresses,omitempty"`
-	BaseName      string                 `protobuf:"bytes,8,opt,name=base_name,json=baseName,proto3" json:"base_name,omitempty"`
-	BaseChannel   string                 `protobuf:"bytes,9,opt,name=base_channel,json=baseChannel,proto3" json:"base_channel,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Life        string                 `protobuf:"bytes,2,opt,name=life,proto3" json:"life,omitempty"`
+	InstanceId  string                 `protobuf:"bytes,3,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Agent       *StatusInfo            `protobuf:"bytes,4,opt,name=agent,proto3" json:"agent,omitempty"`
+	Instance    *StatusInfo            `protobuf:"bytes,5,opt,name=instance,proto3" json:"instance,omitempty"`
+	Hostname    string                 `protobuf:"bytes,6,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Addresses   []string               `protobuf:"bytes,7,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	BaseName    string                 `protobuf:"bytes,8,opt,name=base_name,json=baseName,proto3" json:"base_name,omitempty"`
+	BaseChannel string                 `protobuf:"bytes,9,opt,name=base_channel,json=baseChannel,proto3" json:"base_channel,omitempty"`
+	// constraints are the machine's own constraints, "k=v k=v".
+	Constraints string `protobuf:"bytes,20,opt,name=constraints,proto3" json:"constraints,omitempty"`
+	// hardware is what the provider gave the instance, "cores=2 mem=1024M".
+	Hardware      string `protobuf:"bytes,21,opt,name=hardware,proto3" json:"hardware,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1672,6 +1686,20 @@ func (x *MachineStatus) GetBaseName() string {
 func (x *MachineStatus) GetBaseChannel() string {
 	if x != nil {
 		return x.BaseChannel
+	}
+	return ""
+}
+
+func (x *MachineStatus) GetConstraints() string {
+	if x != nil {
+		return x.Constraints
+	}
+	return ""
+}
+
+func (x *MachineStatus) GetHardware() string {
+	if x != nil {
+		return x.Hardware
 	}
 	return ""
 }
@@ -5088,9 +5116,11 @@ func (x *EnqueueExecRequest) GetCommand() string {
 }
 
 type AddMachineRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	NumMachines   int32                  `protobuf:"varint,2,opt,name=num_machines,json=numMachines,proto3" json:"num_machines,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Model       string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	NumMachines int32                  `protobuf:"varint,2,opt,name=num_machines,json=numMachines,proto3" json:"num_machines,omitempty"`
+	// constraints are the machines' constraint tokens (`--constraints`).
+	Constraints   []string `protobuf:"bytes,20,rep,name=constraints,proto3" json:"constraints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5137,6 +5167,13 @@ func (x *AddMachineRequest) GetNumMachines() int32 {
 		return x.NumMachines
 	}
 	return 0
+}
+
+func (x *AddMachineRequest) GetConstraints() []string {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
 }
 
 type AddMachineResult struct {
@@ -8988,7 +9025,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xc1\x03\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xe3\x03\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
@@ -8998,7 +9035,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x02to\x18( \x03(\tR\x02to\x12\x14\n" +
 	"\x05trust\x18Z \x01(\bR\x05trust\x12\x12\n" +
 	"\x04base\x18[ \x01(\tR\x04base\x12E\n" +
-	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x1a9\n" +
+	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x12 \n" +
+	"\vconstraints\x18x \x03(\tR\vconstraints\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
@@ -9057,7 +9095,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\aaddress\x18\a \x01(\tR\aaddress\x12\x1d\n" +
 	"\n" +
 	"open_ports\x18\b \x03(\tR\topenPorts\x12\x1c\n" +
-	"\tprincipal\x182 \x01(\tR\tprincipal\"\xae\x02\n" +
+	"\tprincipal\x182 \x01(\tR\tprincipal\"\xec\x02\n" +
 	"\rMachineStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04life\x18\x02 \x01(\tR\x04life\x12\x1f\n" +
@@ -9068,7 +9106,9 @@ const file_troupe_proto_rawDesc = "" +
 	"\bhostname\x18\x06 \x01(\tR\bhostname\x12\x1c\n" +
 	"\taddresses\x18\a \x03(\tR\taddresses\x12\x1b\n" +
 	"\tbase_name\x18\b \x01(\tR\bbaseName\x12!\n" +
-	"\fbase_channel\x18\t \x01(\tR\vbaseChannel\"\x1a\n" +
+	"\fbase_channel\x18\t \x01(\tR\vbaseChannel\x12 \n" +
+	"\vconstraints\x18\x14 \x01(\tR\vconstraints\x12\x1a\n" +
+	"\bhardware\x18\x15 \x01(\tR\bhardware\"\x1a\n" +
 	"\x18DestroyControllerRequest\"\x19\n" +
 	"\x17DestroyControllerResult\"%\n" +
 	"\aChanged\x12\x1a\n" +
@@ -9336,10 +9376,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\x12EnqueueExecRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1c\n" +
 	"\treceivers\x18\x02 \x03(\tR\treceivers\x12\x18\n" +
-	"\acommand\x18\x03 \x01(\tR\acommand\"L\n" +
+	"\acommand\x18\x03 \x01(\tR\acommand\"n\n" +
 	"\x11AddMachineRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12!\n" +
-	"\fnum_machines\x18\x02 \x01(\x05R\vnumMachines\".\n" +
+	"\fnum_machines\x18\x02 \x01(\x05R\vnumMachines\x12 \n" +
+	"\vconstraints\x18\x14 \x03(\tR\vconstraints\".\n" +
 	"\x10AddMachineResult\x12\x1a\n" +
 	"\bmachines\x18\x01 \x03(\tR\bmachines\"-\n" +
 	"\x15GetModelConfigRequest\x12\x14\n" +
