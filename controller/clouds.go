@@ -47,7 +47,7 @@ func newClouds(cfg ManifoldsConfig) *clouds {
 	return &clouds{
 		local: &local.Provider{Root: filepath.Join(filepath.Dir(cfg.DataDir), "machines"), Agent: agent},
 		lxd: lxdprov.New(lxdprov.Config{Agent: agent, Tools: agentTools(agent),
-			Tag: cfg.Bootstrap.UUID, Project: cfg.Bootstrap.LXDProject}),
+			Tag: cfg.Bootstrap.UUID, Project: cfg.Bootstrap.LXDProject, Image: cfg.Bootstrap.LXDImage}),
 		port: cfg.Bootstrap.APIPort, logger: cfg.Logger,
 		wanted: map[string]bool{}, serving: map[string]net.Listener{},
 	}

@@ -55,6 +55,10 @@ type Bootstrap struct {
 	// in (`bootstrap --config lxd-project=NAME`); empty means LXD's
 	// default project. The project must exist.
 	LXDProject string `json:"lxd-project,omitempty"`
+	// LXDImage is the image alias the lxd cloud's containers are made
+	// from (`bootstrap --config lxd-image=ALIAS`); empty means
+	// troupe/debian-bookworm, which `make lxd-image` builds.
+	LXDImage string `json:"lxd-image,omitempty"`
 }
 
 // restartGrace is AgentRestartGrace parsed, with its default.

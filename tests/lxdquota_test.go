@@ -49,7 +49,9 @@ func waitQuota(t *testing.T, e *env, limit time.Duration, what string, cond func
 }
 
 // TestLXDQuotaAndConstraints runs an lxd model in an LXD project of its
-// own that allows one container: deploying hello -n 2 --constraints
+// own that allows one container, from an image alias of its own. With
+// the alias deleted, both machines of a deploy show status error naming
+// the missing image; once it is back, deploying hello -n 2 --constraints
 // cores=1 mem=512M starts one container with those limits and leaves the
 // other machine in status error with LXD's quota message; raising the
 // project's limit lets the provisioner's retry start it. Both machines
@@ -59,10 +61,22 @@ func TestLXDQuotaAndConstraints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("this test needs a running LXD (socket %s): %v\nSet it up as root with: scripts/lxd/setup.sh && make lxd-image", lxd.SocketPath(""), err)
 	}
-	if _, _, err := host.GetImageAlias(lxd.DefaultImage); err != nil {
+	base, _, err := host.GetImageAlias(lxd.DefaultImage)
+	if err != nil {
 		t.Fatalf("LXD has no image %q (%v): build it as root with `make lxd-image`", lxd.DefaultImage, err)
 	}
 	project := fmt.Sprintf("trq-%d", time.Now().UnixNano()%1_000_000_000)
+	// An alias of this test's own for the same image: deleting it makes
+	// the image missing to this controller only.
+	alias := project + "-image"
+	makeAlias := func() {
+		t.Helper()
+		if err := host.CreateImageAlias(api.ImageAliasesPost{ImageAliasesEntry: api.ImageAliasesEntry{Name: alias, Target: base.Target}}); err != nil {
+			t.Fatalf("cannot create image alias %s: %v", alias, err)
+		}
+	}
+	makeAlias()
+	t.Cleanup(func() { _ = host.DeleteImageAlias(alias) })
 	if err := host.CreateProject(api.ProjectsPost{Name: project, ProjectPut: api.ProjectPut{
 		Description: "troupe quota test",
 		Config: map[string]string{"features.images": "false", "features.profiles": "false",
@@ -90,9 +104,25 @@ func TestLXDQuotaAndConstraints(t *testing.T) {
 
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)), "--agent-check-interval", "2s",
-		"--config", "lxd-project="+project)
+		"--config", "lxd-project="+project, "--config", "lxd-image="+alias)
 	e.mustTroupe(commandTimeout, "add-model", "lq", "--cloud", "lxd")
+
+	// The image goes missing: both machines in error saying so, until
+	// it is back.
+	if err := host.DeleteImageAlias(alias); err != nil {
+		t.Fatalf("cannot delete image alias %s: %v", alias, err)
+	}
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2", "--constraints", "cores=1", "--constraints", "mem=512M")
+	waitQuota(t, e, 2*time.Minute, "both machines in error for the missing image", func(d quotaStatus) bool {
+		n := 0
+		for _, m := range d.Machines {
+			if m.JujuStatus.Current == "error" && strings.Contains(m.JujuStatus.Message, "no image") && strings.Contains(m.JujuStatus.Message, alias) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	makeAlias()
 
 	quota := waitQuota(t, e, 4*time.Minute, "one machine running, the other in error with LXD's quota message", func(d quotaStatus) bool {
 		running, refused := 0, 0

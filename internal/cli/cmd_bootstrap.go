@@ -39,29 +39,37 @@ type bootstrapConfig struct {
 	AgentCheckInterval string `json:"agent-check-interval,omitempty"`
 	// MetricsAddress is where the controller's metrics endpoint listens.
 	MetricsAddress string `json:"metrics-address,omitempty"`
-	// LXDProject is the LXD project of the lxd cloud's containers.
+	// LXDProject is the LXD project of the lxd cloud's containers;
+	// LXDImage the image alias they are made from.
 	LXDProject string `json:"lxd-project,omitempty"`
+	LXDImage   string `json:"lxd-image,omitempty"`
 }
 
-// bootstrapLXDProject reads lxd-project from bootstrap --config values
-// (each "k=v", or several space-separated); the last one wins.
-func bootstrapLXDProject(values []string) (string, error) {
-	var project string
+// bootstrapLXDSettings reads lxd-project and lxd-image from bootstrap
+// --config values (each "k=v", or several space-separated); the last one
+// wins; other keys are left to Juju compatibility.
+func bootstrapLXDSettings(values []string) (project, image string, err error) {
 	for _, v := range values {
 		for _, field := range strings.Fields(v) {
 			k, val, ok := strings.Cut(field, "=")
 			if !ok {
-				return "", fmt.Errorf("--config %q: expected key=value", field)
+				return "", "", fmt.Errorf("--config %q: expected key=value", field)
 			}
-			if k == "lxd-project" {
+			switch k {
+			case "lxd-project":
 				if val == "" || strings.ContainsAny(val, "/ ") {
-					return "", fmt.Errorf("--config lxd-project=%q: name an existing LXD project (see `lxc project list`)", val)
+					return "", "", fmt.Errorf("--config lxd-project=%q: name an existing LXD project (see `lxc project list`)", val)
 				}
 				project = val
+			case "lxd-image":
+				if val == "" {
+					return "", "", fmt.Errorf("--config lxd-image=: name an image alias (see `lxc image alias list`; `make lxd-image` makes %s)", "troupe/debian-bookworm")
+				}
+				image = val
 			}
 		}
 	}
-	return project, nil
+	return project, image, nil
 }
 
 func findTrouped() (string, error) {
@@ -89,7 +97,7 @@ func runBootstrap(env *Env, args []string) error {
 	for _, f := range []string{"bootstrap-base", "credential", "metadata-source", "to"} {
 		fs.String("", f, "", "accepted for compatibility")
 	}
-	config := fs.Strings("", "config", "controller settings k=v (repeatable): lxd-project=NAME puts the lxd cloud's containers in that existing LXD project; other keys are accepted for compatibility")
+	config := fs.Strings("", "config", "controller settings k=v (repeatable): lxd-project=NAME puts the lxd cloud's containers in that existing LXD project, lxd-image=ALIAS makes them from that image; other keys are accepted for compatibility")
 	for _, f := range []string{"bootstrap-constraints", "constraints", "model-default", "storage-pool"} {
 		fs.Strings("", f, "accepted for compatibility (repeatable)")
 	}
@@ -101,7 +109,7 @@ func runBootstrap(env *Env, args []string) error {
 	if *check < time.Second || *check > 10*time.Minute {
 		return usage(fmt.Errorf("--agent-check-interval %s is out of range: use 1s to 10m", *check))
 	}
-	lxdProject, err := bootstrapLXDProject(*config)
+	lxdProject, lxdImage, err := bootstrapLXDSettings(*config)
 	if err != nil {
 		return usage(err)
 	}
@@ -140,7 +148,7 @@ func runBootstrap(env *Env, args []string) error {
 	pw := entity.NewPassword()
 	bc := bootstrapConfig{UUID: entity.NewUUID(), Name: name, APIPort: *port, AdminPasswordHash: entity.HashPassword(pw),
 		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped,
-		AgentCheckInterval: check.String(), MetricsAddress: maddr, LXDProject: lxdProject}
+		AgentCheckInterval: check.String(), MetricsAddress: maddr, LXDProject: lxdProject, LXDImage: lxdImage}
 	data, _ := json.MarshalIndent(bc, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap.json"), data, 0o600); err != nil {
 		return err
