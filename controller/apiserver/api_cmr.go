@@ -30,8 +30,8 @@ import (
 
 // relRef locates the relation behind a unit's relation id.
 type relRef struct {
-	Model string              // model of the relation's actor
-	ID    int                 // its id there
+	Model string               // model of the relation's actor
+	ID    int                  // its id there
 	Link  *entity.RelationLink // nil for a relation of the unit's own model
 }
 

@@ -49,4 +49,3 @@ func addCrossModel(doc *fullstatus.Status, res *apipb.StatusResult) {
 		doc.ApplicationEndpoints[ra.Name] = app
 	}
 }
-

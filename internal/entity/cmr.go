@@ -138,4 +138,6 @@ func RemoteApplicationKey(model, name string) string { return RemoteApplications
 func RelationLinksPrefix(model string) string { return ModelPrefix(model) + "relation-link/" }
 
 // RelationLinkKey is the key of a RelationLink.
-func RelationLinkKey(model string, id int) string { return RelationLinksPrefix(model) + strconv.Itoa(id) }
+func RelationLinkKey(model string, id int) string {
+	return RelationLinksPrefix(model) + strconv.Itoa(id)
+}
