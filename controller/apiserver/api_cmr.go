@@ -281,7 +281,8 @@ func (s *Server) ListOffers(ctx context.Context, req *apipb.ListOffersRequest) (
 			return nil, err
 		}
 		if !mayRead(ctx, m.UUID) {
-			return nil, errPerm
+			// Hidden as ListModels hides it: the caller cannot see it.
+			return nil, status.Errorf(codes.NotFound, "model %q not found; see `troupe models`", req.Model)
 		}
 		models = append(models, m)
 	}
