@@ -206,8 +206,14 @@ func TestCrossModelRelation(t *testing.T) {
 		return o != nil && !active && len(d.Applications["kvstore"].Relations["db"]) == 0
 	})
 
-	// Again, then remove-saas: the relation goes with it on both sides.
-	e.mustTroupe(commandTimeout, "integrate", "--model", "cons", "kvs:db", "kvclient:db")
+	// Again, by offer URL (consumed under the offer's name, as Juju
+	// does), then remove-saas: the relation goes with it on both sides.
+	e.mustTroupe(commandTimeout, "integrate", "--model", "cons", "kvclient:db", "prov.kvstore:db")
+	waitModel(t, e, "cons", "SAAS kvstore related", func(d cmrStatus) bool {
+		r, _ := d.ApplicationEndpoints["kvstore"]["relations"].(map[string]any)
+		_, kvsRel := d.ApplicationEndpoints["kvs"]["relations"]
+		return reflect.DeepEqual(r, map[string]any{"db": []any{"kvclient"}}) && !kvsRel
+	})
 	count := func(hooks []ledgerEntry, hook string) int {
 		n := 0
 		for _, h := range hooks {
@@ -221,7 +227,10 @@ func TestCrossModelRelation(t *testing.T) {
 		return func(_ string, hooks, _ []ledgerEntry) bool { return count(hooks, hook) == 2 }
 	}
 	waitLedgers(t, e, ledgers, "joined again", []string{"kvclient/0", "kvstore/0"}, twice("db-relation-joined"))
-	e.mustTroupe(commandTimeout, "remove-saas", "--model", "cons", "kvs")
+	waitLedgers(t, e, ledgers, "kvclient/0 saw the offered unit as kvstore/0", []string{"kvclient/0"}, func(_ string, _, data []ledgerEntry) bool {
+		return hasData(data, "db-relation-changed", "kvstore/0", "host=kvstore/0")
+	})
+	e.mustTroupe(commandTimeout, "remove-saas", "--model", "cons", "kvstore", "kvs")
 	waitLedgers(t, e, ledgers, "broken again", []string{"kvclient/0", "kvstore/0"}, twice("db-relation-broken"))
 	waitModel(t, e, "cons", "SAAS gone", func(d cmrStatus) bool {
 		return d.ApplicationEndpoints == nil && len(d.Applications["kvclient"].Relations) == 0

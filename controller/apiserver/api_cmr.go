@@ -408,6 +408,10 @@ func (s *Server) Consume(ctx context.Context, req *apipb.ConsumeRequest) (*apipb
 	if !entity.ValidApplicationName(alias) {
 		return nil, invalid(fmt.Errorf("invalid alias %q: use lower-case letters, digits and dashes, starting with a letter", alias))
 	}
+	var existing entity.RemoteApplication
+	if _, err := s.cfg.Store.Get(ctx, entity.RemoteApplicationKey(b.UUID, alias), &existing); err == nil && existing.OfferUUID == offer.UUID {
+		return &apipb.ConsumeResult{Name: alias, Url: existing.URL()}, nil // consumed already: nothing to do
+	}
 	ra := entity.RemoteApplication{Name: alias, OfferUUID: offer.UUID, OfferName: offer.Name, OfferModel: auuid, ModelName: a.Name,
 		Owner: ownerOf(a), Controller: s.cfg.Controller.Name, Life: entity.Alive}
 	for _, n := range offer.Endpoints {

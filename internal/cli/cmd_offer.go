@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 )
@@ -515,4 +517,43 @@ func runRemoveSaas(env *Env, args []string) error {
 		return apiError(err)
 	}
 	return nil
+}
+
+// SplitIntegrateURL recognises an integrate argument that names an offer
+// by URL, "[owner/]model.offer[:endpoint]"; ok is false for "app[:ep]".
+// Pure.
+func SplitIntegrateURL(arg string) (u OfferURL, endpoint string, ok bool, err error) {
+	left, endpoint, _ := strings.Cut(arg, ":")
+	if !strings.Contains(left, ".") {
+		return u, "", false, nil
+	}
+	u, err = ParseOfferURL(left)
+	return u, endpoint, true, err
+}
+
+// consumeForIntegrate consumes an offer URL argument of integrate and
+// returns the argument to integrate with (the alias, with the endpoint);
+// any other argument is returned as it is.
+func consumeForIntegrate(ctx context.Context, env *Env, conn interface {
+	Consume(context.Context, *apipb.ConsumeRequest, ...grpc.CallOption) (*apipb.ConsumeResult, error)
+}, model, arg string) (string, error) {
+	u, ep, ok, err := SplitIntegrateURL(arg)
+	if !ok {
+		return arg, nil
+	}
+	if err != nil {
+		return "", usage(err)
+	}
+	if err := checkOwner(u.Owner); err != nil {
+		return "", err
+	}
+	res, err := conn.Consume(ctx, &apipb.ConsumeRequest{Model: model, OfferModel: u.Model, OfferOwner: u.Owner, OfferName: u.Name})
+	if err != nil {
+		return "", apiError(err)
+	}
+	fmt.Fprintf(env.Stderr, "Added %s as %s\n", res.Url, res.Name)
+	if ep != "" {
+		return res.Name + ":" + ep, nil
+	}
+	return res.Name, nil
 }

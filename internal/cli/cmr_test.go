@@ -214,3 +214,23 @@ func TestStatusCrossModelShape(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitIntegrateURL(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		ok     bool
+		url    OfferURL
+		ep     string
+		failed bool
+	}{
+		{in: "mysql"}, {in: "mysql:db"},
+		{in: "prov.kvstore", ok: true, url: OfferURL{Model: "prov", Name: "kvstore"}},
+		{in: "admin/prov.kvstore:db", ok: true, url: OfferURL{Owner: "admin", Model: "prov", Name: "kvstore"}, ep: "db"},
+		{in: "prov.:db", ok: true, failed: true},
+	} {
+		u, ep, ok, err := SplitIntegrateURL(tc.in)
+		if ok != tc.ok || (err != nil) != tc.failed || (!tc.failed && (u != tc.url || ep != tc.ep)) {
+			t.Errorf("SplitIntegrateURL(%q) = %+v %q %v %v; want %+v %q %v failed=%v", tc.in, u, ep, ok, err, tc.url, tc.ep, tc.ok, tc.failed)
+		}
+	}
+}
