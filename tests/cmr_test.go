@@ -119,6 +119,32 @@ func TestCrossModelRelation(t *testing.T) {
 		t.Errorf("find-offers --format json = %v, want admin/prov.kvstore", found)
 	}
 
+	// Access: consuming needs write on the consuming model and read on the
+	// offering one; offering needs admin; find-offers shows only offers of
+	// readable models.
+	pw := addUser(t, e, "bob")
+	e.mustTroupe(commandTimeout, "grant", "bob", "write", "cons")
+	bob := newUserHome(t, e)
+	if r := e.troupeAs(bob, pw+"\n", "login", "-u", "bob"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := e.troupeAs(bob, "", "find-offers", "--format", "json"); r.code != 0 || strings.TrimSpace(r.stdout) != "{}" {
+		t.Errorf("find-offers by a user who cannot read prov: %s", r)
+	}
+	if r := e.troupeAs(bob, "", "consume", "--model", "cons", "prov.kvstore", "bobs"); r.code == 0 || !strings.Contains(r.stderr, "needs read access") {
+		t.Errorf("consume without read access to the offering model: %s", r)
+	}
+	e.mustTroupe(commandTimeout, "grant", "bob", "read", "prov")
+	if r := e.troupeAs(bob, "", "offer", "prov.kvstore:db", "bobs-offer"); r.code == 0 || !strings.Contains(r.stderr, "permission denied") {
+		t.Errorf("offer by a reader of the offering model: %s", r)
+	}
+	if r := e.troupeAs(bob, "", "find-offers", "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"admin/prov.kvstore"`) {
+		t.Errorf("find-offers by a reader of prov: %s", r)
+	}
+	if r := e.troupeAs(bob, "", "consume", "--model", "cons", "prov.kvstore", "bobs"); r.code != 0 {
+		t.Errorf("consume with write on cons and read on prov: %s", r)
+	}
+
 	// consume: jubilant's argv (--model right after the verb).
 	if r := e.troupe(commandTimeout, "consume", "--model", "cons", "prov.nosuch"); r.code == 0 || !strings.Contains(r.stderr, "not found") {
 		t.Errorf("consuming a missing offer must fail: %s", r)
@@ -230,7 +256,7 @@ func TestCrossModelRelation(t *testing.T) {
 	waitLedgers(t, e, ledgers, "kvclient/0 saw the offered unit as kvstore/0", []string{"kvclient/0"}, func(_ string, _, data []ledgerEntry) bool {
 		return hasData(data, "db-relation-changed", "kvstore/0", "host=kvstore/0")
 	})
-	e.mustTroupe(commandTimeout, "remove-saas", "--model", "cons", "kvstore", "kvs")
+	e.mustTroupe(commandTimeout, "remove-saas", "--model", "cons", "kvstore", "kvs", "bobs")
 	waitLedgers(t, e, ledgers, "broken again", []string{"kvclient/0", "kvstore/0"}, twice("db-relation-broken"))
 	waitModel(t, e, "cons", "SAAS gone", func(d cmrStatus) bool {
 		return d.ApplicationEndpoints == nil && len(d.Applications["kvclient"].Relations) == 0
