@@ -305,6 +305,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"CommitHook": ownUnit, "SetLeaderSettings": ownUnit, "BeginAction": ownUnit, "LogAction": ownUnit,
 		"FinishAction": ownUnit, "ReadSecret": ownUnit, "OwnedSecrets": ownUnit, "GetResource": ownUnit,
 		"UnitGoalState": ownUnit, "UnitCloudSpec": ownUnit,
+		// cmr: offers need admin on the offering model; consuming needs
+		// write on the consuming one; ListOffers shows only what the
+		// caller can read.
+		"Offer": users("admin"), "RemoveOffer": users("admin"), "ListOffers": anyUser,
+		"Consume": users("write"), "RemoveSaas": users("write"),
 	}
 	// Allowed calls that would tear the fixture down are not made; their
 	// refusals are.

@@ -74,6 +74,9 @@ type Deploy struct {
 // neither endpoint's limit is exceeded.
 type AddRelation struct {
 	Endpoints [2]ent.Endpoint
+	// Remote, when set, makes it a cross-model relation (cmr.go): the
+	// endpoint of Remote.Link.Alias is a consumed offer's.
+	Remote *RemoteEnd
 }
 
 // RelationAdded answers AddRelation.
@@ -267,6 +270,10 @@ func (g *guardian) Receive(ctx actor.Context) {
 		respond(ctx, res, err)
 	case *Route:
 		g.route(ctx, m)
+	default:
+		if res, err, ok := g.handleCMR(m); ok {
+			respond(ctx, res, err)
+		}
 	}
 }
 
@@ -750,6 +757,12 @@ func (g *guardian) addRelation(m *AddRelation) (*RelationAdded, error) {
 	defer cancel()
 	var conds []store.Cond
 	for _, ep := range m.Endpoints {
+		if m.Remote != nil && ep.Application == m.Remote.Link.Alias {
+			if err := g.remoteEndpointApp(c, ep.Application); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var app ent.Application
 		key := ent.ApplicationKey(g.cfg.UUID, ep.Application)
 		_, err := g.cfg.Store.Get(c, key, &app)
@@ -765,6 +778,9 @@ func (g *guardian) addRelation(m *AddRelation) (*RelationAdded, error) {
 	}
 	rel := ent.Relation{ID: g.model.NextRelation, Endpoints: m.Endpoints[:], Life: ent.Alive}
 	rel.Key = ent.RelationKeyOf(rel.Endpoints)
+	if m.Remote != nil {
+		rel.Remote = &ent.RemoteRelation{OfferModel: m.Remote.OfferModel, LinkID: m.Remote.Link.ID}
+	}
 	kvs, _, err := g.cfg.Store.List(c, ent.RelationsPrefix(g.cfg.UUID))
 	if err != nil {
 		return nil, err
@@ -785,10 +801,21 @@ func (g *guardian) addRelation(m *AddRelation) (*RelationAdded, error) {
 	idx := ent.RelationIndexKey(g.cfg.UUID, rel.Key)
 	conds = append(conds, store.Absent(idx))
 	var ops []store.Op
-	for _, kv := range []struct {
+	puts := []struct {
 		key string
 		v   any
-	}{{ent.RelationKey(g.cfg.UUID, rel.ID), &rel}, {idx, rel.ID}, {ent.ModelKey(g.cfg.UUID), &next}} {
+	}{{ent.RelationKey(g.cfg.UUID, rel.ID), &rel}, {idx, rel.ID}, {ent.ModelKey(g.cfg.UUID), &next}}
+	if m.Remote != nil {
+		link := m.Remote.Link
+		link.ConsumerModel, link.RelationID = g.cfg.UUID, rel.ID
+		lkey := ent.RelationLinkKey(m.Remote.OfferModel, link.ID)
+		conds = append(conds, store.Absent(lkey))
+		puts = append(puts, struct {
+			key string
+			v   any
+		}{lkey, &link})
+	}
+	for _, kv := range puts {
 		op, err := store.Put(kv.key, kv.v)
 		if err != nil {
 			return nil, err

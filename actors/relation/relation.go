@@ -373,6 +373,11 @@ func (a *relationActor) ops(next *State, eff Effects) ([]store.Op, error) {
 	if eff.Remove {
 		ops := []store.Op{store.Delete(entity.RelationKey(m, id)), store.Delete(entity.RelationIndexKey(m, next.Relation.Key)),
 			store.DeletePrefix(entity.RelationUnitsPrefix(m, id)), store.DeletePrefix(entity.RelationAppsPrefix(m, id))}
+		if r := next.Relation.Remote; r != nil {
+			// A cross-model relation's link in the offering model goes
+			// with it (entity/cmr.go).
+			ops = append(ops, store.Delete(entity.RelationLinkKey(r.OfferModel, r.LinkID)))
+		}
 		return ops, nil
 	}
 	var ops []store.Op

@@ -31,12 +31,25 @@ func (s *Server) Integrate(ctx context.Context, req *apipb.IntegrateRequest) (*a
 	}
 	var sides [2]relation.Side
 	var m entity.Model
+	var remote *entity.RemoteApplication
 	for i, arg := range []string{req.A, req.B} {
 		app, ep, err := relation.ParseSide(arg)
 		if err != nil {
 			return nil, invalid(err)
 		}
 		mm, a, ch, err := s.appAndCharm(ctx, req.Model, app)
+		if status.Code(err) == codes.NotFound && remote == nil {
+			// A consumed offer (SAAS) of the model? (api_cmr.go)
+			ra, meta, rerr := s.remoteSide(ctx, mm, app)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if ra != nil {
+				m, remote = mm, ra
+				sides[i] = relation.Side{App: app, Meta: meta, Endpoint: ep}
+				continue
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +63,12 @@ func (s *Server) Integrate(ctx context.Context, req *apipb.IntegrateRequest) (*a
 	if err != nil {
 		return nil, invalid(err)
 	}
-	res, err := ask[*model.RelationAdded](s, m.UUID, &model.AddRelation{Endpoints: eps})
+	var res *model.RelationAdded
+	if remote != nil {
+		res, err = s.integrateRemote(ctx, m, remote, eps)
+	} else {
+		res, err = ask[*model.RelationAdded](s, m.UUID, &model.AddRelation{Endpoints: eps})
+	}
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -169,19 +187,21 @@ const defaultUnitAddress = "127.0.0.1"
 
 // unitRelation loads relation id for a calling unit and checks that the
 // unit's application is in it.
-func (s *Server) unitRelation(ctx context.Context, tag entity.Tag, id int32) (*relation.State, error) {
-	st, err := relation.Load(ctx, s.cfg.Store, tag.Model, int(id))
+// A cross-model relation is loaded in the unit's names and ref says
+// where to send commands (api_cmr.go).
+func (s *Server) unitRelation(ctx context.Context, tag entity.Tag, id int32) (*relation.State, relRef, error) {
+	st, ref, err := s.loadRelation(ctx, tag.Model, int(id))
 	if err != nil {
-		return nil, err
+		return nil, ref, err
 	}
 	app, _, _ := entity.SplitUnitName(tag.Name)
 	if st == nil {
-		return nil, status.Errorf(codes.NotFound, "relation %d not found", id)
+		return nil, ref, status.Errorf(codes.NotFound, "relation %d not found", id)
 	}
 	if _, ok := st.Relation.Endpoint(app); !ok {
-		return nil, errPerm
+		return nil, ref, errPerm
 	}
-	return st, nil
+	return st, ref, nil
 }
 
 // EnterScope implements apipb.ControllerServer.
@@ -190,7 +210,8 @@ func (s *Server) EnterScope(ctx context.Context, req *apipb.EnterScopeRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.unitRelation(ctx, tag, req.RelationId); err != nil {
+	_, ref, err := s.unitRelation(ctx, tag, req.RelationId)
+	if err != nil {
 		return nil, err
 	}
 	var u entity.Unit
@@ -202,8 +223,8 @@ func (s *Server) EnterScope(ctx context.Context, req *apipb.EnterScopeRequest) (
 	}
 	addr := s.unitAddress(ctx, tag.Model, u.Machine)
 	auto := map[string]string{"private-address": addr, "ingress-address": addr, "egress-subnets": addr + "/32"}
-	if _, err := route[*relation.Done](s, tag.Model, model.KindRelation, strconv.Itoa(int(req.RelationId)),
-		&relation.EnterScope{Unit: req.Unit, Settings: auto}); err != nil {
+	if _, err := route[*relation.Done](s, ref.Model, model.KindRelation, ref.routeID(),
+		&relation.EnterScope{Unit: ref.toOwner(req.Unit), Settings: auto}); err != nil {
 		if errors.Is(err, relation.ErrNotAlive) {
 			return nil, status.Error(codes.FailedPrecondition, err.Error())
 		}
@@ -218,13 +239,14 @@ func (s *Server) LeaveScope(ctx context.Context, req *apipb.LeaveScopeRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.unitRelation(ctx, tag, req.RelationId); err != nil {
+	_, ref, err := s.unitRelation(ctx, tag, req.RelationId)
+	if err != nil {
 		if status.Code(err) == codes.NotFound {
 			return &apipb.LeaveScopeResult{}, nil // already removed: nothing to leave
 		}
 		return nil, err
 	}
-	_, err = route[*relation.Done](s, tag.Model, model.KindRelation, strconv.Itoa(int(req.RelationId)), &relation.LeaveScope{Unit: req.Unit})
+	_, err = route[*relation.Done](s, ref.Model, model.KindRelation, ref.routeID(), &relation.LeaveScope{Unit: ref.toOwner(req.Unit)})
 	if errors.Is(err, relation.ErrNotFound) {
 		err = nil
 	}
@@ -240,7 +262,7 @@ func (s *Server) ReadRelationSettings(ctx context.Context, req *apipb.ReadRelati
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.unitRelation(ctx, tag, req.RelationId)
+	st, _, err := s.unitRelation(ctx, tag, req.RelationId)
 	if err != nil {
 		return nil, err
 	}
@@ -312,10 +334,13 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 			return &apipb.CommitHookResult{}, nil // delivered before: acknowledge again
 		}
 	}
+	refs := map[int32]relRef{}
 	for _, rc := range req.Relations {
-		if _, err := s.unitRelation(ctx, tag, rc.RelationId); err != nil {
+		_, ref, err := s.unitRelation(ctx, tag, rc.RelationId)
+		if err != nil {
 			return nil, err
 		}
+		refs[rc.RelationId] = ref
 		if len(rc.Application) > 0 {
 			leader, err := s.isLeader(ctx, tag)
 			if err != nil {
@@ -332,11 +357,12 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 		return nil, err
 	}
 	for _, rc := range req.Relations {
-		msg := &relation.UpdateSettings{Unit: req.Unit, UnitChanges: rc.Unit}
+		ref := refs[rc.RelationId]
+		msg := &relation.UpdateSettings{Unit: ref.toOwner(req.Unit), UnitChanges: rc.Unit}
 		if len(rc.Application) > 0 {
-			msg.App, msg.AppChanges = app, rc.Application
+			msg.App, msg.AppChanges = ref.toOwner(app), rc.Application
 		}
-		if _, err := route[*relation.Done](s, tag.Model, model.KindRelation, strconv.Itoa(int(rc.RelationId)), msg); err != nil {
+		if _, err := route[*relation.Done](s, ref.Model, model.KindRelation, ref.routeID(), msg); err != nil {
 			return nil, fmt.Errorf("cannot commit hook %q: relation %d: %w", req.Hook, rc.RelationId, err)
 		}
 	}
@@ -364,10 +390,9 @@ func (s *Server) unitRelations(ctx context.Context, model string, u entity.Unit)
 	if err != nil {
 		return nil, err
 	}
-	var out []*apipb.RelationSnapshot
+	var states []*relation.State
 	for _, r := range rels {
-		ep, ok := r.Endpoint(u.Application)
-		if !ok {
+		if _, ok := r.Endpoint(u.Application); !ok {
 			continue
 		}
 		st, err := relation.Load(ctx, s.cfg.Store, model, r.ID)
@@ -377,6 +402,18 @@ func (s *Server) unitRelations(ctx context.Context, model string, u entity.Unit)
 		if st == nil {
 			continue // removed since the list
 		}
+		states = append(states, st)
+	}
+	// Consuming models' relations with this (offered) application.
+	linked, err := s.linkedRelations(ctx, model, u.Application)
+	if err != nil {
+		return nil, err
+	}
+	states = append(states, linked...)
+	var out []*apipb.RelationSnapshot
+	for _, st := range states {
+		r := st.Relation
+		ep, _ := r.Endpoint(u.Application)
 		remote := r.RemoteApp(u.Application)
 		rs := &apipb.RelationSnapshot{Id: int32(r.ID), Endpoint: ep.Name, RemoteApplication: remote, Peer: r.IsPeer(),
 			Life: string(st.Relation.Life), Suspended: st.Relation.Suspended, Interface: ep.Interface,

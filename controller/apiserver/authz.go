@@ -164,6 +164,15 @@ var rules = map[string]rule{
 	method("GrantAccess"):        rAdmin,
 	method("ChangeUserPassword"): {target: anyUser},
 	method("WhoAmI"):             {target: anyIdentity},
+
+	// cmr: offering needs admin on the offering model; consuming, write
+	// on the consuming model (the handler also wants read on the
+	// offering one, Juju's consume access); ListOffers filters by read.
+	method("Offer"):       rAdmin,
+	method("RemoveOffer"): rAdmin,
+	method("ListOffers"):  {target: anyUser},
+	method("Consume"):     rWrite,
+	method("RemoveSaas"):  rWrite,
 }
 
 // caller is an authenticated identity: its tag and, for a user, its

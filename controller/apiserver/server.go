@@ -442,6 +442,9 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 	}
 	res.Relations = relationStatuses(rels)
 	addSubordinateTo(res.Applications, rels)
+	if err := s.crossModelStatus(ctx, m, res); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -644,8 +647,12 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	mkey := entity.ModelKey(tag.Model)
 	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit),
 		entity.SecretsPrefix(tag.Model)}
-	return s.watch(stream.Context(), stream.Send, func(k string) bool {
-		if k == ukey || k == akey || k == mkey {
+	links, err := s.newLinkWatch(stream.Context(), tag.Model, app)
+	if err != nil {
+		return err
+	}
+	return s.watch(stream.Context(), links.send(stream.Context(), stream.Send), func(k string) bool {
+		if k == ukey || k == akey || k == mkey || links.relevant(k) {
 			return true
 		}
 		for _, p := range prefixes {

@@ -17,14 +17,14 @@ func runIntegrate(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("integrate")
 	fs.SetArgs("<application>[:<endpoint>] <application>[:<endpoint>]")
 	model := fs.String("m", "model", "", "model of the applications")
-	via := fs.String("", "via", "", "cross-model relations are not supported; accepted for compatibility and must be empty")
+	via := fs.String("", "via", "", "egress subnets of a cross-controller relation; not supported, must be empty")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
 	eps, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if *via != "" {
-		return usage(errors.New("--via is for cross-model relations, which troupe does not support yet"))
+		return usage(errors.New("--via is for cross-controller relations, which troupe does not support; relations to offers of this controller need none"))
 	}
 	if len(eps) != 2 {
 		return usage(errors.New("integrate needs exactly two endpoints: troupe integrate <application>[:<endpoint>] <application>[:<endpoint>]"))
@@ -36,6 +36,13 @@ func runIntegrate(env *Env, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// An offer URL ([owner/]model.offer[:endpoint]) is consumed under
+	// the offer's name first, as Juju does (cmd_offer.go).
+	for i, ep := range eps {
+		if eps[i], err = consumeForIntegrate(ctx, env, conn, m, ep); err != nil {
+			return err
+		}
+	}
 	res, err := conn.Integrate(ctx, &apipb.IntegrateRequest{Model: m, A: eps[0], B: eps[1]})
 	if err != nil {
 		return apiError(err)

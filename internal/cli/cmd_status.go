@@ -119,6 +119,7 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 	}
 	nestSubordinates(doc, res.Applications)
 	addRelations(doc, res.Relations)
+	addCrossModel(doc, res)
 	return doc
 }
 

@@ -45,6 +45,9 @@ type Relation struct {
 	Endpoints []Endpoint `json:"endpoints"`
 	Life      Life       `json:"life"`
 	Suspended bool       `json:"suspended,omitempty"`
+	// Remote is set on a cross-model relation: its other end is an
+	// offered application of another model (see cmr.go).
+	Remote *RemoteRelation `json:"remote,omitempty"`
 }
 
 // IsPeer reports whether r is a peer relation (a single endpoint).

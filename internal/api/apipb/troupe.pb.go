@@ -1099,8 +1099,11 @@ type StatusResult struct {
 	Applications   []*ApplicationStatus   `protobuf:"bytes,4,rep,name=applications,proto3" json:"applications,omitempty"`
 	Machines       []*MachineStatus       `protobuf:"bytes,5,rep,name=machines,proto3" json:"machines,omitempty"`
 	Relations      []*RelationStatus      `protobuf:"bytes,6,rep,name=relations,proto3" json:"relations,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// cmr: the model's offers and consumed offers (SAAS).
+	Offers             []*OfferInfo               `protobuf:"bytes,100,rep,name=offers,proto3" json:"offers,omitempty"`
+	RemoteApplications []*RemoteApplicationStatus `protobuf:"bytes,101,rep,name=remote_applications,json=remoteApplications,proto3" json:"remote_applications,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *StatusResult) Reset() {
@@ -1171,6 +1174,20 @@ func (x *StatusResult) GetMachines() []*MachineStatus {
 func (x *StatusResult) GetRelations() []*RelationStatus {
 	if x != nil {
 		return x.Relations
+	}
+	return nil
+}
+
+func (x *StatusResult) GetOffers() []*OfferInfo {
+	if x != nil {
+		return x.Offers
+	}
+	return nil
+}
+
+func (x *StatusResult) GetRemoteApplications() []*RemoteApplicationStatus {
+	if x != nil {
+		return x.RemoteApplications
 	}
 	return nil
 }
@@ -8976,6 +8993,819 @@ func (x *FinishMachineTaskRequest) GetResultsJson() []byte {
 	return nil
 }
 
+// ---- cmr ----
+type OfferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"` // the offering model
+	Application   string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	Endpoints     []string               `protobuf:"bytes,3,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"` // "" = the application's name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfferRequest) Reset() {
+	*x = OfferRequest{}
+	mi := &file_troupe_proto_msgTypes[150]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfferRequest) ProtoMessage() {}
+
+func (x *OfferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[150]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfferRequest.ProtoReflect.Descriptor instead.
+func (*OfferRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{150}
+}
+
+func (x *OfferRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *OfferRequest) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *OfferRequest) GetEndpoints() []string {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *OfferRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type OfferResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfferResult) Reset() {
+	*x = OfferResult{}
+	mi := &file_troupe_proto_msgTypes[151]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfferResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfferResult) ProtoMessage() {}
+
+func (x *OfferResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[151]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfferResult.ProtoReflect.Descriptor instead.
+func (*OfferResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{151}
+}
+
+func (x *OfferResult) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+type RemoveOfferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Force         bool                   `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"` // also remove the offer's relations
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveOfferRequest) Reset() {
+	*x = RemoveOfferRequest{}
+	mi := &file_troupe_proto_msgTypes[152]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveOfferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveOfferRequest) ProtoMessage() {}
+
+func (x *RemoveOfferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[152]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveOfferRequest.ProtoReflect.Descriptor instead.
+func (*RemoveOfferRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{152}
+}
+
+func (x *RemoveOfferRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveOfferRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RemoveOfferRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type RemoveOfferResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveOfferResult) Reset() {
+	*x = RemoveOfferResult{}
+	mi := &file_troupe_proto_msgTypes[153]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveOfferResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveOfferResult) ProtoMessage() {}
+
+func (x *RemoveOfferResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[153]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveOfferResult.ProtoReflect.Descriptor instead.
+func (*RemoveOfferResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{153}
+}
+
+type ListOffersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"` // "" with all_models: every model the caller can read
+	AllModels     bool                   `protobuf:"varint,2,opt,name=all_models,json=allModels,proto3" json:"all_models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOffersRequest) Reset() {
+	*x = ListOffersRequest{}
+	mi := &file_troupe_proto_msgTypes[154]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOffersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOffersRequest) ProtoMessage() {}
+
+func (x *ListOffersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[154]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOffersRequest.ProtoReflect.Descriptor instead.
+func (*ListOffersRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{154}
+}
+
+func (x *ListOffersRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ListOffersRequest) GetAllModels() bool {
+	if x != nil {
+		return x.AllModels
+	}
+	return false
+}
+
+type OfferConnection struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	SourceModel         string                 `protobuf:"bytes,1,opt,name=source_model,json=sourceModel,proto3" json:"source_model,omitempty"` // owner/model of the consumer
+	Username            string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	RelationId          int32                  `protobuf:"varint,3,opt,name=relation_id,json=relationId,proto3" json:"relation_id,omitempty"` // the relation's id in the offering model
+	Endpoint            string                 `protobuf:"bytes,4,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Status              string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"` // joined | broken
+	ConsumerApplication string                 `protobuf:"bytes,6,opt,name=consumer_application,json=consumerApplication,proto3" json:"consumer_application,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *OfferConnection) Reset() {
+	*x = OfferConnection{}
+	mi := &file_troupe_proto_msgTypes[155]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfferConnection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfferConnection) ProtoMessage() {}
+
+func (x *OfferConnection) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[155]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfferConnection.ProtoReflect.Descriptor instead.
+func (*OfferConnection) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{155}
+}
+
+func (x *OfferConnection) GetSourceModel() string {
+	if x != nil {
+		return x.SourceModel
+	}
+	return ""
+}
+
+func (x *OfferConnection) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *OfferConnection) GetRelationId() int32 {
+	if x != nil {
+		return x.RelationId
+	}
+	return 0
+}
+
+func (x *OfferConnection) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *OfferConnection) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *OfferConnection) GetConsumerApplication() string {
+	if x != nil {
+		return x.ConsumerApplication
+	}
+	return ""
+}
+
+type OfferInfo struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Name                 string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Url                  string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"` // ctrl:owner/model.offer
+	Application          string                 `protobuf:"bytes,3,opt,name=application,proto3" json:"application,omitempty"`
+	Charm                string                 `protobuf:"bytes,4,opt,name=charm,proto3" json:"charm,omitempty"`
+	Model                string                 `protobuf:"bytes,5,opt,name=model,proto3" json:"model,omitempty"`
+	Owner                string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	Endpoints            []*RelationEndpoint    `protobuf:"bytes,7,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	ActiveConnectedCount int32                  `protobuf:"varint,8,opt,name=active_connected_count,json=activeConnectedCount,proto3" json:"active_connected_count,omitempty"`
+	TotalConnectedCount  int32                  `protobuf:"varint,9,opt,name=total_connected_count,json=totalConnectedCount,proto3" json:"total_connected_count,omitempty"`
+	Connections          []*OfferConnection     `protobuf:"bytes,10,rep,name=connections,proto3" json:"connections,omitempty"`
+	Uuid                 string                 `protobuf:"bytes,11,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *OfferInfo) Reset() {
+	*x = OfferInfo{}
+	mi := &file_troupe_proto_msgTypes[156]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfferInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfferInfo) ProtoMessage() {}
+
+func (x *OfferInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[156]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfferInfo.ProtoReflect.Descriptor instead.
+func (*OfferInfo) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{156}
+}
+
+func (x *OfferInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetCharm() string {
+	if x != nil {
+		return x.Charm
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *OfferInfo) GetEndpoints() []*RelationEndpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *OfferInfo) GetActiveConnectedCount() int32 {
+	if x != nil {
+		return x.ActiveConnectedCount
+	}
+	return 0
+}
+
+func (x *OfferInfo) GetTotalConnectedCount() int32 {
+	if x != nil {
+		return x.TotalConnectedCount
+	}
+	return 0
+}
+
+func (x *OfferInfo) GetConnections() []*OfferConnection {
+	if x != nil {
+		return x.Connections
+	}
+	return nil
+}
+
+func (x *OfferInfo) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+type ListOffersResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Offers        []*OfferInfo           `protobuf:"bytes,1,rep,name=offers,proto3" json:"offers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOffersResult) Reset() {
+	*x = ListOffersResult{}
+	mi := &file_troupe_proto_msgTypes[157]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOffersResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOffersResult) ProtoMessage() {}
+
+func (x *ListOffersResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[157]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOffersResult.ProtoReflect.Descriptor instead.
+func (*ListOffersResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{157}
+}
+
+func (x *ListOffersResult) GetOffers() []*OfferInfo {
+	if x != nil {
+		return x.Offers
+	}
+	return nil
+}
+
+type ConsumeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`                             // the consuming model
+	OfferModel    string                 `protobuf:"bytes,2,opt,name=offer_model,json=offerModel,proto3" json:"offer_model,omitempty"` // the offering model's name
+	OfferOwner    string                 `protobuf:"bytes,3,opt,name=offer_owner,json=offerOwner,proto3" json:"offer_owner,omitempty"`
+	OfferName     string                 `protobuf:"bytes,4,opt,name=offer_name,json=offerName,proto3" json:"offer_name,omitempty"`
+	Alias         string                 `protobuf:"bytes,5,opt,name=alias,proto3" json:"alias,omitempty"` // "" = the offer's name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumeRequest) Reset() {
+	*x = ConsumeRequest{}
+	mi := &file_troupe_proto_msgTypes[158]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumeRequest) ProtoMessage() {}
+
+func (x *ConsumeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[158]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumeRequest.ProtoReflect.Descriptor instead.
+func (*ConsumeRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{158}
+}
+
+func (x *ConsumeRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *ConsumeRequest) GetOfferModel() string {
+	if x != nil {
+		return x.OfferModel
+	}
+	return ""
+}
+
+func (x *ConsumeRequest) GetOfferOwner() string {
+	if x != nil {
+		return x.OfferOwner
+	}
+	return ""
+}
+
+func (x *ConsumeRequest) GetOfferName() string {
+	if x != nil {
+		return x.OfferName
+	}
+	return ""
+}
+
+func (x *ConsumeRequest) GetAlias() string {
+	if x != nil {
+		return x.Alias
+	}
+	return ""
+}
+
+type ConsumeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumeResult) Reset() {
+	*x = ConsumeResult{}
+	mi := &file_troupe_proto_msgTypes[159]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumeResult) ProtoMessage() {}
+
+func (x *ConsumeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[159]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumeResult.ProtoReflect.Descriptor instead.
+func (*ConsumeResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{159}
+}
+
+func (x *ConsumeResult) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConsumeResult) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+type RemoveSaasRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Names         []string               `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	Force         bool                   `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSaasRequest) Reset() {
+	*x = RemoveSaasRequest{}
+	mi := &file_troupe_proto_msgTypes[160]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSaasRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSaasRequest) ProtoMessage() {}
+
+func (x *RemoveSaasRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[160]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSaasRequest.ProtoReflect.Descriptor instead.
+func (*RemoveSaasRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{160}
+}
+
+func (x *RemoveSaasRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RemoveSaasRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *RemoveSaasRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type RemoveSaasResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSaasResult) Reset() {
+	*x = RemoveSaasResult{}
+	mi := &file_troupe_proto_msgTypes[161]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSaasResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSaasResult) ProtoMessage() {}
+
+func (x *RemoveSaasResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[161]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSaasResult.ProtoReflect.Descriptor instead.
+func (*RemoveSaasResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{161}
+}
+
+type RemoteApplicationStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Endpoints     []*RelationEndpoint    `protobuf:"bytes,3,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Life          string                 `protobuf:"bytes,4,opt,name=life,proto3" json:"life,omitempty"`
+	Status        *StatusInfo            `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"` // the offered application's status
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoteApplicationStatus) Reset() {
+	*x = RemoteApplicationStatus{}
+	mi := &file_troupe_proto_msgTypes[162]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoteApplicationStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoteApplicationStatus) ProtoMessage() {}
+
+func (x *RemoteApplicationStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[162]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoteApplicationStatus.ProtoReflect.Descriptor instead.
+func (*RemoteApplicationStatus) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{162}
+}
+
+func (x *RemoteApplicationStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RemoteApplicationStatus) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *RemoteApplicationStatus) GetEndpoints() []*RelationEndpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+func (x *RemoteApplicationStatus) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *RemoteApplicationStatus) GetStatus() *StatusInfo {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9048,14 +9878,16 @@ const file_troupe_proto_rawDesc = "" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
 	"\x05units\x18\x03 \x03(\tR\x05units\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\"\xae\x02\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xb1\x03\n" +
 	"\fStatusResult\x12*\n" +
 	"\x05model\x18\x01 \x01(\v2\x14.troupe.v1.ModelInfoR\x05model\x12'\n" +
 	"\x0fcontroller_name\x18\x02 \x01(\tR\x0econtrollerName\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12@\n" +
 	"\fapplications\x18\x04 \x03(\v2\x1c.troupe.v1.ApplicationStatusR\fapplications\x124\n" +
 	"\bmachines\x18\x05 \x03(\v2\x18.troupe.v1.MachineStatusR\bmachines\x127\n" +
-	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\"\x9f\x01\n" +
+	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\x12,\n" +
+	"\x06offers\x18d \x03(\v2\x14.troupe.v1.OfferInfoR\x06offers\x12S\n" +
+	"\x13remote_applications\x18e \x03(\v2\".troupe.v1.RemoteApplicationStatusR\x12remoteApplications\"\x9f\x01\n" +
 	"\x0eRelationStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1c\n" +
@@ -9686,7 +10518,69 @@ const file_troupe_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
-	"\fresults_json\x18\x05 \x01(\fR\vresultsJson2\x95*\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"x\n" +
+	"\fOfferRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x1c\n" +
+	"\tendpoints\x18\x03 \x03(\tR\tendpoints\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"\x1f\n" +
+	"\vOfferResult\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"T\n" +
+	"\x12RemoveOfferRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x13\n" +
+	"\x11RemoveOfferResult\"H\n" +
+	"\x11ListOffersRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1d\n" +
+	"\n" +
+	"all_models\x18\x02 \x01(\bR\tallModels\"\xd8\x01\n" +
+	"\x0fOfferConnection\x12!\n" +
+	"\fsource_model\x18\x01 \x01(\tR\vsourceModel\x12\x1a\n" +
+	"\busername\x18\x02 \x01(\tR\busername\x12\x1f\n" +
+	"\vrelation_id\x18\x03 \x01(\x05R\n" +
+	"relationId\x12\x1a\n" +
+	"\bendpoint\x18\x04 \x01(\tR\bendpoint\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x121\n" +
+	"\x14consumer_application\x18\x06 \x01(\tR\x13consumerApplication\"\x8c\x03\n" +
+	"\tOfferInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12 \n" +
+	"\vapplication\x18\x03 \x01(\tR\vapplication\x12\x14\n" +
+	"\x05charm\x18\x04 \x01(\tR\x05charm\x12\x14\n" +
+	"\x05model\x18\x05 \x01(\tR\x05model\x12\x14\n" +
+	"\x05owner\x18\x06 \x01(\tR\x05owner\x129\n" +
+	"\tendpoints\x18\a \x03(\v2\x1b.troupe.v1.RelationEndpointR\tendpoints\x124\n" +
+	"\x16active_connected_count\x18\b \x01(\x05R\x14activeConnectedCount\x122\n" +
+	"\x15total_connected_count\x18\t \x01(\x05R\x13totalConnectedCount\x12<\n" +
+	"\vconnections\x18\n" +
+	" \x03(\v2\x1a.troupe.v1.OfferConnectionR\vconnections\x12\x12\n" +
+	"\x04uuid\x18\v \x01(\tR\x04uuid\"@\n" +
+	"\x10ListOffersResult\x12,\n" +
+	"\x06offers\x18\x01 \x03(\v2\x14.troupe.v1.OfferInfoR\x06offers\"\x9d\x01\n" +
+	"\x0eConsumeRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1f\n" +
+	"\voffer_model\x18\x02 \x01(\tR\n" +
+	"offerModel\x12\x1f\n" +
+	"\voffer_owner\x18\x03 \x01(\tR\n" +
+	"offerOwner\x12\x1d\n" +
+	"\n" +
+	"offer_name\x18\x04 \x01(\tR\tofferName\x12\x14\n" +
+	"\x05alias\x18\x05 \x01(\tR\x05alias\"5\n" +
+	"\rConsumeResult\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\"U\n" +
+	"\x11RemoveSaasRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x12\n" +
+	"\x10RemoveSaasResult\"\xbd\x01\n" +
+	"\x17RemoteApplicationStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x129\n" +
+	"\tendpoints\x18\x03 \x03(\v2\x1b.troupe.v1.RelationEndpointR\tendpoints\x12\x12\n" +
+	"\x04life\x18\x04 \x01(\tR\x04life\x12-\n" +
+	"\x06status\x18\x05 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status2\xed,\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -9766,7 +10660,14 @@ const file_troupe_proto_rawDesc = "" +
 	"\x11WatchMachineTasks\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
 	"\fMachineTasks\x12\x1e.troupe.v1.MachineTasksRequest\x1a\x1d.troupe.v1.MachineTasksResult\x12F\n" +
 	"\x10BeginMachineTask\x12\x1d.troupe.v1.MachineTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12W\n" +
-	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResult\x128\n" +
+	"\x05Offer\x12\x17.troupe.v1.OfferRequest\x1a\x16.troupe.v1.OfferResult\x12J\n" +
+	"\vRemoveOffer\x12\x1d.troupe.v1.RemoveOfferRequest\x1a\x1c.troupe.v1.RemoveOfferResult\x12G\n" +
+	"\n" +
+	"ListOffers\x12\x1c.troupe.v1.ListOffersRequest\x1a\x1b.troupe.v1.ListOffersResult\x12>\n" +
+	"\aConsume\x12\x19.troupe.v1.ConsumeRequest\x1a\x18.troupe.v1.ConsumeResult\x12G\n" +
+	"\n" +
+	"RemoveSaas\x12\x1c.troupe.v1.RemoveSaasRequest\x1a\x1b.troupe.v1.RemoveSaasResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -9780,7 +10681,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 176)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 189)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -9932,248 +10833,278 @@ var file_troupe_proto_goTypes = []any{
 	(*MachineTasksResult)(nil),           // 147: troupe.v1.MachineTasksResult
 	(*MachineTaskRequest)(nil),           // 148: troupe.v1.MachineTaskRequest
 	(*FinishMachineTaskRequest)(nil),     // 149: troupe.v1.FinishMachineTaskRequest
-	nil,                                  // 150: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 151: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 152: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 153: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 154: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 155: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 156: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 157: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 158: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 159: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 160: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 161: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 162: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 163: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 164: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 165: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 166: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 167: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 168: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 169: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 170: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 171: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 172: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 173: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 174: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 175: troupe.v1.WhoAmIResult.AccessEntry
+	(*OfferRequest)(nil),                 // 150: troupe.v1.OfferRequest
+	(*OfferResult)(nil),                  // 151: troupe.v1.OfferResult
+	(*RemoveOfferRequest)(nil),           // 152: troupe.v1.RemoveOfferRequest
+	(*RemoveOfferResult)(nil),            // 153: troupe.v1.RemoveOfferResult
+	(*ListOffersRequest)(nil),            // 154: troupe.v1.ListOffersRequest
+	(*OfferConnection)(nil),              // 155: troupe.v1.OfferConnection
+	(*OfferInfo)(nil),                    // 156: troupe.v1.OfferInfo
+	(*ListOffersResult)(nil),             // 157: troupe.v1.ListOffersResult
+	(*ConsumeRequest)(nil),               // 158: troupe.v1.ConsumeRequest
+	(*ConsumeResult)(nil),                // 159: troupe.v1.ConsumeResult
+	(*RemoveSaasRequest)(nil),            // 160: troupe.v1.RemoveSaasRequest
+	(*RemoveSaasResult)(nil),             // 161: troupe.v1.RemoveSaasResult
+	(*RemoteApplicationStatus)(nil),      // 162: troupe.v1.RemoteApplicationStatus
+	nil,                                  // 163: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 164: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 165: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 166: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 167: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 168: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 169: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 170: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 171: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 172: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 173: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 174: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 175: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 176: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 177: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 178: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 179: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 180: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 181: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 182: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 183: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 184: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 185: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 186: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 187: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 188: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	150, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	151, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	163, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	164, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
 	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
 	21,  // 7: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	22,  // 8: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 9: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24,  // 10: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10,  // 11: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 12: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 13: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 14: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32,  // 15: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10,  // 16: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10,  // 17: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	152, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	153, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	154, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	155, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	156, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	157, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	158, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	159, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	160, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
-	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	161, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	162, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	163, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	164, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	165, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	166, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	167, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	168, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	169, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	170, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	171, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	172, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	173, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	174, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
-	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	175, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 70: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 71: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 72: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 73: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 74: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 75: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 76: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 77: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 78: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 79: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 80: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 81: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 82: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 83: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 84: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 85: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 86: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 87: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 88: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 89: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 90: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 91: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 92: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 93: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 94: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 95: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 96: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 97: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 98: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 99: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 100: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 101: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 102: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 103: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 104: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 105: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 106: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 107: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 108: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 109: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 110: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 111: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 112: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 113: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 114: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 115: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 116: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 117: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 118: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 119: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 120: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 121: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 122: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 123: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 124: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 125: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 126: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 127: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 128: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 129: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 130: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 131: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 135: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 136: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 137: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 138: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	12,  // 139: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 140: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 141: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 142: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 143: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 144: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 145: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 146: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 147: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 148: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 149: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 150: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 151: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 152: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 153: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 154: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 155: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 156: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 157: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 158: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 159: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 160: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 161: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 162: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 163: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 164: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 165: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 166: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 167: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 168: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 169: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 170: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 171: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 172: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 173: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 174: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 175: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 176: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 177: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 178: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 179: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 180: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 181: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 182: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 183: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 184: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 185: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 186: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 187: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 188: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 189: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 190: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 191: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 192: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 193: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 194: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 195: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 196: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 197: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 198: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 199: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 200: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 201: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 202: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 203: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 204: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 205: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 206: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 207: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 208: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	139, // [139:209] is the sub-list for method output_type
-	69,  // [69:139] is the sub-list for method input_type
-	69,  // [69:69] is the sub-list for extension type_name
-	69,  // [69:69] is the sub-list for extension extendee
-	0,   // [0:69] is the sub-list for field type_name
+	156, // 8: troupe.v1.StatusResult.offers:type_name -> troupe.v1.OfferInfo
+	162, // 9: troupe.v1.StatusResult.remote_applications:type_name -> troupe.v1.RemoteApplicationStatus
+	22,  // 10: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 11: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 12: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 13: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 14: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 15: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 16: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 17: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 18: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 19: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 20: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 21: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 22: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	165, // 23: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	166, // 24: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 25: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	97,  // 26: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
+	167, // 27: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	168, // 28: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 29: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 30: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 31: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	169, // 32: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 33: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	170, // 34: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	171, // 35: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	172, // 36: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 37: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	173, // 38: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	98,  // 39: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
+	67,  // 40: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 41: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	174, // 42: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 43: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 44: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 45: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 46: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	175, // 47: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 48: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	176, // 49: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	177, // 50: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	178, // 51: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	179, // 52: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	180, // 53: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 54: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 55: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 56: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	181, // 57: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	182, // 58: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 59: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 60: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	183, // 61: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	184, // 62: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 63: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	185, // 64: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	186, // 65: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	187, // 66: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	134, // 67: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
+	188, // 68: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	22,  // 69: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
+	155, // 70: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
+	156, // 71: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
+	22,  // 72: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 73: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	133, // 74: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 75: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 76: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 77: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 78: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 79: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 80: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 81: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 82: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 83: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 84: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 85: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 86: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 87: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 88: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 89: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 90: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 91: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 92: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 93: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 94: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 95: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 96: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 97: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 98: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 99: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 100: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 101: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 102: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 103: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 104: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 105: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 106: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 107: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 108: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 109: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 110: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 111: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 112: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 113: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 114: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 115: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 116: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 117: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 118: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 119: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 120: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 121: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 122: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 123: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 124: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 125: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 126: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 127: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 128: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 129: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 130: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 131: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 132: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 133: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 134: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 135: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 136: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 137: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 138: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 139: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 140: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 141: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 142: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 143: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 144: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 145: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	150, // 146: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
+	152, // 147: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
+	154, // 148: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
+	158, // 149: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
+	160, // 150: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
+	12,  // 151: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 152: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 153: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 154: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 155: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 156: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 157: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 158: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 159: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 160: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 161: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 162: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 163: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 164: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 165: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 166: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 167: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 168: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 169: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 170: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 171: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 172: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 173: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 174: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 175: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 176: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 177: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 178: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 179: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 180: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 181: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 182: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 183: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 184: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 185: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 186: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 187: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 188: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 189: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 190: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 191: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 192: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 193: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 194: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 195: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 196: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 197: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 198: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 199: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 200: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 201: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 202: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 203: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 204: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 205: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 206: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 207: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 208: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 209: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 210: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 211: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 212: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 213: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 214: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 215: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 216: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 217: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 218: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 219: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 220: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 221: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
+	153, // 222: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
+	157, // 223: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
+	159, // 224: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
+	161, // 225: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
+	151, // [151:226] is the sub-list for method output_type
+	76,  // [76:151] is the sub-list for method input_type
+	76,  // [76:76] is the sub-list for extension type_name
+	76,  // [76:76] is the sub-list for extension extendee
+	0,   // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -10187,7 +11118,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   176,
+			NumMessages:   189,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -100,6 +100,11 @@ const (
 	Controller_MachineTasks_FullMethodName          = "/troupe.v1.Controller/MachineTasks"
 	Controller_BeginMachineTask_FullMethodName      = "/troupe.v1.Controller/BeginMachineTask"
 	Controller_FinishMachineTask_FullMethodName     = "/troupe.v1.Controller/FinishMachineTask"
+	Controller_Offer_FullMethodName                 = "/troupe.v1.Controller/Offer"
+	Controller_RemoveOffer_FullMethodName           = "/troupe.v1.Controller/RemoveOffer"
+	Controller_ListOffers_FullMethodName            = "/troupe.v1.Controller/ListOffers"
+	Controller_Consume_FullMethodName               = "/troupe.v1.Controller/Consume"
+	Controller_RemoveSaas_FullMethodName            = "/troupe.v1.Controller/RemoveSaas"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -291,6 +296,13 @@ type ControllerClient interface {
 	BeginMachineTask(ctx context.Context, in *MachineTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(ctx context.Context, in *FinishMachineTaskRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
+	// ---- cmr ----
+	// Cross-model relations within the controller: offers, consumed offers.
+	Offer(ctx context.Context, in *OfferRequest, opts ...grpc.CallOption) (*OfferResult, error)
+	RemoveOffer(ctx context.Context, in *RemoveOfferRequest, opts ...grpc.CallOption) (*RemoveOfferResult, error)
+	ListOffers(ctx context.Context, in *ListOffersRequest, opts ...grpc.CallOption) (*ListOffersResult, error)
+	Consume(ctx context.Context, in *ConsumeRequest, opts ...grpc.CallOption) (*ConsumeResult, error)
+	RemoveSaas(ctx context.Context, in *RemoveSaasRequest, opts ...grpc.CallOption) (*RemoveSaasResult, error)
 }
 
 type controllerClient struct {
@@ -1046,6 +1058,56 @@ func (c *controllerClient) FinishMachineTask(ctx context.Context, in *FinishMach
 	return out, nil
 }
 
+func (c *controllerClient) Offer(ctx context.Context, in *OfferRequest, opts ...grpc.CallOption) (*OfferResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OfferResult)
+	err := c.cc.Invoke(ctx, Controller_Offer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveOffer(ctx context.Context, in *RemoveOfferRequest, opts ...grpc.CallOption) (*RemoveOfferResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveOfferResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveOffer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) ListOffers(ctx context.Context, in *ListOffersRequest, opts ...grpc.CallOption) (*ListOffersResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOffersResult)
+	err := c.cc.Invoke(ctx, Controller_ListOffers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) Consume(ctx context.Context, in *ConsumeRequest, opts ...grpc.CallOption) (*ConsumeResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsumeResult)
+	err := c.cc.Invoke(ctx, Controller_Consume_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RemoveSaas(ctx context.Context, in *RemoveSaasRequest, opts ...grpc.CallOption) (*RemoveSaasResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveSaasResult)
+	err := c.cc.Invoke(ctx, Controller_RemoveSaas_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1235,6 +1297,13 @@ type ControllerServer interface {
 	BeginMachineTask(context.Context, *MachineTaskRequest) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error)
+	// ---- cmr ----
+	// Cross-model relations within the controller: offers, consumed offers.
+	Offer(context.Context, *OfferRequest) (*OfferResult, error)
+	RemoveOffer(context.Context, *RemoveOfferRequest) (*RemoveOfferResult, error)
+	ListOffers(context.Context, *ListOffersRequest) (*ListOffersResult, error)
+	Consume(context.Context, *ConsumeRequest) (*ConsumeResult, error)
+	RemoveSaas(context.Context, *RemoveSaasRequest) (*RemoveSaasResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1454,6 +1523,21 @@ func (UnimplementedControllerServer) BeginMachineTask(context.Context, *MachineT
 }
 func (UnimplementedControllerServer) FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FinishMachineTask not implemented")
+}
+func (UnimplementedControllerServer) Offer(context.Context, *OfferRequest) (*OfferResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Offer not implemented")
+}
+func (UnimplementedControllerServer) RemoveOffer(context.Context, *RemoveOfferRequest) (*RemoveOfferResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveOffer not implemented")
+}
+func (UnimplementedControllerServer) ListOffers(context.Context, *ListOffersRequest) (*ListOffersResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListOffers not implemented")
+}
+func (UnimplementedControllerServer) Consume(context.Context, *ConsumeRequest) (*ConsumeResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Consume not implemented")
+}
+func (UnimplementedControllerServer) RemoveSaas(context.Context, *RemoveSaasRequest) (*RemoveSaasResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveSaas not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2701,6 +2785,96 @@ func _Controller_FinishMachineTask_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_Offer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OfferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).Offer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_Offer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).Offer(ctx, req.(*OfferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveOffer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveOfferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveOffer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveOffer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveOffer(ctx, req.(*RemoveOfferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_ListOffers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOffersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).ListOffers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_ListOffers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).ListOffers(ctx, req.(*ListOffersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_Consume_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).Consume(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_Consume_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).Consume(ctx, req.(*ConsumeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RemoveSaas_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveSaasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RemoveSaas(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RemoveSaas_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RemoveSaas(ctx, req.(*RemoveSaasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2967,6 +3141,26 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FinishMachineTask",
 			Handler:    _Controller_FinishMachineTask_Handler,
+		},
+		{
+			MethodName: "Offer",
+			Handler:    _Controller_Offer_Handler,
+		},
+		{
+			MethodName: "RemoveOffer",
+			Handler:    _Controller_RemoveOffer_Handler,
+		},
+		{
+			MethodName: "ListOffers",
+			Handler:    _Controller_ListOffers_Handler,
+		},
+		{
+			MethodName: "Consume",
+			Handler:    _Controller_Consume_Handler,
+		},
+		{
+			MethodName: "RemoveSaas",
+			Handler:    _Controller_RemoveSaas_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
