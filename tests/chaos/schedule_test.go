@@ -124,7 +124,7 @@ func TestScheduleRefusesBadConfig(t *testing.T) {
 
 func TestReportFormat(t *testing.T) {
 	r := Report{Seed: 7, Duration: time.Minute, Injected: map[Kind]int{Partition: 3, AgentKill: 2},
-		Checks: []Check{{Name: "a", Detail: "x"}, {Name: "b", Violations: []string{"lost write"}}},
+		Checks:  []Check{{Name: "a", Detail: "x"}, {Name: "b", Violations: []string{"lost write"}}},
 		Figures: map[string]time.Duration{"reconnect": 1500 * time.Millisecond}}
 	s := r.Format()
 	for _, want := range []string{"seed 7", "faults injected: 5", "VIOLATED (1)", "- lost write", "reconnect: 1.50s", "violations: 1", "make chaos SEED=7 DURATION=60"} {
