@@ -64,7 +64,9 @@ func TestChaos(t *testing.T) {
 	t.Logf("chaos seed %d, %v, %d faults scheduled:\n%s", seed, phase, len(sched), chaos.Format(sched))
 
 	c := newChaosRun(t, seed)
+	began := time.Now()
 	c.setUp()
+	t.Logf("set up in %.1fs; faults begin", time.Since(began).Seconds())
 	c.run(sched, phase)
 	report := c.converge(phase)
 	if measure {
@@ -73,8 +75,11 @@ func TestChaos(t *testing.T) {
 	c.stopMonitor()
 	report.Checks = append(report.Checks, c.neverLostCheck())
 	out := report.Format()
-	fmt.Println(out)
-	t.Log("\n" + out)
+	if testing.Verbose() {
+		fmt.Println(out) // `make chaos`: the report as plain output
+	} else {
+		t.Log("\n" + out)
+	}
 	if n := report.Violations(); n > 0 {
 		t.Errorf("%d invariant violations (replay with make chaos SEED=%d DURATION=%d)", n, seed, int(phase.Seconds()))
 	}
@@ -152,6 +157,7 @@ func (c *chaosRun) setUp() {
 	}
 	slices.SortFunc(c.machines, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
 
+	zerolog.SetGlobalLevel(zerolog.Disabled) // the toxics log through zerolog's global logger
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	for i, id := range c.machines {
 		dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+id))
@@ -650,10 +656,15 @@ func (c *chaosRun) converge(phase time.Duration) chaos.Report {
 	}
 	deadline := time.Now().Add(chaosConverge)
 	var s finalState
+	lastLog := time.Now()
 	for {
 		s = c.observe()
 		if len(s.pending) == 0 || time.Now().After(deadline) {
 			break
+		}
+		if time.Since(lastLog) > 30*time.Second {
+			c.t.Logf("not converged yet %.0fs after the faults: %s", time.Since(healed).Seconds(), strings.Join(s.pending[:min(5, len(s.pending))], "; "))
+			lastLog = time.Now()
 		}
 		time.Sleep(time.Second)
 	}
