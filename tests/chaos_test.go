@@ -74,6 +74,7 @@ func TestChaos(t *testing.T) {
 	}
 	c.stopMonitor()
 	report.Checks = append(report.Checks, c.neverLostCheck())
+	report.Reconnects = c.reconnects
 	out := report.Format()
 	if testing.Verbose() {
 		fmt.Println(out) // `make chaos`: the report as plain output
@@ -115,9 +116,18 @@ type chaosRun struct {
 	actions   map[string]string // acknowledged task id -> name param
 	opSeq     int
 
+	healing    []healEvent     // partitions healed, not yet seen converged
+	reconnects []time.Duration // heal to converged, per partition
+
 	monStop  chan struct{}
 	monDone  chan struct{}
 	lostSeen []string
+}
+
+// healEvent is a healed partition of machine index i at at.
+type healEvent struct {
+	i  int
+	at time.Time
 }
 
 type configWrite struct {
@@ -221,14 +231,24 @@ func (c *chaosRun) monitor() {
 		select {
 		case <-c.monStop:
 			return
-		case <-time.After(1500 * time.Millisecond):
+		case <-time.After(time.Second):
 		}
 		doc, _, err := c.e.status()
 		if err != nil {
 			continue // the controller is down: nothing shown
 		}
-		at := time.Now().Format("15:04:05.000")
+		now := time.Now()
+		at := now.Format("15:04:05.000")
 		c.mu.Lock()
+		var still []healEvent
+		for _, h := range c.healing {
+			if machineConverged(doc, c.machines[h.i]) {
+				c.reconnects = append(c.reconnects, now.Sub(h.at))
+			} else {
+				still = append(still, h)
+			}
+		}
+		c.healing = still
 		for app, a := range doc.Applications {
 			for name, u := range a.Units {
 				if u.JujuStatus.Current == "lost" {
@@ -243,6 +263,22 @@ func (c *chaosRun) monitor() {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// machineConverged reports whether status shows machine id started and
+// every unit on it active and idle.
+func machineConverged(doc statusDoc, id string) bool {
+	if doc.Machines[id].JujuStatus.Current != "started" {
+		return false
+	}
+	for _, a := range doc.Applications {
+		for _, u := range a.Units {
+			if u.Machine == id && (u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (c *chaosRun) stopMonitor() {
@@ -328,6 +364,7 @@ func (c *chaosRun) inject(f chaos.Fault) {
 		}
 		c.mu.Lock()
 		c.lastPartEnd = time.Now()
+		c.healing = append(c.healing, healEvent{f.Machine, c.lastPartEnd})
 		c.mu.Unlock()
 	default:
 		p := c.proxies[f.Machine]

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ type Report struct {
 	// state was reached; ConvergeAfterPartition the same from the end of
 	// the last link partition.
 	Converge, ConvergeAfterPartition time.Duration
+	// Reconnects are, for each healed link partition, how long its
+	// machine took to be shown connected again with its units' agents.
+	Reconnects []time.Duration
 	// Figures are extra measurements, by name (e.g. "converge after a 60s
 	// partition").
 	Figures map[string]time.Duration
@@ -85,6 +89,10 @@ func (r Report) Format() string {
 	}
 	fmt.Fprintf(&b, "converged %.1fs after the last fault healed, %.1fs after the last partition ended\n",
 		r.Converge.Seconds(), r.ConvergeAfterPartition.Seconds())
+	if n := len(r.Reconnects); n > 0 {
+		fmt.Fprintf(&b, "reconnected after a partition healed (%d partitions): p50 %.1fs, p99 %.1fs, max %.1fs\n", n,
+			Percentile(r.Reconnects, 50).Seconds(), Percentile(r.Reconnects, 99).Seconds(), Percentile(r.Reconnects, 100).Seconds())
+	}
 	var figs []string
 	for k := range r.Figures {
 		figs = append(figs, k)
@@ -95,4 +103,16 @@ func (r Report) Format() string {
 	}
 	fmt.Fprintf(&b, "violations: %d\n", r.Violations())
 	return b.String()
+}
+
+// Percentile is the p-th percentile (0 < p <= 100, nearest rank) of ds;
+// zero for none.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	return s[min(max(rank, 1), len(s))-1]
 }

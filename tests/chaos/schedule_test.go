@@ -124,15 +124,42 @@ func TestScheduleRefusesBadConfig(t *testing.T) {
 
 func TestReportFormat(t *testing.T) {
 	r := Report{Seed: 7, Duration: time.Minute, Injected: map[Kind]int{Partition: 3, AgentKill: 2},
-		Checks:  []Check{{Name: "a", Detail: "x"}, {Name: "b", Violations: []string{"lost write"}}},
-		Figures: map[string]time.Duration{"reconnect": 1500 * time.Millisecond}}
+		Checks:     []Check{{Name: "a", Detail: "x"}, {Name: "b", Violations: []string{"lost write"}}},
+		Figures:    map[string]time.Duration{"reconnect": 1500 * time.Millisecond},
+		Reconnects: []time.Duration{3 * time.Second, time.Second, 2 * time.Second}}
 	s := r.Format()
-	for _, want := range []string{"seed 7", "faults injected: 5", "VIOLATED (1)", "- lost write", "reconnect: 1.50s", "violations: 1", "make chaos SEED=7 DURATION=60"} {
+	for _, want := range []string{"seed 7", "faults injected: 5", "VIOLATED (1)", "- lost write", "reconnect: 1.50s", "(3 partitions): p50 2.0s, p99 3.0s, max 3.0s", "violations: 1", "make chaos SEED=7 DURATION=60"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
 	}
 	if r.Violations() != 1 {
 		t.Errorf("violations %d, want 1", r.Violations())
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	s := func(n ...int) []time.Duration {
+		var out []time.Duration
+		for _, v := range n {
+			out = append(out, time.Duration(v)*time.Second)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		ds   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{s(7), 50, 7 * time.Second},
+		{s(4, 1, 3, 2), 50, 2 * time.Second},
+		{s(4, 1, 3, 2), 99, 4 * time.Second},
+		{s(4, 1, 3, 2), 100, 4 * time.Second},
+		{s(5, 1, 4, 2, 3, 6, 7, 8, 9, 10), 90, 9 * time.Second},
+	} {
+		if got := Percentile(tc.ds, tc.p); got != tc.want {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", tc.ds, tc.p, got, tc.want)
+		}
 	}
 }
