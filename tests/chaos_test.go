@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,8 +180,8 @@ func (c *chaosRun) setUp() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := toxiproxy.NewProxy(srv, "machine-"+id, "127.0.0.1:0", conf.Addresses[0])
-		if err := p.Start(); err != nil {
+		p := toxiproxy.NewProxy(srv, "machine-"+id, proxyListenAddr(t), conf.Addresses[0])
+		if err := startProxy(p); err != nil {
 			t.Fatalf("cannot start the proxy of machine %s: %v", id, err)
 		}
 		t.Cleanup(p.Stop)
@@ -207,6 +208,44 @@ func (c *chaosRun) setUp() {
 		appsReady(map[string]int{"kvstore": 2, "kvclient": 1, "actioner": 1}))
 	c.monStop, c.monDone = make(chan struct{}), make(chan struct{})
 	go c.monitor()
+}
+
+// proxyListenAddr is a loopback address, free a moment ago, on a port
+// below the kernel's ephemeral range: a disabled proxy's port must not be
+// taken meanwhile as the local port of some outgoing connection, or it
+// could not listen again.
+func proxyListenAddr(t *testing.T) string {
+	lo := 32768
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(data)); len(f) == 2 {
+			lo, _ = strconv.Atoi(f[0])
+		}
+	}
+	if lo < 12000 {
+		t.Fatalf("the ephemeral port range starts at %d: leave room below it for the chaos proxies (sysctl net.ipv4.ip_local_port_range)", lo)
+	}
+	for i := 0; i < 200; i++ {
+		port := 10000 + rand.IntN(lo-11000)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			l.Close()
+			return l.Addr().String()
+		}
+	}
+	t.Fatal("no free port below the ephemeral range for a chaos proxy")
+	return ""
+}
+
+// startProxy enables p, retrying for a while when its port is briefly
+// unavailable; enabling an enabled proxy is not an error.
+func startProxy(p *toxiproxy.Proxy) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = p.Start(); err == nil || err == toxiproxy.ErrProxyAlreadyStarted {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
 
 // waitAgent waits for machine i's agent to run with a pid other than old.
@@ -323,7 +362,7 @@ func (c *chaosRun) run(sched []chaos.Fault, phase time.Duration) {
 	// Everything healed: every link up without toxics.
 	for _, p := range c.proxies {
 		p.Toxics.ResetToxics(context.Background())
-		if err := p.Start(); err != nil && err != toxiproxy.ErrProxyAlreadyStarted {
+		if err := startProxy(p); err != nil {
 			c.t.Errorf("cannot re-enable proxy %s: %v", p.Name, err)
 		}
 	}
@@ -359,7 +398,7 @@ func (c *chaosRun) inject(f chaos.Fault) {
 		p := c.proxies[f.Machine]
 		p.Stop()
 		time.Sleep(f.Duration)
-		if err := p.Start(); err != nil {
+		if err := startProxy(p); err != nil {
 			t.Errorf("fault %d: cannot re-enable proxy %s: %v", f.Seq, p.Name, err)
 		}
 		c.mu.Lock()
@@ -891,7 +930,7 @@ func (c *chaosRun) measure(r *chaos.Report) {
 	e.mustTroupe(commandTimeout, "config", "kvstore", "flavour=during-60s-partition")
 	time.Sleep(time.Until(cut.Add(60 * time.Second)))
 	for _, p := range c.proxies {
-		if err := p.Start(); err != nil {
+		if err := startProxy(p); err != nil {
 			t.Errorf("cannot re-enable proxy %s: %v", p.Name, err)
 		}
 	}

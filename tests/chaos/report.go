@@ -90,7 +90,7 @@ func (r Report) Format() string {
 	fmt.Fprintf(&b, "converged %.1fs after the last fault healed, %.1fs after the last partition ended\n",
 		r.Converge.Seconds(), r.ConvergeAfterPartition.Seconds())
 	if n := len(r.Reconnects); n > 0 {
-		fmt.Fprintf(&b, "reconnected after a partition healed (%d partitions): p50 %.1fs, p99 %.1fs, max %.1fs\n", n,
+		fmt.Fprintf(&b, "machine shown started, its units active/idle, after a partition healed (%d partitions): p50 %.1fs, p99 %.1fs, max %.1fs\n", n,
 			Percentile(r.Reconnects, 50).Seconds(), Percentile(r.Reconnects, 99).Seconds(), Percentile(r.Reconnects, 100).Seconds())
 	}
 	var figs []string

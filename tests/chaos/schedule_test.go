@@ -128,7 +128,7 @@ func TestReportFormat(t *testing.T) {
 		Figures:    map[string]time.Duration{"reconnect": 1500 * time.Millisecond},
 		Reconnects: []time.Duration{3 * time.Second, time.Second, 2 * time.Second}}
 	s := r.Format()
-	for _, want := range []string{"seed 7", "faults injected: 5", "VIOLATED (1)", "- lost write", "reconnect: 1.50s", "(3 partitions): p50 2.0s, p99 3.0s, max 3.0s", "violations: 1", "make chaos SEED=7 DURATION=60"} {
+	for _, want := range []string{"seed 7", "faults injected: 5", "VIOLATED (1)", "- lost write", "reconnect: 1.50s", "after a partition healed (3 partitions): p50 2.0s, p99 3.0s, max 3.0s", "violations: 1", "make chaos SEED=7 DURATION=60"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
