@@ -31,7 +31,7 @@ sys.exit(0 if ok else 1)
 endef
 export DEMO_READY_PY
 
-.PHONY: all build demo test lint bench fuzz proto clean lxd-setup lxd-image
+.PHONY: all build demo test lint bench fuzz proto clean lxd-setup lxd-image chaos
 
 all: build
 
@@ -74,6 +74,18 @@ demo: build
 
 test:
 	$(GO) test -count=1 -timeout 25m ./...
+
+# chaos runs the seeded chaos suite (tests/chaos_test.go, TestChaos): a
+# controller and 4 machine agents behind toxiproxy links, user operations
+# under faults drawn from SEED for DURATION seconds, then convergence,
+# invariant checks, the AC5 measurements and a report. Same SEED, same
+# fault schedule. `make test` runs the short default (seed 1, 60 s).
+SEED     ?= 1
+DURATION ?= 180
+
+chaos:
+	TROUPE_CHAOS_SEED=$(SEED) TROUPE_CHAOS_DURATION=$(DURATION) TROUPE_CHAOS_MEASURE=1 \
+		$(GO) test -count=1 -v -timeout 30m -run '^TestChaos$$' ./tests/
 
 lint:
 	@files=$$(git ls-files --cached --others --exclude-standard -- '*.go'); \
