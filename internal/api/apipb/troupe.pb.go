@@ -3960,9 +3960,21 @@ type CommitHookRequest struct {
 	Stream string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
 	Seq    uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	// secrets are the hook's secret operations in the order made.
-	Secrets       []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
-	OpenPorts     []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
-	ClosePorts    []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	Secrets    []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	OpenPorts  []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
+	ClosePorts []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	// ---- outbox: status, logs and action results queued offline ----
+	// workload is a status-set of the unit's workload (since = when set).
+	Workload *StatusInfo `protobuf:"bytes,120,opt,name=workload,proto3" json:"workload,omitempty"`
+	// logs are juju-log and hook output lines, stored for the unit.
+	Logs []*LogRecord `protobuf:"bytes,121,rep,name=logs,proto3" json:"logs,omitempty"`
+	// logs_dropped counts log lines the agent's bounded outbox discarded
+	// before this entry; the controller stores a WARNING saying so.
+	LogsDropped uint64 `protobuf:"varint,122,opt,name=logs_dropped,json=logsDropped,proto3" json:"logs_dropped,omitempty"`
+	// action finishes a task of the unit (idempotent); action_log appends
+	// an action-log message to a running one.
+	Action        *FinishActionRequest `protobuf:"bytes,123,opt,name=action,proto3" json:"action,omitempty"`
+	ActionLog     *LogActionRequest    `protobuf:"bytes,124,opt,name=action_log,json=actionLog,proto3" json:"action_log,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4063,6 +4075,41 @@ func (x *CommitHookRequest) GetOpenPorts() []*PortSet {
 func (x *CommitHookRequest) GetClosePorts() []*PortSet {
 	if x != nil {
 		return x.ClosePorts
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetWorkload() *StatusInfo {
+	if x != nil {
+		return x.Workload
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetLogs() []*LogRecord {
+	if x != nil {
+		return x.Logs
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetLogsDropped() uint64 {
+	if x != nil {
+		return x.LogsDropped
+	}
+	return 0
+}
+
+func (x *CommitHookRequest) GetAction() *FinishActionRequest {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetActionLog() *LogActionRequest {
+	if x != nil {
+		return x.ActionLog
 	}
 	return nil
 }
@@ -9248,7 +9295,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x05\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -9261,7 +9308,13 @@ const file_troupe_proto_rawDesc = "" +
 	"\n" +
 	"open_ports\x18\b \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x123\n" +
 	"\vclose_ports\x18\t \x03(\v2\x12.troupe.v1.PortSetR\n" +
-	"closePorts\x1a;\n" +
+	"closePorts\x121\n" +
+	"\bworkload\x18x \x01(\v2\x15.troupe.v1.StatusInfoR\bworkload\x12(\n" +
+	"\x04logs\x18y \x03(\v2\x14.troupe.v1.LogRecordR\x04logs\x12!\n" +
+	"\flogs_dropped\x18z \x01(\x04R\vlogsDropped\x126\n" +
+	"\x06action\x18{ \x01(\v2\x1e.troupe.v1.FinishActionRequestR\x06action\x12:\n" +
+	"\n" +
+	"action_log\x18| \x01(\v2\x1b.troupe.v1.LogActionRequestR\tactionLog\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
@@ -9959,180 +10012,184 @@ var file_troupe_proto_depIdxs = []int32{
 	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	161, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	162, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	163, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	164, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	165, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	166, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	167, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	168, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	169, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	170, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	171, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	172, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	173, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	174, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
-	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	175, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 70: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 71: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 72: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 73: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 74: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 75: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 76: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 77: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 78: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 79: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 80: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 81: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 82: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 83: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 84: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 85: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 86: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 87: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 88: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 89: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 90: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 91: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 92: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 93: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 94: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 95: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 96: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 97: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 98: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 99: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 100: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 101: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 102: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 103: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 104: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 105: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 106: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 107: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 108: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 109: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 110: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 111: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 112: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 113: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 114: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 115: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 116: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 117: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 118: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 119: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 120: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 121: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 122: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 123: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 124: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 125: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 126: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 127: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 128: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 129: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 130: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 131: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 135: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 136: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 137: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 138: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	12,  // 139: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 140: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 141: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 142: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 143: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 144: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 145: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 146: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 147: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 148: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 149: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 150: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 151: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 152: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 153: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 154: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 155: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 156: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 157: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 158: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 159: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 160: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 161: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 162: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 163: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 164: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 165: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 166: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 167: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 168: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 169: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 170: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 171: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 172: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 173: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 174: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 175: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 176: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 177: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 178: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 179: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 180: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 181: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 182: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 183: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 184: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 185: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 186: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 187: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 188: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 189: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 190: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 191: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 192: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 193: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 194: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 195: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 196: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 197: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 198: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 199: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 200: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 201: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 202: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 203: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 204: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 205: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 206: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 207: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 208: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	139, // [139:209] is the sub-list for method output_type
-	69,  // [69:139] is the sub-list for method input_type
-	69,  // [69:69] is the sub-list for extension type_name
-	69,  // [69:69] is the sub-list for extension extendee
-	0,   // [0:69] is the sub-list for field type_name
+	10,  // 40: troupe.v1.CommitHookRequest.workload:type_name -> troupe.v1.StatusInfo
+	91,  // 41: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
+	82,  // 42: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
+	80,  // 43: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
+	161, // 44: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 45: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 46: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 47: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 48: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	162, // 49: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 50: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	163, // 51: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	164, // 52: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	165, // 53: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	166, // 54: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	167, // 55: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 56: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 57: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 58: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	168, // 59: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	169, // 60: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 61: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 62: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	170, // 63: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	171, // 64: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 65: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	172, // 66: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	173, // 67: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	174, // 68: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	134, // 69: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
+	175, // 70: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	133, // 71: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 72: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 73: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 74: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 75: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 76: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 77: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 78: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 79: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 80: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 81: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 82: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 83: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 84: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 85: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 86: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 87: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 88: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 89: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 90: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 91: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 92: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 93: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 94: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 95: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 96: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 97: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 98: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 99: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 100: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 101: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 102: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 103: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 104: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 105: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 106: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 107: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 108: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 109: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 110: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 111: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 112: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 113: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 114: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 115: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 116: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 117: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 118: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 119: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 120: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 121: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 122: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 123: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 124: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 125: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 126: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 127: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 128: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 129: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 130: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 131: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 132: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 133: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 134: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 135: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 136: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 137: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 138: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 139: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 140: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 141: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 142: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	12,  // 143: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 144: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 145: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 146: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 147: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 148: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 149: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 150: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 151: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 152: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 153: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 154: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 155: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 156: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 157: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 158: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 159: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 160: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 161: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 162: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 163: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 164: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 165: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 166: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 167: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 168: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 169: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 170: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 171: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 172: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 173: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 174: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 175: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 176: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 177: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 178: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 179: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 180: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 181: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 182: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 183: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 184: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 185: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 186: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 187: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 188: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 189: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 190: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 191: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 192: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 193: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 194: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 195: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 196: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 197: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 198: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 199: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 200: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 201: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 202: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 203: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 204: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 205: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 206: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 207: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 208: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 209: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 210: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 211: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 212: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	143, // [143:213] is the sub-list for method output_type
+	73,  // [73:143] is the sub-list for method input_type
+	73,  // [73:73] is the sub-list for extension type_name
+	73,  // [73:73] is the sub-list for extension extendee
+	0,   // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
