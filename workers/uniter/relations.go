@@ -91,6 +91,7 @@ func (u *Uniter) deliver(ctx context.Context) error {
 			req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(rc.RelationID), Unit: rc.Unit, Application: rc.App})
 		}
 		req.OpenPorts, req.ClosePorts = portSets(e.OpenPorts), portSets(e.ClosePorts)
+		reportRequest(req, u.cfg.Unit, e)
 		if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
 			return fmt.Errorf("cannot deliver commit %d (hook %q): %w", e.Seq, e.Hook, err)
 		}
