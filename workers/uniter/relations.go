@@ -84,7 +84,7 @@ func (u *Uniter) commitHook(name string, ch hookcmds.Changes, b *backend) error 
 // deliver sends the outbox to the controller, oldest entry first; the
 // controller applies each (stream, seq) once.
 func (u *Uniter) deliver(ctx context.Context) error {
-	return u.outbox.Deliver(func(stream string, e outbox.Entry) error {
+	err := u.outbox.Deliver(func(stream string, e outbox.Entry) error {
 		req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: e.Hook, StateSet: e.StateSet, StateDelete: e.StateDelete,
 			Stream: stream, Seq: e.Seq, Secrets: secretChangesPB(e.Secrets)}
 		for _, rc := range e.Relations {
@@ -97,6 +97,8 @@ func (u *Uniter) deliver(ctx context.Context) error {
 		}
 		return nil
 	})
+	u.linkDown.Store(unreachable(err))
+	return err
 }
 
 // LeaveScope implements resolver.Callbacks.

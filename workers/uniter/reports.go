@@ -16,7 +16,8 @@ import (
 // hook commits: workload status-set, juju-log and hook output lines,
 // action results and action-log messages (outbox.Entry). A status-set is
 // delivered before the tool returns when the controller answers within
-// reportWait, so online it is as immediate as Juju's; log lines are
+// reportWait (not tried when the last delivery found it unreachable), so
+// online it is as immediate as Juju's; log lines are
 // delivered in the background (the deliverer goroutine), so a chatty
 // hook is not slowed down by round trips. Offline they all wait in the
 // outbox and the run loop delivers them, in order, once the link is back.
@@ -39,6 +40,9 @@ func (u *Uniter) report(e outbox.Entry) error {
 // reportNow queues e and tries to deliver the outbox up to it at once; an
 // unreachable controller leaves it queued, which is not an error.
 func (u *Uniter) reportNow(e outbox.Entry) error {
+	if u.linkDown.Load() { // known offline: do not wait for it
+		return u.report(e)
+	}
 	if _, err := u.outbox.Append(e); err != nil {
 		return fmt.Errorf("cannot queue %s report: %w", e.Hook, err)
 	}

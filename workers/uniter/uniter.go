@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/juju/clock"
@@ -98,6 +99,7 @@ type Uniter struct {
 	store       *opstate.Store
 	outbox      *outbox.Outbox
 	kicks       chan struct{} // asks the deliverer to send the outbox (reports.go)
+	linkDown    atomic.Bool   // the last delivery found the controller unreachable
 	server      *hooktool.Server[hookcmds.Context]
 	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
