@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,30 +45,7 @@ func deployOutbox(t *testing.T, e *env, conf func(*api.AgentConfig)) *outboxAgen
 	a.ledger = filepath.Join(a.ledgers, "outbox-0")
 	a.waitLedger("2 update-status runs", func(l []string) bool { return len(ended(l)) >= 2 })
 
-	var confDirs []string
-	filepath.Walk(a.dir, func(path string, info os.FileInfo, err error) error {
-		if err == nil && info.Name() == api.AgentConfigFile {
-			confDirs = append(confDirs, filepath.Dir(path))
-		}
-		return nil
-	})
-	c, err := api.ReadAgentConfig(confDirs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.proxy = newLinkProxy(t, c.Addresses[0])
-	for _, d := range confDirs {
-		c, err := api.ReadAgentConfig(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Addresses = []string{a.proxy.addr}
-		c.BackoffCap = "2s"
-		conf(&c)
-		if err := api.WriteAgentConfig(d, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a.proxy = proxyAgents(t, a.dir, conf)
 	a.pause()
 	a.kill() // comes back on the proxy with the new settings
 	a.resume()
@@ -126,22 +104,61 @@ func (a *outboxAgent) resume() {
 
 // kill SIGKILLs the machine agent and waits for the provisioner to start
 // a new one.
-func (a *outboxAgent) kill() {
-	a.t.Helper()
-	old := agentPID(a.dir)
+func (a *outboxAgent) kill() { killMachineAgent(a.t, a.dir) }
+
+// killMachineAgent SIGKILLs the machine agent of dir and waits for the
+// provisioner to start a new one.
+func killMachineAgent(t *testing.T, dir string) {
+	t.Helper()
+	old := agentPID(dir)
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
-		a.t.Fatalf("cannot kill machine agent %d: %v", old, err)
+		t.Fatalf("cannot kill machine agent %d: %v", old, err)
 	}
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		if pid := agentPID(a.dir); pid != old && pid != 0 {
+		if pid := agentPID(dir); pid != old && pid != 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("machine agent not restarted within %s", readyTimeout)
+			t.Fatalf("machine agent not restarted within %s", readyTimeout)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// proxyAgents puts a linkProxy between the agents of the machine in dir
+// and the controller: every agent.conf under dir is pointed at it (and
+// edited by conf). The agents use it from their next start.
+func proxyAgents(t *testing.T, dir string, conf func(*api.AgentConfig)) *linkProxy {
+	t.Helper()
+	var confDirs []string
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && info.Name() == api.AgentConfigFile {
+			confDirs = append(confDirs, filepath.Dir(path))
+		}
+		return nil
+	})
+	if len(confDirs) == 0 {
+		t.Fatalf("no agent.conf under %s", dir)
+	}
+	c, err := api.ReadAgentConfig(confDirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newLinkProxy(t, c.Addresses[0])
+	for _, d := range confDirs {
+		c, err := api.ReadAgentConfig(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Addresses = []string{proxy.addr}
+		c.BackoffCap = "2s"
+		conf(&c)
+		if err := api.WriteAgentConfig(d, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return proxy
 }
 
 var outboxLine = regexp.MustCompile(`outbox-line ([0-9]+)\.([1-3])$`)
@@ -255,6 +272,98 @@ func TestOutboxDeliversEverythingOnceAfterOfflineRestart(t *testing.T) {
 		t.Errorf("outbox not drained: %s", ob)
 	}
 	t.Logf("%d runs, %d offline (across a restart), %d juju-log lines and %d status changes delivered", last, len(offlineRuns), len(got), 3*last)
+	if t.Failed() {
+		e.dumpLogs()
+	}
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+}
+
+// TestActionResultOfflineArrivesOnce: an action that finishes while its
+// machine agent is cut off the controller, and the agent is SIGKILLed and
+// restarted while still offline, reports its result when the link
+// returns, and is not run again.
+func TestActionResultOfflineArrivesOnce(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/actioner")
+	doc := waitFor(t, e, readyTimeout, "actioner/0 active and idle", func(doc statusDoc) bool {
+		u, ok := doc.Applications["actioner"].Units["actioner/0"]
+		return ok && u.WorkloadStatus.Current == "active" && u.JujuStatus.Current == "idle"
+	})
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["actioner"].Units["actioner/0"].Machine))
+	if len(dirs) != 1 {
+		t.Fatalf("machine dir of actioner/0: %v", dirs)
+	}
+	proxy := proxyAgents(t, dirs[0], func(*api.AgentConfig) {})
+	killMachineAgent(t, dirs[0])
+	waitFor(t, e, readyTimeout, "actioner/0 idle through the proxy", func(doc statusDoc) bool {
+		return doc.Applications["actioner"].Units["actioner/0"].JujuStatus.Current == "idle"
+	})
+
+	r := e.mustTroupe(commandTimeout, "run", "actioner/0", "slow", "seconds=6", "--background")
+	var id string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 5 && f[1] == "task" {
+			id = f[2]
+		}
+	}
+	show := func() taskJSON {
+		var tj taskJSON
+		r := e.mustTroupe(commandTimeout, "show-task", id, "--format", "json")
+		if err := json.Unmarshal([]byte(r.stdout), &tj); err != nil {
+			t.Fatalf("show-task: %v\n%s", err, r)
+		}
+		return tj
+	}
+	deadline := time.Now().Add(readyTimeout)
+	for show().Status != "running" {
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s never started: %+v", id, show())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	proxy.down()
+	ledger := filepath.Join(dirs[0], "agents", "unit-actioner-0", "action-ledger")
+	agentLog := filepath.Join(dirs[0], "agent.log")
+	deadline = time.Now().Add(readyTimeout)
+	finished := func() bool {
+		for _, l := range strings.Split(readFile(t, agentLog), "\n") {
+			if strings.Contains(l, `msg="action finished"`) && strings.Contains(l, " task="+id+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	for !finished() {
+		if time.Now().After(deadline) {
+			t.Fatalf("action %s did not finish offline", id)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if tj := show(); tj.Status != "running" {
+		t.Fatalf("the controller heard of task %s while the link was down: %+v", id, tj)
+	}
+	killMachineAgent(t, dirs[0]) // offline restart: the result is only on disk
+	time.Sleep(5 * time.Second)
+	proxy.up()
+	deadline = time.Now().Add(readyTimeout)
+	for {
+		tj := show()
+		if tj.Status == "completed" {
+			if fmt.Sprint(tj.Results["slept"]) != "6" {
+				t.Errorf("results %+v, want slept=6", tj.Results)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s not completed after the link returned: %+v", id, tj)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // a re-run would have started by now
+	if runs := strings.Count(readFile(t, ledger), "slow "+id+"\n"); runs != 1 {
+		t.Errorf("action %s ran %d times, want once:\n%s", id, runs, readFile(t, ledger))
+	}
 	if t.Failed() {
 		e.dumpLogs()
 	}
