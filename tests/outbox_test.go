@@ -369,3 +369,53 @@ func TestActionResultOfflineArrivesOnce(t *testing.T) {
 	}
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
+
+// TestOutboxBoundDropsOnlyLogLines: with a small outbox (outbox-limit 24
+// entries) and a long cut, the oldest juju-log lines are dropped and
+// counted ("N log lines dropped" in debug-log), while every status change
+// and hook commit still arrives: the last status set is shown, the
+// controller's counter is the last run's, and delivered plus dropped
+// lines account for every line logged, those delivered in order, once.
+func TestOutboxBoundDropsOnlyLogLines(t *testing.T) {
+	e := newEnv(t)
+	a := deployOutbox(t, e, func(c *api.AgentConfig) { c.OutboxLimit = 24 })
+	a.proxy.down()
+	n := len(ended(a.lines()))
+	a.waitLedger("runs offline", func(l []string) bool { return len(ended(l)) >= n+12 })
+	a.proxy.up()
+	final := a.pause()
+	last := ended(final)[len(ended(final))-1]
+	a.waitLedger(fmt.Sprintf("a paused run reading the controller's n=%d", last), func(l []string) bool {
+		return l[len(l)-1] == fmt.Sprintf("skip %d", last)
+	})
+	waitFor(t, e, readyTimeout, "the last status set", func(doc statusDoc) bool {
+		return doc.Applications["outbox"].Units["outbox/0"].WorkloadStatus.Message == fmt.Sprintf("n=%d.3", last)
+	})
+	deadline := time.Now().Add(readyTimeout)
+	var got [][2]int
+	var dropped int
+	for {
+		got, dropped = a.debugLog()
+		if len(got)+dropped >= 3*last || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if dropped == 0 {
+		t.Errorf("no log lines reported dropped with a 24-entry outbox over %d offline runs", len(ended(final))-n)
+	}
+	if len(got)+dropped != 3*last {
+		t.Errorf("%d lines delivered + %d dropped, want the %d logged", len(got), dropped, 3*last)
+	}
+	for i := 1; i < len(got); i++ {
+		if p, g := got[i-1], got[i]; g[0] < p[0] || g[0] == p[0] && g[1] <= p[1] {
+			t.Errorf("line outbox-line %d.%d after %d.%d: delivered lines must be in order, once", g[0], g[1], p[0], p[1])
+			break
+		}
+	}
+	t.Logf("%d runs; %d juju-log lines delivered, %d dropped", last, len(got), dropped)
+	if t.Failed() {
+		e.dumpLogs()
+	}
+	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+}
