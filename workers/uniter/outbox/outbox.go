@@ -150,8 +150,9 @@ const DefaultLimit = 4096
 
 // Outbox is a durable queue in one file. Safe for concurrent use.
 type Outbox struct {
-	path  string
-	limit int
+	path   string
+	limit  int
+	stream string // o.f.Stream, fixed at Open (read without mu)
 	// deliverMu serialises Deliver, so an entry is in flight at most once
 	// at a time and strictly in order.
 	deliverMu sync.Mutex
@@ -184,6 +185,7 @@ func OpenLimit(path string, limit int) (*Outbox, error) {
 		if err := o.saveLocked(o.f); err != nil {
 			return nil, err
 		}
+		o.stream = o.f.Stream
 		return o, nil
 	case err != nil:
 		return nil, fmt.Errorf("cannot read outbox: %w", err)
@@ -194,6 +196,7 @@ func OpenLimit(path string, limit int) (*Outbox, error) {
 	if o.f.Stream == "" || o.f.NextSeq == 0 {
 		return nil, fmt.Errorf("outbox %s is corrupt: no stream or sequence", path)
 	}
+	o.stream = o.f.Stream
 	return o, nil
 }
 
@@ -209,7 +212,7 @@ func (o *Outbox) saveLocked(f file) error {
 }
 
 // Stream is the outbox's stream id.
-func (o *Outbox) Stream() string { return o.f.Stream }
+func (o *Outbox) Stream() string { return o.stream }
 
 // Append stores e durably with the next sequence number, which it returns.
 func (o *Outbox) Append(e Entry) (uint64, error) {

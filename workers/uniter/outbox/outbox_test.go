@@ -271,3 +271,49 @@ func TestDeliverBatchesRemovalsAndRedeliversUnremoved(t *testing.T) {
 		t.Errorf("second delivery sent %d entries %v..", len(sent), sent[:1])
 	}
 }
+
+// TestAppendWhileDelivering: entries appended while a delivery runs (a
+// hook logging while the deliverer sends) are sent by it, in order, each
+// once, and a bound hit meanwhile never drops an entry already handed to
+// the sender (every line is either delivered or counted as dropped).
+func TestAppendWhileDelivering(t *testing.T) {
+	o, err := outbox.OpenLimit(filepath.Join(t.TempDir(), "outbox.json"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 300
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < total; i++ {
+			o.Append(logEntry(0, "l"))
+		}
+	}()
+	var lines, dropped uint64
+	prev := uint64(0)
+	send := func(_ string, e outbox.Entry) error {
+		if e.Seq <= prev {
+			t.Errorf("seq %d sent after %d", e.Seq, prev)
+		}
+		prev = e.Seq
+		lines += uint64(len(e.Logs))
+		dropped += e.LogsDropped
+		return nil
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if err := o.Deliver(send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.Deliver(send); err != nil {
+		t.Fatal(err)
+	}
+	if lines+dropped != total || dropped != o.Dropped() {
+		t.Errorf("%d lines delivered + %d reported dropped (%d counted), want %d", lines, dropped, o.Dropped(), total)
+	}
+}
