@@ -270,7 +270,11 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 		return err
 	}
 	if d.logs[name] == nil {
-		d.logs[name] = logsender.NewBuffer(0)
+		capacity := 0 // the default; agent.conf's log-buffer may set it
+		if c, err := api.ReadAgentConfig(dir); err == nil {
+			capacity = c.LogBuffer
+		}
+		d.logs[name] = logsender.NewBuffer(capacity)
 	}
 	ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
 		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,

@@ -138,7 +138,8 @@ func Manifolds(cfg Config) dependency.Manifolds {
 					return nil, err
 				}
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
-					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry}
+					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry,
+					OutboxLimit: c.OutboxLimit}
 				if err := setMetrics(g, &uc); err != nil {
 					return nil, err
 				}

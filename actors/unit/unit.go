@@ -45,8 +45,11 @@ type UpdateCharmState struct {
 	Delete []string
 	// OpenPorts and ClosePorts are port ranges by endpoint.
 	OpenPorts, ClosePorts map[string][]string
-	Stream                string
-	Seq                   uint64
+	// Workload, if set, is a status-set queued in the agent's outbox;
+	// applied in the same write as the sequence number, so once.
+	Workload *entity.Status
+	Stream   string
+	Seq      uint64
 }
 
 // Done acknowledges a command.
@@ -129,6 +132,10 @@ func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error)
 				delete(next.CharmState, k)
 				changed = true
 			}
+		}
+		if w := m.Workload; w != nil && (w.Current != cur.Workload.Current || w.Message != cur.Workload.Message) {
+			next.Workload = stamp(*w, now)
+			changed = true
 		}
 		if ports, moved := applyPorts(cur.OpenPorts, m.OpenPorts, m.ClosePorts); moved {
 			next.OpenPorts = ports

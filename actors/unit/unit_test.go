@@ -60,3 +60,26 @@ func TestApplyPorts(t *testing.T) {
 		t.Errorf("input modified: %v", cur)
 	}
 }
+
+// TestQueuedStatusAppliesWithItsSeq: a status-set queued in the outbox is
+// applied in the write that records its sequence number, stamped with the
+// time it was set, and a replay of it (or of an older one) is ignored.
+func TestQueuedStatusAppliesWithItsSeq(t *testing.T) {
+	setAt := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cur := &entity.Unit{Name: "a/0", Workload: entity.Status{Current: "active", Message: "n=0"}}
+	next, _, err := Handle(setAt.Add(time.Hour), cur, &UpdateCharmState{Workload: &entity.Status{Current: "active", Message: "n=1", Since: setAt}, Stream: "s", Seq: 1})
+	if err != nil || next == nil {
+		t.Fatalf("status not applied: %v %v", next, err)
+	}
+	if next.Workload.Message != "n=1" || !next.Workload.Since.Equal(setAt) || next.CommitSeq != 1 {
+		t.Errorf("applied %+v seq %d", next.Workload, next.CommitSeq)
+	}
+	two, _, _ := Handle(time.Now(), next, &UpdateCharmState{Workload: &entity.Status{Current: "blocked", Message: "n=2"}, Stream: "s", Seq: 2})
+	replay, _, _ := Handle(time.Now(), two, &UpdateCharmState{Workload: &entity.Status{Current: "active", Message: "n=1"}, Stream: "s", Seq: 1})
+	if replay != nil {
+		t.Errorf("a replayed status was applied: %+v", replay.Workload)
+	}
+	if two.Workload.Current != "blocked" || two.Workload.Since.IsZero() {
+		t.Errorf("second status %+v", two.Workload)
+	}
+}

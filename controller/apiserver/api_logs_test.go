@@ -63,3 +63,23 @@ func TestStoredRecords(t *testing.T) {
 		t.Fatalf("dropped record = %+v", got)
 	}
 }
+
+// TestOutboxLogRecords: a unit's queued lines are stored as the unit's,
+// a dropped count first, where the lines went missing.
+func TestOutboxLogRecords(t *testing.T) {
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	in := []*apipb.LogRecord{{TimeUnixNano: at.UnixNano(), Level: "WARNING", Module: "unit.a/0.juju-log", Message: "n=5"}}
+	got := outboxLogRecords("unit-a-0", in, 3, at.Add(time.Hour))
+	if len(got) != 2 {
+		t.Fatalf("records %+v", got)
+	}
+	if got[0].Level != logstore.Warning || !got[0].Time.Equal(at) || !strings.HasPrefix(got[0].Message, "3 log lines dropped") {
+		t.Errorf("dropped marker %+v", got[0])
+	}
+	if want := (logstore.Record{Entity: "unit-a-0", Time: at, Level: logstore.Warning, Module: "unit.a/0.juju-log", Message: "n=5"}); !reflect.DeepEqual(got[1], want) {
+		t.Errorf("line %+v, want %+v", got[1], want)
+	}
+	if got := outboxLogRecords("unit-a-0", in, 0, at); len(got) != 1 {
+		t.Errorf("no marker without drops: %+v", got)
+	}
+}

@@ -351,6 +351,12 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 			}
 		}
 	}
+	// Logs and action reports first: each is idempotent or, for log
+	// lines, stored before the sequence number is recorded, so a commit
+	// interrupted half-way repeats (never loses) them (api_outbox.go).
+	if err := s.commitReports(ctx, tag, req); err != nil {
+		return nil, err
+	}
 	// Secrets first: a URI published in relation data is readable by the
 	// time the remote side sees it.
 	if err := s.commitSecrets(ctx, tag, req); err != nil {
@@ -372,10 +378,10 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 	if err != nil {
 		return nil, invalid(err)
 	}
-	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 || len(open) > 0 || len(closed) > 0 || req.Seq != 0 {
+	if len(req.StateSet) > 0 || len(req.StateDelete) > 0 || len(open) > 0 || len(closed) > 0 || req.Seq != 0 || req.Workload != nil {
 		if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit,
 			&unit.UpdateCharmState{Set: req.StateSet, Delete: req.StateDelete, OpenPorts: open, ClosePorts: closed,
-				Stream: req.Stream, Seq: req.Seq}); err != nil {
+				Workload: outboxStatus(req.Workload), Stream: req.Stream, Seq: req.Seq}); err != nil {
 			return nil, fmt.Errorf("cannot commit hook %q: charm state: %w", req.Hook, err)
 		}
 	}

@@ -108,6 +108,11 @@ type AgentConfig struct {
 	// unit agents.
 	Machine string `json:"machine,omitempty"`
 	Unit    string `json:"unit,omitempty"`
+	// OutboxLimit bounds a unit agent's outbox (entries; zero means the
+	// default, 4096); LogBuffer is the capacity of its in-memory log
+	// buffer (records; zero means 1000). Tests set them small.
+	OutboxLimit int `json:"outbox-limit,omitempty"`
+	LogBuffer   int `json:"log-buffer,omitempty"`
 }
 
 // AgentConfigFile is the agent config's name inside an agent's data dir.

@@ -89,8 +89,23 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.inner.Enabled(ctx, r.Level) {
 		err = h.inner.Handle(ctx, r)
 	}
-	h.buf.Append(h.convert(r))
+	if !isSpooled(ctx) {
+		h.buf.Append(h.convert(r))
+	}
 	return err
+}
+
+type spooledKey struct{}
+
+// Spooled marks ctx so that a record logged with it goes to the inner
+// handler only, not to the Buffer: its caller delivers the line to the
+// controller some other way (the unit outbox) and it must not arrive
+// twice.
+func Spooled(ctx context.Context) context.Context { return context.WithValue(ctx, spooledKey{}, true) }
+
+func isSpooled(ctx context.Context) bool {
+	v, _ := ctx.Value(spooledKey{}).(bool)
+	return v
 }
 
 func (h *Handler) convert(r slog.Record) *apipb.LogRecord {

@@ -208,3 +208,20 @@ func TestAppendNeverBlocks(t *testing.T) {
 		t.Fatalf("%d buffered, %d dropped; want 10, 9990", n, dropped)
 	}
 }
+
+// TestSpooledRecordsSkipTheBuffer: a line logged with a Spooled context
+// (the unit outbox carries it) reaches agent.log only, so it is not sent
+// twice.
+func TestSpooledRecordsSkipTheBuffer(t *testing.T) {
+	var out bytes.Buffer
+	buf := logsender.NewBuffer(10)
+	log := slog.New(logsender.NewHandler(slog.NewTextHandler(&out, nil), buf, "juju.worker.uniter"))
+	log.Log(logsender.Spooled(context.Background()), slog.LevelInfo, "queued in the outbox")
+	log.Info("buffered")
+	if got := messages(buf.Take(10).Records); got != "buffered" {
+		t.Errorf("buffered %v, want only the unspooled line", got)
+	}
+	if !strings.Contains(out.String(), "queued in the outbox") {
+		t.Errorf("the spooled line is missing from agent.log:\n%s", out.String())
+	}
+}

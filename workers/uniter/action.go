@@ -17,6 +17,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/outbox"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
 
@@ -160,16 +161,20 @@ func (u *Uniter) FailAction(ctx context.Context, id, message string) error {
 	return u.finishAction(ctx, id, taskFailed, message, nil)
 }
 
+// finishAction queues the task's outcome in the outbox (reports.go) and
+// delivers it when the controller answers: an action that finished while
+// the link was down reports its result, once, when the link returns,
+// also after an agent restart, and is never run again.
 func (u *Uniter) finishAction(ctx context.Context, id, status, message string, results map[string]any) error {
-	req := &apipb.FinishActionRequest{Unit: u.cfg.Unit, Id: id, Status: status, Message: message}
+	r := &outbox.ActionResult{ID: id, Status: status, Message: message}
 	if len(results) > 0 {
 		data, err := json.Marshal(results)
 		if err != nil {
 			return fmt.Errorf("cannot encode results of action %s: %w", id, err)
 		}
-		req.ResultsJson = data
+		r.Results = data
 	}
-	if _, err := u.cfg.API.FinishAction(ctx, req); err != nil {
+	if err := u.reportNow(outbox.Entry{Hook: "action-result", Action: r}); err != nil {
 		return fmt.Errorf("cannot record the result of action %s: %w", id, err)
 	}
 	return nil
@@ -333,9 +338,9 @@ func mergeResults(dst, src map[string]any) {
 	}
 }
 
+// log is action-log: queued in the outbox, in order with the result.
 func (a *actionRun) log(msg string) error {
-	_, err := a.u.cfg.API.LogAction(a.u.ctx, &apipb.LogActionRequest{Unit: a.u.cfg.Unit, Id: a.id, Message: msg})
-	if err != nil {
+	if err := a.u.report(outbox.Entry{Hook: "action-log", ActionLog: &outbox.ActionLog{ID: a.id, Message: msg}}); err != nil {
 		return fmt.Errorf("cannot record action log message: %w", err)
 	}
 	return nil

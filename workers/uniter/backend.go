@@ -13,6 +13,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/hookcmds"
 	"github.com/troupe-dev/troupe/workers/logsender"
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
+	"github.com/troupe-dev/troupe/workers/uniter/outbox"
 	"github.com/troupe-dev/troupe/workers/uniter/resolver"
 )
 
@@ -41,15 +42,35 @@ func (b *backend) ctx() context.Context { return b.u.ctx }
 
 func (b *backend) HookInfo() hookcmds.HookInfo { return b.info }
 
+// LogMessage is juju-log: agent.log now, debug-log through the outbox.
 func (b *backend) LogMessage(level, msg string) error {
 	lv, _ := logsender.ParseLevel(level) // hookcmds already turned a bad level into INFO
-	b.log.Log(b.ctx(), lv, msg, "unit", b.u.cfg.Unit, "source", "juju-log",
-		logsender.ModuleKey, "unit."+b.u.cfg.Unit+".juju-log")
-	return nil
+	line := b.u.logLine(lv, "unit."+b.u.cfg.Unit+".juju-log", msg)
+	return b.u.report(outbox.Entry{Hook: b.reportName("juju-log"), Logs: []outbox.LogLine{line}})
 }
 
+// reportName names a report entry after the hook or action that made it.
+func (b *backend) reportName(tool string) string {
+	if n := b.hook.Name(); n != "" {
+		return n + ":" + tool
+	}
+	if b.info.ActionName != "" {
+		return b.info.ActionName + ":" + tool
+	}
+	return tool
+}
+
+// UnitStatus is status-get: a status-set still queued in the outbox
+// wins over the controller's (so a hook reads its own write, online or
+// not); else the controller's, or offline the last snapshot's.
 func (b *backend) UnitStatus() (hookcmds.StatusInfo, error) {
+	if w := b.u.pendingWorkload(); w != nil {
+		return hookcmds.StatusInfo{Status: w.Current, Message: w.Message, Data: map[string]any{}}, nil
+	}
 	s, err := b.u.snapshot()
+	if unreachable(err) {
+		s, err = b.u.cachedSnapshot()
+	}
 	if err != nil {
 		return hookcmds.StatusInfo{}, err
 	}
@@ -67,10 +88,10 @@ func (b *backend) ApplicationStatus() (hookcmds.ApplicationStatusInfo, error) {
 	}, nil
 }
 
+// SetUnitStatus is status-set of the workload: queued in the outbox
+// and, when the controller answers, delivered before the tool returns.
 func (b *backend) SetUnitStatus(s hookcmds.StatusInfo) error {
-	_, err := b.u.cfg.API.SetUnitStatus(b.ctx(), &apipb.SetUnitStatusRequest{Unit: b.u.cfg.Unit,
-		Workload: &apipb.StatusInfo{Current: s.Status, Message: s.Message}})
-	return err
+	return b.u.reportNow(outbox.Entry{Hook: b.reportName("status-set"), Workload: &outbox.Status{Current: s.Status, Message: s.Message}})
 }
 
 func (b *backend) SetApplicationStatus(s hookcmds.StatusInfo) error {

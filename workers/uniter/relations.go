@@ -84,18 +84,21 @@ func (u *Uniter) commitHook(name string, ch hookcmds.Changes, b *backend) error 
 // deliver sends the outbox to the controller, oldest entry first; the
 // controller applies each (stream, seq) once.
 func (u *Uniter) deliver(ctx context.Context) error {
-	return u.outbox.Deliver(func(stream string, e outbox.Entry) error {
+	err := u.outbox.Deliver(func(stream string, e outbox.Entry) error {
 		req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: e.Hook, StateSet: e.StateSet, StateDelete: e.StateDelete,
 			Stream: stream, Seq: e.Seq, Secrets: secretChangesPB(e.Secrets)}
 		for _, rc := range e.Relations {
 			req.Relations = append(req.Relations, &apipb.RelationSettingsChange{RelationId: int32(rc.RelationID), Unit: rc.Unit, Application: rc.App})
 		}
 		req.OpenPorts, req.ClosePorts = portSets(e.OpenPorts), portSets(e.ClosePorts)
+		reportRequest(req, u.cfg.Unit, e)
 		if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
 			return fmt.Errorf("cannot deliver commit %d (hook %q): %w", e.Seq, e.Hook, err)
 		}
 		return nil
 	})
+	u.linkDown.Store(unreachable(err))
+	return err
 }
 
 // LeaveScope implements resolver.Callbacks.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/juju/clock"
@@ -85,6 +86,10 @@ type Config struct {
 	MountHelper   string
 	// Pebble, if set, is the pebble binary, put on the hooks' PATH.
 	Pebble string
+	// OutboxLimit bounds the outbox (entries; see outbox.OpenLimit):
+	// past it the oldest log lines are dropped, never commits, statuses
+	// or action results. Zero means outbox.DefaultLimit.
+	OutboxLimit int
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -93,6 +98,8 @@ type Uniter struct {
 	ctx         context.Context // the Run context; set for the duration of Run
 	store       *opstate.Store
 	outbox      *outbox.Outbox
+	kicks       chan struct{} // asks the deliverer to send the outbox (reports.go)
+	linkDown    atomic.Bool   // the last delivery found the controller unreachable
 	server      *hooktool.Server[hookcmds.Context]
 	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
@@ -152,11 +159,16 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	u.store = st
-	ob, err := outbox.Open(filepath.Join(cfg.UnitDir, "state", "outbox.json"))
+	ob, err := outbox.OpenLimit(filepath.Join(cfg.UnitDir, "state", "outbox.json"), cfg.OutboxLimit)
 	if err != nil {
 		return err
 	}
 	u.outbox = ob
+	u.kicks = make(chan struct{}, 1)
+	deliverCtx, stopDeliverer := context.WithCancel(ctx)
+	delivererDone := make(chan struct{})
+	go func() { defer close(delivererDone); u.deliverer(deliverCtx) }()
+	defer func() { stopDeliverer(); <-delivererDone }()
 	srv, err := hooktool.NewServer(u.socket(), hookcmds.Serve)
 	if err != nil {
 		return fmt.Errorf("cannot start hook tool server: %w", err)
@@ -407,7 +419,9 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = u.runInGroup(cmd)
-	logHookOutput(u.cfg.Logger, u.cfg.Unit, name, out.Bytes())
+	if lerr := u.logHookOutput(name, out.Bytes()); lerr != nil {
+		return lerr
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return resolver.ErrTerminated

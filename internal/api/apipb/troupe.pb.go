@@ -4005,9 +4005,21 @@ type CommitHookRequest struct {
 	Stream string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
 	Seq    uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	// secrets are the hook's secret operations in the order made.
-	Secrets       []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
-	OpenPorts     []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
-	ClosePorts    []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	Secrets    []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	OpenPorts  []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
+	ClosePorts []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	// ---- outbox: status, logs and action results queued offline ----
+	// workload is a status-set of the unit's workload (since = when set).
+	Workload *StatusInfo `protobuf:"bytes,120,opt,name=workload,proto3" json:"workload,omitempty"`
+	// logs are juju-log and hook output lines, stored for the unit.
+	Logs []*LogRecord `protobuf:"bytes,121,rep,name=logs,proto3" json:"logs,omitempty"`
+	// logs_dropped counts log lines the agent's bounded outbox discarded
+	// before this entry; the controller stores a WARNING saying so.
+	LogsDropped uint64 `protobuf:"varint,122,opt,name=logs_dropped,json=logsDropped,proto3" json:"logs_dropped,omitempty"`
+	// action finishes a task of the unit (idempotent); action_log appends
+	// an action-log message to a running one.
+	Action        *FinishActionRequest `protobuf:"bytes,123,opt,name=action,proto3" json:"action,omitempty"`
+	ActionLog     *LogActionRequest    `protobuf:"bytes,124,opt,name=action_log,json=actionLog,proto3" json:"action_log,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4108,6 +4120,41 @@ func (x *CommitHookRequest) GetOpenPorts() []*PortSet {
 func (x *CommitHookRequest) GetClosePorts() []*PortSet {
 	if x != nil {
 		return x.ClosePorts
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetWorkload() *StatusInfo {
+	if x != nil {
+		return x.Workload
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetLogs() []*LogRecord {
+	if x != nil {
+		return x.Logs
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetLogsDropped() uint64 {
+	if x != nil {
+		return x.LogsDropped
+	}
+	return 0
+}
+
+func (x *CommitHookRequest) GetAction() *FinishActionRequest {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetActionLog() *LogActionRequest {
+	if x != nil {
+		return x.ActionLog
 	}
 	return nil
 }
@@ -10120,7 +10167,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x05\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -10133,7 +10180,13 @@ const file_troupe_proto_rawDesc = "" +
 	"\n" +
 	"open_ports\x18\b \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x123\n" +
 	"\vclose_ports\x18\t \x03(\v2\x12.troupe.v1.PortSetR\n" +
-	"closePorts\x1a;\n" +
+	"closePorts\x121\n" +
+	"\bworkload\x18x \x01(\v2\x15.troupe.v1.StatusInfoR\bworkload\x12(\n" +
+	"\x04logs\x18y \x03(\v2\x14.troupe.v1.LogRecordR\x04logs\x12!\n" +
+	"\flogs_dropped\x18z \x01(\x04R\vlogsDropped\x126\n" +
+	"\x06action\x18{ \x01(\v2\x1e.troupe.v1.FinishActionRequestR\x06action\x12:\n" +
+	"\n" +
+	"action_log\x18| \x01(\v2\x1b.troupe.v1.LogActionRequestR\tactionLog\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
@@ -10916,195 +10969,199 @@ var file_troupe_proto_depIdxs = []int32{
 	98,  // 39: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 40: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 41: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	174, // 42: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 43: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 44: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 45: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 46: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	175, // 47: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 48: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	176, // 49: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	177, // 50: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	178, // 51: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	179, // 52: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	180, // 53: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 54: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 55: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 56: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	181, // 57: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	182, // 58: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 59: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	120, // 60: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	183, // 61: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	184, // 62: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	121, // 63: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	185, // 64: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	186, // 65: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	187, // 66: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
-	134, // 67: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	188, // 68: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	22,  // 69: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
-	155, // 70: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
-	156, // 71: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
-	22,  // 72: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 73: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	133, // 74: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 75: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 76: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 77: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 78: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 79: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 80: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 81: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 82: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 83: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 84: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 85: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 86: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 87: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 88: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 89: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 90: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 91: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 92: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 93: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 94: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 95: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 96: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 97: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 98: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 99: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 100: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 101: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 102: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 103: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 104: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 105: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 106: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 107: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 108: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 109: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 110: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 111: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 112: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 113: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 114: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 115: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 116: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 117: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 118: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 119: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 120: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 121: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 122: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 123: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 124: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 125: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 126: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 127: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 128: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 129: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 130: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 131: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 132: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 133: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 134: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 135: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 136: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 137: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 138: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 139: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 140: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 141: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 142: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 143: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 144: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 145: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	150, // 146: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
-	152, // 147: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
-	154, // 148: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
-	158, // 149: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
-	160, // 150: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
-	12,  // 151: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 152: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 153: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 154: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 155: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 156: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 157: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 158: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 159: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 160: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 161: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 162: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 163: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 164: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 165: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 166: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 167: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 168: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 169: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 170: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 171: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 172: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 173: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 174: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 175: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 176: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 177: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 178: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 179: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 180: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 181: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 182: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 183: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 184: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 185: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 186: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 187: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 188: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 189: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 190: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 191: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 192: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 193: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 194: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 195: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 196: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 197: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 198: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 199: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 200: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 201: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 202: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 203: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 204: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 205: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 206: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 207: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 208: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 209: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 210: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 211: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 212: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 213: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 214: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 215: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 216: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 217: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 218: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 219: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 220: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	151, // 221: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
-	153, // 222: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
-	157, // 223: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
-	159, // 224: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
-	161, // 225: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
-	151, // [151:226] is the sub-list for method output_type
-	76,  // [76:151] is the sub-list for method input_type
-	76,  // [76:76] is the sub-list for extension type_name
-	76,  // [76:76] is the sub-list for extension extendee
-	0,   // [0:76] is the sub-list for field type_name
+	10,  // 42: troupe.v1.CommitHookRequest.workload:type_name -> troupe.v1.StatusInfo
+	91,  // 43: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
+	82,  // 44: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
+	80,  // 45: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
+	174, // 46: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 47: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 48: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 49: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 50: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	175, // 51: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 52: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	176, // 53: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	177, // 54: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	178, // 55: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	179, // 56: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	180, // 57: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 58: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 59: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 60: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	181, // 61: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	182, // 62: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 63: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 64: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	183, // 65: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	184, // 66: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 67: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	185, // 68: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	186, // 69: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	187, // 70: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	134, // 71: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
+	188, // 72: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	22,  // 73: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
+	155, // 74: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
+	156, // 75: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
+	22,  // 76: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 77: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	133, // 78: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 79: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 80: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 81: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 82: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 83: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 84: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 85: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 86: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 87: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 88: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 89: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 90: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 91: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 92: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 93: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 94: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 95: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 96: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 97: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 98: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 99: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 100: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 101: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 102: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 103: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 104: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 105: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 106: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 107: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 108: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 109: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 110: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 111: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 112: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 113: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 114: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 115: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 116: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 117: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 118: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 119: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 120: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 121: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 122: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 123: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 124: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 125: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 126: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 127: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 128: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 129: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 130: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 131: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 132: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 133: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 134: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 135: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 136: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 137: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 138: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 139: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 140: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 141: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 142: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 143: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 144: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 145: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 146: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 147: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 148: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 149: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	150, // 150: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
+	152, // 151: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
+	154, // 152: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
+	158, // 153: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
+	160, // 154: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
+	12,  // 155: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 156: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 157: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 158: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 159: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 160: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 161: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 162: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 163: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 164: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 165: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 166: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 167: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 168: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 169: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 170: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 171: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 172: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 173: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 174: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 175: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 176: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 177: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 178: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 179: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 180: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 181: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 182: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 183: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 184: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 185: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 186: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 187: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 188: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 189: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 190: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 191: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 192: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 193: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 194: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 195: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 196: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 197: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 198: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 199: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 200: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 201: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 202: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 203: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 204: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 205: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 206: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 207: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 208: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 209: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 210: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 211: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 212: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 213: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 214: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 215: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 216: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 217: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 218: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 219: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 220: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 221: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 222: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 223: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 224: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 225: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
+	153, // 226: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
+	157, // 227: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
+	159, // 228: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
+	161, // 229: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
+	155, // [155:230] is the sub-list for method output_type
+	80,  // [80:155] is the sub-list for method input_type
+	80,  // [80:80] is the sub-list for extension type_name
+	80,  // [80:80] is the sub-list for extension extendee
+	0,   // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }

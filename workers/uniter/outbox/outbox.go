@@ -1,6 +1,10 @@
 // Package outbox is the unit agent's durable, sequence-numbered queue of
 // what it must tell the controller: the committed effects of each hook
-// that exited 0 (relation settings, charm state, secret operations).
+// that exited 0 (relation settings, charm state, secret operations), and
+// everything else the unit reports that must survive a dropped link or an
+// agent restart: workload status-set, juju-log and hook output lines,
+// action results and action-log messages. One queue, so all of it arrives
+// in the order it happened, once.
 //
 //	hook exits 0 ─▶ Append (fsynced, seq N) ─▶ hook recorded done
 //	                    │
@@ -16,6 +20,14 @@
 // random per outbox file: a unit whose local state was wiped starts a new
 // stream, which the controller accepts from sequence 1 again.
 //
+// Bound. The queue holds at most Limit entries. When an Append would go
+// past it, the oldest log-only entries (no hook effects, status or action
+// in them) not yet handed to the sender are discarded, and the number of
+// lines they held is carried by the entry that follows them (LogsDropped),
+// so the controller records "N log lines dropped" where they were. Hook
+// commits, status changes and action results are never discarded: with
+// none but those queued, the queue grows past Limit.
+//
 // Who imports it: the uniter. It does no network IO; the caller sends.
 package outbox
 
@@ -27,6 +39,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,6 +66,53 @@ type Entry struct {
 	// outboxes written before it was recorded). Metrics report the age
 	// of the oldest entry from it.
 	Appended int64 `json:"appended,omitempty"`
+
+	// Workload is a status-set of the unit's workload status.
+	Workload *Status `json:"workload,omitempty"`
+	// Logs are log lines (juju-log, hook output) for debug-log.
+	Logs []LogLine `json:"logs,omitempty"`
+	// LogsDropped counts the log lines of entries discarded before this
+	// one because the queue was full.
+	LogsDropped uint64 `json:"logs-dropped,omitempty"`
+	// Action finishes a task; ActionLog is an action-log message.
+	Action    *ActionResult `json:"action,omitempty"`
+	ActionLog *ActionLog    `json:"action-log,omitempty"`
+}
+
+// Status is a workload status set by the charm.
+type Status struct {
+	Current string `json:"current"`
+	Message string `json:"message,omitempty"`
+}
+
+// LogLine is one log record.
+type LogLine struct {
+	Time    int64  `json:"time"` // unix nanoseconds
+	Level   string `json:"level"`
+	Module  string `json:"module"`
+	Message string `json:"message"`
+}
+
+// ActionResult is a task's outcome.
+type ActionResult struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+	Results []byte `json:"results,omitempty"` // JSON object
+}
+
+// ActionLog is an action-log message of a running task.
+type ActionLog struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// LogOnly reports whether e carries nothing but log lines, so it may be
+// discarded when the queue is full.
+func (e Entry) LogOnly() bool {
+	return len(e.Relations) == 0 && len(e.StateSet) == 0 && len(e.StateDelete) == 0 &&
+		len(e.OpenPorts) == 0 && len(e.ClosePorts) == 0 && len(e.Secrets) == 0 &&
+		e.Workload == nil && e.Action == nil && e.ActionLog == nil
 }
 
 // SecretChange is one secret operation; see apipb.SecretChange.
@@ -85,16 +145,35 @@ type file struct {
 	Entries []Entry `json:"entries"`
 }
 
+// DefaultLimit is the queue bound when none is configured.
+const DefaultLimit = 4096
+
 // Outbox is a durable queue in one file. Safe for concurrent use.
 type Outbox struct {
-	path string
-	mu   sync.Mutex
-	f    file // guarded by mu; always equal to what is on disk
+	path   string
+	limit  int
+	stream string // o.f.Stream, fixed at Open (read without mu)
+	// deliverMu serialises Deliver, so an entry is in flight at most once
+	// at a time and strictly in order.
+	deliverMu sync.Mutex
+	mu        sync.Mutex
+	f         file // guarded by mu; always equal to what is on disk
+	// handed is the highest seq handed to a sender since Open; entries up
+	// to it may have reached the controller, so they are never discarded.
+	handed  uint64 // guarded by mu
+	dropped uint64 // guarded by mu; log lines ever discarded since Open
 }
 
-// Open opens (or creates) the outbox at path.
-func Open(path string) (*Outbox, error) {
-	o := &Outbox{path: path}
+// Open opens (or creates) the outbox at path, bounded by DefaultLimit.
+func Open(path string) (*Outbox, error) { return OpenLimit(path, DefaultLimit) }
+
+// OpenLimit opens (or creates) the outbox at path, holding at most limit
+// entries (see Bound in the package doc; zero or less means DefaultLimit).
+func OpenLimit(path string, limit int) (*Outbox, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	o := &Outbox{path: path, limit: limit}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -106,6 +185,7 @@ func Open(path string) (*Outbox, error) {
 		if err := o.saveLocked(o.f); err != nil {
 			return nil, err
 		}
+		o.stream = o.f.Stream
 		return o, nil
 	case err != nil:
 		return nil, fmt.Errorf("cannot read outbox: %w", err)
@@ -116,6 +196,7 @@ func Open(path string) (*Outbox, error) {
 	if o.f.Stream == "" || o.f.NextSeq == 0 {
 		return nil, fmt.Errorf("outbox %s is corrupt: no stream or sequence", path)
 	}
+	o.stream = o.f.Stream
 	return o, nil
 }
 
@@ -131,7 +212,7 @@ func (o *Outbox) saveLocked(f file) error {
 }
 
 // Stream is the outbox's stream id.
-func (o *Outbox) Stream() string { return o.f.Stream }
+func (o *Outbox) Stream() string { return o.stream }
 
 // Append stores e durably with the next sequence number, which it returns.
 func (o *Outbox) Append(e Entry) (uint64, error) {
@@ -143,12 +224,50 @@ func (o *Outbox) Append(e Entry) (uint64, error) {
 		e.Appended = time.Now().UnixNano()
 	}
 	next.NextSeq++
-	next.Entries = append(append([]Entry(nil), o.f.Entries...), e)
+	kept, carried, dropped := MakeRoom(o.f.Entries, o.handed, o.limit)
+	e.LogsDropped += carried
+	next.Entries = append(kept, e)
 	if err := o.saveLocked(next); err != nil {
 		return 0, err
 	}
 	o.f = next
+	o.dropped += dropped
 	return e.Seq, nil
+}
+
+// Dropped is how many log lines were discarded since Open.
+func (o *Outbox) Dropped() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dropped
+}
+
+// MakeRoom is the pure bound decision, run before one more entry is
+// appended to pending: while pending plus the new entry exceed limit, the
+// oldest log-only entry above handed (handed entries may already have
+// reached the controller) is discarded, its lines and its own
+// LogsDropped moved onto the entry after it. It returns the entries to
+// keep (a new slice), the count the new entry must carry (lines of
+// discarded entries that were last in the queue) and how many lines were
+// discarded in all. Entries that are not log-only are never discarded.
+func MakeRoom(pending []Entry, handed uint64, limit int) (kept []Entry, carried, dropped uint64) {
+	kept = append([]Entry(nil), pending...)
+	for len(kept)+1 > limit {
+		i := slices.IndexFunc(kept, func(e Entry) bool { return e.Seq > handed && e.LogOnly() })
+		if i < 0 {
+			break // only commits, statuses, results or handed entries: keep all
+		}
+		lines := uint64(len(kept[i].Logs))
+		n := lines + kept[i].LogsDropped
+		dropped += lines
+		if i+1 < len(kept) {
+			kept[i+1].LogsDropped += n
+		} else {
+			carried += n
+		}
+		kept = slices.Delete(kept, i, i+1)
+	}
+	return kept, carried, dropped
 }
 
 // Pending returns the undelivered entries, oldest first.
@@ -190,17 +309,58 @@ func (o *Outbox) Remove(seq uint64) error {
 	return nil
 }
 
-// Deliver sends every pending entry in order with send and removes each
-// once send returns nil. It stops at the first error, which it returns;
-// the entries from that one on stay queued.
+// removeEvery is how many acknowledged entries Deliver removes per file
+// write while draining a long queue.
+const removeEvery = 64
+
+// Deliver sends every pending entry in order with send, entries appended
+// meanwhile too, and removes the acknowledged ones (send returned nil),
+// durably, at least every removeEvery entries and before it returns. It
+// stops at the first error, which it returns; the entries from that one
+// on stay queued. An entry acknowledged but not yet removed when the
+// agent dies is sent again after the restart: the controller ignores a
+// (stream, seq) it applied, so it is applied once. Calls are serialised.
 func (o *Outbox) Deliver(send func(stream string, e Entry) error) error {
-	for _, e := range o.Pending() {
+	o.deliverMu.Lock()
+	defer o.deliverMu.Unlock()
+	var acked, removed uint64
+	flush := func() error {
+		if acked == removed {
+			return nil
+		}
+		removed = acked
+		return o.Remove(acked)
+	}
+	for {
+		e, ok := o.hand(acked)
+		if !ok {
+			return flush()
+		}
 		if err := send(o.Stream(), e); err != nil {
+			if ferr := flush(); ferr != nil {
+				return errors.Join(err, ferr)
+			}
 			return err
 		}
-		if err := o.Remove(e.Seq); err != nil {
-			return err
+		acked = e.Seq
+		if acked-removed >= removeEvery {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+}
+
+// hand returns the oldest entry above after and records it as handed to
+// the sender, so MakeRoom leaves it alone.
+func (o *Outbox) hand(after uint64) (Entry, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range o.f.Entries {
+		if e.Seq > after {
+			o.handed = max(o.handed, e.Seq)
+			return e, true
+		}
+	}
+	return Entry{}, false
 }
