@@ -305,6 +305,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"CommitHook": ownUnit, "SetLeaderSettings": ownUnit, "BeginAction": ownUnit, "LogAction": ownUnit,
 		"FinishAction": ownUnit, "ReadSecret": ownUnit, "OwnedSecrets": ownUnit, "GetResource": ownUnit,
 		"UnitGoalState": ownUnit, "UnitCloudSpec": ownUnit,
+		"AttachStorage": ownUnit,
 	}
 	// Allowed calls that would tear the fixture down are not made; their
 	// refusals are.

@@ -81,6 +81,8 @@ type Model struct {
 	// SSHKeys are the model's authorised keys (`troupe add-ssh-key`), full
 	// "type base64 comment" lines.
 	SSHKeys []string `json:"ssh-keys,omitempty"`
+	// NextStorage is the next storage instance number per storage name.
+	NextStorage map[string]int `json:"next-storage,omitempty"`
 }
 
 // ParkedEntity records why and since when an entity is parked.
@@ -134,6 +136,9 @@ type Application struct {
 	// Resources are the application's file resources: name to
 	// "<sha256>/<file name>" of the blob in the controller's resource store.
 	Resources map[string]string `json:"resources,omitempty"`
+	// Storage are the storage directives each new unit gets, by storage
+	// name (internal/storage).
+	Storage map[string]StorageDirective `json:"storage,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".

@@ -147,11 +147,14 @@ func (x *AddUnitResult) GetUnits() []string {
 }
 
 type RemoveUnitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Units         []string               `protobuf:"bytes,2,rep,name=units,proto3" json:"units,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Units []string               `protobuf:"bytes,2,rep,name=units,proto3" json:"units,omitempty"`
+	// destroy_storage destroys the units' storage instead of leaving it
+	// detached (`--destroy-storage`).
+	DestroyStorage bool `protobuf:"varint,1100,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RemoveUnitRequest) Reset() {
@@ -196,6 +199,13 @@ func (x *RemoveUnitRequest) GetUnits() []string {
 		return x.Units
 	}
 	return nil
+}
+
+func (x *RemoveUnitRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
 }
 
 type RemoveUnitResult struct {
@@ -879,7 +889,9 @@ type DeployRequest struct {
 	Base string `protobuf:"bytes,91,opt,name=base,proto3" json:"base,omitempty"`
 	// resources are file resources (`--resource name=path`), keyed
 	// "<name>/<file name>".
-	Resources     map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Resources map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// storage are `--storage name=pool,size,count` directives by name.
+	Storage       map[string]string `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -973,6 +985,13 @@ func (x *DeployRequest) GetBase() string {
 func (x *DeployRequest) GetResources() map[string][]byte {
 	if x != nil {
 		return x.Resources
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetStorage() map[string]string {
+	if x != nil {
+		return x.Storage
 	}
 	return nil
 }
@@ -1089,6 +1108,7 @@ type StatusResult struct {
 	Applications   []*ApplicationStatus   `protobuf:"bytes,4,rep,name=applications,proto3" json:"applications,omitempty"`
 	Machines       []*MachineStatus       `protobuf:"bytes,5,rep,name=machines,proto3" json:"machines,omitempty"`
 	Relations      []*RelationStatus      `protobuf:"bytes,6,rep,name=relations,proto3" json:"relations,omitempty"`
+	Storage        []*StorageStatus       `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1161,6 +1181,13 @@ func (x *StatusResult) GetMachines() []*MachineStatus {
 func (x *StatusResult) GetRelations() []*RelationStatus {
 	if x != nil {
 		return x.Relations
+	}
+	return nil
+}
+
+func (x *StatusResult) GetStorage() []*StorageStatus {
+	if x != nil {
+		return x.Storage
 	}
 	return nil
 }
@@ -2315,8 +2342,10 @@ type UnitSnapshotResult struct {
 	// secret_next_due_ms is when (unix ms) a time-based secret hook
 	// (secret-expired, secret-rotate) of an owned secret is next due; 0 none.
 	SecretNextDueMs int64 `protobuf:"varint,81,opt,name=secret_next_due_ms,json=secretNextDueMs,proto3" json:"secret_next_due_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// storage are the unit's storage attachments.
+	Storage       []*StorageSnapshot `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2536,6 +2565,13 @@ func (x *UnitSnapshotResult) GetSecretNextDueMs() int64 {
 		return x.SecretNextDueMs
 	}
 	return 0
+}
+
+func (x *UnitSnapshotResult) GetStorage() []*StorageSnapshot {
+	if x != nil {
+		return x.Storage
+	}
+	return nil
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -3960,9 +3996,11 @@ type CommitHookRequest struct {
 	Stream string `protobuf:"bytes,6,opt,name=stream,proto3" json:"stream,omitempty"`
 	Seq    uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
 	// secrets are the hook's secret operations in the order made.
-	Secrets       []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
-	OpenPorts     []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
-	ClosePorts    []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	Secrets    []*SecretChange `protobuf:"bytes,80,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	OpenPorts  []*PortSet      `protobuf:"bytes,8,rep,name=open_ports,json=openPorts,proto3" json:"open_ports,omitempty"`
+	ClosePorts []*PortSet      `protobuf:"bytes,9,rep,name=close_ports,json=closePorts,proto3" json:"close_ports,omitempty"`
+	// add_storage is the hook's storage-add counts by storage name.
+	AddStorage    map[string]int32 `protobuf:"bytes,1100,rep,name=add_storage,json=addStorage,proto3" json:"add_storage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4063,6 +4101,13 @@ func (x *CommitHookRequest) GetOpenPorts() []*PortSet {
 func (x *CommitHookRequest) GetClosePorts() []*PortSet {
 	if x != nil {
 		return x.ClosePorts
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetAddStorage() map[string]int32 {
+	if x != nil {
+		return x.AddStorage
 	}
 	return nil
 }
@@ -8939,6 +8984,320 @@ func (x *FinishMachineTaskRequest) GetResultsJson() []byte {
 	return nil
 }
 
+// StorageSnapshot is one storage attachment as its unit sees it.
+type StorageSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`              // "data/0"
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`          // filesystem or block
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`  // set once attached
+	Attached      bool                   `protobuf:"varint,4,opt,name=attached,proto3" json:"attached,omitempty"` // provisioned: storage-attached may run
+	Life          string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`          // the attachment's life
+	SizeMib       uint64                 `protobuf:"varint,6,opt,name=size_mib,json=sizeMib,proto3" json:"size_mib,omitempty"`
+	ReadOnly      bool                   `protobuf:"varint,7,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageSnapshot) Reset() {
+	*x = StorageSnapshot{}
+	mi := &file_troupe_proto_msgTypes[150]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageSnapshot) ProtoMessage() {}
+
+func (x *StorageSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[150]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageSnapshot.ProtoReflect.Descriptor instead.
+func (*StorageSnapshot) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{150}
+}
+
+func (x *StorageSnapshot) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetAttached() bool {
+	if x != nil {
+		return x.Attached
+	}
+	return false
+}
+
+func (x *StorageSnapshot) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetSizeMib() uint64 {
+	if x != nil {
+		return x.SizeMib
+	}
+	return 0
+}
+
+func (x *StorageSnapshot) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+// StorageStatus is one storage instance in status.
+type StorageStatus struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind           string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Pool           string                 `protobuf:"bytes,3,opt,name=pool,proto3" json:"pool,omitempty"`
+	SizeMib        uint64                 `protobuf:"varint,4,opt,name=size_mib,json=sizeMib,proto3" json:"size_mib,omitempty"`
+	Life           string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`
+	Status         *StatusInfo            `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	Unit           string                 `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"` // empty when detached
+	Machine        string                 `protobuf:"bytes,8,opt,name=machine,proto3" json:"machine,omitempty"`
+	Location       string                 `protobuf:"bytes,9,opt,name=location,proto3" json:"location,omitempty"`
+	AttachmentLife string                 `protobuf:"bytes,10,opt,name=attachment_life,json=attachmentLife,proto3" json:"attachment_life,omitempty"`
+	ReadOnly       bool                   `protobuf:"varint,11,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StorageStatus) Reset() {
+	*x = StorageStatus{}
+	mi := &file_troupe_proto_msgTypes[151]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageStatus) ProtoMessage() {}
+
+func (x *StorageStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[151]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageStatus.ProtoReflect.Descriptor instead.
+func (*StorageStatus) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{151}
+}
+
+func (x *StorageStatus) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetSizeMib() uint64 {
+	if x != nil {
+		return x.SizeMib
+	}
+	return 0
+}
+
+func (x *StorageStatus) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetStatus() *StatusInfo {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *StorageStatus) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetAttachmentLife() string {
+	if x != nil {
+		return x.AttachmentLife
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+type AttachStorageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachStorageRequest) Reset() {
+	*x = AttachStorageRequest{}
+	mi := &file_troupe_proto_msgTypes[152]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachStorageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachStorageRequest) ProtoMessage() {}
+
+func (x *AttachStorageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[152]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachStorageRequest.ProtoReflect.Descriptor instead.
+func (*AttachStorageRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{152}
+}
+
+func (x *AttachStorageRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *AttachStorageRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachStorageRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+type AttachStorageResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachStorageResult) Reset() {
+	*x = AttachStorageResult{}
+	mi := &file_troupe_proto_msgTypes[153]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachStorageResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachStorageResult) ProtoMessage() {}
+
+func (x *AttachStorageResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[153]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachStorageResult.ProtoReflect.Descriptor instead.
+func (*AttachStorageResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{153}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -8950,10 +9309,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\x12\x0e\n" +
 	"\x02to\x18( \x03(\tR\x02to\"%\n" +
 	"\rAddUnitResult\x12\x14\n" +
-	"\x05units\x18\x01 \x03(\tR\x05units\"?\n" +
+	"\x05units\x18\x01 \x03(\tR\x05units\"i\n" +
 	"\x11RemoveUnitRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05units\x18\x02 \x03(\tR\x05units\"\x12\n" +
+	"\x05units\x18\x02 \x03(\tR\x05units\x12(\n" +
+	"\x0fdestroy_storage\x18\xcc\b \x01(\bR\x0edestroyStorage\"\x12\n" +
 	"\x10RemoveUnitResult\"%\n" +
 	"\x0fUnitDeadRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x10\n" +
@@ -8988,7 +9348,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xc1\x03\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xbf\x04\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
@@ -8998,26 +9358,31 @@ const file_troupe_proto_rawDesc = "" +
 	"\x02to\x18( \x03(\tR\x02to\x12\x14\n" +
 	"\x05trust\x18Z \x01(\bR\x05trust\x12\x12\n" +
 	"\x04base\x18[ \x01(\tR\x04base\x12E\n" +
-	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x1a9\n" +
+	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x12@\n" +
+	"\astorage\x18\xcc\b \x03(\v2%.troupe.v1.DeployRequest.StorageEntryR\astorage\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
 	"\x0eResourcesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\x1a:\n" +
+	"\fStorageEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
 	"\fDeployResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
 	"\x05units\x18\x03 \x03(\tR\x05units\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\"\xae\x02\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xe3\x02\n" +
 	"\fStatusResult\x12*\n" +
 	"\x05model\x18\x01 \x01(\v2\x14.troupe.v1.ModelInfoR\x05model\x12'\n" +
 	"\x0fcontroller_name\x18\x02 \x01(\tR\x0econtrollerName\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12@\n" +
 	"\fapplications\x18\x04 \x03(\v2\x1c.troupe.v1.ApplicationStatusR\fapplications\x124\n" +
 	"\bmachines\x18\x05 \x03(\v2\x18.troupe.v1.MachineStatusR\bmachines\x127\n" +
-	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\"\x9f\x01\n" +
+	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\x123\n" +
+	"\astorage\x18\xcc\b \x03(\v2\x18.troupe.v1.StorageStatusR\astorage\"\x9f\x01\n" +
 	"\x0eRelationStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1c\n" +
@@ -9098,7 +9463,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb5\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xec\n" +
 	"\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
@@ -9134,7 +9499,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12\x1c\n" +
 	"\tprincipal\x182 \x01(\tR\tprincipal\x12;\n" +
 	"\rsecret_events\x18P \x03(\v2\x16.troupe.v1.SecretEventR\fsecretEvents\x12+\n" +
-	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x1a=\n" +
+	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x125\n" +
+	"\astorage\x18\xcc\b \x03(\v2\x1a.troupe.v1.StorageSnapshotR\astorage\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -9248,7 +9614,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf9\x04\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -9261,10 +9627,15 @@ const file_troupe_proto_rawDesc = "" +
 	"\n" +
 	"open_ports\x18\b \x03(\v2\x12.troupe.v1.PortSetR\topenPorts\x123\n" +
 	"\vclose_ports\x18\t \x03(\v2\x12.troupe.v1.PortSetR\n" +
-	"closePorts\x1a;\n" +
+	"closePorts\x12N\n" +
+	"\vadd_storage\x18\xcc\b \x03(\v2,.troupe.v1.CommitHookRequest.AddStorageEntryR\n" +
+	"addStorage\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a=\n" +
+	"\x0fAddStorageEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"=\n" +
 	"\aPortSet\x12\x1a\n" +
 	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x16\n" +
 	"\x06ranges\x18\x02 \x03(\tR\x06ranges\"\x12\n" +
@@ -9645,7 +10016,33 @@ const file_troupe_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
-	"\fresults_json\x18\x05 \x01(\fR\vresultsJson2\x95*\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"\xb9\x01\n" +
+	"\x0fStorageSnapshot\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x1a\n" +
+	"\battached\x18\x04 \x01(\bR\battached\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\x12\x19\n" +
+	"\bsize_mib\x18\x06 \x01(\x04R\asizeMib\x12\x1b\n" +
+	"\tread_only\x18\a \x01(\bR\breadOnly\"\xb5\x02\n" +
+	"\rStorageStatus\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04pool\x18\x03 \x01(\tR\x04pool\x12\x19\n" +
+	"\bsize_mib\x18\x04 \x01(\x04R\asizeMib\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\x12-\n" +
+	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\x12\x12\n" +
+	"\x04unit\x18\a \x01(\tR\x04unit\x12\x18\n" +
+	"\amachine\x18\b \x01(\tR\amachine\x12\x1a\n" +
+	"\blocation\x18\t \x01(\tR\blocation\x12'\n" +
+	"\x0fattachment_life\x18\n" +
+	" \x01(\tR\x0eattachmentLife\x12\x1b\n" +
+	"\tread_only\x18\v \x01(\bR\breadOnly\"V\n" +
+	"\x14AttachStorageRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\"\x15\n" +
+	"\x13AttachStorageResult2\xe7*\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -9725,7 +10122,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x11WatchMachineTasks\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
 	"\fMachineTasks\x12\x1e.troupe.v1.MachineTasksRequest\x1a\x1d.troupe.v1.MachineTasksResult\x12F\n" +
 	"\x10BeginMachineTask\x12\x1d.troupe.v1.MachineTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12W\n" +
-	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResult\x12P\n" +
+	"\rAttachStorage\x12\x1f.troupe.v1.AttachStorageRequest\x1a\x1e.troupe.v1.AttachStorageResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -9739,7 +10137,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 176)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 182)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -9891,248 +10289,261 @@ var file_troupe_proto_goTypes = []any{
 	(*MachineTasksResult)(nil),           // 147: troupe.v1.MachineTasksResult
 	(*MachineTaskRequest)(nil),           // 148: troupe.v1.MachineTaskRequest
 	(*FinishMachineTaskRequest)(nil),     // 149: troupe.v1.FinishMachineTaskRequest
-	nil,                                  // 150: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 151: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 152: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 153: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 154: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 155: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 156: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 157: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 158: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 159: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 160: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 161: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 162: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 163: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 164: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 165: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 166: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 167: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 168: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 169: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 170: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 171: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 172: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 173: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 174: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 175: troupe.v1.WhoAmIResult.AccessEntry
+	(*StorageSnapshot)(nil),              // 150: troupe.v1.StorageSnapshot
+	(*StorageStatus)(nil),                // 151: troupe.v1.StorageStatus
+	(*AttachStorageRequest)(nil),         // 152: troupe.v1.AttachStorageRequest
+	(*AttachStorageResult)(nil),          // 153: troupe.v1.AttachStorageResult
+	nil,                                  // 154: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 155: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 156: troupe.v1.DeployRequest.StorageEntry
+	nil,                                  // 157: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 158: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 159: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 160: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 161: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 162: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 163: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 164: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 165: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 166: troupe.v1.CommitHookRequest.AddStorageEntry
+	nil,                                  // 167: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 168: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 169: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 170: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 171: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 172: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 173: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 174: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 175: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 176: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 177: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 178: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 179: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 180: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 181: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	150, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	151, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
-	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	21,  // 7: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	22,  // 8: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 9: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24,  // 10: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10,  // 11: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 12: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 13: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 14: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32,  // 15: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10,  // 16: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10,  // 17: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	152, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	153, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	154, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	155, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	156, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	157, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	158, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	159, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	160, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
-	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	161, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	162, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	163, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	164, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	165, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	166, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	167, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	168, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	169, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	170, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	171, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	172, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	173, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	174, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
-	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	175, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 70: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 71: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 72: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 73: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 74: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 75: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 76: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 77: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 78: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 79: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 80: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 81: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 82: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 83: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 84: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 85: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 86: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 87: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 88: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 89: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 90: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 91: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 92: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 93: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 94: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 95: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 96: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 97: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 98: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 99: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 100: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 101: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 102: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 103: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 104: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 105: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 106: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 107: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 108: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 109: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 110: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 111: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 112: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 113: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 114: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 115: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 116: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 117: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 118: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 119: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 120: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 121: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 122: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 123: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 124: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 125: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 126: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 127: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 128: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 129: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 130: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 131: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 135: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 136: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 137: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 138: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	12,  // 139: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 140: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 141: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 142: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 143: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 144: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 145: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 146: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 147: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 148: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 149: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 150: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 151: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 152: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 153: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 154: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 155: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 156: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 157: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 158: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 159: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 160: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 161: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 162: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 163: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 164: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 165: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 166: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 167: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 168: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 169: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 170: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 171: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 172: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 173: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 174: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 175: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 176: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 177: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 178: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 179: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 180: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 181: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 182: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 183: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 184: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 185: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 186: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 187: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 188: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 189: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 190: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 191: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 192: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 193: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 194: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 195: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 196: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 197: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 198: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 199: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 200: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 201: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 202: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 203: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 204: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 205: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 206: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 207: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 208: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	139, // [139:209] is the sub-list for method output_type
-	69,  // [69:139] is the sub-list for method input_type
-	69,  // [69:69] is the sub-list for extension type_name
-	69,  // [69:69] is the sub-list for extension extendee
-	0,   // [0:69] is the sub-list for field type_name
+	154, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	155, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	156, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
+	14,  // 5: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	23,  // 6: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25,  // 7: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21,  // 8: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	151, // 9: troupe.v1.StatusResult.storage:type_name -> troupe.v1.StorageStatus
+	22,  // 10: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 11: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 12: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 13: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 14: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 15: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 16: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 17: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 18: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 19: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 20: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 21: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 22: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	157, // 23: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	158, // 24: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 25: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	97,  // 26: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
+	150, // 27: troupe.v1.UnitSnapshotResult.storage:type_name -> troupe.v1.StorageSnapshot
+	159, // 28: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	160, // 29: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 30: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 31: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 32: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	161, // 33: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 34: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	162, // 35: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	163, // 36: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	164, // 37: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 38: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	165, // 39: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	98,  // 40: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
+	67,  // 41: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 42: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	166, // 43: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
+	167, // 44: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 45: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 46: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 47: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 48: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	168, // 49: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 50: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	169, // 51: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	170, // 52: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	171, // 53: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	172, // 54: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	173, // 55: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 56: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 57: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 58: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	174, // 59: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	175, // 60: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 61: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 62: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	176, // 63: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	177, // 64: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 65: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	178, // 66: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	179, // 67: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	180, // 68: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	134, // 69: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
+	181, // 70: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	10,  // 71: troupe.v1.StorageStatus.status:type_name -> troupe.v1.StatusInfo
+	133, // 72: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 73: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 74: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 75: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 76: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 77: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 78: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 79: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 80: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 81: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 82: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 83: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 84: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 85: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 86: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 87: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 88: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 89: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 90: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 91: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 92: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 93: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 94: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 95: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 96: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 97: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 98: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 99: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 100: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 101: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 102: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 103: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 104: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 105: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 106: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 107: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 108: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 109: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 110: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 111: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 112: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 113: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 114: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 115: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 116: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 117: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 118: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 119: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 120: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 121: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 122: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 123: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 124: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 125: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 126: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 127: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 128: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 129: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 130: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 131: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 132: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 133: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 134: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 135: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 136: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 137: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 138: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 139: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 140: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 141: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 142: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 143: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	152, // 144: troupe.v1.Controller.AttachStorage:input_type -> troupe.v1.AttachStorageRequest
+	12,  // 145: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 146: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 147: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 148: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 149: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 150: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 151: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 152: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 153: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 154: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 155: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 156: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 157: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 158: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 159: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 160: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 161: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 162: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 163: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 164: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 165: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 166: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 167: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 168: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 169: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 170: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 171: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 172: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 173: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 174: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 175: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 176: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 177: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 178: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 179: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 180: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 181: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 182: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 183: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 184: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 185: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 186: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 187: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 188: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 189: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 190: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 191: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 192: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 193: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 194: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 195: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 196: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 197: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 198: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 199: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 200: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 201: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 202: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 203: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 204: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 205: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 206: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 207: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 208: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 209: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 210: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 211: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 212: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 213: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 214: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	153, // 215: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
+	145, // [145:216] is the sub-list for method output_type
+	74,  // [74:145] is the sub-list for method input_type
+	74,  // [74:74] is the sub-list for extension type_name
+	74,  // [74:74] is the sub-list for extension extendee
+	0,   // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -10146,7 +10557,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   176,
+			NumMessages:   182,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
