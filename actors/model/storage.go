@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	ent "github.com/troupe-dev/troupe/internal/entity"
@@ -66,7 +67,8 @@ func (g *guardian) newStorage(next *ent.Model, unit, machine string, dirs map[st
 			next.NextStorage[name]++
 			si := &ent.StorageInstance{ID: id, Name: name, Kind: d.Kind, Pool: d.Pool, SizeMiB: d.SizeMiB, ReadOnly: d.ReadOnly,
 				Life: ent.Alive, Status: ent.Status{Current: ent.StoragePending, Since: now},
-				Unit: unit, Machine: machine, AttachmentLife: ent.Alive, Origin: origin}
+				Unit: unit, Machine: machine, AttachmentLife: ent.Alive, Origin: origin, Filesystem: strconv.Itoa(next.NextFilesystem)}
+			next.NextFilesystem++
 			op, err := store.Put(ent.StorageKey(g.cfg.UUID, id), si)
 			if err != nil {
 				return nil, err

@@ -67,7 +67,7 @@ func appendStorageStatus(out []*apipb.StorageStatus, kv store.KV) []*apipb.Stora
 	}
 	return append(out, &apipb.StorageStatus{Id: si.ID, Kind: si.Kind, Pool: si.Pool, SizeMib: si.SizeMiB,
 		Life: string(si.Life), Status: statusInfo(si.Status), Unit: si.Unit, Machine: si.Machine,
-		Location: si.Location, AttachmentLife: string(si.AttachmentLife), ReadOnly: si.ReadOnly})
+		Location: si.Location, AttachmentLife: string(si.AttachmentLife), ReadOnly: si.ReadOnly, Filesystem: si.Filesystem})
 }
 
 // commitAddStorage applies a hook's storage-add, once per (stream, seq).

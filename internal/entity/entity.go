@@ -83,6 +83,8 @@ type Model struct {
 	SSHKeys []string `json:"ssh-keys,omitempty"`
 	// NextStorage is the next storage instance number per storage name.
 	NextStorage map[string]int `json:"next-storage,omitempty"`
+	// NextFilesystem is the next filesystem id (status `filesystems`).
+	NextFilesystem int `json:"next-filesystem,omitempty"`
 }
 
 // ParkedEntity records why and since when an entity is parked.

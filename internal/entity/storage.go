@@ -52,6 +52,8 @@ type StorageInstance struct {
 	// Origin is "<stream>/<seq>" of the hook commit whose storage-add made
 	// it, so a re-delivered commit adds nothing.
 	Origin string `json:"origin,omitempty"`
+	// Filesystem is the id of its filesystem ("0"), model-wide.
+	Filesystem string `json:"filesystem,omitempty"`
 }
 
 // StorageKey is the key of a StorageInstance ("data/0").

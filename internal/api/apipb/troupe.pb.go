@@ -9091,6 +9091,7 @@ type StorageStatus struct {
 	Location       string                 `protobuf:"bytes,9,opt,name=location,proto3" json:"location,omitempty"`
 	AttachmentLife string                 `protobuf:"bytes,10,opt,name=attachment_life,json=attachmentLife,proto3" json:"attachment_life,omitempty"`
 	ReadOnly       bool                   `protobuf:"varint,11,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	Filesystem     string                 `protobuf:"bytes,12,opt,name=filesystem,proto3" json:"filesystem,omitempty"` // its filesystem's id
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -9200,6 +9201,13 @@ func (x *StorageStatus) GetReadOnly() bool {
 		return x.ReadOnly
 	}
 	return false
+}
+
+func (x *StorageStatus) GetFilesystem() string {
+	if x != nil {
+		return x.Filesystem
+	}
+	return ""
 }
 
 type AttachStorageRequest struct {
@@ -10024,7 +10032,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\battached\x18\x04 \x01(\bR\battached\x12\x12\n" +
 	"\x04life\x18\x05 \x01(\tR\x04life\x12\x19\n" +
 	"\bsize_mib\x18\x06 \x01(\x04R\asizeMib\x12\x1b\n" +
-	"\tread_only\x18\a \x01(\bR\breadOnly\"\xb5\x02\n" +
+	"\tread_only\x18\a \x01(\bR\breadOnly\"\xd5\x02\n" +
 	"\rStorageStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
@@ -10037,7 +10045,10 @@ const file_troupe_proto_rawDesc = "" +
 	"\blocation\x18\t \x01(\tR\blocation\x12'\n" +
 	"\x0fattachment_life\x18\n" +
 	" \x01(\tR\x0eattachmentLife\x12\x1b\n" +
-	"\tread_only\x18\v \x01(\bR\breadOnly\"V\n" +
+	"\tread_only\x18\v \x01(\bR\breadOnly\x12\x1e\n" +
+	"\n" +
+	"filesystem\x18\f \x01(\tR\n" +
+	"filesystem\"V\n" +
 	"\x14AttachStorageRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1a\n" +
