@@ -70,9 +70,9 @@ type Unit struct {
 	// StorageMax, when set, is the charm's maximum count per storage name
 	// for storage-add checks (CheckAddStorage), counted beyond Storage.
 	StorageMax map[string]int
-	Secrets      map[string]*Secret // keyed by URI
-	Resources    map[string]string
-	Reboot       string // "", "after-hook" or "now"
+	Secrets    map[string]*Secret // keyed by URI
+	Resources  map[string]string
+	Reboot     string // "", "after-hook" or "now"
 }
 
 // NewUnit returns a fake unit named name with no relations, in a plain
