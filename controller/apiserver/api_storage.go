@@ -91,3 +91,22 @@ func (s *Server) commitAddStorage(tag entity.Tag, req *apipb.CommitHookRequest) 
 	}
 	return nil
 }
+
+// releaseApplicationStorage starts detaching (with destroy: destroying)
+// the storage of every unit of an application being removed.
+func (s *Server) releaseApplicationStorage(ctx context.Context, modelUUID, app string, destroy bool) error {
+	kvs, _, err := s.cfg.Store.List(ctx, entity.UnitsPrefix(modelUUID, app))
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		var u entity.Unit
+		if err := json.Unmarshal(kv.Value, &u); err != nil || u.Life == entity.Dead {
+			continue
+		}
+		if _, err := ask[*model.StorageDone](s, modelUUID, &model.ReleaseStorage{Unit: u.Name, Destroy: destroy}); err != nil {
+			return fmt.Errorf("cannot release the storage of unit %s: %w", u.Name, err)
+		}
+	}
+	return nil
+}

@@ -101,6 +101,9 @@ func (s *Server) RemoveApplication(ctx context.Context, req *apipb.RemoveApplica
 		}
 	}
 	for _, name := range req.Applications {
+		if err := s.releaseApplicationStorage(ctx, m.UUID, name, req.DestroyStorage); err != nil { // api_storage.go
+			return nil, err
+		}
 		if _, err := route[*application.Done](s, m.UUID, model.KindApplication, name, &application.Destroy{}); err != nil {
 			return nil, err
 		}

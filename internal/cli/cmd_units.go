@@ -59,8 +59,8 @@ func runRemoveUnit(env *Env, args []string) error {
 }
 
 func runRemoveApplication(env *Env, args []string) error {
-	return runRemoval(env, args, "remove-application", "application", func(ctx context.Context, conn *api.Conn, model string, names []string, _ bool) error {
-		_, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: model, Applications: names})
+	return runRemoval(env, args, "remove-application", "application", func(ctx context.Context, conn *api.Conn, model string, names []string, destroyStorage bool) error {
+		_, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: model, Applications: names, DestroyStorage: destroyStorage})
 		return err
 	})
 }

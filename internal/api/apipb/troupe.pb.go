@@ -3322,11 +3322,14 @@ func (*SetConfigResult) Descriptor() ([]byte, []int) {
 }
 
 type RemoveApplicationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Applications  []string               `protobuf:"bytes,2,rep,name=applications,proto3" json:"applications,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Applications []string               `protobuf:"bytes,2,rep,name=applications,proto3" json:"applications,omitempty"`
+	// destroy_storage destroys the units' storage instead of leaving it
+	// detached (`--destroy-storage`).
+	DestroyStorage bool `protobuf:"varint,1100,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RemoveApplicationRequest) Reset() {
@@ -3371,6 +3374,13 @@ func (x *RemoveApplicationRequest) GetApplications() []string {
 		return x.Applications
 	}
 	return nil
+}
+
+func (x *RemoveApplicationRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
 }
 
 type RemoveApplicationResult struct {
@@ -9572,10 +9582,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
-	"\x0fSetConfigResult\"T\n" +
+	"\x0fSetConfigResult\"~\n" +
 	"\x18RemoveApplicationRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
-	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
+	"\fapplications\x18\x02 \x03(\tR\fapplications\x12(\n" +
+	"\x0fdestroy_storage\x18\xcc\b \x01(\bR\x0edestroyStorage\"\x19\n" +
 	"\x17RemoveApplicationResult\"D\n" +
 	"\x10IntegrateRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\f\n" +
