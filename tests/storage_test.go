@@ -84,7 +84,7 @@ func get(v any, path ...string) any {
 // config-changed) adds data/1, whose storage-attached runs; add-unit gives
 // the new unit its own instance. remove-unit runs data-storage-detaching
 // before stop and leaves the storage detached; with --destroy-storage the
-// instances are gone.
+// instances are gone, as with remove-application --destroy-storage.
 func TestStorage(t *testing.T) {
 	e := newEnv(t)
 	ledgers := t.TempDir()
@@ -202,24 +202,27 @@ func TestStorage(t *testing.T) {
 		t.Errorf("no storage-attached for data/1 after storage-add:\n%s", strings.Join(env, "\n"))
 	}
 
-	// add-unit: the new unit gets its own instance.
+	// add-unit: the new unit gets its own instance (data/2), and its
+	// config-changed (extra-data=1) adds data/3.
 	e.mustTroupe(commandTimeout, "add-unit", "storer")
-	waitStorage(t, e, "data/2 attached to storer/1", func(d *storageDoc) bool { return attachedTo(d, "data/2", "storer/1") })
+	waitStorage(t, e, "data/2 and data/3 attached to storer/1", func(d *storageDoc) bool {
+		return attachedTo(d, "data/2", "storer/1") && attachedTo(d, "data/3", "storer/1")
+	})
 	waitFor(t, e, readyTimeout, "storer/1 active", func(doc statusDoc) bool {
 		return doc.Applications["storer"].Units["storer/1"].WorkloadStatus.Current == "active"
 	})
 
 	// remove-unit without --destroy-storage: detaching runs before stop,
-	// the instance stays, detached.
+	// the instances stay, detached.
 	e.mustTroupe(commandTimeout, "remove-unit", "--no-prompt", "storer/1")
-	raw, doc = waitStorage(t, e, "data/2 detached", func(d *storageDoc) bool {
-		return d != nil && get(d.Storage["data/2"], "status", "current") == "detached"
+	raw, doc = waitStorage(t, e, "data/2 and data/3 detached", func(d *storageDoc) bool {
+		return d != nil && get(d.Storage["data/2"], "status", "current") == "detached" && get(d.Storage["data/3"], "status", "current") == "detached"
 	})
 	if att := get(doc.Storage["data/2"], "attachments"); att != nil {
 		t.Errorf("detached data/2 still has attachments: %v\n%s", att, raw)
 	}
-	if got := strings.Join(readLines(t, filepath.Join(ledgers, "storer-1")), ","); !strings.HasSuffix(got, ",data-storage-detaching,stop,remove") {
-		t.Errorf("hooks of removed storer/1: got %s, want …,data-storage-detaching,stop,remove", got)
+	if got := strings.Join(readLines(t, filepath.Join(ledgers, "storer-1")), ","); !strings.HasSuffix(got, ",data-storage-detaching,data-storage-detaching,stop,remove") {
+		t.Errorf("hooks of removed storer/1: got %s, want …,data-storage-detaching×2,stop,remove", got)
 	}
 
 	// remove-unit --destroy-storage: both instances of storer/0 go.
@@ -232,8 +235,8 @@ func TestStorage(t *testing.T) {
 		_, b := d.Storage["data/1"]
 		return !a && !b
 	})
-	if doc == nil || doc.Storage["data/2"] == nil {
-		t.Errorf("detached data/2 was destroyed with storer/0's storage:\n%s", raw)
+	if doc == nil || doc.Storage["data/2"] == nil || doc.Storage["data/3"] == nil {
+		t.Errorf("detached data/2 or data/3 was destroyed with storer/0's storage:\n%s", raw)
 	}
 	if strings.Contains(raw, "null") {
 		t.Errorf("status has a null:\n%s", raw)
@@ -241,6 +244,22 @@ func TestStorage(t *testing.T) {
 	got := strings.Join(readLines(t, filepath.Join(ledgers, "storer-0")), ",")
 	if !strings.HasSuffix(got, ",data-storage-detaching,data-storage-detaching,stop,remove") {
 		t.Errorf("hooks of removed storer/0: got %s, want …,data-storage-detaching×2,stop,remove", got)
+	}
+
+	// remove-application --destroy-storage destroys its units' storage
+	// (storer/2's data/4 and data/5); the detached data/2 and data/3 stay.
+	e.mustTroupe(commandTimeout, "add-unit", "storer")
+	waitStorage(t, e, "data/4 and data/5 attached to storer/2", func(d *storageDoc) bool {
+		return attachedTo(d, "data/4", "storer/2") && attachedTo(d, "data/5", "storer/2")
+	})
+	e.mustTroupe(commandTimeout, "remove-application", "--no-prompt", "storer", "--destroy-storage")
+	raw, doc = waitStorage(t, e, "data/4 and data/5 destroyed", func(d *storageDoc) bool {
+		return d != nil && d.Storage["data/4"] == nil && d.Storage["data/5"] == nil
+	})
+	for _, id := range []string{"data/2", "data/3"} {
+		if get(doc.Storage[id], "status", "current") != "detached" {
+			t.Errorf("detached %s after remove-application:\n%s", id, raw)
+		}
 	}
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
 }
