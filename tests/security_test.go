@@ -310,6 +310,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// caller can read.
 		"Offer": users("admin"), "RemoveOffer": users("admin"), "ListOffers": anyUser,
 		"Consume": users("write"), "RemoveSaas": users("write"),
+		"AttachStorage": ownUnit,
 	}
 	// Allowed calls that would tear the fixture down are not made; their
 	// refusals are.

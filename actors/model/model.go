@@ -268,6 +268,15 @@ func (g *guardian) Receive(ctx actor.Context) {
 	case *AddSubordinate:
 		res, err := g.addSubordinate(m)
 		respond(ctx, res, err)
+	case *AttachStorage:
+		res, err := g.attachStorage(m)
+		respond(ctx, res, err)
+	case *AddStorage:
+		res, err := g.addStorage(m)
+		respond(ctx, res, err)
+	case *ReleaseStorage:
+		res, err := g.releaseStorage(m)
+		respond(ctx, res, err)
 	case *Route:
 		g.route(ctx, m)
 	default:
@@ -438,7 +447,7 @@ type placement struct {
 // on its revision in the commit); the others each get a new machine.
 //
 // A new machine starts with the application's constraints cons.
-func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, baseChannel string, cons map[string]any, n int, to []string, now time.Time) (placement, error) {
+func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, baseChannel string, cons map[string]any, n int, to []string, storage map[string]ent.StorageDirective, now time.Time) (placement, error) {
 	var p placement
 	targets, err := Placement(to, n)
 	if err != nil {
@@ -487,6 +496,11 @@ func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, ba
 			return p, err
 		}
 		p.ops = append(p.ops, op)
+		sops, err := g.newStorage(next, u.Name, mid, storage, "", now) // storage.go
+		if err != nil {
+			return p, err
+		}
+		p.ops = append(p.ops, sops...)
 		p.units = append(p.units, u.Name)
 		p.machines = append(p.machines, mid)
 	}
@@ -631,7 +645,7 @@ func (g *guardian) addUnits(m *AddUnits) (*UnitsAdded, error) {
 	next, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
 		next := *g.model
 		var err error
-		if placed, err = g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, time.Now()); err != nil {
+		if placed, err = g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, app.Storage, time.Now()); err != nil {
 			return nil, nil, nil, err
 		}
 		mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)
@@ -684,7 +698,7 @@ func (g *guardian) deploy(m *Deploy) (*Deployed, error) {
 	exists := fmt.Errorf("application %q %w in model %q: choose another name with `troupe deploy <charm> <name>`", app.Name, ErrExists, g.model.Name)
 	model, err := g.commitPlaced(c, func() ([]store.Cond, []store.Op, *ent.Model, error) {
 		next := next
-		placed, err := g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, now)
+		placed, err := g.place(c, &next, app.Name, app.BaseName, app.BaseChannel, app.Constraints, m.NumUnits, m.To, app.Storage, now)
 		if err != nil {
 			return nil, nil, nil, err
 		}

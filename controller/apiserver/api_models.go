@@ -132,5 +132,8 @@ func (s *Server) forceUnitDead(uuid, name string) error {
 	if _, err := route[*unit.Done](s, uuid, model.KindUnit, name, &unit.EnsureDead{}); err != nil {
 		return fmt.Errorf("cannot force unit %q dead: %w", name, err)
 	}
+	if _, err := ask[*model.StorageDone](s, uuid, &model.ReleaseStorage{Unit: name, Dead: true}); err != nil {
+		return fmt.Errorf("cannot release the storage of unit %q: %w", name, err)
+	}
 	return nil
 }

@@ -372,6 +372,9 @@ func (s *Server) CommitHook(ctx context.Context, req *apipb.CommitHookRequest) (
 			return nil, fmt.Errorf("cannot commit hook %q: relation %d: %w", req.Hook, rc.RelationId, err)
 		}
 	}
+	if err := s.commitAddStorage(tag, req); err != nil { // api_storage.go
+		return nil, err
+	}
 	// The unit records the sequence number last, so a commit interrupted
 	// half-way is re-applied whole (each part is idempotent).
 	open, closed, err := portMaps(req.OpenPorts, req.ClosePorts)

@@ -54,6 +54,10 @@ func (s *Server) RemoveUnit(ctx context.Context, req *apipb.RemoveUnitRequest) (
 		}
 	}
 	for _, name := range req.Units {
+		// Storage first: the dying unit's agent runs storage-detaching.
+		if _, err := ask[*model.StorageDone](s, m.UUID, &model.ReleaseStorage{Unit: name, Destroy: req.DestroyStorage}); err != nil {
+			return nil, err
+		}
 		if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, name, &unit.Destroy{}); err != nil {
 			return nil, err
 		}
@@ -70,6 +74,9 @@ func (s *Server) UnitDead(ctx context.Context, req *apipb.UnitDeadRequest) (*api
 	}
 	if _, err := route[*unit.Done](s, tag.Model, model.KindUnit, req.Unit, &unit.EnsureDead{}); err != nil {
 		return nil, invalid(err)
+	}
+	if _, err := ask[*model.StorageDone](s, tag.Model, &model.ReleaseStorage{Unit: req.Unit, Dead: true}); err != nil {
+		return nil, err
 	}
 	return &apipb.UnitDeadResult{}, nil
 }
@@ -94,6 +101,9 @@ func (s *Server) RemoveApplication(ctx context.Context, req *apipb.RemoveApplica
 		}
 	}
 	for _, name := range req.Applications {
+		if err := s.releaseApplicationStorage(ctx, m.UUID, name, req.DestroyStorage); err != nil { // api_storage.go
+			return nil, err
+		}
 		if _, err := route[*application.Done](s, m.UUID, model.KindApplication, name, &application.Destroy{}); err != nil {
 			return nil, err
 		}

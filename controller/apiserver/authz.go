@@ -94,6 +94,7 @@ var rules = map[string]rule{
 	method("ClaimLeadership"):       rUnit,
 	method("ClearResolved"):         rUnit,
 	method("UnitDead"):              rUnit,
+	method("AttachStorage"):         rUnit, // storage branch
 
 	method("Integrate"):            rWrite,
 	method("RemoveRelation"):       rWrite,

@@ -41,6 +41,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/logstore"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
 	"github.com/troupe-dev/troupe/internal/sealbox"
+	"github.com/troupe-dev/troupe/internal/storage"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -271,6 +272,9 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if ch.Manifest != nil && len(ch.Manifest.Bases) > 0 {
 		app.BaseName, app.BaseChannel = ch.Manifest.Bases[0].Name, ch.Manifest.Bases[0].Channel
 	}
+	if app.Storage, err = storage.Resolve(ch.Meta.Storage, req.Storage); err != nil {
+		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", name, err))
+	}
 	if app.Resources, err = s.saveResources(ch.Meta, req.Resources); err != nil {
 		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", name, err))
 	}
@@ -389,6 +393,8 @@ func (s *Server) Status(ctx context.Context, req *apipb.StatusRequest) (*apipb.S
 			}
 			units = append(units, &apipb.UnitStatus{Name: u.Name, Machine: u.Machine, Life: string(u.Life),
 				Workload: statusInfo(workload), Agent: statusInfo(agent), Principal: u.Principal, OpenPorts: statusPorts(u)})
+		case "storage":
+			res.Storage = appendStorageStatus(res.Storage, kv) // api_storage.go
 		case "relation":
 			var r entity.Relation
 			if err := json.Unmarshal(kv.Value, &r); err != nil {
@@ -646,7 +652,7 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	mp := entity.ModelPrefix(tag.Model)
 	mkey := entity.ModelKey(tag.Model)
 	prefixes := []string{mp + "relation/", mp + "relation-unit/", mp + "relation-app/", entity.PendingTasksPrefix(tag.Model, req.Unit),
-		entity.SecretsPrefix(tag.Model)}
+		entity.SecretsPrefix(tag.Model), entity.StoragePrefix(tag.Model)}
 	links, err := s.newLinkWatch(stream.Context(), tag.Model, app)
 	if err != nil {
 		return err
@@ -702,7 +708,11 @@ func (s *Server) UnitSnapshot(ctx context.Context, req *apipb.UnitSnapshotReques
 	if err != nil {
 		return nil, err
 	}
-	return &apipb.UnitSnapshotResult{SecretEvents: secretEvents, SecretNextDueMs: secretDue, Relations: rels, CharmState: u.CharmState,
+	storage, err := s.unitStorageSnapshot(ctx, tag.Model, u.Name) // api_storage.go
+	if err != nil {
+		return nil, err
+	}
+	return &apipb.UnitSnapshotResult{Storage: storage, SecretEvents: secretEvents, SecretNextDueMs: secretDue, Relations: rels, CharmState: u.CharmState,
 		ActionsPending: pending, OpenPorts: unitPorts(u),
 		LeaderSettings: a.LeaderSettings, LeaderSettingsVersion: a.LeaderSettingsVersion, Unit: u.Name, Life: string(u.Life), Application: a.Name, CharmUrl: a.CharmURL,
 		CharmSha256: a.CharmSHA256, ConfigJson: cfg, ConfigHash: a.ConfigHash, ModelName: m.Name, ModelUuid: m.UUID,

@@ -33,6 +33,8 @@ var commands = []command{
 	{"bootstrap", "start a local controller and create model \"default\"", runBootstrap},
 	{"deploy", "deploy a charm directory or .charm archive", runDeploy},
 	{"status", "show the status of the current model", runStatus},
+	{"storage", "list the model's storage instances (alias list-storage)", runStorage},
+	{"list-storage", "alias of storage", runStorage},
 	{"add-unit", "add units to an application, on new machines or --to existing ones", runAddUnit},
 	{"add-machine", "add empty machines to the model", runAddMachine},
 	{"model-config", "get, set or reset the model's settings", runModelConfig},

@@ -39,8 +39,8 @@ func runDeploy(env *Env, args []string) error {
 	revision := fs.Int("", "revision", -1, "Charmhub revision (Charmhub is not supported)")
 	fs.Bool("", "force", false, "accepted for compatibility")
 	fs.String("", "bind", "", "accepted for compatibility (the local provider has one space)")
-	fs.Strings("", "storage", "accepted for compatibility (the local provider has no storage)")
-	fs.Strings("", "attach-storage", "accepted for compatibility")
+	storage := fs.Strings("", "storage", "storage directive name=pool,size,count, e.g. data=rootfs,2G,1 (repeatable; the local provider has filesystem storage in pool rootfs)")
+	attach := fs.Strings("", "attach-storage", "existing storage to attach (not supported)")
 	fs.Strings("", "overlay", "bundle overlays (not supported)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -61,6 +61,10 @@ func runDeploy(env *Env, args []string) error {
 		return err
 	}
 	files, err := readResources(*resources)
+	if err != nil {
+		return err
+	}
+	directives, err := storageDirectives(*storage, *attach)
 	if err != nil {
 		return err
 	}
@@ -99,7 +103,7 @@ func runDeploy(env *Env, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := conn.Deploy(ctx, &apipb.DeployRequest{Model: m, Application: name, CharmArchive: archive, NumUnits: int32(num), Config: kv,
-		To: cmdline.SplitCommas(*to...), Trust: *trust, Base: *base, Resources: files, Constraints: *cons})
+		To: cmdline.SplitCommas(*to...), Trust: *trust, Base: *base, Resources: files, Constraints: *cons, Storage: directives})
 	if err != nil {
 		return apiError(err)
 	}

@@ -17,6 +17,7 @@ func runStatus(env *Env, args []string) error {
 	integrations := new(bool)
 	fs.BoolVar(integrations, "", "integrations", false, "show the integrations section")
 	fs.BoolVar(integrations, "", "relations", false, "alias of --integrations")
+	withStorage := fs.Bool("", "storage", false, "add the storage table to the tabular view")
 	watch := fs.Duration("", "watch", 0, "print status again every interval (e.g. 2s) until interrupted")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -48,7 +49,11 @@ func runStatus(env *Env, args []string) error {
 		case "yaml":
 			return fullstatus.WriteYAML(env.Stdout, doc)
 		}
-		return fullstatus.WriteTabular(env.Stdout, doc, fullstatus.TabularOptions{Integrations: *integrations})
+		if err := fullstatus.WriteTabular(env.Stdout, doc, fullstatus.TabularOptions{Integrations: *integrations}); err != nil || !*withStorage || doc.Storage == nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout)
+		return fullstatus.WriteStorageTabular(env.Stdout, doc.Storage)
 	}
 	if *watch > 0 {
 		return watchStatus(env, *watch, frame)
@@ -120,6 +125,7 @@ func buildStatus(res *apipb.StatusResult) *fullstatus.Status {
 	nestSubordinates(doc, res.Applications)
 	addRelations(doc, res.Relations)
 	addCrossModel(doc, res)
+	doc.Storage = buildStorage(res.Storage) // cmd_storage.go
 	return doc
 }
 

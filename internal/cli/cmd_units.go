@@ -19,7 +19,7 @@ func runAddUnit(env *Env, args []string) error {
 	model := fs.String("m", "model", "", "model of the application")
 	to := fs.Strings("", "to", "machines to place the units on, comma-separated (e.g. --to 0,0,1)")
 	wait := fs.Duration("", "wait", 0, "wait up to this long for the units to settle, showing progress (e.g. --wait 5m)")
-	fs.Strings("", "attach-storage", "accepted for compatibility (the local provider has no storage)")
+	attach := fs.Strings("", "attach-storage", "existing storage to attach (not supported)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -29,6 +29,9 @@ func runAddUnit(env *Env, args []string) error {
 	}
 	if *n < 1 {
 		return usage(fmt.Errorf("--num-units must be a positive integer, got %d", *n))
+	}
+	if _, err := storageDirectives(nil, *attach); err != nil {
+		return err
 	}
 	conn, m, err := connectModel(env, *model)
 	if err != nil {
@@ -49,15 +52,15 @@ func runAddUnit(env *Env, args []string) error {
 }
 
 func runRemoveUnit(env *Env, args []string) error {
-	return runRemoval(env, args, "remove-unit", "unit", func(ctx context.Context, conn *api.Conn, model string, names []string) error {
-		_, err := conn.RemoveUnit(ctx, &apipb.RemoveUnitRequest{Model: model, Units: names})
+	return runRemoval(env, args, "remove-unit", "unit", func(ctx context.Context, conn *api.Conn, model string, names []string, destroyStorage bool) error {
+		_, err := conn.RemoveUnit(ctx, &apipb.RemoveUnitRequest{Model: model, Units: names, DestroyStorage: destroyStorage})
 		return err
 	})
 }
 
 func runRemoveApplication(env *Env, args []string) error {
-	return runRemoval(env, args, "remove-application", "application", func(ctx context.Context, conn *api.Conn, model string, names []string) error {
-		_, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: model, Applications: names})
+	return runRemoval(env, args, "remove-application", "application", func(ctx context.Context, conn *api.Conn, model string, names []string, destroyStorage bool) error {
+		_, err := conn.RemoveApplication(ctx, &apipb.RemoveApplicationRequest{Model: model, Applications: names, DestroyStorage: destroyStorage})
 		return err
 	})
 }
@@ -65,11 +68,11 @@ func runRemoveApplication(env *Env, args []string) error {
 // runRemoval is the shared body of the removal commands: parse Juju's
 // flags, ask the controller to remove every named entity (it checks them
 // all before changing any), and say what will go.
-func runRemoval(env *Env, args []string, verb, kind string, remove func(context.Context, *api.Conn, string, []string) error) error {
+func runRemoval(env *Env, args []string, verb, kind string, remove func(context.Context, *api.Conn, string, []string, bool) error) error {
 	fs := cmdline.NewFlagSet(verb)
 	fs.SetArgs("<" + kind + "> [<" + kind + ">...]")
 	model := fs.String("m", "model", "", "model of the "+kind+"s")
-	removalFlags(fs)
+	destroyStorage := removalFlags(fs)
 	names, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -84,7 +87,7 @@ func runRemoval(env *Env, args []string, verb, kind string, remove func(context.
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := remove(ctx, conn, m, names); err != nil {
+	if err := remove(ctx, conn, m, names, *destroyStorage); err != nil {
 		return apiError(err)
 	}
 	for _, n := range names {
@@ -95,9 +98,11 @@ func runRemoval(env *Env, args []string, verb, kind string, remove func(context.
 
 // removalFlags accepts Juju's flags of the removal commands that change
 // nothing here: troupe never prompts, and removals always wait for hooks.
-func removalFlags(fs *cmdline.FlagSet) {
+// It returns --destroy-storage: without it a removed unit's storage is
+// left detached.
+func removalFlags(fs *cmdline.FlagSet) *bool {
 	fs.Bool("", "no-prompt", false, "accepted for compatibility; troupe never prompts")
 	fs.Bool("", "force", false, "accepted for compatibility")
 	fs.Bool("", "no-wait", false, "accepted for compatibility")
-	fs.Bool("", "destroy-storage", false, "accepted for compatibility")
+	return fs.Bool("", "destroy-storage", false, "destroy the units' storage instead of leaving it detached")
 }

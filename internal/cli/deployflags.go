@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/troupe-dev/troupe/internal/cmdline"
 	"github.com/troupe-dev/troupe/internal/constraints"
 )
 
@@ -52,6 +53,26 @@ func readResources(specs []string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("cannot read resource %q: %w (OCI image resources are not supported; give a file path)", name, err)
 		}
 		out[name+"/"+filepath.Base(path)] = data
+	}
+	return out, nil
+}
+
+// storageDirectives reads `--storage name=spec` flags (the controller
+// checks the spec against the charm) and refuses `--attach-storage`.
+func storageDirectives(specs, attach []string) (map[string]string, error) {
+	if len(cmdline.SplitCommas(attach...)) > 0 {
+		return nil, usage(fmt.Errorf("--attach-storage is not supported: troupe cannot attach existing storage to a new unit; deploy or add the unit without it and let it get new storage"))
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, spec := range specs {
+		name, value, ok := strings.Cut(spec, "=")
+		if !ok || name == "" || value == "" {
+			return nil, usage(fmt.Errorf("invalid --storage %q: expected name=pool,size,count, e.g. data=rootfs,2G,1", spec))
+		}
+		out[name] = value
 	}
 	return out, nil
 }

@@ -81,6 +81,10 @@ type Model struct {
 	// SSHKeys are the model's authorised keys (`troupe add-ssh-key`), full
 	// "type base64 comment" lines.
 	SSHKeys []string `json:"ssh-keys,omitempty"`
+	// NextStorage is the next storage instance number per storage name.
+	NextStorage map[string]int `json:"next-storage,omitempty"`
+	// NextFilesystem is the next filesystem id (status `filesystems`).
+	NextFilesystem int `json:"next-filesystem,omitempty"`
 }
 
 // ParkedEntity records why and since when an entity is parked.
@@ -138,6 +142,9 @@ type Application struct {
 	// --constraints`), typed as internal/constraints parses them; each
 	// machine made for one of its units starts with them.
 	Constraints map[string]any `json:"constraints,omitempty"`
+	// Storage are the storage directives each new unit gets, by storage
+	// name (internal/storage).
+	Storage map[string]StorageDirective `json:"storage,omitempty"`
 }
 
 // LeaderAt reports the leader whose lease is valid at now, or "".

@@ -481,6 +481,14 @@ func (h *HookState) DeleteCharmStateValue(key string) error {
 
 // --- storage ---
 
+// StorageAddChecker is implemented by a Backend that can refuse a
+// storage-add at call time (unknown storage name, above the charm's
+// maximum) rather than at commit, when the charm can no longer be told.
+type StorageAddChecker interface {
+	// CheckAddStorage checks adding count instances of name in this hook.
+	CheckAddStorage(name string, count int) error
+}
+
 func (h *HookState) StorageIDs() ([]string, error) { return h.b.StorageIDs() }
 
 func (h *HookState) StorageAttachment(id string) (StorageAttachment, error) {
@@ -490,6 +498,11 @@ func (h *HookState) StorageAttachment(id string) (StorageAttachment, error) {
 func (h *HookState) AddStorage(name string, count int) error {
 	if count < 1 {
 		return fmt.Errorf("storage count must be positive, got %d", count)
+	}
+	if c, ok := h.b.(StorageAddChecker); ok {
+		if err := c.CheckAddStorage(name, h.storage[name]+count); err != nil {
+			return err
+		}
 	}
 	h.storage[name] += count
 	return nil

@@ -163,10 +163,6 @@ func (b *backend) SetActionFailed(string) error             { return hookcmds.Er
 func (b *backend) RequestReboot(bool) error {
 	return fmt.Errorf("juju-reboot is not supported on this provider")
 }
-func (b *backend) StorageIDs() ([]string, error) { return nil, nil }
-func (b *backend) StorageAttachment(string) (hookcmds.StorageAttachment, error) {
-	return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound
-}
 
 func (b *backend) UnitAddress(bool) (string, error) { return b.snap.Address, nil }
 

@@ -67,7 +67,7 @@ func (u *Uniter) commitHook(name string, ch hookcmds.Changes, b *backend) error 
 		return nil
 	}
 	e := outbox.Entry{Hook: name, StateSet: ch.CharmStateSet, StateDelete: ch.CharmStateDelete, Secrets: secrets,
-		OpenPorts: portStrings(ch.OpenPorts), ClosePorts: portStrings(ch.ClosePorts)}
+		OpenPorts: portStrings(ch.OpenPorts), ClosePorts: portStrings(ch.ClosePorts), AddStorage: ch.AddStorage}
 	for _, id := range slices.Sorted(maps.Keys(ch.RelationSettings)) {
 		rc := ch.RelationSettings[id]
 		if len(rc.Unit) == 0 && len(rc.App) == 0 {
@@ -92,6 +92,12 @@ func (u *Uniter) deliver(ctx context.Context) error {
 		}
 		req.OpenPorts, req.ClosePorts = portSets(e.OpenPorts), portSets(e.ClosePorts)
 		reportRequest(req, u.cfg.Unit, e)
+		for name, n := range e.AddStorage {
+			if req.AddStorage == nil {
+				req.AddStorage = map[string]int32{}
+			}
+			req.AddStorage[name] = int32(n)
+		}
 		if _, err := u.cfg.API.CommitHook(ctx, req); err != nil {
 			return fmt.Errorf("cannot deliver commit %d (hook %q): %w", e.Seq, e.Hook, err)
 		}

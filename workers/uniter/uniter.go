@@ -90,6 +90,9 @@ type Config struct {
 	// past it the oldest log lines are dropped, never commits, statuses
 	// or action results. Zero means outbox.DefaultLimit.
 	OutboxLimit int
+	// MachineDir is the machine agent's data dir, which holds the unit's
+	// storage (storage.go); empty means two levels above UnitDir.
+	MachineDir string
 }
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
@@ -232,6 +235,13 @@ func Run(ctx context.Context, cfg Config) error {
 			wasOffline = offline
 		}
 		u.snap = snap
+		if !offline {
+			if n, err := u.provisionStorage(ctx, snap); err != nil {
+				return err
+			} else if n > 0 {
+				continue // re-read: the storage is attached now
+			}
+		}
 		updates.arm(updateInterval(snap, cfg.UpdateStatusInterval))
 		due.arm(snap.SecretNextDueMs)
 		leader := cfg.Leadership.IsLeader()
@@ -245,6 +255,7 @@ func Run(ctx context.Context, cfg Config) error {
 			LeaderSettingsVersion: leaderSettings + int(snap.LeaderSettingsVersion), UpdateStatusVersion: u.update,
 			RetryHookVersion: retry.version, ResolvedMode: resolver.ResolvedMode(snap.Resolved),
 			Relations:      remoteRelations(snap),
+			Storage:        remoteStorage(snap),
 			ActionsPending: snap.ActionsPending,
 			SecretEvents:   u.secrets.events(snap, leader),
 			WorkloadEvents: workload,
@@ -408,6 +419,7 @@ func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	if h.Kind.IsRelation() {
 		info.RelationID, info.RemoteUnit, info.RemoteApp = h.RelationID, h.RemoteUnit, h.RemoteApp
 	}
+	info.StorageID = h.StorageID
 	be := &backend{u: u, snap: u.snap, log: u.cfg.Logger, info: info, local: u.local, hook: h}
 	hs := hookcmds.NewHookState(hookcmds.HookStateConfig{Backend: be})
 	end := u.server.Begin(contextID, hs)
@@ -448,6 +460,9 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 	}
 	for k, v := range h.Env() {
 		vars[k] = v
+	}
+	if h.Kind.IsStorage() {
+		storageEnv(u.snap, h.StorageID, vars)
 	}
 	out := make([]string, 0, len(vars))
 	for k, v := range vars {

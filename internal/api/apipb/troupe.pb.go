@@ -147,11 +147,14 @@ func (x *AddUnitResult) GetUnits() []string {
 }
 
 type RemoveUnitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Units         []string               `protobuf:"bytes,2,rep,name=units,proto3" json:"units,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Units []string               `protobuf:"bytes,2,rep,name=units,proto3" json:"units,omitempty"`
+	// destroy_storage destroys the units' storage instead of leaving it
+	// detached (`--destroy-storage`).
+	DestroyStorage bool `protobuf:"varint,1100,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RemoveUnitRequest) Reset() {
@@ -196,6 +199,13 @@ func (x *RemoveUnitRequest) GetUnits() []string {
 		return x.Units
 	}
 	return nil
+}
+
+func (x *RemoveUnitRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
 }
 
 type RemoveUnitResult struct {
@@ -882,7 +892,9 @@ type DeployRequest struct {
 	Resources map[string][]byte `protobuf:"bytes,92,rep,name=resources,proto3" json:"resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// constraints are the application's constraint tokens (`--constraints
 	// k=v`, repeatable), validated by the controller.
-	Constraints   []string `protobuf:"bytes,120,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	Constraints []string `protobuf:"bytes,120,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	// storage are `--storage name=pool,size,count` directives by name.
+	Storage       map[string]string `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -983,6 +995,13 @@ func (x *DeployRequest) GetResources() map[string][]byte {
 func (x *DeployRequest) GetConstraints() []string {
 	if x != nil {
 		return x.Constraints
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetStorage() map[string]string {
+	if x != nil {
+		return x.Storage
 	}
 	return nil
 }
@@ -1102,6 +1121,7 @@ type StatusResult struct {
 	// cmr: the model's offers and consumed offers (SAAS).
 	Offers             []*OfferInfo               `protobuf:"bytes,100,rep,name=offers,proto3" json:"offers,omitempty"`
 	RemoteApplications []*RemoteApplicationStatus `protobuf:"bytes,101,rep,name=remote_applications,json=remoteApplications,proto3" json:"remote_applications,omitempty"`
+	Storage            []*StorageStatus           `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -1188,6 +1208,13 @@ func (x *StatusResult) GetOffers() []*OfferInfo {
 func (x *StatusResult) GetRemoteApplications() []*RemoteApplicationStatus {
 	if x != nil {
 		return x.RemoteApplications
+	}
+	return nil
+}
+
+func (x *StatusResult) GetStorage() []*StorageStatus {
+	if x != nil {
+		return x.Storage
 	}
 	return nil
 }
@@ -2360,8 +2387,10 @@ type UnitSnapshotResult struct {
 	// secret_next_due_ms is when (unix ms) a time-based secret hook
 	// (secret-expired, secret-rotate) of an owned secret is next due; 0 none.
 	SecretNextDueMs int64 `protobuf:"varint,81,opt,name=secret_next_due_ms,json=secretNextDueMs,proto3" json:"secret_next_due_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// storage are the unit's storage attachments.
+	Storage       []*StorageSnapshot `protobuf:"bytes,1100,rep,name=storage,proto3" json:"storage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnitSnapshotResult) Reset() {
@@ -2581,6 +2610,13 @@ func (x *UnitSnapshotResult) GetSecretNextDueMs() int64 {
 		return x.SecretNextDueMs
 	}
 	return 0
+}
+
+func (x *UnitSnapshotResult) GetStorage() []*StorageSnapshot {
+	if x != nil {
+		return x.Storage
+	}
+	return nil
 }
 
 // RelationSnapshot is one relation as a unit of it sees it.
@@ -3331,11 +3367,14 @@ func (*SetConfigResult) Descriptor() ([]byte, []int) {
 }
 
 type RemoveApplicationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	Applications  []string               `protobuf:"bytes,2,rep,name=applications,proto3" json:"applications,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Model        string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Applications []string               `protobuf:"bytes,2,rep,name=applications,proto3" json:"applications,omitempty"`
+	// destroy_storage destroys the units' storage instead of leaving it
+	// detached (`--destroy-storage`).
+	DestroyStorage bool `protobuf:"varint,1100,opt,name=destroy_storage,json=destroyStorage,proto3" json:"destroy_storage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RemoveApplicationRequest) Reset() {
@@ -3380,6 +3419,13 @@ func (x *RemoveApplicationRequest) GetApplications() []string {
 		return x.Applications
 	}
 	return nil
+}
+
+func (x *RemoveApplicationRequest) GetDestroyStorage() bool {
+	if x != nil {
+		return x.DestroyStorage
+	}
+	return false
 }
 
 type RemoveApplicationResult struct {
@@ -4018,8 +4064,10 @@ type CommitHookRequest struct {
 	LogsDropped uint64 `protobuf:"varint,122,opt,name=logs_dropped,json=logsDropped,proto3" json:"logs_dropped,omitempty"`
 	// action finishes a task of the unit (idempotent); action_log appends
 	// an action-log message to a running one.
-	Action        *FinishActionRequest `protobuf:"bytes,123,opt,name=action,proto3" json:"action,omitempty"`
-	ActionLog     *LogActionRequest    `protobuf:"bytes,124,opt,name=action_log,json=actionLog,proto3" json:"action_log,omitempty"`
+	Action    *FinishActionRequest `protobuf:"bytes,123,opt,name=action,proto3" json:"action,omitempty"`
+	ActionLog *LogActionRequest    `protobuf:"bytes,124,opt,name=action_log,json=actionLog,proto3" json:"action_log,omitempty"`
+	// add_storage is the hook's storage-add counts by storage name.
+	AddStorage    map[string]int32 `protobuf:"bytes,1100,rep,name=add_storage,json=addStorage,proto3" json:"add_storage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4155,6 +4203,13 @@ func (x *CommitHookRequest) GetAction() *FinishActionRequest {
 func (x *CommitHookRequest) GetActionLog() *LogActionRequest {
 	if x != nil {
 		return x.ActionLog
+	}
+	return nil
+}
+
+func (x *CommitHookRequest) GetAddStorage() map[string]int32 {
+	if x != nil {
+		return x.AddStorage
 	}
 	return nil
 }
@@ -9853,6 +9908,328 @@ func (x *RemoteApplicationStatus) GetStatus() *StatusInfo {
 	return nil
 }
 
+// StorageSnapshot is one storage attachment as its unit sees it.
+type StorageSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`              // "data/0"
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`          // filesystem or block
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`  // set once attached
+	Attached      bool                   `protobuf:"varint,4,opt,name=attached,proto3" json:"attached,omitempty"` // provisioned: storage-attached may run
+	Life          string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`          // the attachment's life
+	SizeMib       uint64                 `protobuf:"varint,6,opt,name=size_mib,json=sizeMib,proto3" json:"size_mib,omitempty"`
+	ReadOnly      bool                   `protobuf:"varint,7,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageSnapshot) Reset() {
+	*x = StorageSnapshot{}
+	mi := &file_troupe_proto_msgTypes[163]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageSnapshot) ProtoMessage() {}
+
+func (x *StorageSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[163]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageSnapshot.ProtoReflect.Descriptor instead.
+func (*StorageSnapshot) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{163}
+}
+
+func (x *StorageSnapshot) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetAttached() bool {
+	if x != nil {
+		return x.Attached
+	}
+	return false
+}
+
+func (x *StorageSnapshot) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *StorageSnapshot) GetSizeMib() uint64 {
+	if x != nil {
+		return x.SizeMib
+	}
+	return 0
+}
+
+func (x *StorageSnapshot) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+// StorageStatus is one storage instance in status.
+type StorageStatus struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind           string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Pool           string                 `protobuf:"bytes,3,opt,name=pool,proto3" json:"pool,omitempty"`
+	SizeMib        uint64                 `protobuf:"varint,4,opt,name=size_mib,json=sizeMib,proto3" json:"size_mib,omitempty"`
+	Life           string                 `protobuf:"bytes,5,opt,name=life,proto3" json:"life,omitempty"`
+	Status         *StatusInfo            `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	Unit           string                 `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"` // empty when detached
+	Machine        string                 `protobuf:"bytes,8,opt,name=machine,proto3" json:"machine,omitempty"`
+	Location       string                 `protobuf:"bytes,9,opt,name=location,proto3" json:"location,omitempty"`
+	AttachmentLife string                 `protobuf:"bytes,10,opt,name=attachment_life,json=attachmentLife,proto3" json:"attachment_life,omitempty"`
+	ReadOnly       bool                   `protobuf:"varint,11,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	Filesystem     string                 `protobuf:"bytes,12,opt,name=filesystem,proto3" json:"filesystem,omitempty"` // its filesystem's id
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StorageStatus) Reset() {
+	*x = StorageStatus{}
+	mi := &file_troupe_proto_msgTypes[164]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageStatus) ProtoMessage() {}
+
+func (x *StorageStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[164]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageStatus.ProtoReflect.Descriptor instead.
+func (*StorageStatus) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{164}
+}
+
+func (x *StorageStatus) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetSizeMib() uint64 {
+	if x != nil {
+		return x.SizeMib
+	}
+	return 0
+}
+
+func (x *StorageStatus) GetLife() string {
+	if x != nil {
+		return x.Life
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetStatus() *StatusInfo {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *StorageStatus) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetAttachmentLife() string {
+	if x != nil {
+		return x.AttachmentLife
+	}
+	return ""
+}
+
+func (x *StorageStatus) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+func (x *StorageStatus) GetFilesystem() string {
+	if x != nil {
+		return x.Filesystem
+	}
+	return ""
+}
+
+type AttachStorageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachStorageRequest) Reset() {
+	*x = AttachStorageRequest{}
+	mi := &file_troupe_proto_msgTypes[165]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachStorageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachStorageRequest) ProtoMessage() {}
+
+func (x *AttachStorageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[165]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachStorageRequest.ProtoReflect.Descriptor instead.
+func (*AttachStorageRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{165}
+}
+
+func (x *AttachStorageRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *AttachStorageRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachStorageRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+type AttachStorageResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachStorageResult) Reset() {
+	*x = AttachStorageResult{}
+	mi := &file_troupe_proto_msgTypes[166]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachStorageResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachStorageResult) ProtoMessage() {}
+
+func (x *AttachStorageResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[166]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachStorageResult.ProtoReflect.Descriptor instead.
+func (*AttachStorageResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{166}
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9864,10 +10241,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\tnum_units\x18\x03 \x01(\x05R\bnumUnits\x12\x0e\n" +
 	"\x02to\x18( \x03(\tR\x02to\"%\n" +
 	"\rAddUnitResult\x12\x14\n" +
-	"\x05units\x18\x01 \x03(\tR\x05units\"?\n" +
+	"\x05units\x18\x01 \x03(\tR\x05units\"i\n" +
 	"\x11RemoveUnitRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05units\x18\x02 \x03(\tR\x05units\"\x12\n" +
+	"\x05units\x18\x02 \x03(\tR\x05units\x12(\n" +
+	"\x0fdestroy_storage\x18\xcc\b \x01(\bR\x0edestroyStorage\"\x12\n" +
 	"\x10RemoveUnitResult\"%\n" +
 	"\x0fUnitDeadRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\"\x10\n" +
@@ -9902,7 +10280,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\x13\n" +
 	"\x11ListModelsRequest\"@\n" +
 	"\x10ListModelsResult\x12,\n" +
-	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xe3\x03\n" +
+	"\x06models\x18\x01 \x03(\v2\x14.troupe.v1.ModelInfoR\x06models\"\xe1\x04\n" +
 	"\rDeployRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12#\n" +
@@ -9913,19 +10291,23 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05trust\x18Z \x01(\bR\x05trust\x12\x12\n" +
 	"\x04base\x18[ \x01(\tR\x04base\x12E\n" +
 	"\tresources\x18\\ \x03(\v2'.troupe.v1.DeployRequest.ResourcesEntryR\tresources\x12 \n" +
-	"\vconstraints\x18x \x03(\tR\vconstraints\x1a9\n" +
+	"\vconstraints\x18x \x03(\tR\vconstraints\x12@\n" +
+	"\astorage\x18\xcc\b \x03(\v2%.troupe.v1.DeployRequest.StorageEntryR\astorage\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
 	"\x0eResourcesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\x1a:\n" +
+	"\fStorageEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
 	"\fDeployResult\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tcharm_url\x18\x02 \x01(\tR\bcharmUrl\x12\x14\n" +
 	"\x05units\x18\x03 \x03(\tR\x05units\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\"\xb1\x03\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\"\xe6\x03\n" +
 	"\fStatusResult\x12*\n" +
 	"\x05model\x18\x01 \x01(\v2\x14.troupe.v1.ModelInfoR\x05model\x12'\n" +
 	"\x0fcontroller_name\x18\x02 \x01(\tR\x0econtrollerName\x12\x18\n" +
@@ -9934,7 +10316,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\bmachines\x18\x05 \x03(\v2\x18.troupe.v1.MachineStatusR\bmachines\x127\n" +
 	"\trelations\x18\x06 \x03(\v2\x19.troupe.v1.RelationStatusR\trelations\x12,\n" +
 	"\x06offers\x18d \x03(\v2\x14.troupe.v1.OfferInfoR\x06offers\x12S\n" +
-	"\x13remote_applications\x18e \x03(\v2\".troupe.v1.RemoteApplicationStatusR\x12remoteApplications\"\x9f\x01\n" +
+	"\x13remote_applications\x18e \x03(\v2\".troupe.v1.RemoteApplicationStatusR\x12remoteApplications\x123\n" +
+	"\astorage\x18\xcc\b \x03(\v2\x18.troupe.v1.StorageStatusR\astorage\"\x9f\x01\n" +
 	"\x0eRelationStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1c\n" +
@@ -10017,7 +10400,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x10WatchUnitRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\")\n" +
 	"\x13UnitSnapshotRequest\x12\x12\n" +
-	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xb5\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\"\xec\n" +
 	"\n" +
 	"\x12UnitSnapshotResult\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
@@ -10053,7 +10436,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x19update_status_interval_ms\x18) \x01(\x03R\x16updateStatusIntervalMs\x12\x1c\n" +
 	"\tprincipal\x182 \x01(\tR\tprincipal\x12;\n" +
 	"\rsecret_events\x18P \x03(\v2\x16.troupe.v1.SecretEventR\fsecretEvents\x12+\n" +
-	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x1a=\n" +
+	"\x12secret_next_due_ms\x18Q \x01(\x03R\x0fsecretNextDueMs\x125\n" +
+	"\astorage\x18\xcc\b \x03(\v2\x1a.troupe.v1.StorageSnapshotR\astorage\x1a=\n" +
 	"\x0fCharmStateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
@@ -10117,10 +10501,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
-	"\x0fSetConfigResult\"T\n" +
+	"\x0fSetConfigResult\"~\n" +
 	"\x18RemoveApplicationRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\"\n" +
-	"\fapplications\x18\x02 \x03(\tR\fapplications\"\x19\n" +
+	"\fapplications\x18\x02 \x03(\tR\fapplications\x12(\n" +
+	"\x0fdestroy_storage\x18\xcc\b \x01(\bR\x0edestroyStorage\"\x19\n" +
 	"\x17RemoveApplicationResult\"D\n" +
 	"\x10IntegrateRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\f\n" +
@@ -10167,7 +10552,7 @@ const file_troupe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ApplicationEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x06\n" +
 	"\x11CommitHookRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x12\n" +
 	"\x04hook\x18\x02 \x01(\tR\x04hook\x12?\n" +
@@ -10186,10 +10571,15 @@ const file_troupe_proto_rawDesc = "" +
 	"\flogs_dropped\x18z \x01(\x04R\vlogsDropped\x126\n" +
 	"\x06action\x18{ \x01(\v2\x1e.troupe.v1.FinishActionRequestR\x06action\x12:\n" +
 	"\n" +
-	"action_log\x18| \x01(\v2\x1b.troupe.v1.LogActionRequestR\tactionLog\x1a;\n" +
+	"action_log\x18| \x01(\v2\x1b.troupe.v1.LogActionRequestR\tactionLog\x12N\n" +
+	"\vadd_storage\x18\xcc\b \x03(\v2,.troupe.v1.CommitHookRequest.AddStorageEntryR\n" +
+	"addStorage\x1a;\n" +
 	"\rStateSetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a=\n" +
+	"\x0fAddStorageEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"=\n" +
 	"\aPortSet\x12\x1a\n" +
 	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x16\n" +
 	"\x06ranges\x18\x02 \x03(\tR\x06ranges\"\x12\n" +
@@ -10633,7 +11023,36 @@ const file_troupe_proto_rawDesc = "" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x129\n" +
 	"\tendpoints\x18\x03 \x03(\v2\x1b.troupe.v1.RelationEndpointR\tendpoints\x12\x12\n" +
 	"\x04life\x18\x04 \x01(\tR\x04life\x12-\n" +
-	"\x06status\x18\x05 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status2\xed,\n" +
+	"\x06status\x18\x05 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\"\xb9\x01\n" +
+	"\x0fStorageSnapshot\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x1a\n" +
+	"\battached\x18\x04 \x01(\bR\battached\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\x12\x19\n" +
+	"\bsize_mib\x18\x06 \x01(\x04R\asizeMib\x12\x1b\n" +
+	"\tread_only\x18\a \x01(\bR\breadOnly\"\xd5\x02\n" +
+	"\rStorageStatus\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04pool\x18\x03 \x01(\tR\x04pool\x12\x19\n" +
+	"\bsize_mib\x18\x04 \x01(\x04R\asizeMib\x12\x12\n" +
+	"\x04life\x18\x05 \x01(\tR\x04life\x12-\n" +
+	"\x06status\x18\x06 \x01(\v2\x15.troupe.v1.StatusInfoR\x06status\x12\x12\n" +
+	"\x04unit\x18\a \x01(\tR\x04unit\x12\x18\n" +
+	"\amachine\x18\b \x01(\tR\amachine\x12\x1a\n" +
+	"\blocation\x18\t \x01(\tR\blocation\x12'\n" +
+	"\x0fattachment_life\x18\n" +
+	" \x01(\tR\x0eattachmentLife\x12\x1b\n" +
+	"\tread_only\x18\v \x01(\bR\breadOnly\x12\x1e\n" +
+	"\n" +
+	"filesystem\x18\f \x01(\tR\n" +
+	"filesystem\"V\n" +
+	"\x14AttachStorageRequest\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\"\x15\n" +
+	"\x13AttachStorageResult2\xbf-\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -10720,7 +11139,8 @@ const file_troupe_proto_rawDesc = "" +
 	"ListOffers\x12\x1c.troupe.v1.ListOffersRequest\x1a\x1b.troupe.v1.ListOffersResult\x12>\n" +
 	"\aConsume\x12\x19.troupe.v1.ConsumeRequest\x1a\x18.troupe.v1.ConsumeResult\x12G\n" +
 	"\n" +
-	"RemoveSaas\x12\x1c.troupe.v1.RemoveSaasRequest\x1a\x1b.troupe.v1.RemoveSaasResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"RemoveSaas\x12\x1c.troupe.v1.RemoveSaasRequest\x1a\x1b.troupe.v1.RemoveSaasResult\x12P\n" +
+	"\rAttachStorage\x12\x1f.troupe.v1.AttachStorageRequest\x1a\x1e.troupe.v1.AttachStorageResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -10734,7 +11154,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 189)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 195)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -10899,269 +11319,282 @@ var file_troupe_proto_goTypes = []any{
 	(*RemoveSaasRequest)(nil),            // 160: troupe.v1.RemoveSaasRequest
 	(*RemoveSaasResult)(nil),             // 161: troupe.v1.RemoveSaasResult
 	(*RemoteApplicationStatus)(nil),      // 162: troupe.v1.RemoteApplicationStatus
-	nil,                                  // 163: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 164: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 165: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 166: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 167: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 168: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 169: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 170: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 171: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 172: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 173: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 174: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 175: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 176: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 177: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 178: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 179: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 180: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 181: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 182: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 183: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 184: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 185: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 186: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 187: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 188: troupe.v1.WhoAmIResult.AccessEntry
+	(*StorageSnapshot)(nil),              // 163: troupe.v1.StorageSnapshot
+	(*StorageStatus)(nil),                // 164: troupe.v1.StorageStatus
+	(*AttachStorageRequest)(nil),         // 165: troupe.v1.AttachStorageRequest
+	(*AttachStorageResult)(nil),          // 166: troupe.v1.AttachStorageResult
+	nil,                                  // 167: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 168: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 169: troupe.v1.DeployRequest.StorageEntry
+	nil,                                  // 170: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 171: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 172: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 173: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 174: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 175: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 176: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 177: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 178: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 179: troupe.v1.CommitHookRequest.AddStorageEntry
+	nil,                                  // 180: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 181: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 182: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 183: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 184: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 185: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 186: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 187: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 188: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 189: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 190: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 191: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 192: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 193: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 194: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	163, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	164, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
-	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
-	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
-	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
-	21,  // 7: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
-	156, // 8: troupe.v1.StatusResult.offers:type_name -> troupe.v1.OfferInfo
-	162, // 9: troupe.v1.StatusResult.remote_applications:type_name -> troupe.v1.RemoteApplicationStatus
-	22,  // 10: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 11: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	24,  // 12: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
-	10,  // 13: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 14: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 15: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 16: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
-	32,  // 17: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
-	10,  // 18: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
-	10,  // 19: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 20: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 21: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
-	40,  // 22: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	165, // 23: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	166, // 24: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	67,  // 25: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
-	97,  // 26: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	167, // 27: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	168, // 28: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
-	10,  // 29: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
-	10,  // 30: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
-	10,  // 31: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	169, // 32: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
-	22,  // 33: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	170, // 34: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	171, // 35: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	172, // 36: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
-	65,  // 37: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	173, // 38: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
-	98,  // 39: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
-	67,  // 40: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
-	67,  // 41: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	10,  // 42: troupe.v1.CommitHookRequest.workload:type_name -> troupe.v1.StatusInfo
-	91,  // 43: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
-	82,  // 44: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
-	80,  // 45: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
-	174, // 46: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	75,  // 47: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
-	74,  // 48: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
-	75,  // 49: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
-	77,  // 50: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	175, // 51: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
-	91,  // 52: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	176, // 53: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	177, // 54: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	178, // 55: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	179, // 56: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	180, // 57: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
-	111, // 58: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	109, // 59: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
-	110, // 60: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	181, // 61: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	182, // 62: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
-	111, // 63: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
-	120, // 64: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	183, // 65: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	184, // 66: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
-	121, // 67: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	185, // 68: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	186, // 69: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	187, // 70: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
-	134, // 71: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	188, // 72: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	22,  // 73: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
-	155, // 74: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
-	156, // 75: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
-	22,  // 76: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
-	10,  // 77: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
-	133, // 78: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 79: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 80: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 81: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 82: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 83: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 84: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 85: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 86: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 87: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 88: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 89: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 90: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 91: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 92: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 93: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 94: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 95: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 96: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 97: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 98: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 99: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 100: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 101: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 102: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 103: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 104: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 105: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 106: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 107: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 108: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 109: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 110: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 111: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 112: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 113: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 114: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 115: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 116: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 117: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 118: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 119: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 120: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 121: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 122: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 123: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 124: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 125: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 126: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 127: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 128: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 129: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 130: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 131: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 132: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 133: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 134: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 135: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 136: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 137: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 138: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 139: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 140: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 141: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 142: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 143: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 144: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 145: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 146: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 147: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 148: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 149: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	150, // 150: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
-	152, // 151: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
-	154, // 152: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
-	158, // 153: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
-	160, // 154: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
-	12,  // 155: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 156: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 157: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 158: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 159: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 160: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 161: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 162: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 163: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 164: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 165: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 166: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 167: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 168: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 169: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 170: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 171: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 172: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 173: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 174: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 175: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 176: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 177: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 178: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 179: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 180: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 181: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 182: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 183: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 184: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 185: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 186: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 187: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 188: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 189: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 190: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 191: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 192: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 193: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 194: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 195: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 196: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 197: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 198: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 199: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 200: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 201: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 202: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 203: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 204: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 205: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 206: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 207: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 208: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 209: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 210: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 211: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 212: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 213: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 214: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 215: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 216: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 217: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 218: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 219: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 220: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 221: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 222: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 223: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 224: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	151, // 225: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
-	153, // 226: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
-	157, // 227: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
-	159, // 228: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
-	161, // 229: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
-	155, // [155:230] is the sub-list for method output_type
-	80,  // [80:155] is the sub-list for method input_type
-	80,  // [80:80] is the sub-list for extension type_name
-	80,  // [80:80] is the sub-list for extension extendee
-	0,   // [0:80] is the sub-list for field type_name
+	167, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	168, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	169, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
+	14,  // 5: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
+	23,  // 6: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
+	25,  // 7: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
+	21,  // 8: troupe.v1.StatusResult.relations:type_name -> troupe.v1.RelationStatus
+	156, // 9: troupe.v1.StatusResult.offers:type_name -> troupe.v1.OfferInfo
+	162, // 10: troupe.v1.StatusResult.remote_applications:type_name -> troupe.v1.RemoteApplicationStatus
+	164, // 11: troupe.v1.StatusResult.storage:type_name -> troupe.v1.StorageStatus
+	22,  // 12: troupe.v1.RelationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 13: troupe.v1.ApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	24,  // 14: troupe.v1.ApplicationStatus.units:type_name -> troupe.v1.UnitStatus
+	10,  // 15: troupe.v1.UnitStatus.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 16: troupe.v1.UnitStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 17: troupe.v1.MachineStatus.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 18: troupe.v1.MachineStatus.instance:type_name -> troupe.v1.StatusInfo
+	32,  // 19: troupe.v1.MachineUnitsResult.units:type_name -> troupe.v1.AssignedUnit
+	10,  // 20: troupe.v1.SetMachineStatusRequest.status:type_name -> troupe.v1.StatusInfo
+	10,  // 21: troupe.v1.UnitSnapshotResult.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 22: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 23: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
+	40,  // 24: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
+	170, // 25: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	171, // 26: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	67,  // 27: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
+	97,  // 28: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
+	163, // 29: troupe.v1.UnitSnapshotResult.storage:type_name -> troupe.v1.StorageSnapshot
+	172, // 30: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	173, // 31: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	10,  // 32: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
+	10,  // 33: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
+	10,  // 34: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
+	174, // 35: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	22,  // 36: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
+	175, // 37: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	176, // 38: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	177, // 39: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	65,  // 40: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
+	178, // 41: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	98,  // 42: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
+	67,  // 43: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
+	67,  // 44: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
+	10,  // 45: troupe.v1.CommitHookRequest.workload:type_name -> troupe.v1.StatusInfo
+	91,  // 46: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
+	82,  // 47: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
+	80,  // 48: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
+	179, // 49: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
+	180, // 50: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	75,  // 51: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
+	74,  // 52: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
+	75,  // 53: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
+	77,  // 54: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
+	181, // 55: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	91,  // 56: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
+	182, // 57: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	183, // 58: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	184, // 59: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	185, // 60: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	186, // 61: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	111, // 62: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	109, // 63: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
+	110, // 64: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
+	187, // 65: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	188, // 66: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	111, // 67: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
+	120, // 68: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
+	189, // 69: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	190, // 70: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	121, // 71: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
+	191, // 72: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	192, // 73: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	193, // 74: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	134, // 75: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
+	194, // 76: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	22,  // 77: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
+	155, // 78: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
+	156, // 79: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
+	22,  // 80: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
+	10,  // 81: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
+	10,  // 82: troupe.v1.StorageStatus.status:type_name -> troupe.v1.StatusInfo
+	133, // 83: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 84: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 85: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 86: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 87: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 88: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 89: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 90: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 91: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 92: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 93: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 94: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 95: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 96: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 97: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 98: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 99: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 100: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 101: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 102: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 103: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 104: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 105: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 106: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 107: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 108: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 109: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 110: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 111: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 112: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 113: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 114: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 115: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 116: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 117: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 118: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 119: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 120: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 121: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 122: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 123: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 124: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 125: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 126: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 127: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 128: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 129: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 130: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 131: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 132: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 133: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 134: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 135: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 136: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 137: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 138: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 139: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 140: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 141: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 142: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 143: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 144: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 145: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 146: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 147: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 148: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 149: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 150: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 151: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 152: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 153: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 154: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	150, // 155: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
+	152, // 156: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
+	154, // 157: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
+	158, // 158: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
+	160, // 159: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
+	165, // 160: troupe.v1.Controller.AttachStorage:input_type -> troupe.v1.AttachStorageRequest
+	12,  // 161: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 162: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 163: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 164: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 165: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 166: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 167: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 168: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 169: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 170: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 171: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 172: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 173: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 174: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 175: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 176: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 177: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 178: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 179: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 180: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 181: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 182: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 183: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 184: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 185: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 186: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 187: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 188: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 189: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 190: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 191: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 192: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 193: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 194: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 195: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 196: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 197: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 198: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 199: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 200: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 201: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 202: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 203: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 204: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 205: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 206: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 207: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 208: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 209: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 210: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 211: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 212: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 213: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 214: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 215: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 216: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 217: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 218: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 219: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 220: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 221: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 222: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 223: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 224: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 225: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 226: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 227: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 228: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 229: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 230: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 231: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
+	153, // 232: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
+	157, // 233: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
+	159, // 234: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
+	161, // 235: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
+	166, // 236: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
+	161, // [161:237] is the sub-list for method output_type
+	85,  // [85:161] is the sub-list for method input_type
+	85,  // [85:85] is the sub-list for extension type_name
+	85,  // [85:85] is the sub-list for extension extendee
+	0,   // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -11175,7 +11608,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   189,
+			NumMessages:   195,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -105,6 +105,7 @@ const (
 	Controller_ListOffers_FullMethodName            = "/troupe.v1.Controller/ListOffers"
 	Controller_Consume_FullMethodName               = "/troupe.v1.Controller/Consume"
 	Controller_RemoveSaas_FullMethodName            = "/troupe.v1.Controller/RemoveSaas"
+	Controller_AttachStorage_FullMethodName         = "/troupe.v1.Controller/AttachStorage"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -303,6 +304,9 @@ type ControllerClient interface {
 	ListOffers(ctx context.Context, in *ListOffersRequest, opts ...grpc.CallOption) (*ListOffersResult, error)
 	Consume(ctx context.Context, in *ConsumeRequest, opts ...grpc.CallOption) (*ConsumeResult, error)
 	RemoveSaas(ctx context.Context, in *RemoveSaasRequest, opts ...grpc.CallOption) (*RemoveSaasResult, error)
+	// AttachStorage: the unit's agent provisioned one of its storage
+	// instances (storage branch).
+	AttachStorage(ctx context.Context, in *AttachStorageRequest, opts ...grpc.CallOption) (*AttachStorageResult, error)
 }
 
 type controllerClient struct {
@@ -1108,6 +1112,16 @@ func (c *controllerClient) RemoveSaas(ctx context.Context, in *RemoveSaasRequest
 	return out, nil
 }
 
+func (c *controllerClient) AttachStorage(ctx context.Context, in *AttachStorageRequest, opts ...grpc.CallOption) (*AttachStorageResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachStorageResult)
+	err := c.cc.Invoke(ctx, Controller_AttachStorage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1304,6 +1318,9 @@ type ControllerServer interface {
 	ListOffers(context.Context, *ListOffersRequest) (*ListOffersResult, error)
 	Consume(context.Context, *ConsumeRequest) (*ConsumeResult, error)
 	RemoveSaas(context.Context, *RemoveSaasRequest) (*RemoveSaasResult, error)
+	// AttachStorage: the unit's agent provisioned one of its storage
+	// instances (storage branch).
+	AttachStorage(context.Context, *AttachStorageRequest) (*AttachStorageResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1538,6 +1555,9 @@ func (UnimplementedControllerServer) Consume(context.Context, *ConsumeRequest) (
 }
 func (UnimplementedControllerServer) RemoveSaas(context.Context, *RemoveSaasRequest) (*RemoveSaasResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveSaas not implemented")
+}
+func (UnimplementedControllerServer) AttachStorage(context.Context, *AttachStorageRequest) (*AttachStorageResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AttachStorage not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2875,6 +2895,24 @@ func _Controller_RemoveSaas_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_AttachStorage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachStorageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).AttachStorage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_AttachStorage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).AttachStorage(ctx, req.(*AttachStorageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -3161,6 +3199,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveSaas",
 			Handler:    _Controller_RemoveSaas_Handler,
+		},
+		{
+			MethodName: "AttachStorage",
+			Handler:    _Controller_AttachStorage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

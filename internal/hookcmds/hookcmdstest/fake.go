@@ -6,8 +6,10 @@
 package hookcmdstest
 
 import (
+	"fmt"
 	"maps"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/troupe-dev/troupe/internal/hookcmds"
@@ -65,9 +67,12 @@ type Unit struct {
 	Cloud        map[string]any // nil: not trusted
 	State        map[string]string
 	Storage      map[string]hookcmds.StorageAttachment
-	Secrets      map[string]*Secret // keyed by URI
-	Resources    map[string]string
-	Reboot       string // "", "after-hook" or "now"
+	// StorageMax, when set, is the charm's maximum count per storage name
+	// for storage-add checks (CheckAddStorage), counted beyond Storage.
+	StorageMax map[string]int
+	Secrets    map[string]*Secret // keyed by URI
+	Resources  map[string]string
+	Reboot     string // "", "after-hook" or "now"
 }
 
 // NewUnit returns a fake unit named name with no relations, in a plain
@@ -355,6 +360,30 @@ func (u *Unit) StorageAttachment(id string) (hookcmds.StorageAttachment, error) 
 		return hookcmds.StorageAttachment{}, hookcmds.ErrStorageNotFound
 	}
 	return a, nil
+}
+
+// CheckAddStorage implements hookcmds.StorageAddChecker when StorageMax
+// is set, as the unit agent does against the charm's metadata.
+func (u *Unit) CheckAddStorage(name string, count int) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.StorageMax == nil {
+		return nil
+	}
+	max, ok := u.StorageMax[name]
+	if !ok {
+		return fmt.Errorf("charm storage %q not found", name)
+	}
+	have := 0
+	for id := range u.Storage {
+		if strings.HasPrefix(id, name+"/") {
+			have++
+		}
+	}
+	if have+count > max {
+		return fmt.Errorf("%d more would make %d, above the charm's maximum %d", count, have+count, max)
+	}
+	return nil
 }
 
 func (u *Unit) ReadSecret(uri, label string, refresh, peek bool) (map[string]string, error) {

@@ -62,6 +62,8 @@ type Entry struct {
 	// grant, revoke, remove; track for secret-get reads; notify for the
 	// secret hook that ran).
 	Secrets []SecretChange `json:"secrets,omitempty"`
+	// AddStorage is the hook's storage-add counts by storage name.
+	AddStorage map[string]int `json:"add-storage,omitempty"`
 	// Appended is when Append stored the entry (unix nanoseconds; zero in
 	// outboxes written before it was recorded). Metrics report the age
 	// of the oldest entry from it.
