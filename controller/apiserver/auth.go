@@ -39,7 +39,7 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
 	}
-	var hash string
+	var hash, pending string
 	var usr entity.User
 	switch tag.Kind {
 	case entity.KindUser:
@@ -52,11 +52,18 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	case entity.KindMachine:
 		var m entity.Machine
 		_, err = s.cfg.Store.Get(ctx, entity.MachineKey(tag.Model, tag.Name), &m)
-		hash = m.PasswordHash
+		hash, pending = m.PasswordHash, m.PendingPasswordHash
 	case entity.KindUnit:
 		var u entity.Unit
 		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
 		hash = u.PasswordHash
+	}
+	if err == nil && pending != "" && !s.guard.check(tag.String(), hash, pw) && s.guard.check(tag.String(), pending, pw) {
+		// A rotated credential's first use: it becomes the only one.
+		if err := s.promoteMachineCredential(tag, pending); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "cannot record the new credential: %v", err)
+		}
+		hash = pending
 	}
 	if err != nil || !s.guard.check(tag.String(), hash, pw) {
 		if tag.Kind == entity.KindUser {

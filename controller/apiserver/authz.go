@@ -164,6 +164,10 @@ var rules = map[string]rule{
 	method("GrantAccess"):        rAdmin,
 	method("ChangeUserPassword"): {target: anyUser},
 	method("WhoAmI"):             {target: anyIdentity},
+
+	method("RevokeAgent"):           rAdmin,
+	method("RotateAgentCredential"): rAdmin,
+	method("MachineCredential"):     {target: ownMachine},
 }
 
 // caller is an authenticated identity: its tag and, for a user, its

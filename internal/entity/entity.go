@@ -185,6 +185,13 @@ type Machine struct {
 	// kept when they host no units. A machine allocated for a unit (by
 	// deploy or add-unit) is released once none of its units is left.
 	Standalone bool `json:"standalone,omitempty"`
+	// PendingPasswordHash is the credential issued to the agent by a
+	// rotation and not used yet: both it and PasswordHash are accepted
+	// until the agent first logs in with it, which makes it the only one.
+	PendingPasswordHash string `json:"pending-password-hash,omitempty"`
+	// RotateCredential is set by `troupe rotate-agent-credential` until the
+	// agent fetches its new credential.
+	RotateCredential bool `json:"rotate-credential,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

@@ -100,6 +100,9 @@ const (
 	Controller_MachineTasks_FullMethodName          = "/troupe.v1.Controller/MachineTasks"
 	Controller_BeginMachineTask_FullMethodName      = "/troupe.v1.Controller/BeginMachineTask"
 	Controller_FinishMachineTask_FullMethodName     = "/troupe.v1.Controller/FinishMachineTask"
+	Controller_RevokeAgent_FullMethodName           = "/troupe.v1.Controller/RevokeAgent"
+	Controller_RotateAgentCredential_FullMethodName = "/troupe.v1.Controller/RotateAgentCredential"
+	Controller_MachineCredential_FullMethodName     = "/troupe.v1.Controller/MachineCredential"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -291,6 +294,17 @@ type ControllerClient interface {
 	BeginMachineTask(ctx context.Context, in *MachineTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(ctx context.Context, in *FinishMachineTaskRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
+	// --- security2: agent credentials ------------------------------------------
+	// RevokeAgent invalidates a machine's or unit's agent credential at once
+	// (model admin); a revoked machine's units are revoked with it.
+	RevokeAgent(ctx context.Context, in *RevokeAgentRequest, opts ...grpc.CallOption) (*RevokeAgentResult, error)
+	// RotateAgentCredential asks a machine agent to take a new credential
+	// (model admin); the agent fetches it with MachineCredential.
+	RotateAgentCredential(ctx context.Context, in *RotateAgentCredentialRequest, opts ...grpc.CallOption) (*RotateAgentCredentialResult, error)
+	// MachineCredential issues the calling machine agent its new credential
+	// when a rotation is due (empty password otherwise). The old one keeps
+	// working until the new one is first used.
+	MachineCredential(ctx context.Context, in *MachineCredentialRequest, opts ...grpc.CallOption) (*MachineCredentialResult, error)
 }
 
 type controllerClient struct {
@@ -1046,6 +1060,36 @@ func (c *controllerClient) FinishMachineTask(ctx context.Context, in *FinishMach
 	return out, nil
 }
 
+func (c *controllerClient) RevokeAgent(ctx context.Context, in *RevokeAgentRequest, opts ...grpc.CallOption) (*RevokeAgentResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeAgentResult)
+	err := c.cc.Invoke(ctx, Controller_RevokeAgent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RotateAgentCredential(ctx context.Context, in *RotateAgentCredentialRequest, opts ...grpc.CallOption) (*RotateAgentCredentialResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateAgentCredentialResult)
+	err := c.cc.Invoke(ctx, Controller_RotateAgentCredential_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) MachineCredential(ctx context.Context, in *MachineCredentialRequest, opts ...grpc.CallOption) (*MachineCredentialResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MachineCredentialResult)
+	err := c.cc.Invoke(ctx, Controller_MachineCredential_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1235,6 +1279,17 @@ type ControllerServer interface {
 	BeginMachineTask(context.Context, *MachineTaskRequest) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error)
+	// --- security2: agent credentials ------------------------------------------
+	// RevokeAgent invalidates a machine's or unit's agent credential at once
+	// (model admin); a revoked machine's units are revoked with it.
+	RevokeAgent(context.Context, *RevokeAgentRequest) (*RevokeAgentResult, error)
+	// RotateAgentCredential asks a machine agent to take a new credential
+	// (model admin); the agent fetches it with MachineCredential.
+	RotateAgentCredential(context.Context, *RotateAgentCredentialRequest) (*RotateAgentCredentialResult, error)
+	// MachineCredential issues the calling machine agent its new credential
+	// when a rotation is due (empty password otherwise). The old one keeps
+	// working until the new one is first used.
+	MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1454,6 +1509,15 @@ func (UnimplementedControllerServer) BeginMachineTask(context.Context, *MachineT
 }
 func (UnimplementedControllerServer) FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FinishMachineTask not implemented")
+}
+func (UnimplementedControllerServer) RevokeAgent(context.Context, *RevokeAgentRequest) (*RevokeAgentResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeAgent not implemented")
+}
+func (UnimplementedControllerServer) RotateAgentCredential(context.Context, *RotateAgentCredentialRequest) (*RotateAgentCredentialResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateAgentCredential not implemented")
+}
+func (UnimplementedControllerServer) MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MachineCredential not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2701,6 +2765,60 @@ func _Controller_FinishMachineTask_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_RevokeAgent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeAgentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RevokeAgent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RevokeAgent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RevokeAgent(ctx, req.(*RevokeAgentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RotateAgentCredential_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateAgentCredentialRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RotateAgentCredential(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RotateAgentCredential_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RotateAgentCredential(ctx, req.(*RotateAgentCredentialRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_MachineCredential_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MachineCredentialRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).MachineCredential(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_MachineCredential_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).MachineCredential(ctx, req.(*MachineCredentialRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2967,6 +3085,18 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FinishMachineTask",
 			Handler:    _Controller_FinishMachineTask_Handler,
+		},
+		{
+			MethodName: "RevokeAgent",
+			Handler:    _Controller_RevokeAgent_Handler,
+		},
+		{
+			MethodName: "RotateAgentCredential",
+			Handler:    _Controller_RotateAgentCredential_Handler,
+		},
+		{
+			MethodName: "MachineCredential",
+			Handler:    _Controller_MachineCredential_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
