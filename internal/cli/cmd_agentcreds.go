@@ -46,7 +46,8 @@ func runRevokeAgent(env *Env, args []string) error {
 		return apiError(err)
 	}
 	for _, t := range res.Revoked {
-		fmt.Fprintf(env.Stderr, "revoked %s\n", t)
+		tag, _, _ := strings.Cut(t, "@")
+		fmt.Fprintf(env.Stderr, "revoked %s\n", tag)
 	}
 	return nil
 }
