@@ -327,9 +327,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"IssueUnitCredential": {"own-machine"},
 		"WatchMachineTasks":   {"own-machine"}, "MachineTasks": {"own-machine"}, "BeginMachineTask": {"own-machine"},
 		"FinishMachineTask": {"own-machine"},
-		"GetCharm":          {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
-		"SendLogs":          {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
-		"WatchUnit":         ownUnit, "UnitSnapshot": ownUnit, "SetUnitStatus": ownUnit,
+		// An agent fetches only its units' applications' charms, and the
+		// request names none of them (its charm_url is the marker).
+		"GetCharm":  {},
+		"SendLogs":  {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
+		"WatchUnit": ownUnit, "UnitSnapshot": ownUnit, "SetUnitStatus": ownUnit,
 		"SetApplicationVersion": ownUnit, "ClaimLeadership": ownUnit, "ClearResolved": ownUnit,
 		"UnitDead": ownUnit, "EnterScope": ownUnit, "LeaveScope": ownUnit, "ReadRelationSettings": ownUnit,
 		"CommitHook": ownUnit, "SetLeaderSettings": ownUnit, "BeginAction": ownUnit, "LogAction": ownUnit,
