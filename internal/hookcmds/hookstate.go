@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/troupe-dev/troupe/internal/limits"
 )
 
 // Backend is what the unit agent supplies so that HookState can implement
@@ -354,6 +356,17 @@ func (h *HookState) UpdateRelationSettings(id int, app bool, changes map[string]
 		if !leader {
 			return ErrCannotWriteRelationSettings
 		}
+	}
+	target := h.b.HookInfo().UnitName
+	if app {
+		target = h.appName()
+	}
+	current, err := h.RelationSettings(id, target, app)
+	if err != nil {
+		return err
+	}
+	if err := limits.Check("relation data for "+target, limits.Merged(current, changes), limits.RelationBag); err != nil {
+		return fmt.Errorf("cannot set relation settings: %w", err)
 	}
 	rc := h.relSet[id]
 	if rc == nil {
