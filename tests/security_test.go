@@ -416,6 +416,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	wantDenied(t, "hello/1 writing other's application settings", err)
 	_, err = c.CommitHook(ctx, &apipb.CommitHookRequest{Unit: "other/0"})
 	wantDenied(t, "hello/1 committing a hook as other/0", err)
+	// Size limits hold at the API too, for an agent bypassing the hook
+	// tools: an over-long status message is refused and not recorded.
+	_, err = conns["own-unit"].SetUnitStatus(ctx, &apipb.SetUnitStatusRequest{Unit: ownName,
+		Workload: &apipb.StatusInfo{Current: "active", Message: marker + strings.Repeat("x", 16<<10)}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "workload status message too large (") {
+		t.Errorf("own unit setting a 16 KiB status message: %v, want InvalidArgument … too large", err)
+	}
 	doc, _, err = e.status()
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -85,6 +86,11 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	if err := s.authorize(ctx, info.FullMethod, req); err != nil {
 		return nil, toStatus(err)
+	}
+	if m, ok := req.(proto.Message); ok {
+		if err := checkLimits(m); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := h(ctx, req)
 	return resp, toStatus(err)
