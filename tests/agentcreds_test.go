@@ -2,6 +2,8 @@ package tests
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/pki"
 )
 
 // machineAgentConf is the path of machine id's agent.conf under e's home.
@@ -141,5 +144,56 @@ func TestAgentCredentialRotation(t *testing.T) {
 	}
 	if r := e.troupe(commandTimeout, "revoke-agent", "nosuch/7"); r.code == 0 || !strings.Contains(r.stderr, `unit "nosuch/7" not found`) {
 		t.Errorf("revoke-agent of a missing unit: %s", r)
+	}
+}
+
+// TestRotateCerts (issue 10, TLS): `troupe rotate-certs` makes the
+// controller serve a new certificate from its CA to new connections at
+// once, while an open API connection keeps working; clients pin the CA,
+// so they accept the new certificate unchanged.
+func TestRotateCerts(t *testing.T) {
+	e := newEnv(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	var cc struct{ api.Info }
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(e.home, "client.json"))), &cc); err != nil {
+		t.Fatal(err)
+	}
+	serial := func() string {
+		t.Helper()
+		tc, err := pki.ClientTLS([]byte(cc.CACert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tls.Dial("tcp", cc.Addresses[0], tc)
+		if err != nil {
+			t.Fatalf("TLS handshake pinned to the controller CA: %v", err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.Text(16)
+	}
+	open, err := api.Dial(cc.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := open.WhoAmI(ctx, &apipb.WhoAmIRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	before := serial()
+	r := e.mustTroupe(commandTimeout, "rotate-certs")
+	after := serial()
+	if after == before || !strings.Contains(r.stdout, "New API server certificate "+after+",") {
+		t.Errorf("serial before %s, after %s; rotate-certs said %q", before, after, r.stdout)
+	}
+	if _, err := open.WhoAmI(ctx, &apipb.WhoAmIRequest{}); err != nil {
+		t.Errorf("the connection opened before the rotation: %v", err)
+	}
+	if r := e.troupe(commandTimeout, "status"); r.code != 0 {
+		t.Errorf("status (a new connection) after rotation: %s", r)
+	}
+	if st, err := os.Stat(filepath.Join(e.home, "controller", "server-cert.pem")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("rotated certificate on disk: %v, %v; want mode 0600", st, err)
 	}
 }

@@ -338,6 +338,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"FinishAction": ownUnit, "ReadSecret": ownUnit, "OwnedSecrets": ownUnit, "GetResource": ownUnit,
 		"UnitGoalState": ownUnit, "UnitCloudSpec": ownUnit,
 		"RevokeAgent": users("admin"), "RotateAgentCredential": users("admin"), "MachineCredential": {"own-machine"},
+		"RotateCertificates": users("super"),
 	}
 	// Allowed calls that would tear the fixture down are not made; their
 	// refusals are.

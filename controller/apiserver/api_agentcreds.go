@@ -138,3 +138,16 @@ func (s *Server) unitsOfMachine(ctx context.Context, model, machine string) ([]s
 	}
 	return out, nil
 }
+
+// RotateCertificates implements apipb.ControllerServer.
+func (s *Server) RotateCertificates(ctx context.Context, req *apipb.RotateCertificatesRequest) (*apipb.RotateCertificatesResult, error) {
+	if s.cfg.RotateCert == nil {
+		return nil, status.Error(codes.Unimplemented, "this API server cannot rotate its certificate")
+	}
+	c, err := s.cfg.RotateCert()
+	if err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
+	s.logger().Info("api server certificate rotated", "serial", c.SerialNumber.Text(16), "not-after", c.NotAfter)
+	return &apipb.RotateCertificatesResult{Serial: c.SerialNumber.Text(16), NotAfterUnix: c.NotAfter.Unix()}, nil
+}

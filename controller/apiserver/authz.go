@@ -172,6 +172,7 @@ var rules = map[string]rule{
 	method("RevokeAgent"):           rAdmin,
 	method("RotateAgentCredential"): rAdmin,
 	method("MachineCredential"):     {target: ownMachine},
+	method("RotateCertificates"):    {target: superuser},
 }
 
 // caller is an authenticated identity: its tag and, for a user, its

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -65,6 +66,9 @@ type Config struct {
 	// what to do.
 	CheckCloud func(ctx context.Context, cloud string) error
 	TLS        *tls.Config
+	// RotateCert issues and serves a new server certificate (TLS must
+	// take its certificate from the same source); nil: not supported.
+	RotateCert func() (*x509.Certificate, error)
 	// Destroy stops every instance and then asks the controller to stop;
 	// DestroyController answers once it returns.
 	Destroy func()

@@ -93,6 +93,7 @@ var commands = []command{
 	{"whoami", "print the current controller, model and user", runWhoAmI},
 	{"revoke-agent", "invalidate a machine's or unit's agent credential at once", runRevokeAgent},
 	{"rotate-agent-credential", "issue a machine agent a new credential (it reconnects with it)", runRotateAgentCredential},
+	{"rotate-certs", "issue the controller's API server a new certificate from its CA", runRotateCerts},
 }
 
 // Version is the client version string (Juju-compatible form).

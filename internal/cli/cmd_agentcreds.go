@@ -75,3 +75,30 @@ func runRotateAgentCredential(env *Env, args []string) error {
 	}
 	return nil
 }
+
+// runRotateCerts is `troupe rotate-certs`: the controller issues its API
+// server a new certificate from its CA; clients pin the CA, so nothing
+// needs to change on their side.
+func runRotateCerts(env *Env, args []string) error {
+	fs := cmdline.NewFlagSet("rotate-certs")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return usage(errors.New("rotate-certs takes no arguments"))
+	}
+	conn, _, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := conn.RotateCertificates(ctx, &apipb.RotateCertificatesRequest{})
+	if err != nil {
+		return apiError(err)
+	}
+	fmt.Fprintf(env.Stdout, "New API server certificate %s, valid until %s\n", res.Serial, time.Unix(res.NotAfterUnix, 0).UTC().Format(time.RFC3339))
+	return nil
+}

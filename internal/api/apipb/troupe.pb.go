@@ -9220,6 +9220,94 @@ func (x *MachineCredentialResult) GetPassword() string {
 	return ""
 }
 
+type RotateCertificatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesRequest) Reset() {
+	*x = RotateCertificatesRequest{}
+	mi := &file_troupe_proto_msgTypes[156]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesRequest) ProtoMessage() {}
+
+func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[156]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{156}
+}
+
+type RotateCertificatesResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Serial        string                 `protobuf:"bytes,1,opt,name=serial,proto3" json:"serial,omitempty"` // the new certificate's serial number (hex)
+	NotAfterUnix  int64                  `protobuf:"varint,2,opt,name=not_after_unix,json=notAfterUnix,proto3" json:"not_after_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesResult) Reset() {
+	*x = RotateCertificatesResult{}
+	mi := &file_troupe_proto_msgTypes[157]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesResult) ProtoMessage() {}
+
+func (x *RotateCertificatesResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[157]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesResult.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{157}
+}
+
+func (x *RotateCertificatesResult) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *RotateCertificatesResult) GetNotAfterUnix() int64 {
+	if x != nil {
+		return x.NotAfterUnix
+	}
+	return 0
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9940,7 +10028,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\x18MachineCredentialRequest\x12\x18\n" +
 	"\amachine\x18\x01 \x01(\tR\amachine\"5\n" +
 	"\x17MachineCredentialResult\x12\x1a\n" +
-	"\bpassword\x18\x01 \x01(\tR\bpassword2\xa9,\n" +
+	"\bpassword\x18\x01 \x01(\tR\bpassword\"\x1b\n" +
+	"\x19RotateCertificatesRequest\"X\n" +
+	"\x18RotateCertificatesResult\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\tR\x06serial\x12$\n" +
+	"\x0enot_after_unix\x18\x02 \x01(\x03R\fnotAfterUnix2\x8a-\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -10023,7 +10115,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResult\x12J\n" +
 	"\vRevokeAgent\x12\x1d.troupe.v1.RevokeAgentRequest\x1a\x1c.troupe.v1.RevokeAgentResult\x12h\n" +
 	"\x15RotateAgentCredential\x12'.troupe.v1.RotateAgentCredentialRequest\x1a&.troupe.v1.RotateAgentCredentialResult\x12\\\n" +
-	"\x11MachineCredential\x12#.troupe.v1.MachineCredentialRequest\x1a\".troupe.v1.MachineCredentialResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11MachineCredential\x12#.troupe.v1.MachineCredentialRequest\x1a\".troupe.v1.MachineCredentialResult\x12_\n" +
+	"\x12RotateCertificates\x12$.troupe.v1.RotateCertificatesRequest\x1a#.troupe.v1.RotateCertificatesResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -10037,7 +10130,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 182)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 184)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -10195,38 +10288,40 @@ var file_troupe_proto_goTypes = []any{
 	(*RotateAgentCredentialResult)(nil),  // 153: troupe.v1.RotateAgentCredentialResult
 	(*MachineCredentialRequest)(nil),     // 154: troupe.v1.MachineCredentialRequest
 	(*MachineCredentialResult)(nil),      // 155: troupe.v1.MachineCredentialResult
-	nil,                                  // 156: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 157: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 158: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 159: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 160: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 161: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 162: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 163: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 164: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 165: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 166: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 167: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 168: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 169: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 170: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 171: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 172: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 173: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 174: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 175: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 176: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 177: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 178: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 179: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 180: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 181: troupe.v1.WhoAmIResult.AccessEntry
+	(*RotateCertificatesRequest)(nil),    // 156: troupe.v1.RotateCertificatesRequest
+	(*RotateCertificatesResult)(nil),     // 157: troupe.v1.RotateCertificatesResult
+	nil,                                  // 158: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 159: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 160: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 161: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 162: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 163: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 164: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 165: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 166: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 167: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 168: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 169: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 170: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 171: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 172: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 173: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 174: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 175: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 176: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 177: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 178: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 179: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 180: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 181: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 182: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 183: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	156, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	157, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	158, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	159, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
 	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -10244,52 +10339,52 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	158, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	159, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	160, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	161, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	160, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	161, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	162, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	163, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	162, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	164, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	163, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	164, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	165, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	165, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	166, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	167, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	166, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	168, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	167, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	169, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	168, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	170, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	169, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	170, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	171, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	172, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	173, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	171, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	172, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	173, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	174, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	175, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	174, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	175, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	176, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	177, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	176, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	177, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	178, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	179, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	178, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	179, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	180, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	180, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	181, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	182, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	181, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	183, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
 	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
 	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
 	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
@@ -10365,81 +10460,83 @@ var file_troupe_proto_depIdxs = []int32{
 	150, // 139: troupe.v1.Controller.RevokeAgent:input_type -> troupe.v1.RevokeAgentRequest
 	152, // 140: troupe.v1.Controller.RotateAgentCredential:input_type -> troupe.v1.RotateAgentCredentialRequest
 	154, // 141: troupe.v1.Controller.MachineCredential:input_type -> troupe.v1.MachineCredentialRequest
-	12,  // 142: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 143: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 144: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 145: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 146: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 147: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 148: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 149: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 150: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 151: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 152: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 153: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 154: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 155: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 156: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 157: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 158: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 159: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 160: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 161: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 162: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 163: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 164: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 165: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 166: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 167: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 168: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 169: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 170: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 171: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 172: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 173: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 174: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 175: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 176: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 177: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 178: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 179: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 180: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 181: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 182: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 183: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 184: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 185: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 186: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 187: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 188: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 189: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 190: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 191: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 192: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 193: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 194: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 195: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 196: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 197: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 198: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 199: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 200: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 201: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 202: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 203: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 204: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 205: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 206: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 207: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 208: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 209: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 210: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 211: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	151, // 212: troupe.v1.Controller.RevokeAgent:output_type -> troupe.v1.RevokeAgentResult
-	153, // 213: troupe.v1.Controller.RotateAgentCredential:output_type -> troupe.v1.RotateAgentCredentialResult
-	155, // 214: troupe.v1.Controller.MachineCredential:output_type -> troupe.v1.MachineCredentialResult
-	142, // [142:215] is the sub-list for method output_type
-	69,  // [69:142] is the sub-list for method input_type
+	156, // 142: troupe.v1.Controller.RotateCertificates:input_type -> troupe.v1.RotateCertificatesRequest
+	12,  // 143: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 144: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 145: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 146: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 147: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 148: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 149: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 150: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 151: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 152: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 153: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 154: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 155: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 156: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 157: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 158: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 159: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 160: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 161: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 162: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 163: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 164: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 165: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 166: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 167: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 168: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 169: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 170: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 171: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 172: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 173: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 174: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 175: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 176: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 177: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 178: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 179: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 180: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 181: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 182: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 183: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 184: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 185: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 186: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 187: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 188: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 189: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 190: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 191: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 192: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 193: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 194: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 195: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 196: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 197: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 198: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 199: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 200: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 201: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 202: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 203: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 204: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 205: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 206: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 207: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 208: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 209: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 210: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 211: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 212: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 213: troupe.v1.Controller.RevokeAgent:output_type -> troupe.v1.RevokeAgentResult
+	153, // 214: troupe.v1.Controller.RotateAgentCredential:output_type -> troupe.v1.RotateAgentCredentialResult
+	155, // 215: troupe.v1.Controller.MachineCredential:output_type -> troupe.v1.MachineCredentialResult
+	157, // 216: troupe.v1.Controller.RotateCertificates:output_type -> troupe.v1.RotateCertificatesResult
+	143, // [143:217] is the sub-list for method output_type
+	69,  // [69:143] is the sub-list for method input_type
 	69,  // [69:69] is the sub-list for extension type_name
 	69,  // [69:69] is the sub-list for extension extendee
 	0,   // [0:69] is the sub-list for field type_name
@@ -10456,7 +10553,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   182,
+			NumMessages:   184,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

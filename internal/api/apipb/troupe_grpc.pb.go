@@ -103,6 +103,7 @@ const (
 	Controller_RevokeAgent_FullMethodName           = "/troupe.v1.Controller/RevokeAgent"
 	Controller_RotateAgentCredential_FullMethodName = "/troupe.v1.Controller/RotateAgentCredential"
 	Controller_MachineCredential_FullMethodName     = "/troupe.v1.Controller/MachineCredential"
+	Controller_RotateCertificates_FullMethodName    = "/troupe.v1.Controller/RotateCertificates"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -305,6 +306,10 @@ type ControllerClient interface {
 	// when a rotation is due (empty password otherwise). The old one keeps
 	// working until the new one is first used.
 	MachineCredential(ctx context.Context, in *MachineCredentialRequest, opts ...grpc.CallOption) (*MachineCredentialResult, error)
+	// RotateCertificates issues the API server a new certificate from the
+	// controller CA and serves it to new connections at once; open
+	// connections keep theirs (controller superuser).
+	RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResult, error)
 }
 
 type controllerClient struct {
@@ -1090,6 +1095,16 @@ func (c *controllerClient) MachineCredential(ctx context.Context, in *MachineCre
 	return out, nil
 }
 
+func (c *controllerClient) RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateCertificatesResult)
+	err := c.cc.Invoke(ctx, Controller_RotateCertificates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1290,6 +1305,10 @@ type ControllerServer interface {
 	// when a rotation is due (empty password otherwise). The old one keeps
 	// working until the new one is first used.
 	MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error)
+	// RotateCertificates issues the API server a new certificate from the
+	// controller CA and serves it to new connections at once; open
+	// connections keep theirs (controller superuser).
+	RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1518,6 +1537,9 @@ func (UnimplementedControllerServer) RotateAgentCredential(context.Context, *Rot
 }
 func (UnimplementedControllerServer) MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method MachineCredential not implemented")
+}
+func (UnimplementedControllerServer) RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateCertificates not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2819,6 +2841,24 @@ func _Controller_MachineCredential_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_RotateCertificates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateCertificatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RotateCertificates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RotateCertificates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RotateCertificates(ctx, req.(*RotateCertificatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -3097,6 +3137,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MachineCredential",
 			Handler:    _Controller_MachineCredential_Handler,
+		},
+		{
+			MethodName: "RotateCertificates",
+			Handler:    _Controller_RotateCertificates_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
