@@ -122,7 +122,30 @@ func TestAgentCredentialRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An open stream of the revoked agent is ended too.
+	sconn, err := api.Dial(cur.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sconn.Close()
+	sctx, scancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer scancel()
+	watch, err := sconn.WatchMachine(sctx, &apipb.WatchMachineRequest{Machine: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Recv(); err != nil {
+		t.Fatalf("first event of the machine's watch: %v", err)
+	}
 	r := e.mustTroupe(commandTimeout, "revoke-agent", id)
+	for {
+		if _, err := watch.Recv(); err != nil {
+			if sctx.Err() != nil {
+				t.Errorf("the revoked machine's watch stayed open for %v", readyTimeout)
+			}
+			break
+		}
+	}
 	if !strings.Contains(r.stderr, "revoked machine-"+id+"\n") || !strings.Contains(r.stderr, "revoked unit-hello-0\n") {
 		t.Errorf("revoke-agent output: %s", r)
 	}

@@ -37,7 +37,9 @@ func (s *Server) RevokeAgent(ctx context.Context, req *apipb.RevokeAgentRequest)
 		if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, name, &unit.SetPasswordHash{Hash: ""}); err != nil {
 			return fmt.Errorf("cannot revoke unit %s: %w", name, err)
 		}
-		res.Revoked = append(res.Revoked, entity.Tag{Kind: entity.KindUnit, Name: name, Model: m.UUID}.String())
+		tag := entity.Tag{Kind: entity.KindUnit, Name: name, Model: m.UUID}.String()
+		s.streams.cut(tag)
+		res.Revoked = append(res.Revoked, tag)
 		return nil
 	}
 	if req.Unit != "" {
@@ -52,7 +54,9 @@ func (s *Server) RevokeAgent(ctx context.Context, req *apipb.RevokeAgentRequest)
 	if _, err := route[*machine.Done](s, m.UUID, model.KindMachine, req.Machine, &machine.RevokeCredential{}); err != nil {
 		return nil, fmt.Errorf("cannot revoke machine %s: %w", req.Machine, err)
 	}
-	res.Revoked = append(res.Revoked, entity.Tag{Kind: entity.KindMachine, Name: req.Machine, Model: m.UUID}.String())
+	mtag := entity.Tag{Kind: entity.KindMachine, Name: req.Machine, Model: m.UUID}.String()
+	s.streams.cut(mtag)
+	res.Revoked = append(res.Revoked, mtag)
 	// The machine agent issues its units' credentials: a revoked machine
 	// takes its units with it.
 	units, err := s.unitsOfMachine(ctx, m.UUID, req.Machine)

@@ -108,6 +108,8 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
+	ctx, done := s.streams.track(ctx, callerFrom(ctx).String())
+	defer done()
 	return toStatus(h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod}))
 }
 

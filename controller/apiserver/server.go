@@ -102,7 +102,8 @@ type Server struct {
 
 	logins   *TokenBucket // nil: agent logins are not limited
 	presence *presence.Tracker
-	guard    loginGuard // per-user failed-login backoff and verified-password cache
+	guard    loginGuard   // per-user failed-login backoff and verified-password cache
+	streams  agentStreams // open streams per identity, cut on revocation
 
 	sealMu sync.Mutex
 	seal   *sealbox.Box // guarded by sealMu; opened on first use
