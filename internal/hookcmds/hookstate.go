@@ -361,22 +361,21 @@ func (h *HookState) UpdateRelationSettings(id int, app bool, changes map[string]
 	if app {
 		target = h.appName()
 	}
-	current, err := h.RelationSettings(id, target, app)
-	if err != nil {
-		return err
-	}
-	if err := limits.Check("relation data for "+target, limits.Merged(current, changes), limits.RelationBag); err != nil {
-		return fmt.Errorf("cannot set relation settings: %w", err)
-	}
 	rc := h.relSet[id]
 	if rc == nil {
 		rc = &RelationChanges{}
-		h.relSet[id] = rc
 	}
 	dst := &rc.Unit
 	if app {
 		dst = &rc.App
 	}
+	// What this hook writes to the bag (its buffered changes merged), so
+	// no read of the committed bag is needed (offline hooks, a bag not
+	// created yet); the API bounds each commit the same way.
+	if err := limits.Check("relation data for "+target, limits.Merged(*dst, changes), limits.RelationBag); err != nil {
+		return fmt.Errorf("cannot set relation settings: %w", err)
+	}
+	h.relSet[id] = rc
 	if *dst == nil {
 		*dst = map[string]string{}
 	}

@@ -23,8 +23,8 @@ func TestSizeLimits(t *testing.T) {
 			t.Errorf("refused relation-set buffered %d bytes", len(ch.RelationSettings[3].Unit["big"]))
 		}
 	}
-	// wordpress/0's bag on relation 3 holds private-address=10.0.0.1 (23 bytes).
-	fits := strings.Repeat("y", limits.RelationBag-23-3)
+	// What one hook writes to a bag is bounded ("big" is 3 bytes).
+	fits := strings.Repeat("y", limits.RelationBag-3)
 	for _, tc := range []toolCase{
 		{name: "status-set message", argv: []string{"status-set", "active", over(limits.StatusMessage)},
 			stderr: tooLarge("status message", limits.StatusMessage+1, limits.StatusMessage), code: 1},
@@ -45,5 +45,18 @@ func TestSizeLimits(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { runCase(t, tc) })
+	}
+	// Two relation-set calls of one hook add up.
+	hs := hookcmdstest.NewContext(newUnit())
+	half := strings.Repeat("h", limits.RelationBag/2)
+	if err := hs.UpdateRelationSettings(3, false, map[string]string{"a": half}); err != nil {
+		t.Fatal(err)
+	}
+	err := hs.UpdateRelationSettings(3, false, map[string]string{"b": half})
+	if want := fmt.Sprintf("cannot set relation settings: relation data for wordpress/0 too large (%d bytes, limit %d)", limits.RelationBag+2, limits.RelationBag); err == nil || err.Error() != want {
+		t.Errorf("second half: %v, want %q", err, want)
+	}
+	if err := hs.UpdateRelationSettings(3, false, map[string]string{"a": "", "b": half}); err != nil {
+		t.Errorf("replacing a by b: %v", err)
 	}
 }
