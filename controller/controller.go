@@ -33,6 +33,10 @@ type Bootstrap struct {
 	CACert            string `json:"ca-cert"`
 	ServerCert        string `json:"server-cert"`
 	ServerKey         string `json:"server-key"`
+	// CAKey is the CA's key, with which `troupe rotate-certs` issues a
+	// new server certificate; empty (a controller bootstrapped before
+	// rotation existed) means the certificate cannot be rotated.
+	CAKey string `json:"ca-key,omitempty"`
 	// Agent is the trouped binary used to start machine agents.
 	Agent string `json:"agent"`
 	// AgentCheckInterval is how often the provisioner checks that machine

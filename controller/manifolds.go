@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/logstore"
+	"github.com/troupe-dev/troupe/internal/pki"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 	"github.com/troupe-dev/troupe/providers"
@@ -176,9 +176,11 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				if err := g.Get(LogSinkName, &logs); err != nil {
 					return nil, err
 				}
-				cert, err := tls.X509KeyPair([]byte(cfg.Bootstrap.ServerCert), []byte(cfg.Bootstrap.ServerKey))
+				certs, err := pki.NewServer(pki.Bundle{CertPEM: []byte(cfg.Bootstrap.CACert), KeyPEM: []byte(cfg.Bootstrap.CAKey)},
+					pki.Bundle{CertPEM: []byte(cfg.Bootstrap.ServerCert), KeyPEM: []byte(cfg.Bootstrap.ServerKey)},
+					filepath.Join(cfg.DataDir, "server-cert.pem"))
 				if err != nil {
-					return nil, fmt.Errorf("cannot load server certificate: %w", err)
+					return nil, err
 				}
 				l, err := net.Listen("tcp", addr)
 				if err != nil {
@@ -199,7 +201,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
 					CharmDir:   filepath.Join(cfg.DataDir, "charms"), Addresses: []string{addr},
 					SecretKeyFile: filepath.Join(cfg.DataDir, entity.SecretKeyFile),
-					Listener:      l, TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+					Listener:      l, TLS: certs.TLSConfig(), RotateCert: certs.Rotate,
 					Destroy: destroy, Logger: cfg.Logger, Logs: logs, CheckCloud: cl.check,
 					UnaryObserver: cfg.Metrics.Unary, StreamObserver: cfg.Metrics.Stream,
 					LoginRate: cfg.Bootstrap.LoginRate, LoginBurst: cfg.Bootstrap.LoginBurst, LoginObserver: cfg.Metrics,

@@ -5,7 +5,8 @@
 //	agent ──▶ api-caller ──▶ machiner
 //	              ├────────▶ deployer ──▶ unit agents (nested engines)
 //	              ├────────▶ log-sender
-//	              └────────▶ machine-exec (`troupe exec --machine` tasks)
+//	              ├────────▶ machine-exec (`troupe exec --machine` tasks)
+//	              └────────▶ credential (new agent credential → agent.conf, reload)
 //
 // The machine agent's own lines (the deployer's) are buffered in
 // Config.Logs and sent by its log-sender; each unit agent has its own
@@ -43,13 +44,14 @@ import (
 
 // Manifold names.
 const (
-	AgentName     = "agent"
-	APICallerName = "api-caller"
-	MachinerName  = "machiner"
-	DeployerName  = "deployer"
-	LogSenderName = "log-sender"
-	MetricsName   = "metrics"
-	ExecName      = "machine-exec"
+	AgentName      = "agent"
+	APICallerName  = "api-caller"
+	MachinerName   = "machiner"
+	DeployerName   = "deployer"
+	LogSenderName  = "log-sender"
+	MetricsName    = "metrics"
+	ExecName       = "machine-exec"
+	CredentialName = "credential"
 )
 
 // Config configures the machine agent.
@@ -134,6 +136,22 @@ func Manifolds(cfg Config) dependency.Manifolds {
 				ec := machineexec.Config{API: conn, Machine: c.Machine, Lock: lock, Dir: cfg.DataDir,
 					Logger: logsender.Logger(base, cfg.Logs, "juju.worker.machineexec")}
 				return engine.Func(func(ctx context.Context) error { return machineexec.Run(ctx, ec) }), nil
+			},
+		},
+		CredentialName: {
+			Inputs: []string{AgentName, APICallerName},
+			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
+				c, conn, err := agentmanifold.Inputs(g, AgentName, APICallerName)
+				if err != nil {
+					return nil, err
+				}
+				var reload agentmanifold.Reloader
+				if err := g.Get(AgentName, &reload); err != nil {
+					return nil, err
+				}
+				w := &credentialWorker{dir: cfg.DataDir, agent: c, conn: conn, reload: reload,
+					log: logsender.Logger(base, cfg.Logs, "juju.worker.credential")}
+				return engine.Func(w.run), nil
 			},
 		},
 		LogSenderName: {

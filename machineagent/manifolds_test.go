@@ -13,13 +13,14 @@ import (
 // together with ARCHITECTURE.md.
 func TestManifoldsPinned(t *testing.T) {
 	want := map[string][]string{
-		machineagent.AgentName:     {},
-		machineagent.APICallerName: {machineagent.AgentName},
-		machineagent.MachinerName:  {machineagent.AgentName, machineagent.APICallerName},
-		machineagent.DeployerName:  {machineagent.AgentName, machineagent.APICallerName},
-		machineagent.LogSenderName: {machineagent.AgentName, machineagent.APICallerName},
-		machineagent.MetricsName:   {},
-		machineagent.ExecName:      {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.AgentName:      {},
+		machineagent.APICallerName:  {machineagent.AgentName},
+		machineagent.MachinerName:   {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.DeployerName:   {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.LogSenderName:  {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.MetricsName:    {},
+		machineagent.ExecName:       {machineagent.AgentName, machineagent.APICallerName},
+		machineagent.CredentialName: {machineagent.AgentName, machineagent.APICallerName},
 	}
 	for _, in := range want {
 		sort.Strings(in)

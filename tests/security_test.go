@@ -167,7 +167,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2")
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "other")
+	// A machine whose agent credential is revoked below.
+	spare := strings.TrimSpace(strings.TrimPrefix(e.mustTroupe(commandTimeout, "add-machine").stderr, "created machine "))
 	waitFor(t, e, readyTimeout, "units active and idle", appsReady(map[string]int{"hello": 2, "other": 1}))
+	waitFor(t, e, readyTimeout, "machine "+spare+" started", func(doc statusDoc) bool {
+		return doc.Machines[spare].JujuStatus.Current == "started"
+	})
 
 	var cc struct {
 		api.Info
@@ -219,7 +224,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ownMachine = doc.Applications["hello"].Units[ownName].Machine
 	var otherMachine string
 	for name, c := range agents {
-		if strings.HasPrefix(name, "machine-") && c.Machine != ownMachine {
+		if strings.HasPrefix(name, "machine-") && c.Machine != ownMachine && c.Machine != spare {
 			otherMachine = name
 		}
 	}
@@ -247,6 +252,30 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if r := e.troupeAs(carol, "carol's new pw\n", "change-user-password"); r.code != 0 {
 		t.Fatal(r)
 	}
+	// A revoked agent credential: the spare machine's agent, whose
+	// password verified (and sits in the controller's cache) just before
+	// revoke-agent, is refused on its very next call.
+	spareInfo := agents["machine-"+spare].Info
+	if spareInfo.Password == "" {
+		t.Fatalf("no agent config for machine %s: %v", spare, keys(agents))
+	}
+	revokedAgent, err := api.Dial(spareInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer revokedAgent.Close()
+	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer rcancel()
+	if _, err := revokedAgent.MachineUnits(rctx, &apipb.MachineUnitsRequest{Machine: spare}); err != nil {
+		t.Fatalf("machine %s before revocation: %v", spare, err)
+	}
+	if r := e.mustTroupe(commandTimeout, "revoke-agent", spare); !strings.Contains(r.stderr, "revoked machine-"+spare) {
+		t.Errorf("revoke-agent output: %s", r)
+	}
+	_, err = revokedAgent.MachineUnits(rctx, &apipb.MachineUnitsRequest{Machine: spare})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("machine %s right after revoke-agent: %v, want Unauthenticated", spare, err)
+	}
 	ids := []identity{
 		{"own-unit", own.Info},
 		{"other-unit", agents[otherName].Info},
@@ -257,6 +286,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"superuser", cc.Info},
 		{"no-credential", api.Info{Addresses: cc.Addresses, CACert: cc.CACert}},
 		{"revoked", revoked},
+		{"revoked-agent", spareInfo},
 	}
 
 	// The expected matrix, written from the issue's rules (not from the
@@ -297,9 +327,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"IssueUnitCredential": {"own-machine"},
 		"WatchMachineTasks":   {"own-machine"}, "MachineTasks": {"own-machine"}, "BeginMachineTask": {"own-machine"},
 		"FinishMachineTask": {"own-machine"},
-		"GetCharm":          {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
-		"SendLogs":          {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
-		"WatchUnit":         ownUnit, "UnitSnapshot": ownUnit, "SetUnitStatus": ownUnit,
+		// An agent fetches only its units' applications' charms, and the
+		// request names none of them (its charm_url is the marker).
+		"GetCharm":  {},
+		"SendLogs":  {"own-unit", "other-unit", "other-app-unit", "own-machine", "other-machine"},
+		"WatchUnit": ownUnit, "UnitSnapshot": ownUnit, "SetUnitStatus": ownUnit,
 		"SetApplicationVersion": ownUnit, "ClaimLeadership": ownUnit, "ClearResolved": ownUnit,
 		"UnitDead": ownUnit, "EnterScope": ownUnit, "LeaveScope": ownUnit, "ReadRelationSettings": ownUnit,
 		"CommitHook": ownUnit, "SetLeaderSettings": ownUnit, "BeginAction": ownUnit, "LogAction": ownUnit,
@@ -311,12 +343,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"Offer": users("admin"), "RemoveOffer": users("admin"), "ListOffers": anyUser,
 		"Consume": users("write"), "RemoveSaas": users("write"),
 		"AttachStorage": ownUnit,
+		"RevokeAgent":   users("admin"), "RotateAgentCredential": users("admin"), "MachineCredential": {"own-machine"},
+		"RotateCertificates": users("super"),
 	}
 	// Allowed calls that would tear the fixture down are not made; their
 	// refusals are.
 	destructive := map[string]bool{"DestroyController": true, "DestroyModel": true, "RemoveApplication": true,
 		"RemoveUnit": true, "RemoveMachine": true, "UnitDead": true, "IssueUnitCredential": true, "LeaveScope": true,
-		"ChangeUserPassword": true, "SetMachineStatus": true}
+		"ChangeUserPassword": true, "SetMachineStatus": true, "RevokeAgent": true, "RotateAgentCredential": true}
 
 	const marker = "refused-by-matrix"
 	conns := map[string]*api.Conn{}
@@ -389,6 +423,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	wantDenied(t, "hello/1 writing other's application settings", err)
 	_, err = c.CommitHook(ctx, &apipb.CommitHookRequest{Unit: "other/0"})
 	wantDenied(t, "hello/1 committing a hook as other/0", err)
+	// Size limits hold at the API too, for an agent bypassing the hook
+	// tools: an over-long status message is refused and not recorded.
+	_, err = conns["own-unit"].SetUnitStatus(ctx, &apipb.SetUnitStatusRequest{Unit: ownName,
+		Workload: &apipb.StatusInfo{Current: "active", Message: marker + strings.Repeat("x", 16<<10)}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "workload status message too large (") {
+		t.Errorf("own unit setting a 16 KiB status message: %v, want InvalidArgument … too large", err)
+	}
 	doc, _, err = e.status()
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,21 @@ type Destroy struct{}
 // SetDead records that the machine's instance is gone.
 type SetDead struct{}
 
+// RevokeCredential invalidates the agent's credentials (current and
+// pending): its next call is refused.
+type RevokeCredential struct{}
+
+// RequestRotation asks the agent to fetch a new credential.
+type RequestRotation struct{}
+
+// IssueCredential records the hash of a credential handed to the agent
+// by a rotation; the current one stays valid until PromoteCredential.
+type IssueCredential struct{ Hash string }
+
+// PromoteCredential makes the pending credential the only one (the agent
+// logged in with it).
+type PromoteCredential struct{ Hash string }
+
 // Done acknowledges a command.
 type Done struct{}
 
@@ -96,6 +111,17 @@ func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, 
 			return nil, &Done{}, nil
 		}
 		next.Life = entity.Dying
+	case *RevokeCredential:
+		next.PasswordHash, next.PendingPasswordHash, next.RotateCredential = "", "", false
+	case *RequestRotation:
+		next.RotateCredential = true
+	case *IssueCredential:
+		next.PendingPasswordHash, next.RotateCredential = m.Hash, false
+	case *PromoteCredential:
+		if cur.PendingPasswordHash != m.Hash {
+			return nil, &Done{}, nil // revoked or re-issued meanwhile
+		}
+		next.PasswordHash, next.PendingPasswordHash = m.Hash, ""
 	case *SetDead:
 		next.Life = entity.Dead
 		next.Agent = entity.Status{Current: "stopped", Since: now}

@@ -29,3 +29,44 @@ func TestProvisioningErrorThenProvisioned(t *testing.T) {
 		t.Fatalf("after provisioning: agent %+v instance %+v, want pending and running", next.Agent, next.Instance)
 	}
 }
+
+// Rotation keeps the old credential until the new one is promoted;
+// revocation empties both; a stale promotion changes nothing.
+func TestCredentialRotationAndRevocation(t *testing.T) {
+	now := time.Unix(100, 0)
+	step := func(m *entity.Machine, msg any) *entity.Machine {
+		t.Helper()
+		next, _, err := Handle(now, m, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == nil {
+			return m
+		}
+		return next
+	}
+	m := &entity.Machine{ID: "0", PasswordHash: "old"}
+	m = step(m, &RequestRotation{})
+	if !m.RotateCredential || m.PasswordHash != "old" {
+		t.Fatalf("after RequestRotation: %+v", m)
+	}
+	m = step(m, &IssueCredential{Hash: "new"})
+	if m.RotateCredential || m.PasswordHash != "old" || m.PendingPasswordHash != "new" {
+		t.Fatalf("after IssueCredential: %+v", m)
+	}
+	if s := step(m, &PromoteCredential{Hash: "other"}); s.PasswordHash != "old" {
+		t.Fatalf("a stale promotion changed the credential: %+v", s)
+	}
+	m = step(m, &PromoteCredential{Hash: "new"})
+	if m.PasswordHash != "new" || m.PendingPasswordHash != "" {
+		t.Fatalf("after PromoteCredential: %+v", m)
+	}
+	m = step(step(m, &RequestRotation{}), &IssueCredential{Hash: "newer"})
+	m = step(m, &RevokeCredential{})
+	if m.PasswordHash != "" || m.PendingPasswordHash != "" || m.RotateCredential {
+		t.Fatalf("after RevokeCredential: %+v", m)
+	}
+	if s := step(m, &PromoteCredential{Hash: "newer"}); s.PasswordHash != "" {
+		t.Fatalf("a pending credential issued before the revocation was promoted: %+v", s)
+	}
+}

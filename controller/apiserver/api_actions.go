@@ -324,6 +324,9 @@ func (s *Server) FinishAction(ctx context.Context, req *apipb.FinishActionReques
 // results (a JSON object, or empty).
 func (s *Server) finishTask(modelUUID, id, st, message string, resultsJSON []byte) (*apipb.FinishActionResult, error) {
 	var results map[string]any
+	if err := resultsTooLarge(resultsJSON); err != nil {
+		st, message, resultsJSON = entity.TaskFailed, err.Error(), nil
+	}
 	if len(resultsJSON) > 0 {
 		if err := json.Unmarshal(resultsJSON, &results); err != nil {
 			return nil, invalid(fmt.Errorf("results are not a JSON object: %v", err))

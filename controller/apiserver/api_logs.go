@@ -44,6 +44,7 @@ func (s *Server) SendLogs(ctx context.Context, req *apipb.SendLogsRequest) (*api
 			allowed[who] = true
 		}
 	}
+	truncateLogLines(req.Records)
 	recs := storedRecords(self, req.Records, req.Dropped, time.Now())
 	if _, err := s.cfg.Logs.Append(caller.Model, recs); err != nil {
 		return nil, fmt.Errorf("cannot store log records: %w", err)

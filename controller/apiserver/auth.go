@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/entity"
@@ -39,7 +40,7 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
 	}
-	var hash string
+	var hash, pending string
 	var usr entity.User
 	switch tag.Kind {
 	case entity.KindUser:
@@ -52,11 +53,18 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	case entity.KindMachine:
 		var m entity.Machine
 		_, err = s.cfg.Store.Get(ctx, entity.MachineKey(tag.Model, tag.Name), &m)
-		hash = m.PasswordHash
+		hash, pending = m.PasswordHash, m.PendingPasswordHash
 	case entity.KindUnit:
 		var u entity.Unit
 		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
 		hash = u.PasswordHash
+	}
+	if err == nil && pending != "" && !s.guard.check(tag.String(), hash, pw) && s.guard.check(tag.String(), pending, pw) {
+		// A rotated credential's first use: it becomes the only one.
+		if err := s.promoteMachineCredential(tag, pending); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "cannot record the new credential: %v", err)
+		}
+		hash = pending
 	}
 	if err != nil || !s.guard.check(tag.String(), hash, pw) {
 		if tag.Kind == entity.KindUser {
@@ -79,6 +87,11 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	if err := s.authorize(ctx, info.FullMethod, req); err != nil {
 		return nil, toStatus(err)
 	}
+	if m, ok := req.(proto.Message); ok {
+		if err := checkLimits(m); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := h(ctx, req)
 	return resp, toStatus(err)
 }
@@ -95,6 +108,8 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
+	ctx, done := s.streams.track(ctx, callerFrom(ctx).String())
+	defer done()
 	return toStatus(h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod}))
 }
 

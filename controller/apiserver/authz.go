@@ -40,6 +40,10 @@ const (
 	machineUnit
 	// any agent (machine or unit) of the model; the handler narrows.
 	modelAgent
+	// an agent fetching a charm: a unit agent its application's charm, a
+	// machine agent the charms of the units assigned to it (the request's
+	// "charm_url"; other revisions of the same charm too, for refresh).
+	charmAgent
 )
 
 // rule is one method's authorization.
@@ -88,7 +92,7 @@ var rules = map[string]rule{
 
 	method("WatchUnit"):             rUnit,
 	method("UnitSnapshot"):          rUnit,
-	method("GetCharm"):              {target: modelAgent},
+	method("GetCharm"):              {target: charmAgent},
 	method("SetUnitStatus"):         rUnit,
 	method("SetApplicationVersion"): rUnit,
 	method("ClaimLeadership"):       rUnit,
@@ -169,11 +173,15 @@ var rules = map[string]rule{
 	// cmr: offering needs admin on the offering model; consuming, write
 	// on the consuming model (the handler also wants read on the
 	// offering one, Juju's consume access); ListOffers filters by read.
-	method("Offer"):       rAdmin,
-	method("RemoveOffer"): rAdmin,
-	method("ListOffers"):  {target: anyUser},
-	method("Consume"):     rWrite,
-	method("RemoveSaas"):  rWrite,
+	method("Offer"):                 rAdmin,
+	method("RemoveOffer"):           rAdmin,
+	method("ListOffers"):            {target: anyUser},
+	method("Consume"):               rWrite,
+	method("RemoveSaas"):            rWrite,
+	method("RevokeAgent"):           rAdmin,
+	method("RotateAgentCredential"): rAdmin,
+	method("MachineCredential"):     {target: ownMachine},
+	method("RotateCertificates"):    {target: superuser},
 }
 
 // caller is an authenticated identity: its tag and, for a user, its
@@ -197,6 +205,9 @@ type lookups interface {
 	modelUUID(ctx context.Context, name string) (uuid string, found bool, err error)
 	// unitMachine is the machine a unit is assigned to.
 	unitMachine(ctx context.Context, model, unit string) (machine string, found bool, err error)
+	// mayFetchCharm reports whether the agent's units' applications use
+	// the charm at url (or another revision of it).
+	mayFetchCharm(ctx context.Context, agent entity.Tag, url string) (bool, error)
 }
 
 // decide is the authorization decision for one call: nil, errPerm, or an
@@ -220,6 +231,15 @@ func decide(ctx context.Context, c caller, fullMethod string, req proto.Message,
 		return boolPerm(t.Kind == entity.KindMachine && t.Name == stringField(req, "machine"))
 	case modelAgent:
 		return boolPerm(t.Kind == entity.KindUnit || t.Kind == entity.KindMachine)
+	case charmAgent:
+		if t.Kind != entity.KindUnit && t.Kind != entity.KindMachine {
+			return errPerm
+		}
+		ok, err := look.mayFetchCharm(ctx, t, stringField(req, "charm_url"))
+		if err != nil {
+			return err
+		}
+		return boolPerm(ok)
 	case machineUnit:
 		if t.Kind != entity.KindMachine {
 			return errPerm
@@ -290,6 +310,48 @@ func (l storeLookups) unitMachine(ctx context.Context, model, unit string) (stri
 		return "", false, nil
 	}
 	return u.Machine, err == nil, err
+}
+
+func (l storeLookups) mayFetchCharm(ctx context.Context, agent entity.Tag, url string) (bool, error) {
+	var apps []string
+	switch agent.Kind {
+	case entity.KindUnit:
+		app, _, _ := entity.SplitUnitName(agent.Name)
+		apps = []string{app}
+	case entity.KindMachine:
+		units, err := l.s.unitsOfMachine(ctx, agent.Model, agent.Name)
+		if err != nil {
+			return false, err
+		}
+		for _, u := range units {
+			app, _, _ := entity.SplitUnitName(u)
+			apps = append(apps, app)
+		}
+	}
+	names := map[string]bool{}
+	for _, name := range apps {
+		var a entity.Application
+		_, err := l.s.cfg.Store.Get(ctx, entity.ApplicationKey(agent.Model, name), &a)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if a.CharmURL == url {
+			return true, nil
+		}
+		names[a.CharmName] = true
+	}
+	if len(names) == 0 || url == "" {
+		return false, nil
+	}
+	var ch entity.Charm
+	_, err := l.s.cfg.Store.Get(ctx, entity.CharmKey(agent.Model, url), &ch)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && names[ch.Name], err
 }
 
 func (s *Server) authorize(ctx context.Context, fullMethod string, req any) error {

@@ -51,6 +51,17 @@ func TestEveryMethodHasARule(t *testing.T) {
 type fakeLookups struct {
 	models   map[string]string // name -> uuid
 	machines map[string]string // unit -> machine
+	charms   map[string]string // unit -> charm url of its application
+}
+
+func (f fakeLookups) mayFetchCharm(_ context.Context, agent entity.Tag, url string) (bool, error) {
+	for unit, u := range f.charms {
+		if u == url && (agent.Kind == entity.KindUnit && agent.Name == unit ||
+			agent.Kind == entity.KindMachine && f.machines[unit] == agent.Name) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (f fakeLookups) modelUUID(_ context.Context, name string) (string, bool, error) {
@@ -67,7 +78,8 @@ func (f fakeLookups) unitMachine(_ context.Context, _, unit string) (string, boo
 }
 
 func TestDecide(t *testing.T) {
-	look := fakeLookups{models: map[string]string{"default": "u1", "other": "u2"}, machines: map[string]string{"a/0": "0", "b/0": "1"}}
+	look := fakeLookups{models: map[string]string{"default": "u1", "other": "u2"}, machines: map[string]string{"a/0": "0", "b/0": "1"},
+		charms: map[string]string{"a/0": "local:a-0", "b/0": "local:b-0"}}
 	unitA0 := caller{tag: entity.Tag{Kind: entity.KindUnit, Name: "a/0", Model: "u1"}}
 	machine0 := caller{tag: entity.Tag{Kind: entity.KindMachine, Name: "0", Model: "u1"}}
 	reader := caller{tag: entity.Tag{Kind: entity.KindUser, Name: "r"}, user: entity.User{Name: "r", Access: map[string]entity.Access{"u1": entity.AccessRead}}}
@@ -91,7 +103,11 @@ func TestDecide(t *testing.T) {
 		{machine0, "IssueUnitCredential", &apipb.IssueUnitCredentialRequest{Unit: "b/0"}, false},
 		{machine0, "IssueUnitCredential", &apipb.IssueUnitCredentialRequest{Unit: "nope"}, false},
 		{machine0, "UnitSnapshot", &apipb.UnitSnapshotRequest{Unit: "a/0"}, false},
-		{machine0, "GetCharm", &apipb.GetCharmRequest{}, true},
+		{machine0, "GetCharm", &apipb.GetCharmRequest{CharmUrl: "local:a-0"}, true},
+		{machine0, "GetCharm", &apipb.GetCharmRequest{CharmUrl: "local:b-0"}, false},
+		{unitA0, "GetCharm", &apipb.GetCharmRequest{CharmUrl: "local:a-0"}, true},
+		{unitA0, "GetCharm", &apipb.GetCharmRequest{CharmUrl: "local:b-0"}, false},
+		{reader, "GetCharm", &apipb.GetCharmRequest{CharmUrl: "local:a-0"}, false},
 		{reader, "Status", &apipb.StatusRequest{}, true},
 		{reader, "Status", &apipb.StatusRequest{Model: "other"}, false},
 		{reader, "Status", &apipb.StatusRequest{Model: "missing"}, false},
@@ -177,6 +193,12 @@ func TestLoginGuardCheck(t *testing.T) {
 	h2 := entity.HashUserPassword("new password")
 	if g.check("user-bob", h2, "correct horse") {
 		t.Fatal("old password accepted after the hash changed (stale cache)")
+	}
+	// Revocation empties the agent's hash: a password verified (and
+	// cached) a moment ago is refused at once.
+	mh := entity.HashPassword("agent pw")
+	if !g.check("machine-3@m", mh, "agent pw") || g.check("machine-3@m", "", "agent pw") {
+		t.Fatal("a revoked agent password still verifies (stale cache)")
 	}
 	if g.check("user-bob", "", "") {
 		t.Fatal("empty hash accepted")

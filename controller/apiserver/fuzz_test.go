@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -13,8 +15,9 @@ import (
 )
 
 // FuzzDecodeRequest decodes arbitrary bytes as the request of any RPC
-// and runs the authorization decision on it for each identity kind: no
-// panic, and the answer is allowed or PermissionDenied, nothing else.
+// and runs the authorization decision on it for each identity kind, and
+// the size limits: no panic, and the answer is allowed or
+// PermissionDenied (InvalidArgument for limits), nothing else.
 // Corpus: testdata/fuzz/FuzzDecodeRequest/.
 func FuzzDecodeRequest(f *testing.F) {
 	seed, _ := proto.Marshal(&apipb.UnitSnapshotRequest{Unit: "a/0"})
@@ -38,6 +41,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		req := mt.New().Interface()
 		if proto.Unmarshal(data, req) != nil {
 			return
+		}
+		if err := checkLimits(req); err != nil && status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("%s limits: %v", md.Name(), err)
 		}
 		for _, c := range callers {
 			err := decide(context.Background(), c, method(string(md.Name())), req, look)

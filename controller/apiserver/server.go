@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,9 @@ type Config struct {
 	// what to do.
 	CheckCloud func(ctx context.Context, cloud string) error
 	TLS        *tls.Config
+	// RotateCert issues and serves a new server certificate (TLS must
+	// take its certificate from the same source); nil: not supported.
+	RotateCert func() (*x509.Certificate, error)
 	// Destroy stops every instance and then asks the controller to stop;
 	// DestroyController answers once it returns.
 	Destroy func()
@@ -100,7 +104,8 @@ type Server struct {
 
 	logins   *TokenBucket // nil: agent logins are not limited
 	presence *presence.Tracker
-	guard    loginGuard // per-user failed-login backoff and verified-password cache
+	guard    loginGuard   // per-user failed-login backoff and verified-password cache
+	streams  agentStreams // open streams per identity, cut on revocation
 
 	sealMu sync.Mutex
 	seal   *sealbox.Box // guarded by sealMu; opened on first use

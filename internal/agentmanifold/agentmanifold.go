@@ -7,15 +7,20 @@ package agentmanifold
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/juju/worker/v4"
 	"github.com/juju/worker/v4/dependency"
+	"gopkg.in/tomb.v2"
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/engine"
 )
 
-// Agent reads dir/agent.conf and outputs an api.AgentConfig.
+// Agent reads dir/agent.conf and outputs an api.AgentConfig and a
+// Reloader. Reloading (after agent.conf was rewritten, e.g. with a new
+// credential) bounces the worker, so it re-reads the file and everything
+// depending on it — the API caller first — restarts with the new config.
 func Agent(dir string) dependency.Manifold {
 	return dependency.Manifold{
 		Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
@@ -23,11 +28,42 @@ func Agent(dir string) dependency.Manifold {
 			if err != nil {
 				return nil, err
 			}
-			return engine.NewValue(c, nil), nil
+			w := &configWorker{c: c}
+			w.tomb.Go(func() error {
+				<-w.tomb.Dying()
+				return nil
+			})
+			return w, nil
 		},
-		Output: engine.ValueOutput[api.AgentConfig],
+		Output: func(in worker.Worker, out any) error {
+			w, ok := in.(*configWorker)
+			if !ok {
+				return fmt.Errorf("expected *configWorker, got %T", in)
+			}
+			switch p := out.(type) {
+			case *api.AgentConfig:
+				*p = w.c
+			case *Reloader:
+				*p = w.reload
+			default:
+				return fmt.Errorf("agent manifold outputs *api.AgentConfig or *agentmanifold.Reloader, not %T", out)
+			}
+			return nil
+		},
 	}
 }
+
+// Reloader bounces the agent manifold so agent.conf is read again.
+type Reloader func()
+
+type configWorker struct {
+	tomb tomb.Tomb
+	c    api.AgentConfig
+}
+
+func (w *configWorker) reload()     { w.tomb.Kill(dependency.ErrBounce) }
+func (w *configWorker) Kill()       { w.tomb.Kill(nil) }
+func (w *configWorker) Wait() error { return w.tomb.Wait() }
 
 // APICaller dials the controller with the credentials of the agent
 // manifold named agentName and outputs the *api.Conn; the connection is

@@ -100,6 +100,9 @@ var commands = []command{
 	{"logout", "forget the current user's credentials", runLogout},
 	{"change-user-password", "change a user's password (new password on standard input)", runChangeUserPassword},
 	{"whoami", "print the current controller, model and user", runWhoAmI},
+	{"revoke-agent", "invalidate a machine's or unit's agent credential at once", runRevokeAgent},
+	{"rotate-agent-credential", "issue a machine agent a new credential (it reconnects with it)", runRotateAgentCredential},
+	{"rotate-certs", "issue the controller's API server a new certificate from its CA", runRotateCerts},
 }
 
 // Version is the client version string (Juju-compatible form).

@@ -33,6 +33,7 @@ type bootstrapConfig struct {
 	CACert            string `json:"ca-cert"`
 	ServerCert        string `json:"server-cert"`
 	ServerKey         string `json:"server-key"`
+	CAKey             string `json:"ca-key"` // for rotate-certs; bootstrap.json is 0600
 	Agent             string `json:"agent"`
 	// AgentCheckInterval is how often the controller checks that local
 	// machine agents run (and restarts dead ones), as a Go duration.
@@ -147,7 +148,7 @@ func runBootstrap(env *Env, args []string) error {
 	}
 	pw := entity.NewPassword()
 	bc := bootstrapConfig{UUID: entity.NewUUID(), Name: name, APIPort: *port, AdminPasswordHash: entity.HashPassword(pw),
-		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), Agent: trouped,
+		CACert: string(ca.CertPEM), ServerCert: string(srv.CertPEM), ServerKey: string(srv.KeyPEM), CAKey: string(ca.KeyPEM), Agent: trouped,
 		AgentCheckInterval: check.String(), MetricsAddress: maddr, LXDProject: lxdProject, LXDImage: lxdImage}
 	data, _ := json.MarshalIndent(bc, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap.json"), data, 0o600); err != nil {

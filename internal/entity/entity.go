@@ -203,6 +203,13 @@ type Machine struct {
 	// Hardware is what the provider reports it gave the instance, in
 	// constraint syntax ("cores=2 mem=1024M"); empty when unknown.
 	Hardware string `json:"hardware,omitempty"`
+	// PendingPasswordHash is the credential issued to the agent by a
+	// rotation and not used yet: both it and PasswordHash are accepted
+	// until the agent first logs in with it, which makes it the only one.
+	PendingPasswordHash string `json:"pending-password-hash,omitempty"`
+	// RotateCredential is set by `troupe rotate-agent-credential` until the
+	// agent fetches its new credential.
+	RotateCredential bool `json:"rotate-credential,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

@@ -36,7 +36,8 @@
 //
 // # Imports
 //
-// Imported by the unit agent. Imports internal/hooktool for the wire types
+// Imported by the unit agent. Imports internal/hooktool for the wire types,
+// internal/limits for the size limits
 // and gopkg.in/yaml.v3; never imports agent, controller or API code. Tests
 // use the in-memory Backend of hookcmdstest.
 package hookcmds

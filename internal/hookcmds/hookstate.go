@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/troupe-dev/troupe/internal/limits"
 )
 
 // Backend is what the unit agent supplies so that HookState can implement
@@ -355,15 +357,25 @@ func (h *HookState) UpdateRelationSettings(id int, app bool, changes map[string]
 			return ErrCannotWriteRelationSettings
 		}
 	}
+	target := h.b.HookInfo().UnitName
+	if app {
+		target = h.appName()
+	}
 	rc := h.relSet[id]
 	if rc == nil {
 		rc = &RelationChanges{}
-		h.relSet[id] = rc
 	}
 	dst := &rc.Unit
 	if app {
 		dst = &rc.App
 	}
+	// What this hook writes to the bag (its buffered changes merged), so
+	// no read of the committed bag is needed (offline hooks, a bag not
+	// created yet); the API bounds each commit the same way.
+	if err := limits.Check("relation data for "+target, limits.Merged(*dst, changes), limits.RelationBag); err != nil {
+		return fmt.Errorf("cannot set relation settings: %w", err)
+	}
+	h.relSet[id] = rc
 	if *dst == nil {
 		*dst = map[string]string{}
 	}

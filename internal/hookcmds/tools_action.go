@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/troupe-dev/troupe/internal/limits"
 )
 
 func actionGet(c *call) error {
@@ -78,6 +80,13 @@ func actionSet(c *call) error {
 		}
 		m[keys[len(keys)-1]] = v
 	}
+	size := 0
+	for _, a := range args {
+		size += len(a) - 1 // key=value, without the "="
+	}
+	if err := limits.Check("action results", size, limits.ActionResults); err != nil {
+		return err
+	}
 	return c.ctx.UpdateActionResults(results)
 }
 
@@ -89,7 +98,11 @@ func actionLog(c *call) error {
 	if len(args) == 0 {
 		return usagef("no message specified")
 	}
-	return c.ctx.LogActionMessage(strings.Join(args, " "))
+	msg := strings.Join(args, " ")
+	if err := limits.Check("action log message", len(msg), limits.LogLine); err != nil {
+		return err
+	}
+	return c.ctx.LogActionMessage(msg)
 }
 
 const defaultActionFailMessage = "action failed without reason given, check action for errors"

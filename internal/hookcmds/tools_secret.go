@@ -12,12 +12,14 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/troupe-dev/troupe/internal/limits"
 )
 
 // Secret content limits (Juju's secrets package).
 const (
-	maxSecretValueSize = 8 * 1024
-	maxSecretSize      = 64 * 1024
+	maxSecretValueSize = limits.SecretValue
+	maxSecretSize      = limits.SecretContent
 )
 
 var secretKeyRE = regexp.MustCompile(`^[a-z](?:-?[a-z0-9]){2,}$`)

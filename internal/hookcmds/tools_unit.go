@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/limits"
 )
 
 var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
@@ -41,6 +43,9 @@ func jujuLog(c *call) error {
 		level = "INFO"
 	}
 	msg := strings.Join(args, " ")
+	if err := limits.Check("log message", len(msg), limits.LogLine); err != nil {
+		return err
+	}
 	if id := c.ctx.HookInfo().RelationID; id >= 0 {
 		if r, err := c.ctx.Relation(id); err == nil {
 			msg = fmt.Sprintf("%s:%d: %s", r.Endpoint, r.ID, msg)
@@ -73,6 +78,9 @@ func statusSet(c *call) error {
 		st.Message = args[1]
 	}
 	if err := checkEmpty(args[min(len(args), 2):]); err != nil {
+		return err
+	}
+	if err := limits.Check("status message", len(st.Message), limits.StatusMessage); err != nil {
 		return err
 	}
 	if app {

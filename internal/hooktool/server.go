@@ -35,6 +35,7 @@ type Handler[C any] func(ctx C, req Request, stdin StdinFunc) Response
 // Server serves hook tool requests on a unix socket for one unit agent.
 type Server[C any] struct {
 	path     string
+	peerUID  int // the only uid whose processes are served
 	handler  Handler[C]
 	listener *net.UnixListener
 
@@ -53,10 +54,26 @@ type hookContext[C any] struct {
 	ended bool // guarded by mu
 }
 
+// Option configures a Server.
+type Option func(*options)
+
+type options struct{ peerUID int }
+
+// WithPeerUID serves only processes running as uid (default: the agent's
+// own uid, which its hooks run as).
+func WithPeerUID(uid int) Option { return func(o *options) { o.peerUID = uid } }
+
 // NewServer listens on socketPath and serves requests with h. The socket is
 // created inside a fresh 0700 directory next to socketPath, made 0600 and
 // renamed into place, replacing any stale socket left by a previous agent.
-func NewServer[C any](socketPath string, h Handler[C]) (*Server[C], error) {
+// On Linux each connection's peer credentials (SO_PEERCRED) are checked
+// too: a process of another uid is refused even if the socket's mode
+// would let it connect (root, a changed mode).
+func NewServer[C any](socketPath string, h Handler[C], opts ...Option) (*Server[C], error) {
+	o := options{peerUID: os.Getuid()}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if h == nil {
 		return nil, errors.New("cannot start hook tool server: nil handler")
 	}
@@ -84,6 +101,7 @@ func NewServer[C any](socketPath string, h Handler[C]) (*Server[C], error) {
 	}
 	s := &Server[C]{
 		path:     socketPath,
+		peerUID:  o.peerUID,
 		handler:  h,
 		listener: l,
 		contexts: make(map[string]*hookContext[C]),
@@ -198,6 +216,15 @@ func (s *Server[C]) serveConn(conn net.Conn) {
 	}()
 	r := bufio.NewReader(conn)
 	var out []byte // reused response buffer
+	if err := s.checkPeer(conn); err != nil {
+		// Answer the first request (the client reads a response after
+		// sending), then hang up.
+		if _, rerr := wire.ReadFrame(r); rerr == nil {
+			out, _ = wire.AppendResponse(out[:0], errorResponse(err.Error()))
+			conn.Write(out)
+		}
+		return
+	}
 	for {
 		body, err := wire.ReadFrame(r)
 		if err != nil {
@@ -221,6 +248,21 @@ func (s *Server[C]) serveConn(conn net.Conn) {
 			return
 		}
 	}
+}
+
+// checkPeer refuses a connection from a process of another uid.
+func (s *Server[C]) checkPeer(conn net.Conn) error {
+	if !peerCredChecked {
+		return nil
+	}
+	uid, err := peerUID(conn)
+	if err != nil {
+		return fmt.Errorf("connection refused: cannot read the peer's credentials: %v", err)
+	}
+	if uid != s.peerUID {
+		return fmt.Errorf("connection refused: the hook tool runs as uid %d, the unit agent serves only uid %d", uid, s.peerUID)
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {

@@ -10230,6 +10230,375 @@ func (*AttachStorageResult) Descriptor() ([]byte, []int) {
 	return file_troupe_proto_rawDescGZIP(), []int{166}
 }
 
+// ---- security2 ----
+type RevokeAgentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Machine       string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"` // one of machine
+	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`       // or unit
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAgentRequest) Reset() {
+	*x = RevokeAgentRequest{}
+	mi := &file_troupe_proto_msgTypes[167]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAgentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAgentRequest) ProtoMessage() {}
+
+func (x *RevokeAgentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[167]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAgentRequest.ProtoReflect.Descriptor instead.
+func (*RevokeAgentRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{167}
+}
+
+func (x *RevokeAgentRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RevokeAgentRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *RevokeAgentRequest) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+type RevokeAgentResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revoked       []string               `protobuf:"bytes,1,rep,name=revoked,proto3" json:"revoked,omitempty"` // agent tags revoked
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAgentResult) Reset() {
+	*x = RevokeAgentResult{}
+	mi := &file_troupe_proto_msgTypes[168]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAgentResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAgentResult) ProtoMessage() {}
+
+func (x *RevokeAgentResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[168]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAgentResult.ProtoReflect.Descriptor instead.
+func (*RevokeAgentResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{168}
+}
+
+func (x *RevokeAgentResult) GetRevoked() []string {
+	if x != nil {
+		return x.Revoked
+	}
+	return nil
+}
+
+type RotateAgentCredentialRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Machine       string                 `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateAgentCredentialRequest) Reset() {
+	*x = RotateAgentCredentialRequest{}
+	mi := &file_troupe_proto_msgTypes[169]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateAgentCredentialRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateAgentCredentialRequest) ProtoMessage() {}
+
+func (x *RotateAgentCredentialRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[169]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateAgentCredentialRequest.ProtoReflect.Descriptor instead.
+func (*RotateAgentCredentialRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{169}
+}
+
+func (x *RotateAgentCredentialRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RotateAgentCredentialRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+type RotateAgentCredentialResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateAgentCredentialResult) Reset() {
+	*x = RotateAgentCredentialResult{}
+	mi := &file_troupe_proto_msgTypes[170]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateAgentCredentialResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateAgentCredentialResult) ProtoMessage() {}
+
+func (x *RotateAgentCredentialResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[170]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateAgentCredentialResult.ProtoReflect.Descriptor instead.
+func (*RotateAgentCredentialResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{170}
+}
+
+type MachineCredentialRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Machine       string                 `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachineCredentialRequest) Reset() {
+	*x = MachineCredentialRequest{}
+	mi := &file_troupe_proto_msgTypes[171]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachineCredentialRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachineCredentialRequest) ProtoMessage() {}
+
+func (x *MachineCredentialRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[171]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachineCredentialRequest.ProtoReflect.Descriptor instead.
+func (*MachineCredentialRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{171}
+}
+
+func (x *MachineCredentialRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+type MachineCredentialResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Password      string                 `protobuf:"bytes,1,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MachineCredentialResult) Reset() {
+	*x = MachineCredentialResult{}
+	mi := &file_troupe_proto_msgTypes[172]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MachineCredentialResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MachineCredentialResult) ProtoMessage() {}
+
+func (x *MachineCredentialResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[172]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MachineCredentialResult.ProtoReflect.Descriptor instead.
+func (*MachineCredentialResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{172}
+}
+
+func (x *MachineCredentialResult) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+type RotateCertificatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesRequest) Reset() {
+	*x = RotateCertificatesRequest{}
+	mi := &file_troupe_proto_msgTypes[173]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesRequest) ProtoMessage() {}
+
+func (x *RotateCertificatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[173]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesRequest.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{173}
+}
+
+type RotateCertificatesResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Serial        string                 `protobuf:"bytes,1,opt,name=serial,proto3" json:"serial,omitempty"` // the new certificate's serial number (hex)
+	NotAfterUnix  int64                  `protobuf:"varint,2,opt,name=not_after_unix,json=notAfterUnix,proto3" json:"not_after_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateCertificatesResult) Reset() {
+	*x = RotateCertificatesResult{}
+	mi := &file_troupe_proto_msgTypes[174]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateCertificatesResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateCertificatesResult) ProtoMessage() {}
+
+func (x *RotateCertificatesResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[174]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateCertificatesResult.ProtoReflect.Descriptor instead.
+func (*RotateCertificatesResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{174}
+}
+
+func (x *RotateCertificatesResult) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *RotateCertificatesResult) GetNotAfterUnix() int64 {
+	if x != nil {
+		return x.NotAfterUnix
+	}
+	return 0
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -11052,7 +11421,25 @@ const file_troupe_proto_rawDesc = "" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1a\n" +
 	"\blocation\x18\x03 \x01(\tR\blocation\"\x15\n" +
-	"\x13AttachStorageResult2\xbf-\n" +
+	"\x13AttachStorageResult\"X\n" +
+	"\x12RevokeAgentRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
+	"\amachine\x18\x02 \x01(\tR\amachine\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\"-\n" +
+	"\x11RevokeAgentResult\x12\x18\n" +
+	"\arevoked\x18\x01 \x03(\tR\arevoked\"N\n" +
+	"\x1cRotateAgentCredentialRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
+	"\amachine\x18\x02 \x01(\tR\amachine\"\x1d\n" +
+	"\x1bRotateAgentCredentialResult\"4\n" +
+	"\x18MachineCredentialRequest\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\"5\n" +
+	"\x17MachineCredentialResult\x12\x1a\n" +
+	"\bpassword\x18\x01 \x01(\tR\bpassword\"\x1b\n" +
+	"\x19RotateCertificatesRequest\"X\n" +
+	"\x18RotateCertificatesResult\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\tR\x06serial\x12$\n" +
+	"\x0enot_after_unix\x18\x02 \x01(\x03R\fnotAfterUnix2\xb40\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -11140,7 +11527,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\aConsume\x12\x19.troupe.v1.ConsumeRequest\x1a\x18.troupe.v1.ConsumeResult\x12G\n" +
 	"\n" +
 	"RemoveSaas\x12\x1c.troupe.v1.RemoveSaasRequest\x1a\x1b.troupe.v1.RemoveSaasResult\x12P\n" +
-	"\rAttachStorage\x12\x1f.troupe.v1.AttachStorageRequest\x1a\x1e.troupe.v1.AttachStorageResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\rAttachStorage\x12\x1f.troupe.v1.AttachStorageRequest\x1a\x1e.troupe.v1.AttachStorageResult\x12J\n" +
+	"\vRevokeAgent\x12\x1d.troupe.v1.RevokeAgentRequest\x1a\x1c.troupe.v1.RevokeAgentResult\x12h\n" +
+	"\x15RotateAgentCredential\x12'.troupe.v1.RotateAgentCredentialRequest\x1a&.troupe.v1.RotateAgentCredentialResult\x12\\\n" +
+	"\x11MachineCredential\x12#.troupe.v1.MachineCredentialRequest\x1a\".troupe.v1.MachineCredentialResult\x12_\n" +
+	"\x12RotateCertificates\x12$.troupe.v1.RotateCertificatesRequest\x1a#.troupe.v1.RotateCertificatesResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -11154,7 +11545,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 195)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 203)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -11323,41 +11714,49 @@ var file_troupe_proto_goTypes = []any{
 	(*StorageStatus)(nil),                // 164: troupe.v1.StorageStatus
 	(*AttachStorageRequest)(nil),         // 165: troupe.v1.AttachStorageRequest
 	(*AttachStorageResult)(nil),          // 166: troupe.v1.AttachStorageResult
-	nil,                                  // 167: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 168: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 169: troupe.v1.DeployRequest.StorageEntry
-	nil,                                  // 170: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 171: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 172: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 173: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 174: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 175: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 176: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 177: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 178: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 179: troupe.v1.CommitHookRequest.AddStorageEntry
-	nil,                                  // 180: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 181: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 182: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 183: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 184: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 185: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 186: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 187: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 188: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 189: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 190: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 191: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 192: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 193: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 194: troupe.v1.WhoAmIResult.AccessEntry
+	(*RevokeAgentRequest)(nil),           // 167: troupe.v1.RevokeAgentRequest
+	(*RevokeAgentResult)(nil),            // 168: troupe.v1.RevokeAgentResult
+	(*RotateAgentCredentialRequest)(nil), // 169: troupe.v1.RotateAgentCredentialRequest
+	(*RotateAgentCredentialResult)(nil),  // 170: troupe.v1.RotateAgentCredentialResult
+	(*MachineCredentialRequest)(nil),     // 171: troupe.v1.MachineCredentialRequest
+	(*MachineCredentialResult)(nil),      // 172: troupe.v1.MachineCredentialResult
+	(*RotateCertificatesRequest)(nil),    // 173: troupe.v1.RotateCertificatesRequest
+	(*RotateCertificatesResult)(nil),     // 174: troupe.v1.RotateCertificatesResult
+	nil,                                  // 175: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 176: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 177: troupe.v1.DeployRequest.StorageEntry
+	nil,                                  // 178: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 179: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 180: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 181: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 182: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 183: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 184: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 185: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 186: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 187: troupe.v1.CommitHookRequest.AddStorageEntry
+	nil,                                  // 188: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 189: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 190: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 191: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 192: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 193: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 194: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 195: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 196: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 197: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 198: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 199: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 200: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 201: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 202: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	167, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	168, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
-	169, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
+	175, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	176, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	177, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
 	14,  // 5: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 6: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 7: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -11378,23 +11777,23 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 22: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 23: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 24: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	170, // 25: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	171, // 26: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	178, // 25: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	179, // 26: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 27: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 28: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
 	163, // 29: troupe.v1.UnitSnapshotResult.storage:type_name -> troupe.v1.StorageSnapshot
-	172, // 30: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	173, // 31: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	180, // 30: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	181, // 31: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 32: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 33: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 34: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	174, // 35: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	182, // 35: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 36: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	175, // 37: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	176, // 38: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	177, // 39: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	183, // 37: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	184, // 38: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	185, // 39: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 40: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	178, // 41: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	186, // 41: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 42: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 43: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 44: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
@@ -11402,34 +11801,34 @@ var file_troupe_proto_depIdxs = []int32{
 	91,  // 46: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
 	82,  // 47: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
 	80,  // 48: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
-	179, // 49: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
-	180, // 50: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	187, // 49: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
+	188, // 50: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 51: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 52: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 53: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 54: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	181, // 55: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	189, // 55: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 56: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	182, // 57: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	183, // 58: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	184, // 59: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	185, // 60: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	186, // 61: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	190, // 57: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	191, // 58: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	192, // 59: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	193, // 60: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	194, // 61: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 62: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 63: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 64: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	187, // 65: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	188, // 66: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	195, // 65: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	196, // 66: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 67: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 68: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	189, // 69: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	190, // 70: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	197, // 69: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	198, // 70: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 71: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	191, // 72: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	192, // 73: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	193, // 74: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	199, // 72: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	200, // 73: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	201, // 74: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 75: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	194, // 76: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	202, // 76: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
 	22,  // 77: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
 	155, // 78: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
 	156, // 79: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
@@ -11514,84 +11913,92 @@ var file_troupe_proto_depIdxs = []int32{
 	158, // 158: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
 	160, // 159: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
 	165, // 160: troupe.v1.Controller.AttachStorage:input_type -> troupe.v1.AttachStorageRequest
-	12,  // 161: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 162: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 163: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 164: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 165: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 166: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 167: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 168: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 169: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 170: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 171: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 172: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 173: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 174: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 175: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 176: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 177: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 178: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 179: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 180: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 181: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 182: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 183: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 184: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 185: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 186: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 187: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 188: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 189: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 190: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 191: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 192: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 193: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 194: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 195: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 196: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 197: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 198: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 199: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 200: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 201: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 202: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 203: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 204: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 205: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 206: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 207: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 208: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 209: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 210: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 211: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 212: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 213: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 214: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 215: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 216: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 217: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 218: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 219: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 220: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 221: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 222: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 223: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 224: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 225: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 226: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 227: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 228: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 229: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 230: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	151, // 231: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
-	153, // 232: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
-	157, // 233: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
-	159, // 234: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
-	161, // 235: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
-	166, // 236: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
-	161, // [161:237] is the sub-list for method output_type
-	85,  // [85:161] is the sub-list for method input_type
+	167, // 161: troupe.v1.Controller.RevokeAgent:input_type -> troupe.v1.RevokeAgentRequest
+	169, // 162: troupe.v1.Controller.RotateAgentCredential:input_type -> troupe.v1.RotateAgentCredentialRequest
+	171, // 163: troupe.v1.Controller.MachineCredential:input_type -> troupe.v1.MachineCredentialRequest
+	173, // 164: troupe.v1.Controller.RotateCertificates:input_type -> troupe.v1.RotateCertificatesRequest
+	12,  // 165: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 166: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 167: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 168: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 169: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 170: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 171: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 172: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 173: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 174: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 175: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 176: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 177: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 178: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 179: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 180: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 181: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 182: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 183: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 184: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 185: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 186: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 187: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 188: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 189: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 190: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 191: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 192: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 193: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 194: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 195: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 196: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 197: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 198: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 199: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 200: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 201: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 202: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 203: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 204: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 205: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 206: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 207: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 208: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 209: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 210: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 211: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 212: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 213: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 214: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 215: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 216: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 217: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 218: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 219: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 220: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 221: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 222: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 223: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 224: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 225: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 226: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 227: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 228: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 229: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 230: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 231: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 232: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 233: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 234: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 235: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
+	153, // 236: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
+	157, // 237: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
+	159, // 238: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
+	161, // 239: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
+	166, // 240: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
+	168, // 241: troupe.v1.Controller.RevokeAgent:output_type -> troupe.v1.RevokeAgentResult
+	170, // 242: troupe.v1.Controller.RotateAgentCredential:output_type -> troupe.v1.RotateAgentCredentialResult
+	172, // 243: troupe.v1.Controller.MachineCredential:output_type -> troupe.v1.MachineCredentialResult
+	174, // 244: troupe.v1.Controller.RotateCertificates:output_type -> troupe.v1.RotateCertificatesResult
+	165, // [165:245] is the sub-list for method output_type
+	85,  // [85:165] is the sub-list for method input_type
 	85,  // [85:85] is the sub-list for extension type_name
 	85,  // [85:85] is the sub-list for extension extendee
 	0,   // [0:85] is the sub-list for field type_name
@@ -11608,7 +12015,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   195,
+			NumMessages:   203,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

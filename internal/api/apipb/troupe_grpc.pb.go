@@ -106,6 +106,10 @@ const (
 	Controller_Consume_FullMethodName               = "/troupe.v1.Controller/Consume"
 	Controller_RemoveSaas_FullMethodName            = "/troupe.v1.Controller/RemoveSaas"
 	Controller_AttachStorage_FullMethodName         = "/troupe.v1.Controller/AttachStorage"
+	Controller_RevokeAgent_FullMethodName           = "/troupe.v1.Controller/RevokeAgent"
+	Controller_RotateAgentCredential_FullMethodName = "/troupe.v1.Controller/RotateAgentCredential"
+	Controller_MachineCredential_FullMethodName     = "/troupe.v1.Controller/MachineCredential"
+	Controller_RotateCertificates_FullMethodName    = "/troupe.v1.Controller/RotateCertificates"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -307,6 +311,21 @@ type ControllerClient interface {
 	// AttachStorage: the unit's agent provisioned one of its storage
 	// instances (storage branch).
 	AttachStorage(ctx context.Context, in *AttachStorageRequest, opts ...grpc.CallOption) (*AttachStorageResult, error)
+	// --- security2: agent credentials ------------------------------------------
+	// RevokeAgent invalidates a machine's or unit's agent credential at once
+	// (model admin); a revoked machine's units are revoked with it.
+	RevokeAgent(ctx context.Context, in *RevokeAgentRequest, opts ...grpc.CallOption) (*RevokeAgentResult, error)
+	// RotateAgentCredential asks a machine agent to take a new credential
+	// (model admin); the agent fetches it with MachineCredential.
+	RotateAgentCredential(ctx context.Context, in *RotateAgentCredentialRequest, opts ...grpc.CallOption) (*RotateAgentCredentialResult, error)
+	// MachineCredential issues the calling machine agent its new credential
+	// when a rotation is due (empty password otherwise). The old one keeps
+	// working until the new one is first used.
+	MachineCredential(ctx context.Context, in *MachineCredentialRequest, opts ...grpc.CallOption) (*MachineCredentialResult, error)
+	// RotateCertificates issues the API server a new certificate from the
+	// controller CA and serves it to new connections at once; open
+	// connections keep theirs (controller superuser).
+	RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResult, error)
 }
 
 type controllerClient struct {
@@ -1122,6 +1141,46 @@ func (c *controllerClient) AttachStorage(ctx context.Context, in *AttachStorageR
 	return out, nil
 }
 
+func (c *controllerClient) RevokeAgent(ctx context.Context, in *RevokeAgentRequest, opts ...grpc.CallOption) (*RevokeAgentResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeAgentResult)
+	err := c.cc.Invoke(ctx, Controller_RevokeAgent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RotateAgentCredential(ctx context.Context, in *RotateAgentCredentialRequest, opts ...grpc.CallOption) (*RotateAgentCredentialResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateAgentCredentialResult)
+	err := c.cc.Invoke(ctx, Controller_RotateAgentCredential_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) MachineCredential(ctx context.Context, in *MachineCredentialRequest, opts ...grpc.CallOption) (*MachineCredentialResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MachineCredentialResult)
+	err := c.cc.Invoke(ctx, Controller_MachineCredential_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *controllerClient) RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateCertificatesResult)
+	err := c.cc.Invoke(ctx, Controller_RotateCertificates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1321,6 +1380,21 @@ type ControllerServer interface {
 	// AttachStorage: the unit's agent provisioned one of its storage
 	// instances (storage branch).
 	AttachStorage(context.Context, *AttachStorageRequest) (*AttachStorageResult, error)
+	// --- security2: agent credentials ------------------------------------------
+	// RevokeAgent invalidates a machine's or unit's agent credential at once
+	// (model admin); a revoked machine's units are revoked with it.
+	RevokeAgent(context.Context, *RevokeAgentRequest) (*RevokeAgentResult, error)
+	// RotateAgentCredential asks a machine agent to take a new credential
+	// (model admin); the agent fetches it with MachineCredential.
+	RotateAgentCredential(context.Context, *RotateAgentCredentialRequest) (*RotateAgentCredentialResult, error)
+	// MachineCredential issues the calling machine agent its new credential
+	// when a rotation is due (empty password otherwise). The old one keeps
+	// working until the new one is first used.
+	MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error)
+	// RotateCertificates issues the API server a new certificate from the
+	// controller CA and serves it to new connections at once; open
+	// connections keep theirs (controller superuser).
+	RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1558,6 +1632,18 @@ func (UnimplementedControllerServer) RemoveSaas(context.Context, *RemoveSaasRequ
 }
 func (UnimplementedControllerServer) AttachStorage(context.Context, *AttachStorageRequest) (*AttachStorageResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AttachStorage not implemented")
+}
+func (UnimplementedControllerServer) RevokeAgent(context.Context, *RevokeAgentRequest) (*RevokeAgentResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeAgent not implemented")
+}
+func (UnimplementedControllerServer) RotateAgentCredential(context.Context, *RotateAgentCredentialRequest) (*RotateAgentCredentialResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateAgentCredential not implemented")
+}
+func (UnimplementedControllerServer) MachineCredential(context.Context, *MachineCredentialRequest) (*MachineCredentialResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MachineCredential not implemented")
+}
+func (UnimplementedControllerServer) RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateCertificates not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2913,6 +2999,78 @@ func _Controller_AttachStorage_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_RevokeAgent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeAgentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RevokeAgent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RevokeAgent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RevokeAgent(ctx, req.(*RevokeAgentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RotateAgentCredential_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateAgentCredentialRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RotateAgentCredential(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RotateAgentCredential_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RotateAgentCredential(ctx, req.(*RotateAgentCredentialRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_MachineCredential_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MachineCredentialRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).MachineCredential(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_MachineCredential_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).MachineCredential(ctx, req.(*MachineCredentialRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Controller_RotateCertificates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateCertificatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).RotateCertificates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_RotateCertificates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).RotateCertificates(ctx, req.(*RotateCertificatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -3203,6 +3361,22 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AttachStorage",
 			Handler:    _Controller_AttachStorage_Handler,
+		},
+		{
+			MethodName: "RevokeAgent",
+			Handler:    _Controller_RevokeAgent_Handler,
+		},
+		{
+			MethodName: "RotateAgentCredential",
+			Handler:    _Controller_RotateAgentCredential_Handler,
+		},
+		{
+			MethodName: "MachineCredential",
+			Handler:    _Controller_MachineCredential_Handler,
+		},
+		{
+			MethodName: "RotateCertificates",
+			Handler:    _Controller_RotateCertificates_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
