@@ -89,6 +89,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	mlog := logsender.Logger(base, cfg.Logs, "juju.worker.deployer")
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
 	cfg.Metrics = withMetrics(cfg, lock)
+	if cfg.Reports != nil {
+		cfg.Reports.setLock(lock)
+	}
 	return dependency.Manifolds{
 		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),

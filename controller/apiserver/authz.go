@@ -164,6 +164,8 @@ var rules = map[string]rule{
 	method("GrantAccess"):        rAdmin,
 	method("ChangeUserPassword"): {target: anyUser},
 	method("WhoAmI"):             {target: anyIdentity},
+
+	method("StatusHistory"): rRead,
 }
 
 // caller is an authenticated identity: its tag and, for a user, its

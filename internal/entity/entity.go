@@ -167,6 +167,9 @@ type Unit struct {
 	// Principal is the principal unit of a subordinate unit (which then
 	// lives on the principal's machine); empty for a principal unit.
 	Principal string `json:"principal,omitempty"`
+	// StatusSeq counts the unit's status history entries
+	// (internal/statushistory), written with each status change.
+	StatusSeq uint64 `json:"status-seq,omitempty"`
 }
 
 // Machine is a machine document.
@@ -185,6 +188,9 @@ type Machine struct {
 	// kept when they host no units. A machine allocated for a unit (by
 	// deploy or add-unit) is released once none of its units is left.
 	Standalone bool `json:"standalone,omitempty"`
+	// StatusSeq counts the machine's status history entries
+	// (internal/statushistory), written with each status change.
+	StatusSeq uint64 `json:"status-seq,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

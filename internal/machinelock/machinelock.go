@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -25,6 +26,60 @@ type Lock struct {
 	Observer Observer
 
 	mu sync.Mutex // serialises in-process holders, flock is per open file
+
+	stateMu sync.Mutex // guards holder and waiting
+	holder  *Hold
+	waiting map[*Hold]bool
+}
+
+// Hold is one holder of, or waiter for, the lock.
+type Hold struct {
+	Who   string    `json:"who"`
+	Why   string    `json:"why"`
+	Since time.Time `json:"since"` // when it started waiting, or took the lock
+}
+
+// Report is the lock as the agent's engine report shows it: who holds it
+// and who waits, oldest waiter first.
+type Report struct {
+	Holder  *Hold  `json:"holder,omitempty"`
+	Waiting []Hold `json:"waiting,omitempty"`
+}
+
+// Report returns the lock's in-process holder and waiters (every unit
+// of a machine runs in its machine agent's process).
+func (l *Lock) Report() Report {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	var r Report
+	if l.holder != nil {
+		h := *l.holder
+		r.Holder = &h
+	}
+	for w := range l.waiting {
+		r.Waiting = append(r.Waiting, *w)
+	}
+	slices.SortFunc(r.Waiting, func(a, b Hold) int { return a.Since.Compare(b.Since) })
+	return r
+}
+
+func (l *Lock) setWaiting(h *Hold, on bool) {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	if on {
+		if l.waiting == nil {
+			l.waiting = map[*Hold]bool{}
+		}
+		l.waiting[h] = true
+	} else {
+		delete(l.waiting, h)
+	}
+}
+
+func (l *Lock) setHolder(h *Hold) {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	l.holder = h
 }
 
 // Observer receives lock timings. Acquired is called once the lock is
@@ -38,6 +93,9 @@ type Observer interface {
 // the lock log.
 func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), err error) {
 	start := time.Now()
+	wait := &Hold{Who: who, Why: why, Since: start}
+	l.setWaiting(wait, true)
+	defer l.setWaiting(wait, false)
 	l.mu.Lock()
 	f, err := os.OpenFile(l.Path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -69,6 +127,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		}
 	}
 	acquired := time.Now()
+	l.setHolder(&Hold{Who: who, Why: why, Since: acquired})
 	if l.Observer != nil {
 		l.Observer.LockAcquired(acquired.Sub(start))
 	}
@@ -76,6 +135,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 	return func() {
 		once.Do(func() {
 			held := time.Since(acquired)
+			l.setHolder(nil)
 			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
 			l.mu.Unlock()

@@ -8939,6 +8939,208 @@ func (x *FinishMachineTaskRequest) GetResultsJson() []byte {
 	return nil
 }
 
+// ---- obs ----
+type StatusHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// entity is a unit name ("app/0") or a machine id ("0").
+	Entity string `protobuf:"bytes,2,opt,name=entity,proto3" json:"entity,omitempty"`
+	// type is Juju's --type: unit (default for a unit), workload, juju-unit,
+	// machine, juju-machine; empty means the entity's default.
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// last keeps the newest N entries; zero keeps all kept (at most 100).
+	Last int32 `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
+	// from_unix_nano keeps entries at or after this time; zero keeps all.
+	FromUnixNano  int64 `protobuf:"varint,5,opt,name=from_unix_nano,json=fromUnixNano,proto3" json:"from_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryRequest) Reset() {
+	*x = StatusHistoryRequest{}
+	mi := &file_troupe_proto_msgTypes[150]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryRequest) ProtoMessage() {}
+
+func (x *StatusHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[150]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryRequest.ProtoReflect.Descriptor instead.
+func (*StatusHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{150}
+}
+
+func (x *StatusHistoryRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetLast() int32 {
+	if x != nil {
+		return x.Last
+	}
+	return 0
+}
+
+func (x *StatusHistoryRequest) GetFromUnixNano() int64 {
+	if x != nil {
+		return x.FromUnixNano
+	}
+	return 0
+}
+
+type StatusHistoryEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	SinceUnixNano int64                  `protobuf:"varint,5,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryEntry) Reset() {
+	*x = StatusHistoryEntry{}
+	mi := &file_troupe_proto_msgTypes[151]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryEntry) ProtoMessage() {}
+
+func (x *StatusHistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[151]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryEntry.ProtoReflect.Descriptor instead.
+func (*StatusHistoryEntry) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{151}
+}
+
+func (x *StatusHistoryEntry) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *StatusHistoryEntry) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+type StatusHistoryResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*StatusHistoryEntry  `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryResult) Reset() {
+	*x = StatusHistoryResult{}
+	mi := &file_troupe_proto_msgTypes[152]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryResult) ProtoMessage() {}
+
+func (x *StatusHistoryResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[152]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryResult.ProtoReflect.Descriptor instead.
+func (*StatusHistoryResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{152}
+}
+
+func (x *StatusHistoryResult) GetEntries() []*StatusHistoryEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -9645,7 +9847,21 @@ const file_troupe_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12!\n" +
-	"\fresults_json\x18\x05 \x01(\fR\vresultsJson2\x95*\n" +
+	"\fresults_json\x18\x05 \x01(\fR\vresultsJson\"\x92\x01\n" +
+	"\x14StatusHistoryRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
+	"\x06entity\x18\x02 \x01(\tR\x06entity\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x12\n" +
+	"\x04last\x18\x04 \x01(\x05R\x04last\x12$\n" +
+	"\x0efrom_unix_nano\x18\x05 \x01(\x03R\ffromUnixNano\"\x94\x01\n" +
+	"\x12StatusHistoryEntry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12&\n" +
+	"\x0fsince_unix_nano\x18\x05 \x01(\x03R\rsinceUnixNano\"N\n" +
+	"\x13StatusHistoryResult\x127\n" +
+	"\aentries\x18\x01 \x03(\v2\x1d.troupe.v1.StatusHistoryEntryR\aentries2\xe7*\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -9725,7 +9941,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\x11WatchMachineTasks\x12\x1e.troupe.v1.WatchMachineRequest\x1a\x12.troupe.v1.Changed0\x01\x12M\n" +
 	"\fMachineTasks\x12\x1e.troupe.v1.MachineTasksRequest\x1a\x1d.troupe.v1.MachineTasksResult\x12F\n" +
 	"\x10BeginMachineTask\x12\x1d.troupe.v1.MachineTaskRequest\x1a\x13.troupe.v1.TaskInfo\x12W\n" +
-	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x11FinishMachineTask\x12#.troupe.v1.FinishMachineTaskRequest\x1a\x1d.troupe.v1.FinishActionResult\x12P\n" +
+	"\rStatusHistory\x12\x1f.troupe.v1.StatusHistoryRequest\x1a\x1e.troupe.v1.StatusHistoryResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -9739,7 +9956,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 176)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 179)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -9891,38 +10108,41 @@ var file_troupe_proto_goTypes = []any{
 	(*MachineTasksResult)(nil),           // 147: troupe.v1.MachineTasksResult
 	(*MachineTaskRequest)(nil),           // 148: troupe.v1.MachineTaskRequest
 	(*FinishMachineTaskRequest)(nil),     // 149: troupe.v1.FinishMachineTaskRequest
-	nil,                                  // 150: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 151: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 152: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 153: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 154: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 155: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 156: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 157: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 158: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 159: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 160: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 161: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 162: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 163: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 164: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 165: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 166: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 167: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 168: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 169: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 170: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 171: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 172: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 173: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 174: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 175: troupe.v1.WhoAmIResult.AccessEntry
+	(*StatusHistoryRequest)(nil),         // 150: troupe.v1.StatusHistoryRequest
+	(*StatusHistoryEntry)(nil),           // 151: troupe.v1.StatusHistoryEntry
+	(*StatusHistoryResult)(nil),          // 152: troupe.v1.StatusHistoryResult
+	nil,                                  // 153: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 154: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 155: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 156: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 157: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 158: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 159: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 160: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 161: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 162: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 163: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 164: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 165: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 166: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 167: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 168: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 169: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 170: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 171: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 172: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 173: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 174: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 175: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 176: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 177: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 178: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	150, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	151, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	153, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	154, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
 	14,  // 4: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 5: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 6: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -9940,199 +10160,202 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 18: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 19: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 20: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	152, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	153, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	155, // 21: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	156, // 22: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 23: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 24: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
-	154, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	155, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	157, // 25: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	158, // 26: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 27: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 28: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 29: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	156, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	159, // 30: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 31: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	157, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	158, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	159, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	160, // 32: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	161, // 33: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	162, // 34: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 35: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	160, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	163, // 36: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 37: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 38: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 39: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
-	161, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	164, // 40: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 41: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 42: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 43: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 44: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	162, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	165, // 45: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 46: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	163, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	164, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	165, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	166, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	167, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	166, // 47: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	167, // 48: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	168, // 49: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	169, // 50: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	170, // 51: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 52: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 53: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 54: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	168, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	169, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	171, // 55: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	172, // 56: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 57: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 58: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	170, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	171, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	173, // 59: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	174, // 60: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 61: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	172, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	173, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	174, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	175, // 62: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	176, // 63: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	177, // 64: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 65: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	175, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
-	133, // 67: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 68: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 69: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 70: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 71: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 72: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 73: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 74: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 75: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 76: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 77: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 78: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 79: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 80: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 81: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 82: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 83: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 84: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 85: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 86: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 87: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 88: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 89: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 90: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 91: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 92: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 93: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 94: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 95: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 96: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 97: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 98: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 99: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 100: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 101: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 102: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 103: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 104: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 105: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 106: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 107: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 108: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 109: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 110: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 111: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 112: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 113: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 114: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 115: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 116: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 117: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 118: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 119: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 120: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 121: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 122: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 123: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 124: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 125: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 126: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 127: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 128: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 129: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 130: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 131: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 132: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 133: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 134: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 135: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 136: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 137: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 138: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	12,  // 139: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 140: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 141: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 142: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 143: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 144: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 145: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 146: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 147: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 148: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 149: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 150: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 151: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 152: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 153: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 154: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 155: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 156: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 157: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 158: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 159: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 160: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 161: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 162: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 163: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 164: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 165: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 166: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 167: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 168: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 169: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 170: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 171: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 172: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 173: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 174: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 175: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 176: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 177: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 178: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 179: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 180: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 181: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 182: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 183: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 184: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 185: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 186: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 187: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 188: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 189: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 190: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 191: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 192: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 193: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 194: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 195: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 196: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 197: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 198: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 199: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 200: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 201: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 202: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 203: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 204: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 205: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 206: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 207: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 208: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	139, // [139:209] is the sub-list for method output_type
-	69,  // [69:139] is the sub-list for method input_type
-	69,  // [69:69] is the sub-list for extension type_name
-	69,  // [69:69] is the sub-list for extension extendee
-	0,   // [0:69] is the sub-list for field type_name
+	178, // 66: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	151, // 67: troupe.v1.StatusHistoryResult.entries:type_name -> troupe.v1.StatusHistoryEntry
+	133, // 68: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 69: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 70: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 71: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 72: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 73: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 74: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 75: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 76: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 77: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 78: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 79: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 80: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 81: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 82: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 83: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 84: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 85: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 86: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 87: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 88: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 89: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 90: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 91: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 92: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 93: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 94: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 95: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 96: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 97: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 98: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 99: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 100: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 101: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 102: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 103: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 104: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 105: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 106: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 107: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 108: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 109: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 110: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 111: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 112: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 113: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 114: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 115: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 116: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 117: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 118: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 119: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 120: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 121: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 122: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 123: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 124: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 125: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 126: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 127: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 128: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 129: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 130: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 131: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 132: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 133: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 134: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 135: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 136: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 137: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 138: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 139: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	150, // 140: troupe.v1.Controller.StatusHistory:input_type -> troupe.v1.StatusHistoryRequest
+	12,  // 141: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 142: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 143: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 144: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 145: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 146: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 147: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 148: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 149: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 150: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 151: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 152: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 153: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 154: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 155: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 156: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 157: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 158: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 159: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 160: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 161: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 162: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 163: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 164: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 165: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 166: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 167: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 168: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 169: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 170: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 171: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 172: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 173: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 174: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 175: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 176: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 177: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 178: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 179: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 180: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 181: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 182: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 183: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 184: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 185: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 186: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 187: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 188: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 189: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 190: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 191: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 192: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 193: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 194: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 195: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 196: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 197: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 198: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 199: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 200: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 201: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 202: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 203: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 204: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 205: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 206: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 207: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 208: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 209: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 210: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	152, // 211: troupe.v1.Controller.StatusHistory:output_type -> troupe.v1.StatusHistoryResult
+	141, // [141:212] is the sub-list for method output_type
+	70,  // [70:141] is the sub-list for method input_type
+	70,  // [70:70] is the sub-list for extension type_name
+	70,  // [70:70] is the sub-list for extension extendee
+	0,   // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -10146,7 +10369,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   176,
+			NumMessages:   179,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -100,6 +100,7 @@ const (
 	Controller_MachineTasks_FullMethodName          = "/troupe.v1.Controller/MachineTasks"
 	Controller_BeginMachineTask_FullMethodName      = "/troupe.v1.Controller/BeginMachineTask"
 	Controller_FinishMachineTask_FullMethodName     = "/troupe.v1.Controller/FinishMachineTask"
+	Controller_StatusHistory_FullMethodName         = "/troupe.v1.Controller/StatusHistory"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -291,6 +292,10 @@ type ControllerClient interface {
 	BeginMachineTask(ctx context.Context, in *MachineTaskRequest, opts ...grpc.CallOption) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(ctx context.Context, in *FinishMachineTaskRequest, opts ...grpc.CallOption) (*FinishActionResult, error)
+	// --- obs: `troupe show-status-log` -----------------------------------------
+	// StatusHistory returns a unit's or machine's recorded status changes,
+	// oldest first (user with read access to the model).
+	StatusHistory(ctx context.Context, in *StatusHistoryRequest, opts ...grpc.CallOption) (*StatusHistoryResult, error)
 }
 
 type controllerClient struct {
@@ -1046,6 +1051,16 @@ func (c *controllerClient) FinishMachineTask(ctx context.Context, in *FinishMach
 	return out, nil
 }
 
+func (c *controllerClient) StatusHistory(ctx context.Context, in *StatusHistoryRequest, opts ...grpc.CallOption) (*StatusHistoryResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StatusHistoryResult)
+	err := c.cc.Invoke(ctx, Controller_StatusHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1235,6 +1250,10 @@ type ControllerServer interface {
 	BeginMachineTask(context.Context, *MachineTaskRequest) (*TaskInfo, error)
 	// FinishMachineTask records a machine task's outcome.
 	FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error)
+	// --- obs: `troupe show-status-log` -----------------------------------------
+	// StatusHistory returns a unit's or machine's recorded status changes,
+	// oldest first (user with read access to the model).
+	StatusHistory(context.Context, *StatusHistoryRequest) (*StatusHistoryResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1454,6 +1473,9 @@ func (UnimplementedControllerServer) BeginMachineTask(context.Context, *MachineT
 }
 func (UnimplementedControllerServer) FinishMachineTask(context.Context, *FinishMachineTaskRequest) (*FinishActionResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FinishMachineTask not implemented")
+}
+func (UnimplementedControllerServer) StatusHistory(context.Context, *StatusHistoryRequest) (*StatusHistoryResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StatusHistory not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -2701,6 +2723,24 @@ func _Controller_FinishMachineTask_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_StatusHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatusHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).StatusHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_StatusHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).StatusHistory(ctx, req.(*StatusHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -2967,6 +3007,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FinishMachineTask",
 			Handler:    _Controller_FinishMachineTask_Handler,
+		},
+		{
+			MethodName: "StatusHistory",
+			Handler:    _Controller_StatusHistory_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
