@@ -95,7 +95,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	return dependency.Manifolds{
 		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
-		APICallerName: agentmanifold.APICaller(AgentName),
+		APICallerName: agentmanifold.APICaller(AgentName, func(api.AgentConfig) { cfg.Metrics.Redialed(agentmetrics.MachineAgent) }),
 		MachinerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {

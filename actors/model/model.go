@@ -163,9 +163,9 @@ type guardian struct {
 
 // Props returns the guardian's props.
 func Props(cfg Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor {
+	return supervise.WithMailbox(cfg.Strategy, "model", actor.PropsFromProducer(func() actor.Actor {
 		return &guardian{cfg: cfg}
-	}, actor.WithSupervisor(cfg.Strategy))
+	}, actor.WithSupervisor(cfg.Strategy)))
 }
 
 func (g *guardian) Receive(ctx actor.Context) {
@@ -357,7 +357,7 @@ func (g *guardian) route(ctx actor.Context, m *Route) {
 			ctx.Respond(&supervise.Failure{Err: err})
 			return
 		}
-		pid = ctx.Spawn(props)
+		pid = ctx.Spawn(supervise.WithMailbox(g.cfg.Strategy, m.Kind, props))
 		g.children[key] = pid
 	}
 	ctx.RequestWithCustomSender(pid, m.Msg, ctx.Sender())

@@ -25,7 +25,11 @@ type Lock struct {
 	// the lock (metrics).
 	Observer Observer
 
-	mu sync.Mutex // serialises in-process holders, flock is per open file
+	// slot serialises in-process holders (flock is per open file); a
+	// channel, not a mutex, so an in-process waiter gives up with its
+	// context.
+	slotOnce sync.Once
+	slot     chan struct{}
 
 	stateMu sync.Mutex // guards holder and waiting
 	holder  *Hold
@@ -63,6 +67,11 @@ func (l *Lock) Report() Report {
 	return r
 }
 
+func (l *Lock) inProcess() chan struct{} {
+	l.slotOnce.Do(func() { l.slot = make(chan struct{}, 1) })
+	return l.slot
+}
+
 func (l *Lock) setWaiting(h *Hold, on bool) {
 	l.stateMu.Lock()
 	defer l.stateMu.Unlock()
@@ -96,10 +105,14 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 	wait := &Hold{Who: who, Why: why, Since: start}
 	l.setWaiting(wait, true)
 	defer l.setWaiting(wait, false)
-	l.mu.Lock()
+	select {
+	case l.inProcess() <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	f, err := os.OpenFile(l.Path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		l.mu.Unlock()
+		<-l.inProcess()
 		return nil, fmt.Errorf("cannot open machine lock: %w", err)
 	}
 	poll := l.Poll
@@ -113,7 +126,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			return nil, fmt.Errorf("cannot take machine lock: %w", err)
 		}
 		t := time.NewTimer(poll)
@@ -121,7 +134,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		case <-ctx.Done():
 			t.Stop()
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			return nil, ctx.Err()
 		case <-t.C:
 		}
@@ -138,7 +151,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 			l.setHolder(nil)
 			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			if l.Observer != nil {
 				l.Observer.LockReleased(held)
 			}
