@@ -94,6 +94,9 @@ func New() *Metrics {
 	}
 	m.throttled = r.CounterVec(LoginsThrottled,
 		"Agent logins refused by the login rate limiter (codes.ResourceExhausted), by caller kind (machine, unit).", "kind")
+	for _, k := range []string{"machine", "unit"} {
+		m.throttled.WithLabelValues(k) // shown at 0 before the first refusal
+	}
 	m.entities.errors = r.Counter(EntityErrors, "Scrapes whose entity count could not be read from the store.")
 	r.Register(m.entities, Entities)
 	m.mailboxDepth = r.GaugeVec(MailboxDepth,
