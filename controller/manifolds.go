@@ -112,7 +112,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 					return cfg.Logger.With("component", "actors")
 				}))
-				strategy := &supervise.Strategy{Logger: cfg.Logger, Observer: cfg.Metrics}
+				strategy := &supervise.Strategy{Logger: cfg.Logger, Observer: cfg.Metrics, Mailboxes: cfg.Metrics}
 				reg, err := sys.Root.SpawnNamed(models.Props(models.Config{Store: s, Strategy: strategy}), "models")
 				if err != nil {
 					return nil, err
@@ -196,6 +196,7 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					}
 					cfg.Destroyed()
 				}
+				tracker := newPresence(cfg.Bootstrap)
 				srv = apiserver.New(apiserver.Config{
 					Store: s, Hub: hub, Root: a.System.Root, Registry: a.Registry,
 					Controller: entity.Controller{UUID: cfg.Bootstrap.UUID, Name: cfg.Bootstrap.Name},
@@ -205,10 +206,11 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 					Destroy: destroy, Logger: cfg.Logger, Logs: logs, CheckCloud: cl.check,
 					UnaryObserver: cfg.Metrics.Unary, StreamObserver: cfg.Metrics.Stream,
 					LoginRate: cfg.Bootstrap.LoginRate, LoginBurst: cfg.Bootstrap.LoginBurst, LoginObserver: cfg.Metrics,
-					Presence: newPresence(cfg.Bootstrap),
+					Presence: tracker,
 				})
 				cfg.Logger.Info("api server listening", "addr", addr)
 				return engine.Func(func(ctx context.Context) error {
+					defer cfg.Metrics.CountAgentsFrom(s, tracker)()
 					errc := make(chan error, 1)
 					go func() { errc <- srv.Serve() }()
 					cl.attach(srv)

@@ -12,12 +12,14 @@ import (
 
 	"github.com/juju/worker/v4/dependency"
 
+	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/internal/sockpath"
 )
 
 // IntrospectionSocket is the name of the machine agent's introspection
 // socket in its data dir (see internal/sockpath for long paths). It serves
-// GET /engine-report: the machine engine's report and each unit agent's.
+// GET /engine-report: the machine engine's report, each unit agent's and
+// the machine lock's holder and waiters.
 const IntrospectionSocket = "introspection.socket"
 
 // Reports collects engine reports of the machine agent and its units.
@@ -27,6 +29,13 @@ type Reports struct {
 
 	mu    sync.Mutex
 	units map[string]*dependency.Engine
+	lock  *machinelock.Lock
+}
+
+func (r *Reports) setLock(l *machinelock.Lock) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lock = l
 }
 
 func (r *Reports) setUnit(name string, e *dependency.Engine) {
@@ -45,7 +54,8 @@ func (r *Reports) removeUnit(name string) {
 	delete(r.units, name)
 }
 
-// Snapshot returns {"machine": report, "units": {unit: report}}.
+// Snapshot returns {"machine": report, "units": {unit: report},
+// "machine-lock": {holder, waiting}}.
 func (r *Reports) Snapshot() map[string]any {
 	out := map[string]any{}
 	if r.Machine != nil {
@@ -56,8 +66,12 @@ func (r *Reports) Snapshot() map[string]any {
 	for name, e := range r.units {
 		units[name] = e.Report()
 	}
+	lock := r.lock
 	r.mu.Unlock()
 	out["units"] = units
+	if lock != nil {
+		out["machine-lock"] = lock.Report()
+	}
 	return out
 }
 

@@ -91,10 +91,13 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	mlog := logsender.Logger(base, cfg.Logs, "juju.worker.deployer")
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
 	cfg.Metrics = withMetrics(cfg, lock)
+	if cfg.Reports != nil {
+		cfg.Reports.setLock(lock)
+	}
 	return dependency.Manifolds{
 		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
-		APICallerName: agentmanifold.APICaller(AgentName),
+		APICallerName: agentmanifold.APICaller(AgentName, func(api.AgentConfig) { cfg.Metrics.Redialed(agentmetrics.MachineAgent) }),
 		MachinerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {

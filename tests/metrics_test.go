@@ -134,7 +134,8 @@ func TestMetrics(t *testing.T) {
 	ctl := scrape(t, readAddr(t, filepath.Join(e.home, "controller")))
 	ctl.requireFamilies(t, "controller", "troupe_api_requests_total", "troupe_api_request_duration_seconds",
 		"troupe_api_authentications_total", "troupe_agents_connected", "troupe_actor_restarts_total",
-		"troupe_actors_parked_total", "troupe_store_request_duration_seconds", "troupe_entities")
+		"troupe_actors_parked_total", "troupe_store_request_duration_seconds", "troupe_entities",
+		"troupe_actor_mailbox_depth", "troupe_actor_messages_total", "troupe_agents", "troupe_api_logins_throttled_total")
 	if v := ctl.get(t, `troupe_api_requests_total{code="OK",method="Deploy"}`); v != 1 {
 		t.Errorf("Deploy requests = %v, want 1", v)
 	}
@@ -161,6 +162,29 @@ func TestMetrics(t *testing.T) {
 	}
 	if v := ctl.get(t, `troupe_actor_restarts_total`); v != 0 {
 		t.Errorf("actor restarts = %v after a clean deploy, want 0", v)
+	}
+	// Presence as status shows it: every agent of the deploy connected.
+	for _, kind := range []string{"machine", "unit"} {
+		if v := ctl.get(t, fmt.Sprintf(`troupe_agents{kind=%q,state="connected"}`, kind)); v != 2 {
+			t.Errorf("connected %s agents by presence = %v, want 2", kind, v)
+		}
+		for _, st := range []string{"disconnected", "lost"} {
+			if v := ctl.get(t, fmt.Sprintf(`troupe_agents{kind=%q,state=%q}`, kind, st)); v != 0 {
+				t.Errorf("%s %s agents = %v, want 0", st, kind, v)
+			}
+		}
+	}
+	if v := ctl.sum("troupe_api_logins_throttled_total"); v != 0 {
+		t.Errorf("throttled logins = %v for two machines, want 0", v)
+	}
+	// Every kind of actor the deploy used got messages; mailboxes drain.
+	for _, kind := range []string{"models", "model", "application", "unit", "machine"} {
+		if v := ctl.get(t, fmt.Sprintf(`troupe_actor_messages_total{kind=%q}`, kind)); v < 1 {
+			t.Errorf("messages to %s actors = %v, want > 0", kind, v)
+		}
+		if v := ctl.get(t, fmt.Sprintf(`troupe_actor_mailbox_depth{kind=%q}`, kind)); v < 0 || v > 100 {
+			t.Errorf("mailbox depth of %s actors = %v, want a small non-negative number", kind, v)
+		}
 	}
 
 	machines, err := filepath.Glob(filepath.Join(e.home, "machines", "*"))
@@ -199,6 +223,32 @@ func TestMetrics(t *testing.T) {
 	if v := agent.sum("troupe_outbox_pending"); v != 0 {
 		t.Errorf("outbox pending once idle = %v, want 0", v)
 	}
+	var unitName string
+	for k := range agent.samples {
+		if u, ok := strings.CutPrefix(k, `troupe_outbox_pending{unit="`); ok {
+			unitName = strings.TrimSuffix(u, `"}`)
+		}
+	}
+	if unitName == "" {
+		t.Fatalf("no outbox series for the machine's unit:\n%s", agent.grep("troupe_outbox"))
+	}
+	if v := agent.get(t, fmt.Sprintf(`troupe_outbox_oldest_age_seconds{unit=%q}`, unitName)); v != 0 {
+		t.Errorf("outbox age of %s once idle = %v, want 0", unitName, v)
+	}
+	for _, a := range []string{"machine", unitName} {
+		if v := agent.get(t, fmt.Sprintf(`troupe_agent_api_reconnects_total{agent=%q}`, a)); v != 0 {
+			t.Errorf("API reconnects of %s without a controller restart = %v, want 0", a, v)
+		}
+	}
+	// The machine lock is part of the agent report.
+	rep := e.mustTroupe(commandTimeout, "show-agent-report", unitName, "--format", "json")
+	var report map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(rep.stdout), &report); err != nil {
+		t.Fatalf("show-agent-report: %v\n%s", err, rep.stdout)
+	}
+	if _, ok := report["machine-lock"]; !ok || report[unitName] == nil {
+		t.Errorf("show-agent-report %s lacks the unit's engine or the machine lock:\n%s", unitName, rep.stdout)
+	}
 	t.Logf("controller: Deploy took %.3fs; %v store commits averaging %.2fms; machine agent: install %.3fs, start %.3fs; lock held %v times, %.3fs in all",
 		ctl.get(t, `troupe_api_request_duration_seconds_sum{method="Deploy"}`),
 		ctl.get(t, `troupe_store_request_duration_seconds_count{op="commit"}`),
@@ -208,6 +258,7 @@ func TestMetrics(t *testing.T) {
 	before := agent.get(t, `troupe_hook_runs_total{hook="config-changed"}`)
 	deployBefore := ctl.get(t, `troupe_api_requests_total{code="OK",method="Deploy"}`)
 	lockBefore := agent.get(t, `troupe_machine_lock_hold_seconds_count`)
+	appMsgsBefore := ctl.get(t, `troupe_actor_messages_total{kind="application"}`)
 
 	e.mustTroupe(commandTimeout, "config", "hello", "greeting=x")
 	deadline := time.Now().Add(readyTimeout)
@@ -248,6 +299,9 @@ func TestMetrics(t *testing.T) {
 	}
 	if got := ctl2.sum("troupe_api_requests_total"); got <= ctl.sum("troupe_api_requests_total") {
 		t.Errorf("API request total did not move: %v then %v", ctl.sum("troupe_api_requests_total"), got)
+	}
+	if got := ctl2.get(t, `troupe_actor_messages_total{kind="application"}`); got <= appMsgsBefore {
+		t.Errorf("messages to application actors did not move with a config change: %v then %v", appMsgsBefore, got)
 	}
 	if got := ctl2.get(t, `troupe_api_requests_total{code="OK",method="Deploy"}`); got != deployBefore {
 		t.Errorf("Deploy requests moved without a deploy: %v then %v", deployBefore, got)

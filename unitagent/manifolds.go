@@ -28,6 +28,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/agentmanifold"
 	"github.com/troupe-dev/troupe/internal/agentmetrics"
+	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/engine"
 	"github.com/troupe-dev/troupe/internal/machinelock"
 	"github.com/troupe-dev/troupe/workers/leadership"
@@ -83,7 +84,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	cfg.Logger = logsender.Logger(base, cfg.Logs, "juju.worker.uniter", "unit")
 	return dependency.Manifolds{
 		AgentName:     agentmanifold.Agent(cfg.Dir),
-		APICallerName: agentmanifold.APICaller(AgentName),
+		APICallerName: agentmanifold.APICaller(AgentName, func(c api.AgentConfig) { cfg.Metrics.Redialed(c.Unit) }),
 		CharmDirName: {
 			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
 				return engine.NewValue(filepath.Join(cfg.Dir, "charm"), nil), nil

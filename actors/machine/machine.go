@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/statushistory"
+	"github.com/troupe-dev/troupe/internal/store"
 )
 
 // SetProvisioned records the instance a provider started for the machine
@@ -62,8 +64,31 @@ type PromoteCredential struct{ Hash string }
 // Done acknowledges a command.
 type Done struct{}
 
-// Handle is the machine's decision function.
+// Handle is the machine's decision function. A status change also counts
+// its history entries (StatusSeq), which Extra writes.
 func Handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, error) {
+	next, reply, err := handle(now, cur, msg)
+	if next != nil {
+		next.StatusSeq = cur.StatusSeq + uint64(len(statushistory.MachineEntries(cur, next)))
+	}
+	return next, reply, err
+}
+
+// Extra returns the status history entries of a change from cur to next,
+// committed with the machine's document (see actors/entity Config.Extra).
+func Extra(model string) func(cur, next *entity.Machine) []store.Op {
+	return func(cur, next *entity.Machine) []store.Op {
+		ops, err := statushistory.Ops(model, statushistory.KindMachine, next.ID, statushistory.MachineEntries(cur, next))
+		if err != nil {
+			// Only an unencodable time gets here; the supervisor answers
+			// the caller with it and nothing is persisted.
+			panic(err.Error())
+		}
+		return ops
+	}
+}
+
+func handle(now time.Time, cur *entity.Machine, msg any) (*entity.Machine, any, error) {
 	next := *cur
 	switch m := msg.(type) {
 	case *SetProvisioned:

@@ -34,6 +34,7 @@ import (
 	"github.com/troupe-dev/troupe/actors/unit"
 	ent "github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/modelconfig"
+	"github.com/troupe-dev/troupe/internal/statushistory"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -169,9 +170,9 @@ type guardian struct {
 
 // Props returns the guardian's props.
 func Props(cfg Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor {
+	return supervise.WithMailbox(cfg.Strategy, "model", actor.PropsFromProducer(func() actor.Actor {
 		return &guardian{cfg: cfg}
-	}, actor.WithSupervisor(cfg.Strategy))
+	}, actor.WithSupervisor(cfg.Strategy)))
 }
 
 func (g *guardian) Receive(ctx actor.Context) {
@@ -376,7 +377,7 @@ func (g *guardian) route(ctx actor.Context, m *Route) {
 			ctx.Respond(&supervise.Failure{Err: err})
 			return
 		}
-		pid = ctx.Spawn(props)
+		pid = ctx.Spawn(supervise.WithMailbox(g.cfg.Strategy, m.Kind, props))
 		g.children[key] = pid
 	}
 	ctx.RequestWithCustomSender(pid, m.Msg, ctx.Sender())
@@ -392,7 +393,8 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 		}
 		return entity.Props(cfg), nil
 	case KindUnit:
-		cfg := entity.Config[ent.Unit]{Store: g.cfg.Store, Key: ent.UnitKey(g.cfg.UUID, id), Handle: unit.Handle}
+		cfg := entity.Config[ent.Unit]{Store: g.cfg.Store, Key: ent.UnitKey(g.cfg.UUID, id), Handle: unit.Handle,
+			Extra: unit.Extra(g.cfg.UUID)}
 		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Unit)
@@ -407,7 +409,8 @@ func (g *guardian) entityProps(kind, id string, initial any) (*actor.Props, erro
 		}
 		return entity.Props(cfg), nil
 	case KindMachine:
-		cfg := entity.Config[ent.Machine]{Store: g.cfg.Store, Key: ent.MachineKey(g.cfg.UUID, id), Handle: machine.Handle}
+		cfg := entity.Config[ent.Machine]{Store: g.cfg.Store, Key: ent.MachineKey(g.cfg.UUID, id), Handle: machine.Handle,
+			Extra: machine.Extra(g.cfg.UUID)}
 		cfg.BeforeHandle = g.hook(kind, id)
 		if initial != nil {
 			cfg.Initial = initial.(*ent.Machine)
@@ -480,22 +483,30 @@ func (g *guardian) place(ctx context.Context, next *ent.Model, app, baseName, ba
 			next.NextMachine++
 			mc := newMachine(mid, baseName, baseChannel, now)
 			mc.Constraints = cons
+			hist, err := statushistory.NewMachine(g.cfg.UUID, mc)
+			if err != nil {
+				return p, err
+			}
 			op, err := store.Put(ent.MachineKey(g.cfg.UUID, mid), mc)
 			if err != nil {
 				return p, err
 			}
-			p.ops = append(p.ops, op)
+			p.ops = append(append(p.ops, op), hist...)
 		}
 		num := next.NextUnits[app]
 		next.NextUnits[app]++
 		u := &ent.Unit{Name: ent.UnitName(app, num), Application: app, Machine: mid, Life: ent.Alive,
 			Workload: ent.Status{Current: "waiting", Message: "waiting for machine", Since: now},
 			Agent:    ent.Status{Current: "allocating", Since: now}}
+		hist, err := statushistory.NewUnit(g.cfg.UUID, u)
+		if err != nil {
+			return p, err
+		}
 		op, err := store.Put(ent.UnitKey(g.cfg.UUID, u.Name), u)
 		if err != nil {
 			return p, err
 		}
-		p.ops = append(p.ops, op)
+		p.ops = append(append(p.ops, op), hist...)
 		sops, err := g.newStorage(next, u.Name, mid, storage, "", now) // storage.go
 		if err != nil {
 			return p, err
@@ -575,11 +586,15 @@ func (g *guardian) addMachines(m *AddMachines) (*MachinesAdded, error) {
 		mc := newMachine(id, DefaultBaseName, DefaultBaseChannel, now)
 		mc.Standalone = true
 		mc.Constraints = m.Constraints
+		hist, err := statushistory.NewMachine(g.cfg.UUID, mc)
+		if err != nil {
+			return nil, err
+		}
 		op, err := store.Put(ent.MachineKey(g.cfg.UUID, id), mc)
 		if err != nil {
 			return nil, err
 		}
-		ops = append(ops, op)
+		ops = append(append(ops, op), hist...)
 		res.Machines = append(res.Machines, id)
 	}
 	mop, err := store.Put(ent.ModelKey(g.cfg.UUID), &next)

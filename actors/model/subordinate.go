@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ent "github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/statushistory"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -79,7 +80,10 @@ func (g *guardian) addSubordinate(m *AddSubordinate) (*SubordinateAdded, error) 
 	u := &ent.Unit{Name: ent.UnitName(m.App, num), Application: m.App, Machine: p.Machine, Principal: p.Name, Life: ent.Alive,
 		Workload: ent.Status{Current: "waiting", Message: "agent initialising", Since: now},
 		Agent:    ent.Status{Current: "allocating", Since: now}}
-	var ops []store.Op
+	ops, err := statushistory.NewUnit(g.cfg.UUID, u)
+	if err != nil {
+		return nil, err
+	}
 	for _, kv := range []struct {
 		key string
 		v   any

@@ -45,9 +45,9 @@ type registry struct {
 // Props returns the registry's props. Spawn it with actor.WithGuardian so
 // it is not under protoactor's implicit root strategy.
 func Props(cfg Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor {
+	return supervise.WithMailbox(cfg.Strategy, "models", actor.PropsFromProducer(func() actor.Actor {
 		return &registry{cfg: cfg}
-	}, actor.WithSupervisor(cfg.Strategy), actor.WithGuardian(cfg.Strategy))
+	}, actor.WithSupervisor(cfg.Strategy), actor.WithGuardian(cfg.Strategy)))
 }
 
 func (r *registry) Receive(ctx actor.Context) {

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/statushistory"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -45,6 +46,7 @@ func (r *registry) remove(ctx actor.Context, m *RemoveModel) error {
 	}
 	_, err = r.cfg.Store.CommitIf(c, []store.Cond{store.Unchanged(entity.ModelKey(m.UUID), rev)},
 		store.DeletePrefix(entity.ModelPrefix(m.UUID)),
+		store.DeletePrefix(statushistory.Prefix(m.UUID)),
 		store.Delete(entity.ModelKey(m.UUID)),
 		store.Delete(entity.ModelNameKey(doc.Owner, doc.Name)))
 	if err != nil {

@@ -46,6 +46,26 @@ type Strategy struct {
 	// Observer, if not nil, is told of every restart and park (metrics),
 	// before the failing message's sender gets its reply.
 	Observer Observer
+	// Mailboxes, if not nil, gives the mailbox middleware of the actors
+	// of each kind (metrics: mailbox depth).
+	Mailboxes MailboxObserver
+}
+
+// MailboxObserver makes the mailbox middleware actors of one kind are
+// spawned with. Its middleware's methods run on senders' and the actor's
+// goroutines and must not block.
+type MailboxObserver interface {
+	Mailbox(kind string) actor.MailboxMiddleware
+}
+
+// WithMailbox configures props with kind's mailbox middleware when
+// strategy is a *Strategy with Mailboxes; it returns props.
+func WithMailbox(strategy actor.SupervisorStrategy, kind string, props *actor.Props) *actor.Props {
+	s, ok := strategy.(*Strategy)
+	if !ok || s == nil || s.Mailboxes == nil {
+		return props
+	}
+	return props.Configure(actor.WithMailbox(actor.Unbounded(s.Mailboxes.Mailbox(kind))))
 }
 
 // Observer counts supervision events. Its methods are called on the

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/statushistory"
+	"github.com/troupe-dev/troupe/internal/store"
 )
 
 // SetStatus updates the workload and/or agent status; nil leaves one as is.
@@ -55,8 +57,31 @@ type UpdateCharmState struct {
 // Done acknowledges a command.
 type Done struct{}
 
-// Handle is the unit's decision function.
+// Handle is the unit's decision function. A status change also counts
+// its history entries (StatusSeq), which Extra writes.
 func Handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error) {
+	next, reply, err := handle(now, cur, msg)
+	if next != nil {
+		next.StatusSeq = cur.StatusSeq + uint64(len(statushistory.UnitEntries(cur, next)))
+	}
+	return next, reply, err
+}
+
+// Extra returns the status history entries of a change from cur to next,
+// committed with the unit's document (see actors/entity Config.Extra).
+func Extra(model string) func(cur, next *entity.Unit) []store.Op {
+	return func(cur, next *entity.Unit) []store.Op {
+		ops, err := statushistory.Ops(model, statushistory.KindUnit, next.Name, statushistory.UnitEntries(cur, next))
+		if err != nil {
+			// Only an unencodable time gets here; the supervisor answers
+			// the caller with it and nothing is persisted.
+			panic(err.Error())
+		}
+		return ops
+	}
+}
+
+func handle(now time.Time, cur *entity.Unit, msg any) (*entity.Unit, any, error) {
 	switch m := msg.(type) {
 	case *SetStatus:
 		next := *cur

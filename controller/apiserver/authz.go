@@ -182,6 +182,7 @@ var rules = map[string]rule{
 	method("RotateAgentCredential"): rAdmin,
 	method("MachineCredential"):     {target: ownMachine},
 	method("RotateCertificates"):    {target: superuser},
+	method("StatusHistory"):         rRead,
 }
 
 // caller is an authenticated identity: its tag and, for a user, its

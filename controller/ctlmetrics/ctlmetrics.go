@@ -41,6 +41,9 @@ const (
 	Entities        = metrics.Namespace + "entities"
 	EntityErrors    = metrics.Namespace + "entity_count_errors_total"
 	LoginsThrottled = metrics.Namespace + "api_logins_throttled_total"
+	MailboxDepth    = metrics.Namespace + "actor_mailbox_depth"
+	MailboxMessages = metrics.Namespace + "actor_messages_total"
+	AgentErrors     = metrics.Namespace + "agent_count_errors_total"
 )
 
 // Metrics is the controller's set of families. Safe for concurrent use.
@@ -57,6 +60,9 @@ type Metrics struct {
 	storeErrors  *prometheus.CounterVec
 	entities     *entityCollector
 	throttled    *prometheus.CounterVec
+	mailboxDepth *prometheus.GaugeVec
+	messages     *prometheus.CounterVec
+	agents       *agentCollector
 }
 
 // New registers the controller's families in a new registry.
@@ -88,8 +94,20 @@ func New() *Metrics {
 	}
 	m.throttled = r.CounterVec(LoginsThrottled,
 		"Agent logins refused by the login rate limiter (codes.ResourceExhausted), by caller kind (machine, unit).", "kind")
+	for _, k := range []string{"machine", "unit"} {
+		m.throttled.WithLabelValues(k) // shown at 0 before the first refusal
+	}
 	m.entities.errors = r.Counter(EntityErrors, "Scrapes whose entity count could not be read from the store.")
 	r.Register(m.entities, Entities)
+	m.mailboxDepth = r.GaugeVec(MailboxDepth,
+		"Messages posted and not yet handled (the one in hand included) in the mailboxes of the actors of a kind (models, model, application, unit, machine, relation, task, secret), summed over the kind's actors.", "kind")
+	m.messages = r.CounterVec(MailboxMessages,
+		"Messages posted to the actors of a kind, system messages included.", "kind")
+	m.agents = &agentCollector{desc: prometheus.NewDesc(Agents,
+		"Agents by kind (machine, unit) and presence (connected, disconnected, lost), as status shows them; an agent counts once its entity has a credential, until it is dead.",
+		[]string{"kind", "state"}, nil)}
+	m.agents.errors = r.Counter(AgentErrors, "Scrapes whose agent count could not be read from the store.")
+	r.Register(m.agents, Agents)
 	return m
 }
 

@@ -67,14 +67,18 @@ func (w *configWorker) Wait() error { return w.tomb.Wait() }
 
 // APICaller dials the controller with the credentials of the agent
 // manifold named agentName and outputs the *api.Conn; the connection is
-// closed when the worker stops.
-func APICaller(agentName string) dependency.Manifold {
+// closed when the worker stops. onRedial, if not nil, is told of the
+// agent each time the connection's transport is dialled again.
+func APICaller(agentName string, onRedial func(api.AgentConfig)) dependency.Manifold {
 	return dependency.Manifold{
 		Inputs: []string{agentName},
 		Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
 			var c api.AgentConfig
 			if err := g.Get(agentName, &c); err != nil {
 				return nil, err
+			}
+			if onRedial != nil {
+				c.Info.OnRedial = func() { onRedial(c) }
 			}
 			conn, err := api.Dial(c.Info)
 			if err != nil {

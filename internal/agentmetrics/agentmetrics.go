@@ -13,6 +13,7 @@
 package agentmetrics
 
 import (
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -73,7 +74,7 @@ func New(now func() time.Time) *Machine {
 		engines: &engineCollector{
 			starts:     prometheus.NewDesc(WorkerStarts, "Times each engine worker was started, by agent (machine or unit name) and manifold.", []string{"agent", "manifold"}, nil),
 			restarts:   prometheus.NewDesc(WorkerRestarts, "Times each engine worker was restarted (starts after the first), by agent and manifold.", []string{"agent", "manifold"}, nil),
-			reconnects: prometheus.NewDesc(APIReconnects, "Restarts of each agent's API connection (api-caller), by agent.", []string{"agent"}, nil),
+			reconnects: prometheus.NewDesc(APIReconnects, "Reconnects of each agent's API connection, by agent: restarts of its api-caller plus re-dials of its transport (a dropped link gRPC re-established).", []string{"agent"}, nil),
 			agents:     prometheus.NewDesc(UnitAgents, "Unit agents running in this machine agent.", nil, nil),
 		},
 	}
@@ -84,6 +85,24 @@ func New(now func() time.Time) *Machine {
 
 // Registry is the registry holding the families.
 func (m *Machine) Registry() *metrics.Registry { return m.reg }
+
+// MachineAgent is the agent label of the machine agent's own series.
+const MachineAgent = "machine"
+
+// Redialed counts one re-dial of agent's API transport (the machine
+// agent's is MachineAgent, a unit agent's its unit name); it adds to the
+// agent's reconnects. m may be nil.
+func (m *Machine) Redialed(agent string) {
+	if m == nil {
+		return
+	}
+	m.engines.mu.Lock()
+	defer m.engines.mu.Unlock()
+	if m.engines.redials == nil {
+		m.engines.redials = map[string]int{}
+	}
+	m.engines.redials[agent]++
+}
 
 // LockAcquired implements machinelock.Observer.
 func (m *Machine) LockAcquired(waited time.Duration) { m.lockWait.Observe(waited.Seconds()) }
@@ -211,6 +230,7 @@ type engineCollector struct {
 
 	mu      sync.Mutex
 	reports Reports
+	redials map[string]int // by agent; guarded by mu
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -223,6 +243,7 @@ func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	reports := c.reports
+	redials := maps.Clone(c.redials)
 	c.mu.Unlock()
 	if reports == nil {
 		return
@@ -244,7 +265,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(max(n-1, 0)), agent, manifold)
 		}
 		if n, ok := counts[APICallerManifold]; ok {
-			ch <- prometheus.MustNewConstMetric(c.reconnects, prometheus.CounterValue, float64(max(n-1, 0)), agent)
+			ch <- prometheus.MustNewConstMetric(c.reconnects, prometheus.CounterValue, float64(max(n-1, 0)+redials[agent]), agent)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(units))

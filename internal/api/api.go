@@ -40,6 +40,10 @@ type Info struct {
 	// BackoffCap caps the reconnect backoff (Go duration); empty means
 	// 30s.
 	BackoffCap string `json:"reconnect-backoff-cap,omitempty"`
+	// OnRedial, if not nil, is called each time the connection's
+	// transport is dialled again after its first connect (metrics). It
+	// must not block.
+	OnRedial func() `json:"-"`
 }
 
 type creds struct{ tag, password string }
@@ -81,7 +85,7 @@ func Dial(info Info) (*Conn, error) {
 		capDelay = d
 	}
 	rd := &redialer{addrs: append([]string(nil), info.Addresses...), base: DefaultBackoffBase, cap: capDelay,
-		randFloat: rand.Float64, dialTimout: 10 * time.Second}
+		randFloat: rand.Float64, dialTimout: 10 * time.Second, onRedial: info.OnRedial}
 	cc, err := grpc.NewClient("passthrough:///"+info.Addresses[0],
 		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
 		grpc.WithPerRPCCredentials(creds{info.Tag, info.Password}),

@@ -51,6 +51,7 @@ type redialer struct {
 	dialer     net.Dialer
 	randFloat  func() float64
 	dialTimout time.Duration
+	onRedial   func() // nil: not observed
 }
 
 // dial is gRPC's dialler. One call is one round over every address;
@@ -81,7 +82,9 @@ func (d *redialer) dial(ctx context.Context, _ string) (net.Conn, error) {
 			d.mu.Lock()
 			d.next, d.failed = idx, 0 // stick to the address that answered
 			d.mu.Unlock()
-			d.dialed.Add(1)
+			if d.dialed.Add(1) > 1 && d.onRedial != nil {
+				d.onRedial()
+			}
 			return c, nil
 		}
 		errs = append(errs, err.Error())

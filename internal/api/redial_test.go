@@ -50,8 +50,9 @@ func TestRedialerTriesEveryAddress(t *testing.T) {
 			c.Close()
 		}
 	}()
+	redials := 0
 	d := &redialer{addrs: []string{deadAddr, live.Addr().String()}, base: time.Millisecond, cap: 10 * time.Millisecond,
-		randFloat: func() float64 { return 0.5 }, dialTimout: time.Second}
+		randFloat: func() float64 { return 0.5 }, dialTimout: time.Second, onRedial: func() { redials++ }}
 	for i := 0; i < 2; i++ {
 		c, err := d.dial(context.Background(), "ignored")
 		if err != nil {
@@ -68,6 +69,9 @@ func TestRedialerTriesEveryAddress(t *testing.T) {
 	conn := &Conn{rd: d}
 	if got := conn.Reconnects(); got != 1 {
 		t.Fatalf("two dials are one reconnect, got %d", got)
+	}
+	if redials != 1 {
+		t.Fatalf("the observer saw %d re-dials, want 1 (the first dial is no re-dial)", redials)
 	}
 	// Nothing answers: the first round fails at once, the next ones wait
 	// a jittered, growing time first, cut short by the context.

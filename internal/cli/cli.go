@@ -62,6 +62,7 @@ var commands = []command{
 	{"exec", "run a command line in units' hook context", runExec},
 	{"debug-log", "show agent and hook log lines from the controller, then follow new ones", runDebugLog},
 	{"show-agent-report", "show the dependency-engine report of a machine or unit agent", runShowAgentReport},
+	{"show-status-log", "show the status history of a unit or machine", runShowStatusLog},
 	{"add-secret", "add a user secret to the model; prints its URI", runAddSecret},
 	{"update-secret", "update a user secret: new content is a new revision", runUpdateSecret},
 	{"grant-secret", "grant applications read access to a user secret", grantOrRevoke(false)},

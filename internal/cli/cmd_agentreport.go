@@ -23,7 +23,8 @@ import (
 const introspectionSocket = "introspection.socket"
 
 // runShowAgentReport prints the dependency-engine report of a machine agent
-// and its unit agents (Juju's juju_engine_report). It reads the agent's
+// and its unit agents (Juju's juju_engine_report), and the machine lock's
+// holder and waiters (Juju's juju_machine_lock). It reads the agent's
 // introspection socket, so it works for machines of the local provider.
 func runShowAgentReport(env *Env, args []string) error {
 	fs := cmdline.NewFlagSet("show-agent-report")
@@ -86,7 +87,7 @@ func runShowAgentReport(env *Env, args []string) error {
 	}
 	if unit != "" {
 		units, _ := report["units"].(map[string]any)
-		report = map[string]any{unit: units[unit]}
+		report = map[string]any{unit: units[unit], "machine-lock": report["machine-lock"]}
 	}
 	if *format == "json" {
 		return json.NewEncoder(env.Stdout).Encode(report)

@@ -178,6 +178,9 @@ type Unit struct {
 	// Principal is the principal unit of a subordinate unit (which then
 	// lives on the principal's machine); empty for a principal unit.
 	Principal string `json:"principal,omitempty"`
+	// StatusSeq counts the unit's status history entries
+	// (internal/statushistory), written with each status change.
+	StatusSeq uint64 `json:"status-seq,omitempty"`
 }
 
 // Machine is a machine document.
@@ -210,6 +213,9 @@ type Machine struct {
 	// RotateCredential is set by `troupe rotate-agent-credential` until the
 	// agent fetches its new credential.
 	RotateCredential bool `json:"rotate-credential,omitempty"`
+	// StatusSeq counts the machine's status history entries
+	// (internal/statushistory), written with each status change.
+	StatusSeq uint64 `json:"status-seq,omitempty"`
 }
 
 // Task statuses (Juju's action statuses):

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -24,7 +25,70 @@ type Lock struct {
 	// the lock (metrics).
 	Observer Observer
 
-	mu sync.Mutex // serialises in-process holders, flock is per open file
+	// slot serialises in-process holders (flock is per open file); a
+	// channel, not a mutex, so an in-process waiter gives up with its
+	// context.
+	slotOnce sync.Once
+	slot     chan struct{}
+
+	stateMu sync.Mutex // guards holder and waiting
+	holder  *Hold
+	waiting map[*Hold]bool
+}
+
+// Hold is one holder of, or waiter for, the lock.
+type Hold struct {
+	Who   string    `json:"who"`
+	Why   string    `json:"why"`
+	Since time.Time `json:"since"` // when it started waiting, or took the lock
+}
+
+// Report is the lock as the agent's engine report shows it: who holds it
+// and who waits, oldest waiter first.
+type Report struct {
+	Holder  *Hold  `json:"holder,omitempty"`
+	Waiting []Hold `json:"waiting,omitempty"`
+}
+
+// Report returns the lock's in-process holder and waiters (every unit
+// of a machine runs in its machine agent's process).
+func (l *Lock) Report() Report {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	var r Report
+	if l.holder != nil {
+		h := *l.holder
+		r.Holder = &h
+	}
+	for w := range l.waiting {
+		r.Waiting = append(r.Waiting, *w)
+	}
+	slices.SortFunc(r.Waiting, func(a, b Hold) int { return a.Since.Compare(b.Since) })
+	return r
+}
+
+func (l *Lock) inProcess() chan struct{} {
+	l.slotOnce.Do(func() { l.slot = make(chan struct{}, 1) })
+	return l.slot
+}
+
+func (l *Lock) setWaiting(h *Hold, on bool) {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	if on {
+		if l.waiting == nil {
+			l.waiting = map[*Hold]bool{}
+		}
+		l.waiting[h] = true
+	} else {
+		delete(l.waiting, h)
+	}
+}
+
+func (l *Lock) setHolder(h *Hold) {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	l.holder = h
 }
 
 // Observer receives lock timings. Acquired is called once the lock is
@@ -38,10 +102,17 @@ type Observer interface {
 // the lock log.
 func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), err error) {
 	start := time.Now()
-	l.mu.Lock()
+	wait := &Hold{Who: who, Why: why, Since: start}
+	l.setWaiting(wait, true)
+	defer l.setWaiting(wait, false)
+	select {
+	case l.inProcess() <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	f, err := os.OpenFile(l.Path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		l.mu.Unlock()
+		<-l.inProcess()
 		return nil, fmt.Errorf("cannot open machine lock: %w", err)
 	}
 	poll := l.Poll
@@ -55,7 +126,7 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			return nil, fmt.Errorf("cannot take machine lock: %w", err)
 		}
 		t := time.NewTimer(poll)
@@ -63,12 +134,13 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 		case <-ctx.Done():
 			t.Stop()
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
 	acquired := time.Now()
+	l.setHolder(&Hold{Who: who, Why: why, Since: acquired})
 	if l.Observer != nil {
 		l.Observer.LockAcquired(acquired.Sub(start))
 	}
@@ -76,9 +148,10 @@ func (l *Lock) Acquire(ctx context.Context, who, why string) (release func(), er
 	return func() {
 		once.Do(func() {
 			held := time.Since(acquired)
+			l.setHolder(nil)
 			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
-			l.mu.Unlock()
+			<-l.inProcess()
 			if l.Observer != nil {
 				l.Observer.LockReleased(held)
 			}

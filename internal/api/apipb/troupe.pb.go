@@ -10599,6 +10599,208 @@ func (x *RotateCertificatesResult) GetNotAfterUnix() int64 {
 	return 0
 }
 
+// ---- obs ----
+type StatusHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// entity is a unit name ("app/0") or a machine id ("0").
+	Entity string `protobuf:"bytes,2,opt,name=entity,proto3" json:"entity,omitempty"`
+	// type is Juju's --type: unit (default for a unit), workload, juju-unit,
+	// machine, juju-machine; empty means the entity's default.
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// last keeps the newest N entries; zero keeps all kept (at most 100).
+	Last int32 `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
+	// from_unix_nano keeps entries at or after this time; zero keeps all.
+	FromUnixNano  int64 `protobuf:"varint,5,opt,name=from_unix_nano,json=fromUnixNano,proto3" json:"from_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryRequest) Reset() {
+	*x = StatusHistoryRequest{}
+	mi := &file_troupe_proto_msgTypes[175]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryRequest) ProtoMessage() {}
+
+func (x *StatusHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[175]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryRequest.ProtoReflect.Descriptor instead.
+func (*StatusHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{175}
+}
+
+func (x *StatusHistoryRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StatusHistoryRequest) GetLast() int32 {
+	if x != nil {
+		return x.Last
+	}
+	return 0
+}
+
+func (x *StatusHistoryRequest) GetFromUnixNano() int64 {
+	if x != nil {
+		return x.FromUnixNano
+	}
+	return 0
+}
+
+type StatusHistoryEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	SinceUnixNano int64                  `protobuf:"varint,5,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryEntry) Reset() {
+	*x = StatusHistoryEntry{}
+	mi := &file_troupe_proto_msgTypes[176]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryEntry) ProtoMessage() {}
+
+func (x *StatusHistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[176]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryEntry.ProtoReflect.Descriptor instead.
+func (*StatusHistoryEntry) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{176}
+}
+
+func (x *StatusHistoryEntry) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *StatusHistoryEntry) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *StatusHistoryEntry) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+type StatusHistoryResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*StatusHistoryEntry  `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusHistoryResult) Reset() {
+	*x = StatusHistoryResult{}
+	mi := &file_troupe_proto_msgTypes[177]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusHistoryResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusHistoryResult) ProtoMessage() {}
+
+func (x *StatusHistoryResult) ProtoReflect() protoreflect.Message {
+	mi := &file_troupe_proto_msgTypes[177]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusHistoryResult.ProtoReflect.Descriptor instead.
+func (*StatusHistoryResult) Descriptor() ([]byte, []int) {
+	return file_troupe_proto_rawDescGZIP(), []int{177}
+}
+
+func (x *StatusHistoryResult) GetEntries() []*StatusHistoryEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_troupe_proto protoreflect.FileDescriptor
 
 const file_troupe_proto_rawDesc = "" +
@@ -11439,7 +11641,21 @@ const file_troupe_proto_rawDesc = "" +
 	"\x19RotateCertificatesRequest\"X\n" +
 	"\x18RotateCertificatesResult\x12\x16\n" +
 	"\x06serial\x18\x01 \x01(\tR\x06serial\x12$\n" +
-	"\x0enot_after_unix\x18\x02 \x01(\x03R\fnotAfterUnix2\xb40\n" +
+	"\x0enot_after_unix\x18\x02 \x01(\x03R\fnotAfterUnix\"\x92\x01\n" +
+	"\x14StatusHistoryRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
+	"\x06entity\x18\x02 \x01(\tR\x06entity\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x12\n" +
+	"\x04last\x18\x04 \x01(\x05R\x04last\x12$\n" +
+	"\x0efrom_unix_nano\x18\x05 \x01(\x03R\ffromUnixNano\"\x94\x01\n" +
+	"\x12StatusHistoryEntry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12&\n" +
+	"\x0fsince_unix_nano\x18\x05 \x01(\x03R\rsinceUnixNano\"N\n" +
+	"\x13StatusHistoryResult\x127\n" +
+	"\aentries\x18\x01 \x03(\v2\x1d.troupe.v1.StatusHistoryEntryR\aentries2\x861\n" +
 	"\n" +
 	"Controller\x12S\n" +
 	"\x0eControllerInfo\x12 .troupe.v1.ControllerInfoRequest\x1a\x1f.troupe.v1.ControllerInfoResult\x12<\n" +
@@ -11531,7 +11747,8 @@ const file_troupe_proto_rawDesc = "" +
 	"\vRevokeAgent\x12\x1d.troupe.v1.RevokeAgentRequest\x1a\x1c.troupe.v1.RevokeAgentResult\x12h\n" +
 	"\x15RotateAgentCredential\x12'.troupe.v1.RotateAgentCredentialRequest\x1a&.troupe.v1.RotateAgentCredentialResult\x12\\\n" +
 	"\x11MachineCredential\x12#.troupe.v1.MachineCredentialRequest\x1a\".troupe.v1.MachineCredentialResult\x12_\n" +
-	"\x12RotateCertificates\x12$.troupe.v1.RotateCertificatesRequest\x1a#.troupe.v1.RotateCertificatesResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
+	"\x12RotateCertificates\x12$.troupe.v1.RotateCertificatesRequest\x1a#.troupe.v1.RotateCertificatesResult\x12P\n" +
+	"\rStatusHistory\x12\x1f.troupe.v1.StatusHistoryRequest\x1a\x1e.troupe.v1.StatusHistoryResultB1Z/github.com/troupe-dev/troupe/internal/api/apipbb\x06proto3"
 
 var (
 	file_troupe_proto_rawDescOnce sync.Once
@@ -11545,7 +11762,7 @@ func file_troupe_proto_rawDescGZIP() []byte {
 	return file_troupe_proto_rawDescData
 }
 
-var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 203)
+var file_troupe_proto_msgTypes = make([]protoimpl.MessageInfo, 206)
 var file_troupe_proto_goTypes = []any{
 	(*AddUnitRequest)(nil),               // 0: troupe.v1.AddUnitRequest
 	(*AddUnitResult)(nil),                // 1: troupe.v1.AddUnitResult
@@ -11722,41 +11939,44 @@ var file_troupe_proto_goTypes = []any{
 	(*MachineCredentialResult)(nil),      // 172: troupe.v1.MachineCredentialResult
 	(*RotateCertificatesRequest)(nil),    // 173: troupe.v1.RotateCertificatesRequest
 	(*RotateCertificatesResult)(nil),     // 174: troupe.v1.RotateCertificatesResult
-	nil,                                  // 175: troupe.v1.DeployRequest.ConfigEntry
-	nil,                                  // 176: troupe.v1.DeployRequest.ResourcesEntry
-	nil,                                  // 177: troupe.v1.DeployRequest.StorageEntry
-	nil,                                  // 178: troupe.v1.UnitSnapshotResult.CharmStateEntry
-	nil,                                  // 179: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
-	nil,                                  // 180: troupe.v1.RelationSnapshot.MembersEntry
-	nil,                                  // 181: troupe.v1.RelationSnapshot.AppVersionsEntry
-	nil,                                  // 182: troupe.v1.SetConfigRequest.ValuesEntry
-	nil,                                  // 183: troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	nil,                                  // 184: troupe.v1.RelationSettingsChange.UnitEntry
-	nil,                                  // 185: troupe.v1.RelationSettingsChange.ApplicationEntry
-	nil,                                  // 186: troupe.v1.CommitHookRequest.StateSetEntry
-	nil,                                  // 187: troupe.v1.CommitHookRequest.AddStorageEntry
-	nil,                                  // 188: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
-	nil,                                  // 189: troupe.v1.SetModelConfigRequest.ValuesEntry
-	nil,                                  // 190: troupe.v1.RefreshRequest.ConfigEntry
-	nil,                                  // 191: troupe.v1.RefreshRequest.ResourcesEntry
-	nil,                                  // 192: troupe.v1.SecretChange.ContentEntry
-	nil,                                  // 193: troupe.v1.AddSecretRequest.ContentEntry
-	nil,                                  // 194: troupe.v1.UpdateSecretRequest.ContentEntry
-	nil,                                  // 195: troupe.v1.SecretInfo.ContentEntry
-	nil,                                  // 196: troupe.v1.ReadSecretResult.ContentEntry
-	nil,                                  // 197: troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	nil,                                  // 198: troupe.v1.UnitRelationInfo.LocalDataEntry
-	nil,                                  // 199: troupe.v1.RelatedUnitData.DataEntry
-	nil,                                  // 200: troupe.v1.GoalRelation.EntriesEntry
-	nil,                                  // 201: troupe.v1.UnitGoalStateResult.UnitsEntry
-	nil,                                  // 202: troupe.v1.WhoAmIResult.AccessEntry
+	(*StatusHistoryRequest)(nil),         // 175: troupe.v1.StatusHistoryRequest
+	(*StatusHistoryEntry)(nil),           // 176: troupe.v1.StatusHistoryEntry
+	(*StatusHistoryResult)(nil),          // 177: troupe.v1.StatusHistoryResult
+	nil,                                  // 178: troupe.v1.DeployRequest.ConfigEntry
+	nil,                                  // 179: troupe.v1.DeployRequest.ResourcesEntry
+	nil,                                  // 180: troupe.v1.DeployRequest.StorageEntry
+	nil,                                  // 181: troupe.v1.UnitSnapshotResult.CharmStateEntry
+	nil,                                  // 182: troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	nil,                                  // 183: troupe.v1.RelationSnapshot.MembersEntry
+	nil,                                  // 184: troupe.v1.RelationSnapshot.AppVersionsEntry
+	nil,                                  // 185: troupe.v1.SetConfigRequest.ValuesEntry
+	nil,                                  // 186: troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	nil,                                  // 187: troupe.v1.RelationSettingsChange.UnitEntry
+	nil,                                  // 188: troupe.v1.RelationSettingsChange.ApplicationEntry
+	nil,                                  // 189: troupe.v1.CommitHookRequest.StateSetEntry
+	nil,                                  // 190: troupe.v1.CommitHookRequest.AddStorageEntry
+	nil,                                  // 191: troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	nil,                                  // 192: troupe.v1.SetModelConfigRequest.ValuesEntry
+	nil,                                  // 193: troupe.v1.RefreshRequest.ConfigEntry
+	nil,                                  // 194: troupe.v1.RefreshRequest.ResourcesEntry
+	nil,                                  // 195: troupe.v1.SecretChange.ContentEntry
+	nil,                                  // 196: troupe.v1.AddSecretRequest.ContentEntry
+	nil,                                  // 197: troupe.v1.UpdateSecretRequest.ContentEntry
+	nil,                                  // 198: troupe.v1.SecretInfo.ContentEntry
+	nil,                                  // 199: troupe.v1.ReadSecretResult.ContentEntry
+	nil,                                  // 200: troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	nil,                                  // 201: troupe.v1.UnitRelationInfo.LocalDataEntry
+	nil,                                  // 202: troupe.v1.RelatedUnitData.DataEntry
+	nil,                                  // 203: troupe.v1.GoalRelation.EntriesEntry
+	nil,                                  // 204: troupe.v1.UnitGoalStateResult.UnitsEntry
+	nil,                                  // 205: troupe.v1.WhoAmIResult.AccessEntry
 }
 var file_troupe_proto_depIdxs = []int32{
 	10,  // 0: troupe.v1.ModelInfo.status:type_name -> troupe.v1.StatusInfo
 	14,  // 1: troupe.v1.ListModelsResult.models:type_name -> troupe.v1.ModelInfo
-	175, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
-	176, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
-	177, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
+	178, // 2: troupe.v1.DeployRequest.config:type_name -> troupe.v1.DeployRequest.ConfigEntry
+	179, // 3: troupe.v1.DeployRequest.resources:type_name -> troupe.v1.DeployRequest.ResourcesEntry
+	180, // 4: troupe.v1.DeployRequest.storage:type_name -> troupe.v1.DeployRequest.StorageEntry
 	14,  // 5: troupe.v1.StatusResult.model:type_name -> troupe.v1.ModelInfo
 	23,  // 6: troupe.v1.StatusResult.applications:type_name -> troupe.v1.ApplicationStatus
 	25,  // 7: troupe.v1.StatusResult.machines:type_name -> troupe.v1.MachineStatus
@@ -11777,23 +11997,23 @@ var file_troupe_proto_depIdxs = []int32{
 	10,  // 22: troupe.v1.UnitSnapshotResult.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 23: troupe.v1.UnitSnapshotResult.application_status:type_name -> troupe.v1.StatusInfo
 	40,  // 24: troupe.v1.UnitSnapshotResult.relations:type_name -> troupe.v1.RelationSnapshot
-	178, // 25: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
-	179, // 26: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
+	181, // 25: troupe.v1.UnitSnapshotResult.charm_state:type_name -> troupe.v1.UnitSnapshotResult.CharmStateEntry
+	182, // 26: troupe.v1.UnitSnapshotResult.leader_settings:type_name -> troupe.v1.UnitSnapshotResult.LeaderSettingsEntry
 	67,  // 27: troupe.v1.UnitSnapshotResult.open_ports:type_name -> troupe.v1.PortSet
 	97,  // 28: troupe.v1.UnitSnapshotResult.secret_events:type_name -> troupe.v1.SecretEvent
 	163, // 29: troupe.v1.UnitSnapshotResult.storage:type_name -> troupe.v1.StorageSnapshot
-	180, // 30: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
-	181, // 31: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
+	183, // 30: troupe.v1.RelationSnapshot.members:type_name -> troupe.v1.RelationSnapshot.MembersEntry
+	184, // 31: troupe.v1.RelationSnapshot.app_versions:type_name -> troupe.v1.RelationSnapshot.AppVersionsEntry
 	10,  // 32: troupe.v1.SetUnitStatusRequest.workload:type_name -> troupe.v1.StatusInfo
 	10,  // 33: troupe.v1.SetUnitStatusRequest.agent:type_name -> troupe.v1.StatusInfo
 	10,  // 34: troupe.v1.SetUnitStatusRequest.application:type_name -> troupe.v1.StatusInfo
-	182, // 35: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
+	185, // 35: troupe.v1.SetConfigRequest.values:type_name -> troupe.v1.SetConfigRequest.ValuesEntry
 	22,  // 36: troupe.v1.IntegrateResult.endpoints:type_name -> troupe.v1.RelationEndpoint
-	183, // 37: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
-	184, // 38: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
-	185, // 39: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
+	186, // 37: troupe.v1.ReadRelationSettingsResult.settings:type_name -> troupe.v1.ReadRelationSettingsResult.SettingsEntry
+	187, // 38: troupe.v1.RelationSettingsChange.unit:type_name -> troupe.v1.RelationSettingsChange.UnitEntry
+	188, // 39: troupe.v1.RelationSettingsChange.application:type_name -> troupe.v1.RelationSettingsChange.ApplicationEntry
 	65,  // 40: troupe.v1.CommitHookRequest.relations:type_name -> troupe.v1.RelationSettingsChange
-	186, // 41: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
+	189, // 41: troupe.v1.CommitHookRequest.state_set:type_name -> troupe.v1.CommitHookRequest.StateSetEntry
 	98,  // 42: troupe.v1.CommitHookRequest.secrets:type_name -> troupe.v1.SecretChange
 	67,  // 43: troupe.v1.CommitHookRequest.open_ports:type_name -> troupe.v1.PortSet
 	67,  // 44: troupe.v1.CommitHookRequest.close_ports:type_name -> troupe.v1.PortSet
@@ -11801,207 +12021,210 @@ var file_troupe_proto_depIdxs = []int32{
 	91,  // 46: troupe.v1.CommitHookRequest.logs:type_name -> troupe.v1.LogRecord
 	82,  // 47: troupe.v1.CommitHookRequest.action:type_name -> troupe.v1.FinishActionRequest
 	80,  // 48: troupe.v1.CommitHookRequest.action_log:type_name -> troupe.v1.LogActionRequest
-	187, // 49: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
-	188, // 50: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
+	190, // 49: troupe.v1.CommitHookRequest.add_storage:type_name -> troupe.v1.CommitHookRequest.AddStorageEntry
+	191, // 50: troupe.v1.SetLeaderSettingsRequest.settings:type_name -> troupe.v1.SetLeaderSettingsRequest.SettingsEntry
 	75,  // 51: troupe.v1.EnqueueActionResult.tasks:type_name -> troupe.v1.TaskInfo
 	74,  // 52: troupe.v1.TaskInfo.log:type_name -> troupe.v1.TaskLogEntry
 	75,  // 53: troupe.v1.OperationInfo.tasks:type_name -> troupe.v1.TaskInfo
 	77,  // 54: troupe.v1.ListOperationsResult.operations:type_name -> troupe.v1.OperationInfo
-	189, // 55: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
+	192, // 55: troupe.v1.SetModelConfigRequest.values:type_name -> troupe.v1.SetModelConfigRequest.ValuesEntry
 	91,  // 56: troupe.v1.SendLogsRequest.records:type_name -> troupe.v1.LogRecord
-	190, // 57: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
-	191, // 58: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
-	192, // 59: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
-	193, // 60: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
-	194, // 61: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
+	193, // 57: troupe.v1.RefreshRequest.config:type_name -> troupe.v1.RefreshRequest.ConfigEntry
+	194, // 58: troupe.v1.RefreshRequest.resources:type_name -> troupe.v1.RefreshRequest.ResourcesEntry
+	195, // 59: troupe.v1.SecretChange.content:type_name -> troupe.v1.SecretChange.ContentEntry
+	196, // 60: troupe.v1.AddSecretRequest.content:type_name -> troupe.v1.AddSecretRequest.ContentEntry
+	197, // 61: troupe.v1.UpdateSecretRequest.content:type_name -> troupe.v1.UpdateSecretRequest.ContentEntry
 	111, // 62: troupe.v1.ListSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	109, // 63: troupe.v1.SecretInfo.access:type_name -> troupe.v1.SecretAccessInfo
 	110, // 64: troupe.v1.SecretInfo.revisions:type_name -> troupe.v1.SecretRevisionInfo
-	195, // 65: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
-	196, // 66: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
+	198, // 65: troupe.v1.SecretInfo.content:type_name -> troupe.v1.SecretInfo.ContentEntry
+	199, // 66: troupe.v1.ReadSecretResult.content:type_name -> troupe.v1.ReadSecretResult.ContentEntry
 	111, // 67: troupe.v1.OwnedSecretsResult.secrets:type_name -> troupe.v1.SecretInfo
 	120, // 68: troupe.v1.ShowUnitRelationsResult.relations:type_name -> troupe.v1.UnitRelationInfo
-	197, // 69: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
-	198, // 70: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
+	200, // 69: troupe.v1.UnitRelationInfo.application_data:type_name -> troupe.v1.UnitRelationInfo.ApplicationDataEntry
+	201, // 70: troupe.v1.UnitRelationInfo.local_data:type_name -> troupe.v1.UnitRelationInfo.LocalDataEntry
 	121, // 71: troupe.v1.UnitRelationInfo.related_units:type_name -> troupe.v1.RelatedUnitData
-	199, // 72: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
-	200, // 73: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
-	201, // 74: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
+	202, // 72: troupe.v1.RelatedUnitData.data:type_name -> troupe.v1.RelatedUnitData.DataEntry
+	203, // 73: troupe.v1.GoalRelation.entries:type_name -> troupe.v1.GoalRelation.EntriesEntry
+	204, // 74: troupe.v1.UnitGoalStateResult.units:type_name -> troupe.v1.UnitGoalStateResult.UnitsEntry
 	134, // 75: troupe.v1.UnitGoalStateResult.relations:type_name -> troupe.v1.GoalRelation
-	202, // 76: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
+	205, // 76: troupe.v1.WhoAmIResult.access:type_name -> troupe.v1.WhoAmIResult.AccessEntry
 	22,  // 77: troupe.v1.OfferInfo.endpoints:type_name -> troupe.v1.RelationEndpoint
 	155, // 78: troupe.v1.OfferInfo.connections:type_name -> troupe.v1.OfferConnection
 	156, // 79: troupe.v1.ListOffersResult.offers:type_name -> troupe.v1.OfferInfo
 	22,  // 80: troupe.v1.RemoteApplicationStatus.endpoints:type_name -> troupe.v1.RelationEndpoint
 	10,  // 81: troupe.v1.RemoteApplicationStatus.status:type_name -> troupe.v1.StatusInfo
 	10,  // 82: troupe.v1.StorageStatus.status:type_name -> troupe.v1.StatusInfo
-	133, // 83: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
-	133, // 84: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
-	11,  // 85: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
-	13,  // 86: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
-	15,  // 87: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
-	17,  // 88: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
-	19,  // 89: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
-	26,  // 90: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
-	6,   // 91: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
-	0,   // 92: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
-	53,  // 93: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
-	2,   // 94: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
-	49,  // 95: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
-	51,  // 96: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
-	29,  // 97: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
-	30,  // 98: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
-	33,  // 99: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
-	35,  // 100: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
-	37,  // 101: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
-	38,  // 102: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
-	41,  // 103: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
-	43,  // 104: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
-	45,  // 105: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
-	47,  // 106: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
-	8,   // 107: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
-	4,   // 108: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
-	55,  // 109: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
-	57,  // 110: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
-	59,  // 111: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
-	61,  // 112: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
-	63,  // 113: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
-	66,  // 114: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
-	69,  // 115: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
-	71,  // 116: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
-	73,  // 117: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
-	73,  // 118: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
-	76,  // 119: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
-	84,  // 120: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
-	73,  // 121: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
-	79,  // 122: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
-	80,  // 123: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
-	82,  // 124: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
-	85,  // 125: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
-	87,  // 126: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
-	89,  // 127: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
-	92,  // 128: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
-	94,  // 129: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
-	95,  // 130: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
-	99,  // 131: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
-	101, // 132: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
-	103, // 133: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
-	105, // 134: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
-	107, // 135: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
-	112, // 136: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
-	114, // 137: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
-	116, // 138: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
-	118, // 139: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
-	122, // 140: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
-	124, // 141: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
-	126, // 142: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
-	128, // 143: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
-	130, // 144: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
-	132, // 145: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
-	136, // 146: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
-	138, // 147: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
-	140, // 148: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
-	142, // 149: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
-	144, // 150: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
-	29,  // 151: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
-	146, // 152: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
-	148, // 153: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
-	149, // 154: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
-	150, // 155: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
-	152, // 156: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
-	154, // 157: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
-	158, // 158: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
-	160, // 159: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
-	165, // 160: troupe.v1.Controller.AttachStorage:input_type -> troupe.v1.AttachStorageRequest
-	167, // 161: troupe.v1.Controller.RevokeAgent:input_type -> troupe.v1.RevokeAgentRequest
-	169, // 162: troupe.v1.Controller.RotateAgentCredential:input_type -> troupe.v1.RotateAgentCredentialRequest
-	171, // 163: troupe.v1.Controller.MachineCredential:input_type -> troupe.v1.MachineCredentialRequest
-	173, // 164: troupe.v1.Controller.RotateCertificates:input_type -> troupe.v1.RotateCertificatesRequest
-	12,  // 165: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
-	14,  // 166: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
-	16,  // 167: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
-	18,  // 168: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
-	20,  // 169: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
-	27,  // 170: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
-	7,   // 171: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
-	1,   // 172: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
-	54,  // 173: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
-	3,   // 174: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
-	50,  // 175: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
-	52,  // 176: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
-	28,  // 177: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
-	31,  // 178: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
-	34,  // 179: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
-	36,  // 180: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
-	28,  // 181: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
-	39,  // 182: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
-	42,  // 183: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
-	44,  // 184: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
-	46,  // 185: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
-	48,  // 186: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
-	9,   // 187: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
-	5,   // 188: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
-	56,  // 189: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
-	58,  // 190: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
-	60,  // 191: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
-	62,  // 192: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
-	64,  // 193: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
-	68,  // 194: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
-	70,  // 195: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
-	72,  // 196: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 197: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
-	28,  // 198: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
-	78,  // 199: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
-	72,  // 200: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
-	75,  // 201: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
-	75,  // 202: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
-	81,  // 203: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
-	83,  // 204: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
-	86,  // 205: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
-	88,  // 206: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
-	90,  // 207: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
-	93,  // 208: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
-	91,  // 209: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
-	96,  // 210: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
-	100, // 211: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
-	102, // 212: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
-	104, // 213: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
-	106, // 214: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
-	108, // 215: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
-	113, // 216: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
-	115, // 217: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
-	117, // 218: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
-	119, // 219: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
-	123, // 220: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
-	125, // 221: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
-	127, // 222: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
-	129, // 223: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
-	131, // 224: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
-	135, // 225: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
-	137, // 226: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
-	139, // 227: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
-	141, // 228: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
-	143, // 229: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
-	145, // 230: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
-	28,  // 231: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
-	147, // 232: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
-	75,  // 233: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
-	83,  // 234: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
-	151, // 235: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
-	153, // 236: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
-	157, // 237: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
-	159, // 238: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
-	161, // 239: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
-	166, // 240: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
-	168, // 241: troupe.v1.Controller.RevokeAgent:output_type -> troupe.v1.RevokeAgentResult
-	170, // 242: troupe.v1.Controller.RotateAgentCredential:output_type -> troupe.v1.RotateAgentCredentialResult
-	172, // 243: troupe.v1.Controller.MachineCredential:output_type -> troupe.v1.MachineCredentialResult
-	174, // 244: troupe.v1.Controller.RotateCertificates:output_type -> troupe.v1.RotateCertificatesResult
-	165, // [165:245] is the sub-list for method output_type
-	85,  // [85:165] is the sub-list for method input_type
-	85,  // [85:85] is the sub-list for extension type_name
-	85,  // [85:85] is the sub-list for extension extendee
-	0,   // [0:85] is the sub-list for field type_name
+	176, // 83: troupe.v1.StatusHistoryResult.entries:type_name -> troupe.v1.StatusHistoryEntry
+	133, // 84: troupe.v1.GoalRelation.EntriesEntry.value:type_name -> troupe.v1.GoalStatus
+	133, // 85: troupe.v1.UnitGoalStateResult.UnitsEntry.value:type_name -> troupe.v1.GoalStatus
+	11,  // 86: troupe.v1.Controller.ControllerInfo:input_type -> troupe.v1.ControllerInfoRequest
+	13,  // 87: troupe.v1.Controller.AddModel:input_type -> troupe.v1.AddModelRequest
+	15,  // 88: troupe.v1.Controller.ListModels:input_type -> troupe.v1.ListModelsRequest
+	17,  // 89: troupe.v1.Controller.Deploy:input_type -> troupe.v1.DeployRequest
+	19,  // 90: troupe.v1.Controller.Status:input_type -> troupe.v1.StatusRequest
+	26,  // 91: troupe.v1.Controller.DestroyController:input_type -> troupe.v1.DestroyControllerRequest
+	6,   // 92: troupe.v1.Controller.ResolveUnit:input_type -> troupe.v1.ResolveUnitRequest
+	0,   // 93: troupe.v1.Controller.AddUnit:input_type -> troupe.v1.AddUnitRequest
+	53,  // 94: troupe.v1.Controller.RemoveApplication:input_type -> troupe.v1.RemoveApplicationRequest
+	2,   // 95: troupe.v1.Controller.RemoveUnit:input_type -> troupe.v1.RemoveUnitRequest
+	49,  // 96: troupe.v1.Controller.GetConfig:input_type -> troupe.v1.GetConfigRequest
+	51,  // 97: troupe.v1.Controller.SetConfig:input_type -> troupe.v1.SetConfigRequest
+	29,  // 98: troupe.v1.Controller.WatchMachine:input_type -> troupe.v1.WatchMachineRequest
+	30,  // 99: troupe.v1.Controller.MachineUnits:input_type -> troupe.v1.MachineUnitsRequest
+	33,  // 100: troupe.v1.Controller.SetMachineStatus:input_type -> troupe.v1.SetMachineStatusRequest
+	35,  // 101: troupe.v1.Controller.IssueUnitCredential:input_type -> troupe.v1.IssueUnitCredentialRequest
+	37,  // 102: troupe.v1.Controller.WatchUnit:input_type -> troupe.v1.WatchUnitRequest
+	38,  // 103: troupe.v1.Controller.UnitSnapshot:input_type -> troupe.v1.UnitSnapshotRequest
+	41,  // 104: troupe.v1.Controller.GetCharm:input_type -> troupe.v1.GetCharmRequest
+	43,  // 105: troupe.v1.Controller.SetUnitStatus:input_type -> troupe.v1.SetUnitStatusRequest
+	45,  // 106: troupe.v1.Controller.SetApplicationVersion:input_type -> troupe.v1.SetApplicationVersionRequest
+	47,  // 107: troupe.v1.Controller.ClaimLeadership:input_type -> troupe.v1.ClaimLeadershipRequest
+	8,   // 108: troupe.v1.Controller.ClearResolved:input_type -> troupe.v1.ClearResolvedRequest
+	4,   // 109: troupe.v1.Controller.UnitDead:input_type -> troupe.v1.UnitDeadRequest
+	55,  // 110: troupe.v1.Controller.Integrate:input_type -> troupe.v1.IntegrateRequest
+	57,  // 111: troupe.v1.Controller.RemoveRelation:input_type -> troupe.v1.RemoveRelationRequest
+	59,  // 112: troupe.v1.Controller.EnterScope:input_type -> troupe.v1.EnterScopeRequest
+	61,  // 113: troupe.v1.Controller.LeaveScope:input_type -> troupe.v1.LeaveScopeRequest
+	63,  // 114: troupe.v1.Controller.ReadRelationSettings:input_type -> troupe.v1.ReadRelationSettingsRequest
+	66,  // 115: troupe.v1.Controller.CommitHook:input_type -> troupe.v1.CommitHookRequest
+	69,  // 116: troupe.v1.Controller.SetLeaderSettings:input_type -> troupe.v1.SetLeaderSettingsRequest
+	71,  // 117: troupe.v1.Controller.EnqueueAction:input_type -> troupe.v1.EnqueueActionRequest
+	73,  // 118: troupe.v1.Controller.GetTask:input_type -> troupe.v1.GetTaskRequest
+	73,  // 119: troupe.v1.Controller.WatchTask:input_type -> troupe.v1.GetTaskRequest
+	76,  // 120: troupe.v1.Controller.ListOperations:input_type -> troupe.v1.ListOperationsRequest
+	84,  // 121: troupe.v1.Controller.EnqueueExec:input_type -> troupe.v1.EnqueueExecRequest
+	73,  // 122: troupe.v1.Controller.CancelTask:input_type -> troupe.v1.GetTaskRequest
+	79,  // 123: troupe.v1.Controller.BeginAction:input_type -> troupe.v1.UnitTaskRequest
+	80,  // 124: troupe.v1.Controller.LogAction:input_type -> troupe.v1.LogActionRequest
+	82,  // 125: troupe.v1.Controller.FinishAction:input_type -> troupe.v1.FinishActionRequest
+	85,  // 126: troupe.v1.Controller.AddMachine:input_type -> troupe.v1.AddMachineRequest
+	87,  // 127: troupe.v1.Controller.GetModelConfig:input_type -> troupe.v1.GetModelConfigRequest
+	89,  // 128: troupe.v1.Controller.SetModelConfig:input_type -> troupe.v1.SetModelConfigRequest
+	92,  // 129: troupe.v1.Controller.SendLogs:input_type -> troupe.v1.SendLogsRequest
+	94,  // 130: troupe.v1.Controller.DebugLog:input_type -> troupe.v1.DebugLogRequest
+	95,  // 131: troupe.v1.Controller.Refresh:input_type -> troupe.v1.RefreshRequest
+	99,  // 132: troupe.v1.Controller.AddSecret:input_type -> troupe.v1.AddSecretRequest
+	101, // 133: troupe.v1.Controller.UpdateSecret:input_type -> troupe.v1.UpdateSecretRequest
+	103, // 134: troupe.v1.Controller.GrantSecret:input_type -> troupe.v1.GrantSecretRequest
+	105, // 135: troupe.v1.Controller.RemoveSecret:input_type -> troupe.v1.RemoveSecretRequest
+	107, // 136: troupe.v1.Controller.ListSecrets:input_type -> troupe.v1.ListSecretsRequest
+	112, // 137: troupe.v1.Controller.ReadSecret:input_type -> troupe.v1.ReadSecretRequest
+	114, // 138: troupe.v1.Controller.OwnedSecrets:input_type -> troupe.v1.OwnedSecretsRequest
+	116, // 139: troupe.v1.Controller.DestroyModel:input_type -> troupe.v1.DestroyModelRequest
+	118, // 140: troupe.v1.Controller.ShowUnitRelations:input_type -> troupe.v1.ShowUnitRelationsRequest
+	122, // 141: troupe.v1.Controller.SetTrust:input_type -> troupe.v1.SetTrustRequest
+	124, // 142: troupe.v1.Controller.ModelConstraints:input_type -> troupe.v1.ModelConstraintsRequest
+	126, // 143: troupe.v1.Controller.ModelSSHKeys:input_type -> troupe.v1.ModelSSHKeysRequest
+	128, // 144: troupe.v1.Controller.RemoveMachine:input_type -> troupe.v1.RemoveMachineRequest
+	130, // 145: troupe.v1.Controller.GetResource:input_type -> troupe.v1.GetResourceRequest
+	132, // 146: troupe.v1.Controller.UnitGoalState:input_type -> troupe.v1.UnitGoalStateRequest
+	136, // 147: troupe.v1.Controller.UnitCloudSpec:input_type -> troupe.v1.UnitCloudSpecRequest
+	138, // 148: troupe.v1.Controller.AddUser:input_type -> troupe.v1.AddUserRequest
+	140, // 149: troupe.v1.Controller.GrantAccess:input_type -> troupe.v1.GrantAccessRequest
+	142, // 150: troupe.v1.Controller.ChangeUserPassword:input_type -> troupe.v1.ChangeUserPasswordRequest
+	144, // 151: troupe.v1.Controller.WhoAmI:input_type -> troupe.v1.WhoAmIRequest
+	29,  // 152: troupe.v1.Controller.WatchMachineTasks:input_type -> troupe.v1.WatchMachineRequest
+	146, // 153: troupe.v1.Controller.MachineTasks:input_type -> troupe.v1.MachineTasksRequest
+	148, // 154: troupe.v1.Controller.BeginMachineTask:input_type -> troupe.v1.MachineTaskRequest
+	149, // 155: troupe.v1.Controller.FinishMachineTask:input_type -> troupe.v1.FinishMachineTaskRequest
+	150, // 156: troupe.v1.Controller.Offer:input_type -> troupe.v1.OfferRequest
+	152, // 157: troupe.v1.Controller.RemoveOffer:input_type -> troupe.v1.RemoveOfferRequest
+	154, // 158: troupe.v1.Controller.ListOffers:input_type -> troupe.v1.ListOffersRequest
+	158, // 159: troupe.v1.Controller.Consume:input_type -> troupe.v1.ConsumeRequest
+	160, // 160: troupe.v1.Controller.RemoveSaas:input_type -> troupe.v1.RemoveSaasRequest
+	165, // 161: troupe.v1.Controller.AttachStorage:input_type -> troupe.v1.AttachStorageRequest
+	167, // 162: troupe.v1.Controller.RevokeAgent:input_type -> troupe.v1.RevokeAgentRequest
+	169, // 163: troupe.v1.Controller.RotateAgentCredential:input_type -> troupe.v1.RotateAgentCredentialRequest
+	171, // 164: troupe.v1.Controller.MachineCredential:input_type -> troupe.v1.MachineCredentialRequest
+	173, // 165: troupe.v1.Controller.RotateCertificates:input_type -> troupe.v1.RotateCertificatesRequest
+	175, // 166: troupe.v1.Controller.StatusHistory:input_type -> troupe.v1.StatusHistoryRequest
+	12,  // 167: troupe.v1.Controller.ControllerInfo:output_type -> troupe.v1.ControllerInfoResult
+	14,  // 168: troupe.v1.Controller.AddModel:output_type -> troupe.v1.ModelInfo
+	16,  // 169: troupe.v1.Controller.ListModels:output_type -> troupe.v1.ListModelsResult
+	18,  // 170: troupe.v1.Controller.Deploy:output_type -> troupe.v1.DeployResult
+	20,  // 171: troupe.v1.Controller.Status:output_type -> troupe.v1.StatusResult
+	27,  // 172: troupe.v1.Controller.DestroyController:output_type -> troupe.v1.DestroyControllerResult
+	7,   // 173: troupe.v1.Controller.ResolveUnit:output_type -> troupe.v1.ResolveUnitResult
+	1,   // 174: troupe.v1.Controller.AddUnit:output_type -> troupe.v1.AddUnitResult
+	54,  // 175: troupe.v1.Controller.RemoveApplication:output_type -> troupe.v1.RemoveApplicationResult
+	3,   // 176: troupe.v1.Controller.RemoveUnit:output_type -> troupe.v1.RemoveUnitResult
+	50,  // 177: troupe.v1.Controller.GetConfig:output_type -> troupe.v1.GetConfigResult
+	52,  // 178: troupe.v1.Controller.SetConfig:output_type -> troupe.v1.SetConfigResult
+	28,  // 179: troupe.v1.Controller.WatchMachine:output_type -> troupe.v1.Changed
+	31,  // 180: troupe.v1.Controller.MachineUnits:output_type -> troupe.v1.MachineUnitsResult
+	34,  // 181: troupe.v1.Controller.SetMachineStatus:output_type -> troupe.v1.SetMachineStatusResult
+	36,  // 182: troupe.v1.Controller.IssueUnitCredential:output_type -> troupe.v1.IssueUnitCredentialResult
+	28,  // 183: troupe.v1.Controller.WatchUnit:output_type -> troupe.v1.Changed
+	39,  // 184: troupe.v1.Controller.UnitSnapshot:output_type -> troupe.v1.UnitSnapshotResult
+	42,  // 185: troupe.v1.Controller.GetCharm:output_type -> troupe.v1.GetCharmResult
+	44,  // 186: troupe.v1.Controller.SetUnitStatus:output_type -> troupe.v1.SetUnitStatusResult
+	46,  // 187: troupe.v1.Controller.SetApplicationVersion:output_type -> troupe.v1.SetApplicationVersionResult
+	48,  // 188: troupe.v1.Controller.ClaimLeadership:output_type -> troupe.v1.ClaimLeadershipResult
+	9,   // 189: troupe.v1.Controller.ClearResolved:output_type -> troupe.v1.ClearResolvedResult
+	5,   // 190: troupe.v1.Controller.UnitDead:output_type -> troupe.v1.UnitDeadResult
+	56,  // 191: troupe.v1.Controller.Integrate:output_type -> troupe.v1.IntegrateResult
+	58,  // 192: troupe.v1.Controller.RemoveRelation:output_type -> troupe.v1.RemoveRelationResult
+	60,  // 193: troupe.v1.Controller.EnterScope:output_type -> troupe.v1.EnterScopeResult
+	62,  // 194: troupe.v1.Controller.LeaveScope:output_type -> troupe.v1.LeaveScopeResult
+	64,  // 195: troupe.v1.Controller.ReadRelationSettings:output_type -> troupe.v1.ReadRelationSettingsResult
+	68,  // 196: troupe.v1.Controller.CommitHook:output_type -> troupe.v1.CommitHookResult
+	70,  // 197: troupe.v1.Controller.SetLeaderSettings:output_type -> troupe.v1.SetLeaderSettingsResult
+	72,  // 198: troupe.v1.Controller.EnqueueAction:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 199: troupe.v1.Controller.GetTask:output_type -> troupe.v1.TaskInfo
+	28,  // 200: troupe.v1.Controller.WatchTask:output_type -> troupe.v1.Changed
+	78,  // 201: troupe.v1.Controller.ListOperations:output_type -> troupe.v1.ListOperationsResult
+	72,  // 202: troupe.v1.Controller.EnqueueExec:output_type -> troupe.v1.EnqueueActionResult
+	75,  // 203: troupe.v1.Controller.CancelTask:output_type -> troupe.v1.TaskInfo
+	75,  // 204: troupe.v1.Controller.BeginAction:output_type -> troupe.v1.TaskInfo
+	81,  // 205: troupe.v1.Controller.LogAction:output_type -> troupe.v1.LogActionResult
+	83,  // 206: troupe.v1.Controller.FinishAction:output_type -> troupe.v1.FinishActionResult
+	86,  // 207: troupe.v1.Controller.AddMachine:output_type -> troupe.v1.AddMachineResult
+	88,  // 208: troupe.v1.Controller.GetModelConfig:output_type -> troupe.v1.GetModelConfigResult
+	90,  // 209: troupe.v1.Controller.SetModelConfig:output_type -> troupe.v1.SetModelConfigResult
+	93,  // 210: troupe.v1.Controller.SendLogs:output_type -> troupe.v1.SendLogsResult
+	91,  // 211: troupe.v1.Controller.DebugLog:output_type -> troupe.v1.LogRecord
+	96,  // 212: troupe.v1.Controller.Refresh:output_type -> troupe.v1.RefreshResult
+	100, // 213: troupe.v1.Controller.AddSecret:output_type -> troupe.v1.AddSecretResult
+	102, // 214: troupe.v1.Controller.UpdateSecret:output_type -> troupe.v1.UpdateSecretResult
+	104, // 215: troupe.v1.Controller.GrantSecret:output_type -> troupe.v1.GrantSecretResult
+	106, // 216: troupe.v1.Controller.RemoveSecret:output_type -> troupe.v1.RemoveSecretResult
+	108, // 217: troupe.v1.Controller.ListSecrets:output_type -> troupe.v1.ListSecretsResult
+	113, // 218: troupe.v1.Controller.ReadSecret:output_type -> troupe.v1.ReadSecretResult
+	115, // 219: troupe.v1.Controller.OwnedSecrets:output_type -> troupe.v1.OwnedSecretsResult
+	117, // 220: troupe.v1.Controller.DestroyModel:output_type -> troupe.v1.DestroyModelResult
+	119, // 221: troupe.v1.Controller.ShowUnitRelations:output_type -> troupe.v1.ShowUnitRelationsResult
+	123, // 222: troupe.v1.Controller.SetTrust:output_type -> troupe.v1.SetTrustResult
+	125, // 223: troupe.v1.Controller.ModelConstraints:output_type -> troupe.v1.ModelConstraintsResult
+	127, // 224: troupe.v1.Controller.ModelSSHKeys:output_type -> troupe.v1.ModelSSHKeysResult
+	129, // 225: troupe.v1.Controller.RemoveMachine:output_type -> troupe.v1.RemoveMachineResult
+	131, // 226: troupe.v1.Controller.GetResource:output_type -> troupe.v1.GetResourceResult
+	135, // 227: troupe.v1.Controller.UnitGoalState:output_type -> troupe.v1.UnitGoalStateResult
+	137, // 228: troupe.v1.Controller.UnitCloudSpec:output_type -> troupe.v1.UnitCloudSpecResult
+	139, // 229: troupe.v1.Controller.AddUser:output_type -> troupe.v1.AddUserResult
+	141, // 230: troupe.v1.Controller.GrantAccess:output_type -> troupe.v1.GrantAccessResult
+	143, // 231: troupe.v1.Controller.ChangeUserPassword:output_type -> troupe.v1.ChangeUserPasswordResult
+	145, // 232: troupe.v1.Controller.WhoAmI:output_type -> troupe.v1.WhoAmIResult
+	28,  // 233: troupe.v1.Controller.WatchMachineTasks:output_type -> troupe.v1.Changed
+	147, // 234: troupe.v1.Controller.MachineTasks:output_type -> troupe.v1.MachineTasksResult
+	75,  // 235: troupe.v1.Controller.BeginMachineTask:output_type -> troupe.v1.TaskInfo
+	83,  // 236: troupe.v1.Controller.FinishMachineTask:output_type -> troupe.v1.FinishActionResult
+	151, // 237: troupe.v1.Controller.Offer:output_type -> troupe.v1.OfferResult
+	153, // 238: troupe.v1.Controller.RemoveOffer:output_type -> troupe.v1.RemoveOfferResult
+	157, // 239: troupe.v1.Controller.ListOffers:output_type -> troupe.v1.ListOffersResult
+	159, // 240: troupe.v1.Controller.Consume:output_type -> troupe.v1.ConsumeResult
+	161, // 241: troupe.v1.Controller.RemoveSaas:output_type -> troupe.v1.RemoveSaasResult
+	166, // 242: troupe.v1.Controller.AttachStorage:output_type -> troupe.v1.AttachStorageResult
+	168, // 243: troupe.v1.Controller.RevokeAgent:output_type -> troupe.v1.RevokeAgentResult
+	170, // 244: troupe.v1.Controller.RotateAgentCredential:output_type -> troupe.v1.RotateAgentCredentialResult
+	172, // 245: troupe.v1.Controller.MachineCredential:output_type -> troupe.v1.MachineCredentialResult
+	174, // 246: troupe.v1.Controller.RotateCertificates:output_type -> troupe.v1.RotateCertificatesResult
+	177, // 247: troupe.v1.Controller.StatusHistory:output_type -> troupe.v1.StatusHistoryResult
+	167, // [167:248] is the sub-list for method output_type
+	86,  // [86:167] is the sub-list for method input_type
+	86,  // [86:86] is the sub-list for extension type_name
+	86,  // [86:86] is the sub-list for extension extendee
+	0,   // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_troupe_proto_init() }
@@ -12015,7 +12238,7 @@ func file_troupe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_troupe_proto_rawDesc), len(file_troupe_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   203,
+			NumMessages:   206,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -110,6 +110,7 @@ const (
 	Controller_RotateAgentCredential_FullMethodName = "/troupe.v1.Controller/RotateAgentCredential"
 	Controller_MachineCredential_FullMethodName     = "/troupe.v1.Controller/MachineCredential"
 	Controller_RotateCertificates_FullMethodName    = "/troupe.v1.Controller/RotateCertificates"
+	Controller_StatusHistory_FullMethodName         = "/troupe.v1.Controller/StatusHistory"
 )
 
 // ControllerClient is the client API for Controller service.
@@ -326,6 +327,10 @@ type ControllerClient interface {
 	// controller CA and serves it to new connections at once; open
 	// connections keep theirs (controller superuser).
 	RotateCertificates(ctx context.Context, in *RotateCertificatesRequest, opts ...grpc.CallOption) (*RotateCertificatesResult, error)
+	// --- obs: `troupe show-status-log` -----------------------------------------
+	// StatusHistory returns a unit's or machine's recorded status changes,
+	// oldest first (user with read access to the model).
+	StatusHistory(ctx context.Context, in *StatusHistoryRequest, opts ...grpc.CallOption) (*StatusHistoryResult, error)
 }
 
 type controllerClient struct {
@@ -1181,6 +1186,16 @@ func (c *controllerClient) RotateCertificates(ctx context.Context, in *RotateCer
 	return out, nil
 }
 
+func (c *controllerClient) StatusHistory(ctx context.Context, in *StatusHistoryRequest, opts ...grpc.CallOption) (*StatusHistoryResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StatusHistoryResult)
+	err := c.cc.Invoke(ctx, Controller_StatusHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControllerServer is the server API for Controller service.
 // All implementations must embed UnimplementedControllerServer
 // for forward compatibility.
@@ -1395,6 +1410,10 @@ type ControllerServer interface {
 	// controller CA and serves it to new connections at once; open
 	// connections keep theirs (controller superuser).
 	RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error)
+	// --- obs: `troupe show-status-log` -----------------------------------------
+	// StatusHistory returns a unit's or machine's recorded status changes,
+	// oldest first (user with read access to the model).
+	StatusHistory(context.Context, *StatusHistoryRequest) (*StatusHistoryResult, error)
 	mustEmbedUnimplementedControllerServer()
 }
 
@@ -1644,6 +1663,9 @@ func (UnimplementedControllerServer) MachineCredential(context.Context, *Machine
 }
 func (UnimplementedControllerServer) RotateCertificates(context.Context, *RotateCertificatesRequest) (*RotateCertificatesResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RotateCertificates not implemented")
+}
+func (UnimplementedControllerServer) StatusHistory(context.Context, *StatusHistoryRequest) (*StatusHistoryResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StatusHistory not implemented")
 }
 func (UnimplementedControllerServer) mustEmbedUnimplementedControllerServer() {}
 func (UnimplementedControllerServer) testEmbeddedByValue()                    {}
@@ -3071,6 +3093,24 @@ func _Controller_RotateCertificates_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Controller_StatusHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatusHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControllerServer).StatusHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Controller_StatusHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControllerServer).StatusHistory(ctx, req.(*StatusHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Controller_ServiceDesc is the grpc.ServiceDesc for Controller service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -3377,6 +3417,10 @@ var Controller_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateCertificates",
 			Handler:    _Controller_RotateCertificates_Handler,
+		},
+		{
+			MethodName: "StatusHistory",
+			Handler:    _Controller_StatusHistory_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
