@@ -75,6 +75,9 @@ type Scenario struct {
 	Measured  string // metric unit of the measured value
 	Floor     string // metric unit of the floor
 	Unit      string // display unit of measured and floor ("s", "ms", "KB")
+	// Scale multiplies measured and floor for display and for Check
+	// (e.g. 1e-3 shows ns as µs); zero means 1.
+	Scale float64
 	// Ratio is the metric unit of the ratio when the benchmark reports
 	// it; empty means measured / floor.
 	Ratio string
@@ -111,7 +114,11 @@ func Evaluate(results []Result, scenarios []Scenario) []Row {
 		case !okM || !okF:
 			row.Met, row.Note = "not run", fmt.Sprintf("%s reported no %q or %q", s.Benchmark, s.Measured, s.Floor)
 		default:
-			row.Measured, row.Floor = measured, floor
+			scale := s.Scale
+			if scale == 0 {
+				scale = 1
+			}
+			row.Measured, row.Floor = measured*scale, floor*scale
 			row.Ratio = measured / floor
 			if s.Ratio != "" {
 				if v, ok := r.Metrics[s.Ratio]; ok {
