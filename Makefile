@@ -31,7 +31,7 @@ sys.exit(0 if ok else 1)
 endef
 export DEMO_READY_PY
 
-.PHONY: all build demo test lint bench fuzz proto clean lxd-setup lxd-image chaos
+.PHONY: all build demo test lint bench bench-micro fuzz proto clean lxd-setup lxd-image chaos
 
 all: build
 
@@ -97,7 +97,38 @@ lint:
 	fi
 	$(GO) vet ./...
 
-bench:
+# bench runs the scenarios of issue 9 and writes BENCHMARKS.md: the hook
+# tool (internal/hooktool), the mutating API call p99 (controller), and,
+# with the built binaries on the local provider, settle / memory / fan-out /
+# reconnect (tests/bench). Each result is divided by a floor measured in
+# the same run. BENCH_N lists the settle sizes (the largest also runs the
+# other local scenarios): `make bench BENCH_N=10` for a quick run.
+# BENCH_PROFILE=1 also writes CPU and block profiles of the API benchmark
+# under bin/bench/. Outputs of each step are kept in bin/bench/*.txt; the
+# report is written even when a step fails, which then fails the target.
+BENCH_N       ?= 10,100,500
+BENCH_PROFILE ?=
+BENCH_OUT     := $(BIN)/bench
+bench: build
+	@set -u; rm -rf $(BENCH_OUT); mkdir -p $(BENCH_OUT); start=$$(date +%s); fail=0; \
+	prof=""; if [ -n "$(BENCH_PROFILE)" ]; then \
+		prof="-o $(BENCH_OUT)/controller.test -cpuprofile $(BENCH_OUT)/api.cpu.prof -blockprofile $(BENCH_OUT)/api.block.prof"; fi; \
+	echo "bench: 2. hook-tool call (internal/hooktool)"; \
+	$(GO) test -run '^$$' -bench '^BenchmarkHookToolCall$$' -benchtime 1x -count 1 -timeout 5m ./internal/hooktool \
+		>$(BENCH_OUT)/hooktool.txt 2>&1 || fail=1; cat $(BENCH_OUT)/hooktool.txt; \
+	echo "bench: 4. mutating API call p99 (controller)"; \
+	$(GO) test -run '^$$' -bench '^BenchmarkMutatingAPICallP99$$' -benchtime 1x -count 1 -timeout 5m $$prof ./controller \
+		>$(BENCH_OUT)/api.txt 2>&1 || fail=1; cat $(BENCH_OUT)/api.txt; \
+	echo "bench: 1, 3, 5, 6 on the local provider, BENCH_N=$(BENCH_N) (tests/bench)"; \
+	BENCH_N=$(BENCH_N) BENCH_BIN=$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkLocal$$' -benchtime 1x -count 1 -timeout 14m -v ./tests/bench \
+		>$(BENCH_OUT)/local.txt 2>&1 || fail=1; cat $(BENCH_OUT)/local.txt; \
+	$(GO) run ./tests/bench/report -o BENCHMARKS.md -duration "$$(( $$(date +%s) - start ))s" -notes tests/bench/notes.md \
+		$(BENCH_OUT)/hooktool.txt $(BENCH_OUT)/api.txt $(BENCH_OUT)/local.txt || fail=1; \
+	echo "bench: wrote BENCHMARKS.md in $$(( $$(date +%s) - start ))s"; \
+	exit $$fail
+
+# bench-micro runs every package's micro-benchmarks once.
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 25m ./...
 
 # fuzz runs every native Go fuzz target for FUZZTIME each (the seed

@@ -1,0 +1,320 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/api"
+	"github.com/troupe-dev/troupe/internal/api/apipb"
+)
+
+// env is one Troupe installation under its own TROUPE_HOME, driven with
+// the binaries `make build` wrote.
+type env struct {
+	b    *testing.B
+	home string // TROUPE_HOME
+	bin  string // directory of troupe, trouped, hooktool
+	root string // repository root; commands run here
+	conn *api.Conn
+	info api.Info
+}
+
+// binDir is BENCH_BIN or the repository's bin/, checked to hold the
+// binaries.
+func binDir(b *testing.B) string {
+	dir := os.Getenv("BENCH_BIN")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "bin")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"troupe", "trouped", "hooktool"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			b.Fatalf("no %s in %s: run `make build` first (or set BENCH_BIN to where the binaries are): %v", name, dir, err)
+		}
+	}
+	return dir
+}
+
+// newEnv bootstraps a controller. When the benchmark ends the controller
+// is destroyed and every process mentioning the TROUPE_HOME is killed.
+func newEnv(b *testing.B) *env {
+	b.Helper()
+	// Short: agents put unix sockets under TROUPE_HOME (108-byte limit).
+	home, err := os.MkdirTemp("", "tb-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	e := &env{b: b, home: home, bin: binDir(b), root: root}
+	b.Cleanup(func() {
+		if e.conn != nil {
+			e.conn.Close()
+		}
+		e.troupe(2*time.Minute, "destroy-controller", "--yes")
+		killLeftovers(b, home)
+		if !b.Failed() {
+			os.RemoveAll(home)
+		} else {
+			b.Logf("logs kept in %s", home)
+		}
+	})
+	e.mustTroupe(3*time.Minute, "bootstrap", "--api-port", strconv.Itoa(freePort(b)))
+	var cc struct {
+		api.Info
+		CurrentModel string `json:"current-model"`
+	}
+	data, err := os.ReadFile(filepath.Join(home, "client.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &cc); err != nil {
+		b.Fatalf("client.json: %v", err)
+	}
+	e.info = cc.Info
+	if e.conn, err = api.Dial(cc.Info); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// troupe runs the CLI; output goes to files, not pipes, since a daemon
+// it starts may inherit them.
+func (e *env) troupe(timeout time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "troupe"), args...)
+	cmd.Dir = e.root
+	cmd.Env = append(os.Environ(), "TROUPE_HOME="+e.home)
+	out, err := os.CreateTemp("", "tb-out-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Run()
+	data, _ := os.ReadFile(out.Name())
+	if err != nil {
+		return string(data), fmt.Errorf("troupe %s: %w\n%s", strings.Join(args, " "), err, data)
+	}
+	return string(data), nil
+}
+
+func (e *env) mustTroupe(timeout time.Duration, args ...string) string {
+	e.b.Helper()
+	out, err := e.troupe(timeout, args...)
+	if err != nil {
+		e.b.Fatal(err)
+	}
+	return out
+}
+
+// status is the default model's status, straight from the API (no CLI
+// process, no rendering: polling must cost the machine little).
+func (e *env) status() (*apipb.StatusResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return e.conn.Status(ctx, &apipb.StatusRequest{Model: "default"})
+}
+
+// waitFor polls status every interval until cond holds, and returns the
+// time it first held. It fails the benchmark after limit.
+func (e *env) waitFor(limit, interval time.Duration, what string, cond func(*apipb.StatusResult) bool) time.Time {
+	e.b.Helper()
+	deadline := time.Now().Add(limit)
+	var last string
+	for {
+		st, err := e.status()
+		if err == nil && cond(st) {
+			return time.Now()
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = summarize(st)
+		}
+		if time.Now().After(deadline) {
+			e.b.Fatalf("not %s within %v; last status: %s", what, limit, last)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// summarize counts units and machines by status, for failure messages.
+func summarize(st *apipb.StatusResult) string {
+	counts := map[string]int{}
+	for _, a := range st.Applications {
+		for _, u := range a.Units {
+			counts[a.Name+" "+u.GetWorkload().GetCurrent()+"/"+u.GetAgent().GetCurrent()]++
+		}
+	}
+	for _, m := range st.Machines {
+		counts["machine "+m.GetAgent().GetCurrent()]++
+	}
+	return fmt.Sprint(counts)
+}
+
+// appSettled: app has n units, every one workload active and agent idle.
+func appSettled(app string, n int) func(*apipb.StatusResult) bool {
+	return func(st *apipb.StatusResult) bool {
+		for _, a := range st.Applications {
+			if a.Name != app {
+				continue
+			}
+			if len(a.Units) != n {
+				return false
+			}
+			for _, u := range a.Units {
+				if u.GetWorkload().GetCurrent() != "active" || u.GetAgent().GetCurrent() != "idle" {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+}
+
+// machinesStarted: n machines, every agent started.
+func machinesStarted(n int) func(*apipb.StatusResult) bool {
+	return func(st *apipb.StatusResult) bool {
+		if len(st.Machines) != n {
+			return false
+		}
+		for _, m := range st.Machines {
+			if m.GetAgent().GetCurrent() != "started" {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// controllerPID reads the pid `troupe bootstrap` recorded.
+func (e *env) controllerPID() int {
+	e.b.Helper()
+	data, err := os.ReadFile(filepath.Join(e.home, "controller", "trouped.pid"))
+	if err != nil {
+		e.b.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		e.b.Fatalf("controller pid file: %v", err)
+	}
+	return pid
+}
+
+// rssKB is VmRSS of a process, in KB.
+func rssKB(b *testing.B, pid int) float64 {
+	b.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				b.Fatalf("VmRSS of %d: %v", pid, err)
+			}
+			return kb
+		}
+	}
+	b.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
+// metric sums a family's samples on the controller's metrics endpoint;
+// ok is false when the endpoint does not answer.
+func (e *env) metric(family string) (float64, bool) {
+	data, err := os.ReadFile(filepath.Join(e.home, "controller", "metrics.addr"))
+	if err != nil {
+		return 0, false
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + strings.TrimSpace(string(data)) + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	var sum float64
+	for _, l := range bytes.Split(body, []byte("\n")) {
+		s := string(l)
+		if strings.HasPrefix(s, family+"{") || strings.HasPrefix(s, family+" ") {
+			f := strings.Fields(s)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum, true
+}
+
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// killLeftovers SIGKILLs every process whose command line or environment
+// mentions home.
+func killLeftovers(b *testing.B, home string) {
+	for round := 0; round < 50; round++ {
+		pids := processesMentioning(home)
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Errorf("processes mentioning %s survived SIGKILL: %v", home, processesMentioning(home))
+}
+
+func processesMentioning(s string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		for _, f := range []string{"cmdline", "environ"} {
+			data, err := os.ReadFile(filepath.Join("/proc", ent.Name(), f))
+			if err == nil && bytes.Contains(data, []byte(s)) {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
