@@ -67,7 +67,10 @@ type Config[T any] struct {
 	BeforeHandle func(msg any)
 	// Extra, when set, returns more store operations to commit in the
 	// same transaction as a change from cur to next: index keys the entity
-	// owns (e.g. a task's pending marker). It must be pure.
+	// owns (e.g. a task's pending marker, status history entries). It must
+	// be pure. It is called once per change, in order, even when several
+	// changes share one commit; when two changes of a batch write the same
+	// key, the later one's operation is the one committed.
 	Extra func(cur, next *T) []store.Op
 }
 
@@ -87,8 +90,9 @@ type entityActor[T any] struct {
 type decided struct {
 	sender  *actor.PID
 	msg     any
-	reply   any  // the reply, or a *supervise.Failure
-	changed bool // the decision changed the state
+	reply   any        // the reply, or a *supervise.Failure
+	changed bool       // the decision changed the state
+	extra   []store.Op // Extra of the change, decided with it
 }
 
 // batch is one commit in flight: the members it answers and the document
@@ -99,8 +103,10 @@ type batch[T any] struct {
 	done    chan error // the commit's outcome; buffered, written once
 }
 
-// committed wakes the actor when its in-flight batch has landed.
-type committed struct{}
+// committed wakes the actor when batch b has landed. A committed of an
+// earlier incarnation (sent after a restart) names a batch the actor does
+// not hold and is ignored.
+type committed struct{ b any }
 
 // Props returns props for an entity actor.
 func Props[T any](cfg Config[T]) *actor.Props {
@@ -118,7 +124,7 @@ func (a *entityActor[T]) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.load()
 	case *committed:
-		if a.inflight != nil {
+		if a.inflight != nil && msg.b == any(a.inflight) {
 			a.landed(ctx, <-a.inflight.done)
 		}
 	case *actor.Restarting:
@@ -194,6 +200,9 @@ func (a *entityActor[T]) decide(ctx actor.Context, d decided) {
 		d.reply = &supervise.Failure{Err: err}
 	}
 	d.changed = err == nil && next != nil
+	if d.changed && a.cfg.Extra != nil {
+		d.extra = a.cfg.Extra(cur, next)
+	}
 	switch {
 	case a.inflight != nil:
 		if d.changed {
@@ -213,25 +222,49 @@ func (a *entityActor[T]) decide(ctx actor.Context, d decided) {
 func (a *entityActor[T]) commit(ctx actor.Context, members []decided) {
 	b := &batch[T]{members: members, next: a.spec, done: make(chan error, 1)}
 	a.inflight = b
-	ops := []store.Op{}
 	op, err := store.Put(a.cfg.Key, b.next)
 	if err != nil {
 		b.done <- err
-		ctx.Send(ctx.Self(), &committed{})
+		ctx.Send(ctx.Self(), &committed{b: b})
 		return
 	}
-	ops = append(ops, op)
-	if a.cfg.Extra != nil {
-		ops = append(ops, a.cfg.Extra(a.state, b.next)...)
+	var extras [][]store.Op
+	for _, d := range members {
+		if d.changed {
+			extras = append(extras, d.extra)
+		}
 	}
+	ops := append([]store.Op{op}, mergeExtras(extras)...)
 	self, root, timeout, st := ctx.Self(), ctx.ActorSystem().Root, a.timeout(), a.cfg.Store
 	go func() {
 		c, cancel := context.WithTimeout(context.Background(), timeout)
 		_, err := st.Commit(c, ops...)
 		cancel()
 		b.done <- err
-		root.Send(self, &committed{})
+		root.Send(self, &committed{b: b})
 	}()
+}
+
+// mergeExtras flattens the Extra operations of a batch's changes, in
+// order. etcd refuses a transaction that names one key twice, so when two
+// changes write the same key only the later operation is kept, at the
+// later position: the outcome of applying the changes one by one.
+func mergeExtras(extras [][]store.Op) []store.Op {
+	last := map[string]int{}
+	var all []store.Op
+	for _, ops := range extras {
+		for _, op := range ops {
+			last[string(op.KeyBytes())] = len(all)
+			all = append(all, op)
+		}
+	}
+	out := all[:0:0]
+	for i, op := range all {
+		if last[string(op.KeyBytes())] == i {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 // landed applies the outcome of the in-flight batch: on success the state

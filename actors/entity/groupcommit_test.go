@@ -2,6 +2,7 @@ package entity_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync/atomic"
@@ -131,5 +132,55 @@ func TestQueuedRequestsSurviveARestart(t *testing.T) {
 	var d doc
 	if _, err := s.Get(context.Background(), store.Prefix+"doc", &d); err != nil || d.N != 20 {
 		t.Fatalf("durable state %+v, %v; want N=20", d, err)
+	}
+}
+
+// TestBatchedChangesKeepEveryExtra: Extra runs once per change even when
+// changes share a commit, so a history entry per change is written (none
+// lost to the batch), and two changes writing one key (a ring slot
+// reused) commit as the later one instead of failing the transaction.
+func TestBatchedChangesKeepEveryExtra(t *testing.T) {
+	var commits commitCounter
+	s, err := store.Open(context.Background(), store.Config{Dir: t.TempDir(), Fast: true, Observer: &commits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	op, _ := store.Put(store.Prefix+"doc", doc{N: 0})
+	if _, err := s.Commit(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	const slots = 8
+	extra := func(cur, next *doc) []store.Op {
+		entry, _ := store.Put(fmt.Sprintf("%shist/%d", store.Prefix, next.N%slots), next.N)
+		return []store.Op{entry}
+	}
+	pid := sys.Root.Spawn(entity.Props(entity.Config[doc]{Store: s, Key: store.Prefix + "doc", Handle: handle, Extra: extra}).
+		Configure(actor.WithGuardian(&supervise.Strategy{})))
+	before := commits.n.Load()
+	const n = 30
+	futures := make([]*actor.Future, n)
+	for i := range futures {
+		futures[i] = sys.Root.RequestFuture(pid, &incr{}, 30*time.Second)
+	}
+	for i, f := range futures {
+		if res, err := f.Result(); err != nil {
+			t.Fatalf("incr %d: %v", i, err)
+		} else if _, ok := res.(int); !ok {
+			t.Fatalf("incr %d: reply %#v (a batch writing one key twice must not fail)", i, res)
+		}
+	}
+	if used := commits.n.Load() - before; used >= n {
+		t.Fatalf("%d writes took %d commits: no batch formed, so this test proves nothing", n, used)
+	}
+	// Slot k holds the last N written to it: every one of the last
+	// `slots` changes left its entry.
+	for v := n - slots + 1; v <= n; v++ {
+		var got int
+		if _, err := s.Get(context.Background(), fmt.Sprintf("%shist/%d", store.Prefix, v%slots), &got); err != nil || got != v {
+			t.Errorf("history slot %d holds %d (%v); want %d, the entry of change %d", v%slots, got, err, v, v)
+		}
 	}
 }
