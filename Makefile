@@ -73,7 +73,7 @@ demo: build
 	echo "  TROUPE_HOME=$$home bin/troupe destroy-controller --yes"
 
 test:
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 # chaos runs the seeded chaos suite (tests/chaos_test.go, TestChaos): a
 # controller and 4 machine agents behind toxiproxy links, user operations

@@ -51,6 +51,7 @@ func callMachineUnits(info api.Info, machine string) error {
 // the old credential stops working once the new one is used.
 // `revoke-agent` then cuts off the machine and its unit at once.
 func TestAgentCredentialRotation(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	id := strings.TrimSpace(strings.TrimPrefix(e.mustTroupe(commandTimeout, "add-machine").stderr, "created machine "))

@@ -76,6 +76,7 @@ func isRemoteUnit(s string) bool {
 // offer and the SAAS entry, remove-relation departs and breaks both
 // sides, and remove-saas does the same for a second relation.
 func TestCrossModelRelation(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	ledgers := t.TempDir()
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))

@@ -57,6 +57,7 @@ func waitQuota(t *testing.T, e *env, limit time.Duration, what string, cond func
 // project's limit lets the provisioner's retry start it. Both machines
 // show their constraints and hardware.
 func TestLXDQuotaAndConstraints(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	host, err := lxdclient.ConnectLXDUnix(lxd.SocketPath(""), nil)
 	if err != nil {
 		t.Fatalf("this test needs a running LXD (socket %s): %v\nSet it up as root with: scripts/lxd/setup.sh && make lxd-image", lxd.SocketPath(""), err)

@@ -194,6 +194,7 @@ func (a *outboxAgent) debugLog() (lines [][2]int, dropped int) {
 // charm set; the controller's copy of the counter, as runs read it,
 // never went back and ends at the last run's; and the outbox is empty.
 func TestOutboxDeliversEverythingOnceAfterOfflineRestart(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	const logBuffer = 16
 	a := deployOutbox(t, e, func(c *api.AgentConfig) {
@@ -283,6 +284,7 @@ func TestOutboxDeliversEverythingOnceAfterOfflineRestart(t *testing.T) {
 // restarted while still offline, reports its result when the link
 // returns, and is not run again.
 func TestActionResultOfflineArrivesOnce(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/actioner")
@@ -377,6 +379,7 @@ func TestActionResultOfflineArrivesOnce(t *testing.T) {
 // controller's counter is the last run's, and delivered plus dropped
 // lines account for every line logged, those delivered in order, once.
 func TestOutboxBoundDropsOnlyLogLines(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	a := deployOutbox(t, e, func(c *api.AgentConfig) { c.OutboxLimit = 24 })
 	a.proxy.down()

@@ -41,6 +41,7 @@ func index(es []statusLogEntry, from int, typ, st string) int {
 // the machine's history shows its instance and agent; the type, count
 // and format options work.
 func TestShowStatusLog(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello")

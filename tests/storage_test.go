@@ -86,6 +86,7 @@ func get(v any, path ...string) any {
 // before stop and leaves the storage detached; with --destroy-storage the
 // instances are gone, as with remove-application --destroy-storage.
 func TestStorage(t *testing.T) {
+	t.Parallel() // mostly waiting on agents; see tests/doc.go
 	e := newEnv(t)
 	ledgers := t.TempDir()
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
