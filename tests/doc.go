@@ -9,6 +9,7 @@
 // files charms write in their unit directories and the agents' log files.
 // Every process a test starts is killed when the test ends, pass or fail.
 package tests
+
 //
 // Tests run one at a time, except the longest ones that spend most of
 // their time waiting on agents (offline cut-offs, container boots): they
