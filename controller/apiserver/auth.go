@@ -25,6 +25,17 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	if err := s.throttleLogin(ctx); err != nil {
 		return nil, err
 	}
+	actx, err := s.checkCredentials(ctx)
+	if err != nil {
+		loginFailed(ctx)
+		return nil, err
+	}
+	return actx, nil
+}
+
+// checkCredentials verifies the call's tag and password and returns ctx
+// carrying the caller.
+func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	get := func(k string) string {
 		if v := md.Get(k); len(v) == 1 {

@@ -90,8 +90,17 @@ const (
 )
 
 // connTag marks a transport connection; loggedIn is set once an agent
-// authenticated on it, so later calls on it are not logins.
-type connTag struct{ loggedIn atomic.Bool }
+// authenticated on it, so later calls on it are not logins. An agent
+// starts several calls at once on a fresh connection (its watch, its log
+// sender, its first status): they are one login, so they share one token.
+// The first to arrive holds mu while it is admitted; the others wait for
+// it and pass on its token (admitted), or, if it was refused, ask for
+// their own.
+type connTag struct {
+	loggedIn atomic.Bool
+	mu       sync.Mutex // serialises the admission of the first calls
+	admitted bool       // guarded by mu: a token was granted to this connection
+}
 
 type connTagKey struct{}
 
@@ -114,7 +123,8 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 	if s.logins == nil {
 		return nil
 	}
-	if ct, _ := ctx.Value(connTagKey{}).(*connTag); ct != nil && ct.loggedIn.Load() {
+	ct, _ := ctx.Value(connTagKey{}).(*connTag)
+	if ct != nil && ct.loggedIn.Load() {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -122,8 +132,18 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 	if len(tags) != 1 || strings.HasPrefix(tags[0], "user-") {
 		return nil
 	}
+	if ct != nil {
+		ct.mu.Lock()
+		defer ct.mu.Unlock()
+		if ct.admitted || ct.loggedIn.Load() {
+			return nil
+		}
+	}
 	ok, wait := s.logins.Reserve(maxLoginQueue)
 	if ok {
+		if ct != nil {
+			ct.admitted = true
+		}
 		if wait > 0 {
 			t := time.NewTimer(wait)
 			defer t.Stop()
@@ -141,6 +161,16 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 	}
 	return status.Error(codes.ResourceExhausted, fmt.Sprintf("login throttled: the controller is limiting agent logins; retry after %s",
 		wait.Round(time.Millisecond)))
+}
+
+// loginFailed withdraws the connection's admission after a failed
+// authentication: its next call is a login again.
+func loginFailed(ctx context.Context) {
+	if ct, _ := ctx.Value(connTagKey{}).(*connTag); ct != nil {
+		ct.mu.Lock()
+		ct.admitted = false
+		ct.mu.Unlock()
+	}
 }
 
 // loggedIn records that the connection of ctx carries an authenticated

@@ -1,10 +1,16 @@
 package apiserver
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
+
 	"github.com/troupe-dev/troupe/controller/presence"
+	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/entity"
 )
 
@@ -80,5 +86,57 @@ func TestPresenceStatus(t *testing.T) {
 	}
 	if got := machinePresenceStatus(presence.Lost, time.Minute, entity.Status{Current: "pending"}); got.Current != "pending" {
 		t.Fatalf("pending machine stays pending: %v", got)
+	}
+}
+
+// The calls an agent starts at once on a fresh connection are one login:
+// they share one token. A second connection pays its own; a connection
+// whose authentication failed pays again.
+func TestConcurrentFirstCallsShareOneLogin(t *testing.T) {
+	s := &Server{logins: NewTokenBucket(0.001, 10, nil)}
+	agent := metadata.NewIncomingContext(context.Background(), metadata.Pairs(api.MDTag, "unit-m-app-0"))
+	conn := func() context.Context {
+		return connTagger{}.TagConn(agent, &stats.ConnTagInfo{})
+	}
+	tokensLeft := func() float64 {
+		s.logins.mu.Lock()
+		defer s.logins.mu.Unlock()
+		return s.logins.tokens
+	}
+	c1 := conn()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := s.throttleLogin(c1); err != nil {
+				t.Errorf("first calls on one connection: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := tokensLeft(); got < 8.99 || got > 9.01 {
+		t.Fatalf("8 concurrent first calls on one connection left %.2f of 10 tokens; want 9 (one login)", got)
+	}
+	if err := s.throttleLogin(conn()); err != nil {
+		t.Fatal(err)
+	}
+	if got := tokensLeft(); got < 7.99 || got > 8.01 {
+		t.Fatalf("a second connection left %.2f tokens; want 8", got)
+	}
+	loginFailed(c1)
+	if err := s.throttleLogin(c1); err != nil {
+		t.Fatal(err)
+	}
+	if got := tokensLeft(); got < 6.99 || got > 7.01 {
+		t.Fatalf("after a failed authentication the connection's next call left %.2f tokens; want 7 (a new login)", got)
+	}
+	loggedIn(c1)
+	loginFailed(c1) // a later failure on a logged-in connection
+	for range 3 {
+		if err := s.throttleLogin(c1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := tokensLeft(); got < 6.99 || got > 7.01 {
+		t.Fatalf("calls on a logged-in connection took tokens: %.2f left, want 7", got)
 	}
 }

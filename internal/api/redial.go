@@ -118,6 +118,33 @@ func IsLoginThrottled(err error) bool {
 // returned to the caller.
 const throttleRetries = 8
 
+// ThrottleWait is how long to wait before retry n (from 0) of a call the
+// login limiter refused with err. The controller says when its next token
+// is due ("retry after D"): the wait is uniform in [D, 2D], so refused
+// agents come back as tokens free up instead of backing off ever longer
+// while the storm drains; without a hint it is FullJitter from 1 s. r is
+// uniform in [0, 1).
+func ThrottleWait(err error, n int, cap time.Duration, r float64) time.Duration {
+	if d := retryAfter(err); d > 0 {
+		return min(cap, d+time.Duration(r*float64(d)))
+	}
+	return FullJitter(n, time.Second, cap, r)
+}
+
+// retryAfter reads the controller's hint from a throttled login's
+// message; 0 when there is none.
+func retryAfter(err error) time.Duration {
+	_, after, ok := strings.Cut(status.Convert(err).Message(), "retry after ")
+	if !ok {
+		return 0
+	}
+	d, perr := time.ParseDuration(strings.Fields(after + " ")[0])
+	if perr != nil || d < 0 {
+		return 0
+	}
+	return max(d, 10*time.Millisecond)
+}
+
 // retryThrottled is a unary client interceptor: a call refused by the
 // login limiter waits and retries, so a reconnect storm spreads out.
 func (d *redialer) retryThrottled(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, inv grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -126,7 +153,7 @@ func (d *redialer) retryThrottled(ctx context.Context, method string, req, reply
 		if err == nil || n >= throttleRetries || !IsLoginThrottled(err) {
 			return err
 		}
-		t := time.NewTimer(FullJitter(n, time.Second, d.cap, d.randFloat()))
+		t := time.NewTimer(ThrottleWait(err, n, d.cap, d.randFloat()))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"net"
 	"testing"
 	"time"
@@ -85,5 +87,28 @@ func TestRedialerTriesEveryAddress(t *testing.T) {
 	began := time.Now()
 	if _, err := d.dial(ctx, "ignored"); err == nil || time.Since(began) < 90*time.Millisecond {
 		t.Fatalf("after a failed round the dialler should back off until the context ends: %v after %v", err, time.Since(began))
+	}
+}
+
+func TestThrottleWaitFollowsTheControllersHint(t *testing.T) {
+	hinted := status.Error(codes.ResourceExhausted, "login throttled: the controller is limiting agent logins; retry after 1.2s")
+	for _, r := range []float64{0, 0.5, 0.999} {
+		for _, n := range []int{0, 3, 7} {
+			got := ThrottleWait(hinted, n, 30*time.Second, r)
+			if got < 1200*time.Millisecond || got > 2400*time.Millisecond {
+				t.Errorf("retry %d, r=%v: wait %v; want within [1.2s, 2.4s] whatever the retry count", n, r, got)
+			}
+		}
+	}
+	if got := ThrottleWait(hinted, 0, time.Second, 0.9); got != time.Second {
+		t.Errorf("a hint over the cap waits %v; want the cap, 1s", got)
+	}
+	bare := status.Error(codes.ResourceExhausted, "login throttled")
+	if got, want := ThrottleWait(bare, 3, 30*time.Second, 0.5), FullJitter(3, time.Second, 30*time.Second, 0.5); got != want {
+		t.Errorf("without a hint: %v; want FullJitter's %v", got, want)
+	}
+	zero := status.Error(codes.ResourceExhausted, "login throttled; retry after 0s")
+	if got := ThrottleWait(zero, 5, 30*time.Second, 0); got != 10*time.Millisecond {
+		t.Errorf("a 0s hint waits %v; want the 10ms floor", got)
 	}
 }
