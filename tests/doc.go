@@ -8,11 +8,10 @@
 // reach into Troupe's packages: everything they learn comes from the CLI, the
 // files charms write in their unit directories and the agents' log files.
 // Every process a test starts is killed when the test ends, pass or fail.
-package tests
-
 //
 // Tests run one at a time, except the longest ones that spend most of
 // their time waiting on agents (offline cut-offs, container boots): they
 // call t.Parallel, so after the serial tests they run -parallel (GOMAXPROCS)
 // at a time. Such a test must keep to its own TROUPE_HOME and free ports
 // and must not use t.Setenv.
+package tests
