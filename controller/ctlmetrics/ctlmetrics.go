@@ -15,6 +15,7 @@ package ctlmetrics
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +55,8 @@ type Metrics struct {
 	auth         *prometheus.CounterVec
 	connected    *prometheus.GaugeVec
 	disconnects  *prometheus.CounterVec
+	streamsMu    sync.Mutex
+	streams      map[string]int // agent tag → its open watch streams; guarded by streamsMu
 	restarts     prometheus.Counter
 	parked       prometheus.Counter
 	storeLatency *prometheus.HistogramVec
@@ -77,7 +80,7 @@ func New() *Metrics {
 		auth: r.CounterVec(Authentications,
 			"Authentications (every API call logs in; streams are counted when they end) by caller kind (user, machine, unit) and result (ok, failed, throttled).", "kind", "result"),
 		connected: r.GaugeVec(AgentsConnected,
-			"Agents connected now: live WatchMachine (kind=machine) and WatchUnit (kind=unit) streams.", "kind"),
+			"Agents connected now: agents with a live WatchMachine (kind=machine) or WatchUnit (kind=unit) stream, each counted once however many it holds.", "kind"),
 		disconnects: r.CounterVec(AgentStreamEnds,
 			"Agent watch streams that ended, by kind (machine, unit).", "kind"),
 		restarts: r.Counter(ActorRestarts,
@@ -169,22 +172,55 @@ func (m *Metrics) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo
 	return resp, err
 }
 
-// Stream is a grpc.StreamServerInterceptor, installed like Unary. The
-// agents' watch streams count as connected agents while they run; a
-// stream refused by authentication ends at once.
+// Stream is a grpc.StreamServerInterceptor, installed like Unary. An
+// agent with a watch stream running counts as connected (once, however
+// many watches it holds: a machine agent's credential worker watches its
+// machine too); a stream refused by authentication ends at once.
 func (m *Metrics) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	meth := method(info.FullMethod)
 	kind := agentKind(meth)
+	var tag string
 	if kind != "" {
-		m.connected.WithLabelValues(kind).Inc()
+		md, _ := metadata.FromIncomingContext(ss.Context())
+		if v := md.Get(api.MDTag); len(v) == 1 {
+			tag = v[0]
+		}
+		if m.openStream(tag) {
+			m.connected.WithLabelValues(kind).Inc()
+		}
 	}
 	err := h(srv, ss)
-	if kind != "" {
+	if kind != "" && m.closeStream(tag) {
 		m.connected.WithLabelValues(kind).Dec()
 		m.disconnects.WithLabelValues(kind).Inc()
 	}
 	m.finish(ss.Context(), meth, err)
 	return err
+}
+
+// openStream records a watch stream of agent tag and reports whether it
+// is the agent's first.
+func (m *Metrics) openStream(tag string) bool {
+	m.streamsMu.Lock()
+	defer m.streamsMu.Unlock()
+	if m.streams == nil {
+		m.streams = map[string]int{}
+	}
+	m.streams[tag]++
+	return m.streams[tag] == 1
+}
+
+// closeStream records the end of a watch stream of tag and reports
+// whether it was the agent's last.
+func (m *Metrics) closeStream(tag string) bool {
+	m.streamsMu.Lock()
+	defer m.streamsMu.Unlock()
+	m.streams[tag]--
+	if m.streams[tag] > 0 {
+		return false
+	}
+	delete(m.streams, tag)
+	return true
 }
 
 // LoginThrottled implements apiserver.LoginObserver.

@@ -112,6 +112,45 @@ func TestStreamCountsConnectedAgents(t *testing.T) {
 	}
 }
 
+// An agent holding two watch streams (a machine agent's deployer and its
+// credential worker) is one connected agent, until its last stream ends.
+func TestAgentWithTwoStreamsCountsOnce(t *testing.T) {
+	m := ctlmetrics.New()
+	connected := func() float64 {
+		return value(t, m, ctlmetrics.AgentsConnected, map[string]string{"kind": "machine"})
+	}
+	info := &grpc.StreamServerInfo{FullMethod: "/troupe.v1.Controller/WatchMachine"}
+	firstIn, firstOut := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Stream(nil, fakeStream{ctx: callerCtx("machine-m-0")}, info, func(any, grpc.ServerStream) error {
+			close(firstIn)
+			<-firstOut
+			return nil
+		})
+	}()
+	<-firstIn
+	var during float64
+	m.Stream(nil, fakeStream{ctx: callerCtx("machine-m-0")}, info, func(any, grpc.ServerStream) error {
+		during = connected()
+		return nil
+	})
+	if during != 1 {
+		t.Errorf("connected machines with two streams of one agent = %v, want 1", during)
+	}
+	if got := connected(); got != 1 {
+		t.Errorf("connected machines after one of its two streams ended = %v, want 1", got)
+	}
+	close(firstOut)
+	<-done
+	if got := connected(); got != 0 {
+		t.Errorf("connected machines after both streams ended = %v, want 0", got)
+	}
+	if got := value(t, m, ctlmetrics.AgentStreamEnds, map[string]string{"kind": "machine"}); got != 1 {
+		t.Errorf("machine disconnects = %v, want 1 (the agent's last stream)", got)
+	}
+}
+
 func TestActorAndStoreObservers(t *testing.T) {
 	m := ctlmetrics.New()
 	m.ActorRestarted()
