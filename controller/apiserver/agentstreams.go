@@ -49,3 +49,15 @@ func (a *agentStreams) cut(tag string) {
 		cancel()
 	}
 }
+
+// cutAll ends every open stream (the server is stopping: watches never
+// end by themselves, and waiting for them only keeps agents away).
+func (a *agentStreams) cutAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, streams := range a.open {
+		for _, cancel := range streams {
+			cancel()
+		}
+	}
+}

@@ -26,3 +26,16 @@ func TestAgentStreamsCut(t *testing.T) {
 		t.Errorf("%d streams tracked for machine-1 (its second was never done), want 1", n)
 	}
 }
+
+func TestAgentStreamsCutAll(t *testing.T) {
+	var a agentStreams
+	m, _ := a.track(context.Background(), "machine-1@m")
+	u, _ := a.track(context.Background(), "unit-a-0@m")
+	w, _ := a.track(context.Background(), "user-admin")
+	a.cutAll()
+	for name, ctx := range map[string]context.Context{"machine": m, "unit": u, "user": w} {
+		if ctx.Err() == nil {
+			t.Errorf("cutAll left the %s's stream open", name)
+		}
+	}
+}

@@ -134,11 +134,14 @@ func New(cfg Config) *Server {
 // Serve blocks serving until Stop.
 func (s *Server) Serve() error { return s.grpc.Serve(s.cfg.Listener) }
 
-// GracefulStop stops accepting calls and waits up to grace for running
-// ones to finish, then closes whatever is left (long-lived watch streams).
+// GracefulStop stops accepting calls, ends the open streams (watches
+// never finish by themselves, and while the old process lingers its
+// agents' redial backoff only grows), waits up to grace for running unary
+// calls to finish, then closes whatever is left.
 func (s *Server) GracefulStop(grace time.Duration) {
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()
+	s.streams.cutAll()
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
