@@ -92,8 +92,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	ec := embed.NewConfig()
 	ec.Name = cfg.Name
 	ec.Dir = filepath.Join(cfg.Dir, "etcd")
-	peer := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Peer))}
-	client := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Client))}
+	tlsInfo, err := lockedListeners(filepath.Join(cfg.Dir, "listener-tls"))
+	if err != nil {
+		return nil, err
+	}
+	ec.ClientTLSInfo, ec.PeerTLSInfo = tlsInfo, tlsInfo
+	peer := url.URL{Scheme: "https", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Peer))}
+	client := url.URL{Scheme: "https", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Client))}
 	ec.ListenPeerUrls = []url.URL{peer}
 	ec.AdvertisePeerUrls = []url.URL{peer}
 	ec.ListenClientUrls = []url.URL{client}
