@@ -40,9 +40,38 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	sweepEarlierRuns()
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// sweepEarlierRuns deletes the containers an interrupted earlier run of
+// these tests left behind (tagged "test-…"): the conformance suite uses
+// fixed instance names, which the provider refuses to take over from
+// another tag. Two runs of this package at once on one LXD are not
+// supported.
+func sweepEarlierRuns() {
+	c, err := lxdclient.ConnectLXDUnix("", nil)
+	if err != nil {
+		return // the tests themselves say how to set LXD up
+	}
+	list, err := c.GetInstances(api.InstanceTypeContainer)
+	if err != nil {
+		return
+	}
+	for _, in := range list {
+		if !strings.HasPrefix(in.Config[lxd.TagKey], "test-") {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "deleting container %s left by an earlier test run\n", in.Name)
+		if op, err := c.UpdateInstanceState(in.Name, apiStop(), ""); err == nil {
+			_ = op.Wait()
+		}
+		if op, err := c.DeleteInstance(in.Name); err == nil {
+			_ = op.Wait()
+		}
+	}
 }
 
 // lxdServer connects to the local LXD the way the tests look at it, apart
