@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,13 +9,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // restartController stops the controller gracefully (SIGTERM) and starts
 // it again as bootstrap does; the machine agents keep running.
 func restartController(t *testing.T, e *env) {
+	t.Helper()
+	restartControllerWith(t, e, nil)
+}
+
+// restartControllerWith stops the controller, runs offline (if not nil)
+// while it is down, and starts it again.
+func restartControllerWith(t *testing.T, e *env, offline func()) {
 	t.Helper()
 	dir := filepath.Join(e.home, "controller")
 	data, err := os.ReadFile(filepath.Join(dir, "trouped.pid"))
@@ -34,6 +37,9 @@ func restartController(t *testing.T, e *env) {
 			t.Fatalf("controller pid %d did not stop within 30s of SIGTERM", pid)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if offline != nil {
+		offline()
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "trouped.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -60,38 +66,26 @@ func restartController(t *testing.T, e *env) {
 }
 
 // corruptKey overwrites the store key ending in suffix with bytes that are
-// not a document, through the controller's embedded etcd (a stand-in for
-// a corrupt or incompatible document). It returns the key.
-func corruptKey(t *testing.T, home, suffix string) string {
+// not a document (a stand-in for a corrupt or incompatible document),
+// with the controller stopped, through `trouped store-keys` and
+// `trouped store-put`: the controller's etcd accepts no outside client.
+// It returns the key.
+func corruptKey(t *testing.T, e *env, suffix string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(home, "controller", "store", "ports.json"))
+	dir := filepath.Join(e.home, "controller")
+	out, err := exec.Command(filepath.Join(e.bin, "trouped"), "store-keys", "--data-dir", dir, "/troupe/m/").CombinedOutput()
 	if err != nil {
-		t.Fatalf("cannot find the controller's etcd ports: %v", err)
+		t.Fatalf("trouped store-keys: %v\n%s", err, out)
 	}
-	var ports struct{ Client int }
-	if err := json.Unmarshal(data, &ports); err != nil || ports.Client == 0 {
-		t.Fatalf("ports.json: %s (%v)", data, err)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:" + strconv.Itoa(ports.Client)}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	resp, err := cli.Get(ctx, "/troupe/m/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range resp.Kvs {
-		if k := string(kv.Key); strings.HasSuffix(k, suffix) {
-			if _, err := cli.Put(ctx, k, "{corrupt"); err != nil {
-				t.Fatal(err)
+	for _, k := range strings.Fields(string(out)) {
+		if strings.HasSuffix(k, suffix) {
+			if out, err := exec.Command(filepath.Join(e.bin, "trouped"), "store-put", "--data-dir", dir, k, "{corrupt").CombinedOutput(); err != nil {
+				t.Fatalf("trouped store-put: %v\n%s", err, out)
 			}
 			return k
 		}
 	}
-	t.Fatalf("no store key ends in %q", suffix)
+	t.Fatalf("no store key ends in %q among:\n%s", suffix, out)
 	return ""
 }
 
@@ -115,8 +109,7 @@ func TestEntityParkedAfterRestartIntensity(t *testing.T) {
 	// The unit's actor holds its document in memory; a restarted
 	// controller's fresh actor is the one that meets the corrupt copy.
 	victimMachine := before.Applications["hello"].Units["hello/1"].Machine
-	corruptKey(t, e.home, "/unit/hello/1")
-	restartController(t, e)
+	restartControllerWith(t, e, func() { corruptKey(t, e, "/unit/hello/1") })
 	parked := false
 	for i := 0; i < 12 && !parked; i++ {
 		start := time.Now()

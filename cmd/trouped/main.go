@@ -3,6 +3,14 @@
 //	trouped controller --data-dir DIR   the controller service
 //	trouped machine --data-dir DIR      a machine agent
 //	  [--metrics-address HOST:PORT]     its metrics endpoint (default: a free loopback port)
+//	trouped store-keys --data-dir DIR PREFIX      offline store surgery, with
+//	trouped store-put --data-dir DIR KEY VALUE    the controller stopped
+//
+// The controller's etcd accepts no outside client (see internal/store),
+// so repairing a document by hand is done offline: store-keys lists the
+// keys under PREFIX, store-put writes VALUE verbatim under KEY, each
+// opening the controller's store itself (it refuses while the controller
+// runs, which holds the store's lock).
 package main
 
 import (
@@ -14,11 +22,15 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/troupe-dev/troupe/controller"
 	"github.com/troupe-dev/troupe/internal/agentlock"
 	"github.com/troupe-dev/troupe/internal/cmdline"
 	"github.com/troupe-dev/troupe/internal/engine"
+	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/machineagent"
 )
 
@@ -36,13 +48,17 @@ func run(args []string) error {
 	fs := cmdline.NewFlagSet("trouped " + args[0])
 	dataDir := fs.String("", "data-dir", "", "the daemon's data directory")
 	metricsAddr := fs.String("", "metrics-address", "", "machine agent: where the metrics endpoint listens (default a free loopback port; the bound address is written to metrics.addr in the data dir)")
-	if _, err := fs.Parse(args[1:]); err != nil {
+	rest, err := fs.Parse(args[1:])
+	if err != nil {
 		return err
 	}
 	if *dataDir == "" {
 		return errors.New("--data-dir is required")
 	}
 	dir, err := filepath.Abs(*dataDir)
+	if err == nil && (args[0] == "store-keys" || args[0] == "store-put") {
+		return storeSurgery(args[0], dir, rest)
+	}
 	if err != nil {
 		return err
 	}
@@ -97,5 +113,33 @@ func runMachine(ctx context.Context, dir, metricsAddr string, log *slog.Logger) 
 	eng.Kill()
 	err = eng.Wait()
 	log.Info("machine agent stopped")
+	return err
+}
+
+// storeSurgery runs store-keys or store-put against the stopped
+// controller's store in dir.
+func storeSurgery(verb, dir string, args []string) error {
+	want := map[string]int{"store-keys": 1, "store-put": 2}[verb]
+	if len(args) != want {
+		return fmt.Errorf("usage: trouped store-keys --data-dir DIR PREFIX | trouped store-put --data-dir DIR KEY VALUE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, store.Config{Dir: filepath.Join(dir, "store")})
+	if err != nil {
+		return fmt.Errorf("cannot open the controller's store (stop the controller first): %w", err)
+	}
+	defer st.Close()
+	if verb == "store-keys" {
+		kvs, _, err := st.List(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			fmt.Println(kv.Key)
+		}
+		return nil
+	}
+	_, err = st.Commit(ctx, clientv3.OpPut(args[0], args[1]))
 	return err
 }
