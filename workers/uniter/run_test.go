@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
@@ -39,6 +41,9 @@ type fakeAPI struct {
 	seq  int                       // number of updates; guarded by mu
 
 	events  chan string   // "status:<agent status>", "clear-resolved"
+	// statusDown makes agent status calls fail as an unreachable
+	// controller does; guarded by mu.
+	statusDown bool
 	reads   chan int      // the update seq each snapshot read saw
 	changes chan struct{} // one value per watch event
 }
@@ -74,6 +79,13 @@ func (f *fakeAPI) GetCharm(ctx context.Context, req *apipb.GetCharmRequest, _ ..
 
 func (f *fakeAPI) SetUnitStatus(ctx context.Context, req *apipb.SetUnitStatusRequest, _ ...grpc.CallOption) (*apipb.SetUnitStatusResult, error) {
 	if req.Agent != nil {
+		f.mu.Lock()
+		down := f.statusDown
+		f.mu.Unlock()
+		if down {
+			f.events <- "status-unreachable:" + req.Agent.Current
+			return nil, status.Error(codes.Unavailable, "connection refused")
+		}
 		f.events <- "status:" + req.Agent.Current
 	}
 	return &apipb.SetUnitStatusResult{}, nil
@@ -398,4 +410,32 @@ func TestNoAutomaticRetryWhenModelDisablesIt(t *testing.T) {
 	h.waitTimers("retry timer re-armed", func(ts []clocktest.Timer) bool { return len(retryTimers(ts)) == 1 })
 	h.api.update(func(s *apipb.UnitSnapshotResult) { s.AutomaticallyRetryHooks = false })
 	h.waitTimers("retry timer stopped", func(ts []clocktest.Timer) bool { return len(retryTimers(ts)) == 0 })
+}
+
+// TestAgentStatusResentAfterCut: an agent status the controller could not
+// be reached for is sent once it answers again, so a unit that went idle
+// during a cut is not shown executing for ever (found by TestChaos).
+func TestAgentStatusResentAfterCut(t *testing.T) {
+	h := start(t, true)
+	must(t, os.Remove(filepath.Join(h.dir, "fail-install")))
+	h.api.mu.Lock()
+	h.api.statusDown = true
+	h.api.mu.Unlock()
+	h.waitLedger("start hook", endsWith("start"))
+	h.next("status-unreachable:idle")
+
+	h.api.mu.Lock()
+	h.api.statusDown = false
+	h.api.mu.Unlock()
+	// The loop waits for the controller on the offline retry timer.
+	h.waitTimers("agent status retry timer", func(ts []clocktest.Timer) bool {
+		for _, t := range ts {
+			if t.Requested == offlineRetry {
+				return true
+			}
+		}
+		return false
+	})
+	h.clock.Advance(offlineRetry)
+	h.next("status:idle")
 }

@@ -103,6 +103,11 @@ type Uniter struct {
 	outbox      *outbox.Outbox
 	kicks       chan struct{} // asks the deliverer to send the outbox (reports.go)
 	linkDown    atomic.Bool   // the last delivery found the controller unreachable
+	// agentUnsent is the latest agent status the controller could not
+	// be reached for, resent by the run loop until it is delivered;
+	// nil when the controller shows the agent's present status. Run
+	// goroutine only.
+	agentUnsent *apipb.StatusInfo
 	server      *hooktool.Server[hookcmds.Context]
 	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
@@ -235,6 +240,11 @@ func Run(ctx context.Context, cfg Config) error {
 			wasOffline = offline
 		}
 		u.snap = snap
+		if !offline && u.agentUnsent != nil {
+			if err := u.resendAgentStatus(ctx); err != nil {
+				return err
+			}
+		}
 		if !offline {
 			if n, err := u.provisionStorage(ctx, snap); err != nil {
 				return err
@@ -302,7 +312,7 @@ func Run(ctx context.Context, cfg Config) error {
 					}
 					watchErr <- u.watch(watchCtx, changes)
 				}()
-			case <-offlineTick(cfg.Clock, offline):
+			case <-offlineTick(cfg.Clock, offline || u.agentUnsent != nil):
 			case <-changes:
 			case <-u.workloadChanges():
 			case <-cfg.Leadership.Changes():
@@ -486,6 +496,7 @@ func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error {
 // as agent status `error`; status output shows it, as Juju does, as
 // workload `error` with the hook message and agent `idle`.
 func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, msg string, data map[string]any) error {
+	u.agentUnsent = nil // superseded, whether or not this one gets through
 	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit}
 	switch st {
 	default:
@@ -493,10 +504,30 @@ func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, ms
 	}
 	_, err := u.cfg.API.SetUnitStatus(ctx, req)
 	if unreachable(err) {
-		// Agent status is not queued: the controller shows the agent
-		// as disconnected meanwhile, and the next one is sent on return.
+		// Agent status is not queued with the reports: the controller
+		// shows the agent as disconnected meanwhile, and the run loop
+		// sends the latest one once the controller answers again
+		// (resendAgentStatus), so a unit that went idle during a cut is
+		// not shown executing for ever.
 		u.cfg.Logger.Info("agent status not sent: controller unreachable", "unit", u.cfg.Unit, "status", string(st))
+		u.agentUnsent = req.Agent
 		return nil
 	}
 	return err
+}
+
+// resendAgentStatus sends the agent status the controller missed; still
+// unreachable, it stays pending for the loop's next round.
+func (u *Uniter) resendAgentStatus(ctx context.Context) error {
+	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit, Agent: u.agentUnsent}
+	_, err := u.cfg.API.SetUnitStatus(ctx, req)
+	switch {
+	case unreachable(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot resend agent status %q: %w", req.Agent.Current, err)
+	}
+	u.cfg.Logger.Info("agent status sent after the controller came back", "unit", u.cfg.Unit, "status", req.Agent.Current)
+	u.agentUnsent = nil
+	return nil
 }
