@@ -40,12 +40,12 @@ type fakeAPI struct {
 	snap *apipb.UnitSnapshotResult // guarded by mu; copied on read
 	seq  int                       // number of updates; guarded by mu
 
-	events  chan string   // "status:<agent status>", "clear-resolved"
+	events chan string // "status:<agent status>", "clear-resolved"
 	// statusDown makes agent status calls fail as an unreachable
 	// controller does; guarded by mu.
 	statusDown bool
-	reads   chan int      // the update seq each snapshot read saw
-	changes chan struct{} // one value per watch event
+	reads      chan int      // the update seq each snapshot read saw
+	changes    chan struct{} // one value per watch event
 }
 
 // update changes the snapshot, notifies the watch and returns the

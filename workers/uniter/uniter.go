@@ -97,12 +97,12 @@ type Config struct {
 
 // Uniter runs one unit's hooks. Create with New and drive with Run.
 type Uniter struct {
-	cfg         Config
-	ctx         context.Context // the Run context; set for the duration of Run
-	store       *opstate.Store
-	outbox      *outbox.Outbox
-	kicks       chan struct{} // asks the deliverer to send the outbox (reports.go)
-	linkDown    atomic.Bool   // the last delivery found the controller unreachable
+	cfg      Config
+	ctx      context.Context // the Run context; set for the duration of Run
+	store    *opstate.Store
+	outbox   *outbox.Outbox
+	kicks    chan struct{} // asks the deliverer to send the outbox (reports.go)
+	linkDown atomic.Bool   // the last delivery found the controller unreachable
 	// agentUnsent is the latest agent status the controller could not
 	// be reached for, resent by the run loop until it is delivered;
 	// nil when the controller shows the agent's present status. Run
