@@ -66,22 +66,13 @@ func buildBinaries(t *testing.T) string {
 			return
 		}
 		binDir = dir
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-			"./cmd/troupe", "./cmd/trouped", "./cmd/hooktool")
+		// Exactly as `make build` builds them (static Go binaries, the
+		// native hook tool client, pebble from the pinned tool module):
+		// trouped and hooktool also run inside LXD containers.
+		cmd := exec.Command("make", "--no-print-directory", "build", "BIN="+dir)
 		cmd.Dir = root
-		// Static, as `make build`: trouped also runs inside LXD containers.
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("cannot build the binaries (CGO_ENABLED=0 go build ./cmd/troupe ./cmd/trouped ./cmd/hooktool): %v\n%s", err, out)
-			return
-		}
-		// Pebble and the mount namespace helper, for charms with
-		// containers; pebble from the pinned tool module.
-		cmd = exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/troupe-mountns", "github.com/canonical/pebble/cmd/pebble")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("cannot build pebble and troupe-mountns (go build ./cmd/troupe-mountns github.com/canonical/pebble/cmd/pebble): %v\n%s", err, out)
+			buildErr = fmt.Errorf("cannot build the binaries (make build BIN=%s): %v\n%s", dir, err, out)
 		}
 	})
 	if buildErr != nil {

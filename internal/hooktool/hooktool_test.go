@@ -19,31 +19,64 @@ import (
 	"github.com/troupe-dev/troupe/internal/hooktool/wire"
 )
 
+// client is one build of the hook tool client: the Go reference
+// (cmd/hooktool) or the native one `make build` ships
+// (cmd/hooktool/native). Every client-level test runs against both.
+type client struct {
+	name string
+	path string
+}
+
 var (
 	buildOnce sync.Once
-	binPath   string
+	built     []client
 	buildErr  error
 )
 
-// clientBinary builds cmd/hooktool once per test binary.
-func clientBinary(t testing.TB) string {
+// clients builds both clients once per test binary. The native one needs
+// a C compiler with a static libc (gcc and libc6-dev on Debian), as
+// `make build` does.
+func clients(t testing.TB) []client {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "hooktool-bin")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "hooktool")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/hooktool").CombinedOutput()
+		goBin := filepath.Join(dir, "go", "hooktool")
+		out, err := exec.Command("go", "build", "-o", goBin, "../../cmd/hooktool").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build cmd/hooktool: %v\n%s", err, out)
+			return
 		}
+		nativeBin := filepath.Join(dir, "native", "hooktool")
+		if err := os.MkdirAll(filepath.Dir(nativeBin), 0o755); err != nil {
+			buildErr = err
+			return
+		}
+		cc := os.Getenv("CC")
+		if cc == "" {
+			cc = "cc"
+		}
+		args := append(strings.Fields(nativeCFlags), "-o", nativeBin, "../../cmd/hooktool/native/hooktool.c")
+		if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%s %s (install gcc and libc6-dev, as .ci/run does): %v\n%s", cc, strings.Join(args, " "), err, out)
+			return
+		}
+		built = []client{{"go", goBin}, {"native", nativeBin}}
 	})
 	if buildErr != nil {
-		t.Fatalf("cannot build the client binary (needs the go tool on PATH): %v", buildErr)
+		t.Fatalf("cannot build the client binaries: %v", buildErr)
 	}
-	return binPath
+	return built
 }
+
+// nativeCFlags are the Makefile's HOOKTOOL_CFLAGS: warnings are errors, so
+// a compiler upgrade that finds something fails here first.
+const nativeCFlags = "-std=c11 -O2 -Wall -Wextra -Werror -static -s"
+
+// shipped is the client `make build` installs as bin/hooktool.
+func shipped(t testing.TB) string { return clients(t)[1].path }
 
 type agent struct {
 	srv    *hooktool.Server[hookcmds.Context]
@@ -51,7 +84,7 @@ type agent struct {
 	tools  string
 }
 
-func startAgent(t testing.TB) *agent {
+func startAgent(t testing.TB, clientBin string) *agent {
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "agent.socket")
 	srv, err := hooktool.NewServer(socket, hookcmds.Serve)
@@ -60,7 +93,7 @@ func startAgent(t testing.TB) *agent {
 	}
 	t.Cleanup(func() { srv.Close() })
 	tools := filepath.Join(dir, "tools")
-	if err := hooktool.EnsureSymlinks(tools, clientBinary(t), hooktool.ToolNames); err != nil {
+	if err := hooktool.EnsureSymlinks(tools, clientBin, hooktool.ToolNames); err != nil {
 		t.Fatal(err)
 	}
 	return &agent{srv: srv, socket: socket, tools: tools}
@@ -102,7 +135,13 @@ func fixture() *hookcmdstest.Unit {
 }
 
 func TestClientBinaryAgainstServer(t *testing.T) {
-	a := startAgent(t)
+	for _, c := range clients(t) {
+		t.Run(c.name, func(t *testing.T) { testClientAgainstServer(t, c.path) })
+	}
+}
+
+func testClientAgainstServer(t *testing.T, clientBin string) {
+	a := startAgent(t, clientBin)
 	u := fixture()
 	hs := hookcmdstest.NewContext(u)
 	end := a.srv.Begin("app/0-install-1", hs)
@@ -123,7 +162,7 @@ func TestClientBinaryAgainstServer(t *testing.T) {
 		{"hooktool form", "app/0-install-1", "", []string{"../hooktool", "config-get", "--format", "json"}, result{"{}\n", "", 0}},
 		{"unknown command", "app/0-install-1", "", []string{"../hooktool", "nope"}, result{"", "ERROR bad request: unknown command: nope\n", 1}},
 	}
-	if err := os.Symlink(clientBinary(t), filepath.Join(filepath.Dir(a.tools), "hooktool")); err != nil {
+	if err := os.Symlink(clientBin, filepath.Join(filepath.Dir(a.tools), "hooktool")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range cases {
@@ -184,10 +223,16 @@ func echoServer(t *testing.T) (socket string) {
 // through a symlink), stdin only on demand, the exit code and both output
 // streams, and its refusal of non-unix networks.
 func TestClientBinarySendsArgvDirAndStdin(t *testing.T) {
+	for _, c := range clients(t) {
+		t.Run(c.name, func(t *testing.T) { testClientSends(t, c.path) })
+	}
+}
+
+func testClientSends(t *testing.T, clientBin string) {
 	socket := echoServer(t)
 	dir := t.TempDir()
 	tools := filepath.Join(dir, "tools")
-	if err := hooktool.EnsureSymlinks(tools, clientBinary(t), []string{"relation-set"}); err != nil {
+	if err := hooktool.EnsureSymlinks(tools, clientBin, []string{"relation-set"}); err != nil {
 		t.Fatal(err)
 	}
 	real := filepath.Join(dir, "charm")
@@ -222,6 +267,10 @@ func TestClientBinarySendsArgvDirAndStdin(t *testing.T) {
 			result{"", "ERROR JUJU_AGENT_SOCKET_NETWORK tcp is not supported: Troupe serves hook tools on a unix socket only\n", 1}},
 		{"no socket address", []string{"JUJU_CONTEXT_ID=ctx"}, real, "", nil,
 			result{"", "ERROR JUJU_AGENT_SOCKET_ADDRESS not set\n", 1}},
+		{"no agent", []string{"JUJU_CONTEXT_ID=ctx", "JUJU_AGENT_SOCKET_ADDRESS=" + filepath.Join(dir, "none")}, real, "", nil,
+			result{"", "ERROR cannot connect to unit agent at " + filepath.Join(dir, "none") + ": no such file or directory\n", 1}},
+		{"socket path too long", []string{"JUJU_CONTEXT_ID=ctx", "JUJU_AGENT_SOCKET_ADDRESS=/" + strings.Repeat("x", 120)}, real, "", nil,
+			result{"", "ERROR cannot connect to unit agent at /" + strings.Repeat("x", 120) + ": invalid argument\n", 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,22 +426,29 @@ func TestEnsureSymlinksIdempotent(t *testing.T) {
 const benchRounds = 100
 
 // BenchmarkHookToolCall measures one hook tool call, process start to exit:
-// status-get run through its symlink to the built client, with the hook
+// status-get run through its symlink to each built client, with the hook
 // environment (JUJU_CONTEXT_ID, JUJU_AGENT_SOCKET_ADDRESS), against a real
-// Server serving hookcmds. Each round execs three programs the same way
+// Server serving hookcmds. Each round execs every program the same way
 // (os/exec, same environment and directory, output captured), in an order
 // that rotates every round: /bin/true, an empty Go program (func main(){},
-// the floor for any Go client on this machine) and status-get. Medians are
-// reported, as the machine is shared:
+// the floor for any Go client on this machine), status-get through the
+// shipped native client and through the Go client. Medians are reported,
+// as the machine is shared:
 //
-//	ns/op              one status-get call
+//	ns/op              one status-get call, shipped (native) client
 //	ns/true            one exec of /bin/true
 //	ns/empty-go        one exec of the empty Go program
+//	ns/go-client       one status-get call, Go client
 //	hooktool/true      the figure the hook tool budget is set in (≤ 2.5)
-//	hooktool/empty-go  the client's cost above Go's own start-up
+//	go-client/true     the same for the Go client
 //	empty-go/true      Go's start-up floor, which no Go client can beat
 func BenchmarkHookToolCall(b *testing.B) {
-	a := startAgent(b)
+	cs := clients(b)
+	a := startAgent(b, shipped(b))
+	goTools := filepath.Join(b.TempDir(), "tools")
+	if err := hooktool.EnsureSymlinks(goTools, cs[0].path, []string{"status-get"}); err != nil {
+		b.Fatal(err)
+	}
 	end := a.srv.Begin("bench", hookcmdstest.NewContext(fixture()))
 	defer end()
 	progs := []struct {
@@ -401,13 +457,15 @@ func BenchmarkHookToolCall(b *testing.B) {
 		{"true", "/bin/true", ""},
 		{"empty-go", emptyGoBinary(b), ""},
 		{"hooktool", filepath.Join(a.tools, "status-get"), "active\n"},
+		{"go-client", filepath.Join(goTools, "status-get"), "active\n"},
 	}
 	env := []string{"JUJU_CONTEXT_ID=bench", "JUJU_AGENT_SOCKET_ADDRESS=" + a.socket, "JUJU_AGENT_SOCKET_NETWORK=unix"}
 	samples := make([][]time.Duration, len(progs))
 	b.ResetTimer()
 	for i := 0; i < b.N*benchRounds; i++ {
 		for j := range progs {
-			p := progs[(i+j)%len(progs)]
+			k := (i + j) % len(progs)
+			p := progs[k]
 			cmd := exec.Command(p.path)
 			cmd.Env = env
 			cmd.Dir = a.tools
@@ -417,16 +475,17 @@ func BenchmarkHookToolCall(b *testing.B) {
 			if err != nil || string(out) != p.want {
 				b.Fatalf("%s: got %q, %v; want %q", p.name, out, err, p.want)
 			}
-			samples[(i+j)%len(progs)] = append(samples[(i+j)%len(progs)], d)
+			samples[k] = append(samples[k], d)
 		}
 	}
 	b.StopTimer()
-	trueNS, emptyNS, toolNS := median(samples[0]), median(samples[1]), median(samples[2])
+	trueNS, emptyNS, toolNS, goNS := median(samples[0]), median(samples[1]), median(samples[2]), median(samples[3])
 	b.ReportMetric(toolNS, "ns/op")
 	b.ReportMetric(trueNS, "ns/true")
 	b.ReportMetric(emptyNS, "ns/empty-go")
+	b.ReportMetric(goNS, "ns/go-client")
 	b.ReportMetric(toolNS/trueNS, "hooktool/true")
-	b.ReportMetric(toolNS/emptyNS, "hooktool/empty-go")
+	b.ReportMetric(goNS/trueNS, "go-client/true")
 	b.ReportMetric(emptyNS/trueNS, "empty-go/true")
 }
 
@@ -438,7 +497,7 @@ func median(ds []time.Duration) float64 {
 }
 
 // emptyGoBinary builds a Go program whose main does nothing, the same way
-// clientBinary builds the client, and returns its path.
+// clients builds the Go client, and returns its path.
 func emptyGoBinary(b *testing.B) string {
 	dir := b.TempDir()
 	src := filepath.Join(dir, "main.go")
