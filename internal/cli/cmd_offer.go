@@ -465,29 +465,45 @@ func runRemoveOffer(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Every argument is checked before any offer is removed, so a typo
+	// in the third leaves the first two in place.
+	type target struct{ model, name string }
+	targets := make([]target, 0, len(rest))
 	for _, arg := range rest {
-		model, name := m, arg
-		if strings.Contains(arg, ".") {
-			u, err := ParseOfferURL(arg)
-			if err != nil {
-				return usage(err)
-			}
-			if err := checkController(cc, u.Controller); err != nil {
-				return err
-			}
-			if err := checkOwner(u.Owner); err != nil {
-				return err
-			}
-			model, name = u.Model, u.Name
+		t, err := removeOfferTarget(cc, m, arg)
+		if err != nil {
+			return err
 		}
+		targets = append(targets, target{t.Model, t.Name})
+	}
+	for _, t := range targets {
 		ctx, cancel := callCtx()
-		_, err := conn.RemoveOffer(ctx, &apipb.RemoveOfferRequest{Model: model, Name: name, Force: *force})
+		_, err := conn.RemoveOffer(ctx, &apipb.RemoveOfferRequest{Model: t.model, Name: t.name, Force: *force})
 		cancel()
 		if err != nil {
 			return apiError(err)
 		}
 	}
 	return nil
+}
+
+// removeOfferTarget resolves one remove-offer argument, an offer URL or a
+// bare offer name in model m, to the offer's model and name.
+func removeOfferTarget(cc ClientConfig, m, arg string) (OfferURL, error) {
+	if !strings.Contains(arg, ".") {
+		return OfferURL{Model: m, Name: arg}, nil
+	}
+	u, err := ParseOfferURL(arg)
+	if err != nil {
+		return OfferURL{}, usage(err)
+	}
+	if err := checkController(cc, u.Controller); err != nil {
+		return OfferURL{}, err
+	}
+	if err := checkOwner(u.Owner); err != nil {
+		return OfferURL{}, err
+	}
+	return u, nil
 }
 
 // runRemoveSaas is `troupe remove-saas [-m m] <name>...`: the consumed

@@ -234,3 +234,30 @@ func TestSplitIntegrateURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveOfferTarget(t *testing.T) {
+	cc := ClientConfig{Controller: "local"}
+	for _, c := range []struct {
+		arg, wantModel, wantName, wantErr string
+	}{
+		{"kvstore", "dev", "kvstore", ""},
+		{"prov.kvstore", "prov", "kvstore", ""},
+		{"admin/prov.kvstore", "prov", "kvstore", ""},
+		{"local:admin/prov.kvstore", "prov", "kvstore", ""},
+		{"other:admin/prov.kvstore", "", "", `controller "other" not found`},
+		{"bob/prov.kvstore", "", "", `owner "bob" not found`},
+		{"prov.", "", "", "invalid"},
+	} {
+		u, err := removeOfferTarget(cc, "dev", c.arg)
+		switch {
+		case c.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%q: err %v, want %q", c.arg, err, c.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.arg, err)
+		case u.Model != c.wantModel || u.Name != c.wantName:
+			t.Errorf("%q: got %s.%s, want %s.%s", c.arg, u.Model, u.Name, c.wantModel, c.wantName)
+		}
+	}
+}
