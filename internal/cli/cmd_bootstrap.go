@@ -107,6 +107,9 @@ func runBootstrap(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *port < 1 || *port > 65535 {
+		return usage(fmt.Errorf("--api-port %d is out of range: use 1 to 65535", *port))
+	}
 	if *check < time.Second || *check > 10*time.Minute {
 		return usage(fmt.Errorf("--agent-check-interval %s is out of range: use 1s to 10m", *check))
 	}
@@ -120,6 +123,12 @@ func runBootstrap(env *Env, args []string) error {
 	}
 	if _, err := os.Stat(clientConfigPath(env.Home)); err == nil {
 		return fmt.Errorf("a controller is already bootstrapped in %s; run `troupe destroy-controller --yes` first", env.Home)
+	}
+	// A controller an earlier bootstrap started and never recorded (it
+	// failed half-way, or the client config was deleted) still owns the
+	// data directory: a second one would fight it for the store.
+	if pids := runningUnder(env.Home); len(pids) > 0 {
+		return fmt.Errorf("processes of an earlier controller still run in %s (pid %v) though this client has no record of it; run `troupe destroy-controller --yes` to stop them and start over", env.Home, pids)
 	}
 	trouped, err := findTrouped()
 	if err != nil {
@@ -174,28 +183,12 @@ func runBootstrap(env *Env, args []string) error {
 	cc := ClientConfig{Controller: name, ControllerUUID: bc.UUID, CurrentModel: "default",
 		Info: api.Info{Addresses: []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))}, CACert: string(ca.CertPEM),
 			Tag: "user-admin", Password: pw}}
-	conn, err := api.Dial(cc.Info)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err = conn.ControllerInfo(ctx, &apipb.ControllerInfoRequest{})
-		cancel()
-		if err == nil {
-			break
-		}
-		if syscall.Kill(pid, 0) != nil || time.Now().After(deadline) {
-			return fmt.Errorf("controller did not come up: %v; see %s", err, filepath.Join(dir, "trouped.log"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := conn.AddModel(ctx, &apipb.AddModelRequest{Name: "default"}); err != nil {
-		return fmt.Errorf("cannot create model \"default\": %w", err)
+	if err := awaitController(cc.Info, pid, dir); err != nil {
+		// Nothing was recorded for the client: stop what was started and
+		// clear the directory, keeping the log, so bootstrap can be
+		// run again as it is.
+		abandonController(env.Home, dir)
+		return fmt.Errorf("%w; the controller was stopped, its log is %s", err, filepath.Join(dir, "trouped.log"))
 	}
 	if err := writeClientConfig(env.Home, cc); err != nil {
 		return err
@@ -207,4 +200,52 @@ func runBootstrap(env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "Controller metrics: http://%s/metrics\n", maddr)
 	}
 	return nil
+}
+
+// awaitController waits for the controller just started (pid) to answer,
+// then adds the model "default".
+func awaitController(info api.Info, pid int, dir string) error {
+	conn, err := api.Dial(info)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(bootstrapWait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err = conn.ControllerInfo(ctx, &apipb.ControllerInfoRequest{})
+		cancel()
+		if err == nil {
+			break
+		}
+		if !alive(pid) {
+			return fmt.Errorf("controller exited before it answered: %v", err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("controller did not come up within %s: %v", bootstrapWait, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := conn.AddModel(ctx, &apipb.AddModelRequest{Name: "default"}); err != nil {
+		return fmt.Errorf("cannot create model \"default\": %w", err)
+	}
+	return nil
+}
+
+// bootstrapWait bounds how long bootstrap waits for the controller's
+// first answer.
+const bootstrapWait = 60 * time.Second
+
+// abandonController stops every process of home and empties the
+// controller directory but for its log.
+func abandonController(home, dir string) {
+	killUnder(home)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "trouped.log" {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }

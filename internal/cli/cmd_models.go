@@ -166,25 +166,42 @@ func runDestroyController(env *Env, args []string) error {
 
 func waitExit(pid int, d time.Duration) {
 	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
-			return
-		}
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			s := string(st)
-			if i := strings.LastIndex(s, ")"); i > 0 && i+2 < len(s) && s[i+2] == 'Z' {
-				return
-			}
-		}
+	for time.Now().Before(deadline) && alive(pid) {
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// alive reports whether process pid exists and has not exited (a zombie
+// waiting for its parent has).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(st)
+	i := strings.LastIndex(s, ")")
+	return !(i > 0 && i+2 < len(s) && s[i+2] == 'Z')
 }
 
 // killUnder terminates processes whose command line names a path inside
 // home (the controller and agents started for it).
 func killUnder(home string) {
+	for _, pid := range runningUnder(home) {
+		syscall.Kill(pid, syscall.SIGTERM)
+		waitExit(pid, 5*time.Second)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// runningUnder lists the processes (other than this one) whose
+// --data-dir is inside home.
+func runningUnder(home string) []int {
 	entries, _ := os.ReadDir("/proc")
 	self := os.Getpid()
+	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
@@ -194,8 +211,9 @@ func killUnder(home string) {
 		if err != nil || !strings.Contains(string(cmdline), "--data-dir\x00"+home+string(filepath.Separator)) {
 			continue
 		}
-		syscall.Kill(pid, syscall.SIGTERM)
-		waitExit(pid, 5*time.Second)
-		syscall.Kill(pid, syscall.SIGKILL)
+		if alive(pid) { // a zombie holds nothing
+			pids = append(pids, pid)
+		}
 	}
+	return pids
 }
