@@ -531,6 +531,14 @@ func (s *Server) DestroyController(ctx context.Context, _ *apipb.DestroyControll
 // revision; one whose revision was compacted sends a fresh baseline (the
 // agent re-reads state anyway) and resubscribes.
 func (s *Server) watch(ctx context.Context, send func(*apipb.Changed) error, relevant func(key string) bool) error {
+	return s.watchKept(ctx, send, relevant, nil)
+}
+
+// watchKept is watch with a second filter, keep, run on the stream's own
+// goroutine for each event relevant selected (the baseline marker
+// included): it may decode the value and keep state of its own. Nil keeps
+// every event.
+func (s *Server) watchKept(ctx context.Context, send func(*apipb.Changed) error, relevant func(key string) bool, keep func(watchhub.Event) bool) error {
 	var from, last int64
 	for {
 		sub, err := s.cfg.Hub.Subscribe(ctx, watchhub.SubscribeRequest{Filter: relevant, FromRevision: from})
@@ -546,6 +554,9 @@ func (s *Server) watch(ctx context.Context, send func(*apipb.Changed) error, rel
 				}
 				if ev.Revision == last {
 					continue // several keys of one revision: one notification
+				}
+				if keep != nil && !keep(ev) {
+					continue
 				}
 				last = ev.Revision
 				if err := send(&apipb.Changed{Revision: ev.Revision}); err != nil {
@@ -574,12 +585,14 @@ func (s *Server) WatchMachine(req *apipb.WatchMachineRequest, stream apipb.Contr
 	}
 	unitPrefix := entity.ModelPrefix(tag.Model) + "unit/"
 	mkey := entity.MachineKey(tag.Model, req.Machine)
-	// Unit keys carry no machine id, so every unit change of the model
-	// notifies; the deployer's re-read is one cheap list. A per-machine
-	// index would make this exact.
-	return s.watch(stream.Context(), stream.Send, func(k string) bool {
+	// Unit keys carry no machine id, so the hub selects every unit change
+	// of the model and machineUnitChanges (watch_machine.go) keeps those
+	// that change the machine's units or their life: a status change of
+	// any unit must not make every machine re-list the model's units.
+	keep := newMachineUnitChanges(req.Machine, unitPrefix)
+	return s.watchKept(stream.Context(), stream.Send, func(k string) bool {
 		return k == mkey || strings.HasPrefix(k, unitPrefix)
-	})
+	}, keep.keep)
 }
 
 // MachineUnits implements apipb.ControllerServer.
