@@ -404,6 +404,7 @@ func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade boo
 // RunHook implements resolver.Callbacks.
 func (u *Uniter) RunHook(ctx context.Context, h hook.Info) (err error) {
 	name := h.Name()
+	u.hookContext = "" // set below once a process is to run
 	handler, err := charm.FindHandler(u.charmDir(), name)
 	if errors.Is(err, charm.ErrNoHandler) {
 		u.cfg.Logger.Info("skipped hook (missing)", "unit", u.cfg.Unit, "hook", name)
@@ -484,11 +485,14 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 // CommitHook implements resolver.Callbacks. The executor calls it once
 // the hook's done step is durable, so from this line on the hook can
 // never run again; crash tests rely on the log line.
-func (u *Uniter) CommitHook(ctx context.Context, h hook.Info) error {
-	u.cfg.Logger.Info("hook committed", "unit", u.cfg.Unit, "hook", h.Name(), "context", u.hookContext)
+func (u *Uniter) CommitHook(ctx context.Context, h hook.Info, contextID string) error {
+	u.cfg.Logger.Info("hook committed", "unit", u.cfg.Unit, "hook", h.Name(), "context", contextID)
 	u.hookContext = ""
 	return nil
 }
+
+// HookContext implements resolver.Callbacks.
+func (u *Uniter) HookContext() string { return u.hookContext }
 
 // RunAction and FailAction are in action.go.
 

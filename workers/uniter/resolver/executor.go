@@ -46,11 +46,16 @@ type Callbacks interface {
 	// agent killed it, and any other error when the hook could not be run
 	// at all. A hook with no handler in the charm succeeds.
 	RunHook(ctx context.Context, h hook.Info) error
+	// HookContext is the context id (JUJU_CONTEXT_ID) the last RunHook
+	// ran its hook with; the executor persists it with the hook's done
+	// step, so a commit resumed after a crash still names the run.
+	HookContext() string
 	// CommitHook is called after a hook ran successfully or was skipped,
 	// before its commit is persisted: refresh caches, report relation
-	// status. Idempotent; it never publishes the hook's buffered effects
-	// (RunHook did).
-	CommitHook(ctx context.Context, h hook.Info) error
+	// status. contextID is the run's (HookContext), "" for a hook
+	// skipped without running. Idempotent; it never publishes the hook's
+	// buffered effects (RunHook did).
+	CommitHook(ctx context.Context, h hook.Info, contextID string) error
 	// LeaveScope leaves the scope of a relation on the controller, after
 	// relation-broken or when a peer relation is forgotten. Idempotent.
 	LeaveScope(ctx context.Context, relationID int) error
@@ -155,13 +160,17 @@ func (e *Executor) Run(ctx context.Context, s State, op Op) (State, error) {
 			return s, fmt.Errorf("cannot %s: %w", op, err)
 		}
 	}
-	if err := save(op.Executed(s, true)); err != nil {
+	executed := op.Executed(s, true)
+	if op.Kind == OpRunHook {
+		executed.HookContext = cb.HookContext()
+	}
+	if err := save(executed); err != nil {
 		return s, err
 	}
 
 	switch op.Kind {
 	case OpRunHook, OpSkipHook:
-		if err := cb.CommitHook(ctx, op.Hook); err != nil {
+		if err := cb.CommitHook(ctx, op.Hook, s.HookContext); err != nil {
 			return s, fmt.Errorf("cannot commit %s hook: %w", op.Hook.Name(), err)
 		}
 		if op.Hook.Kind == hook.RelationBroken {

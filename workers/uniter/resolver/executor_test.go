@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/troupe-dev/troupe/workers/uniter/hook"
@@ -32,6 +33,7 @@ type fakeCallbacks struct {
 	leftScope  []int
 	actions    []string
 	failed     []string
+	committed  []string // hook@context of each CommitHook
 }
 
 func (f *fakeCallbacks) AcquireMachineLock(ctx context.Context, why string) (func(), error) {
@@ -70,7 +72,12 @@ func (f *fakeCallbacks) RunHook(ctx context.Context, h hook.Info) error {
 	return nil
 }
 
-func (f *fakeCallbacks) CommitHook(context.Context, hook.Info) error { return nil }
+func (f *fakeCallbacks) CommitHook(_ context.Context, h hook.Info, contextID string) error {
+	f.committed = append(f.committed, h.Name()+"@"+contextID)
+	return nil
+}
+
+func (f *fakeCallbacks) HookContext() string { return fmt.Sprintf("ctx-%d", f.runCalls) }
 
 func (f *fakeCallbacks) LeaveScope(ctx context.Context, id int) error {
 	f.leftScope = append(f.leftScope, id)
@@ -232,6 +239,18 @@ func TestExecutorCrashAtEveryStep(t *testing.T) {
 			}
 			if !slices.Equal(cb.runs, want) {
 				t.Errorf("hooks run = %v\nwant %v", cb.runs, want)
+			}
+			// Every completed run commits naming its own context, also
+			// when the commit resumes after a crash (the "hook
+			// committed" log line the e2e crash test reads).
+			contexts := map[string]bool{}
+			for _, c := range cb.committed {
+				if _, ctxID, _ := strings.Cut(c, "@"); ctxID != "" {
+					contexts[ctxID] = true
+				}
+			}
+			if len(contexts) != len(wantRuns) {
+				t.Errorf("commits %v name %d run contexts, want one per completed run (%d)", cb.committed, len(contexts), len(wantRuns))
 			}
 		})
 	}

@@ -201,6 +201,7 @@ func (op Op) Terminated(s State) State {
 // started, accept-leadership queues leader-elected.
 func (op Op) Commit(s State) State {
 	s = s.Clone()
+	s.HookContext = ""
 	switch op.Kind {
 	case OpDeploy:
 		return queue(s, hook.Info{Kind: hook.Install})

@@ -57,7 +57,10 @@ type State struct {
 	// progress (HookStep) when an action interleaved.
 	Hook     *hook.Info `json:"hook,omitempty" yaml:"hook,omitempty"`
 	HookStep Step       `json:"hook-step,omitempty" yaml:"hook-step,omitempty"`
-	ActionID string     `json:"action-id,omitempty" yaml:"action-id,omitempty"`
+	// HookContext is the context id the hook of a done run-hook
+	// operation ran with, until it commits.
+	HookContext string `json:"hook-context,omitempty" yaml:"hook-context,omitempty"`
+	ActionID    string `json:"action-id,omitempty" yaml:"action-id,omitempty"`
 
 	// CharmURL and CharmModifiedVersion name the deployed charm, or the
 	// charm being deployed while Kind is install or upgrade.
