@@ -22,6 +22,9 @@ type ClaimLeadership struct {
 type LeadershipClaimed struct {
 	Held   bool
 	Leader string
+	// Expiry is when the leader's lease (the claimant's own when Held)
+	// ends: no other unit can lead before it.
+	Expiry time.Time
 }
 
 // SetStatus sets the application status; only the current leader may.
@@ -82,12 +85,12 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		}
 		leader := cur.LeaderAt(now)
 		if leader != "" && leader != m.Unit {
-			return nil, &LeadershipClaimed{Held: false, Leader: leader}, nil
+			return nil, &LeadershipClaimed{Held: false, Leader: leader, Expiry: cur.LeaseExpiry}, nil
 		}
 		next := *cur
 		next.Leader = m.Unit
 		next.LeaseExpiry = now.Add(m.Duration)
-		return &next, &LeadershipClaimed{Held: true, Leader: m.Unit}, nil
+		return &next, &LeadershipClaimed{Held: true, Leader: m.Unit, Expiry: next.LeaseExpiry}, nil
 	case *SetStatus:
 		if cur.LeaderAt(now) != m.Unit {
 			return nil, nil, ErrNotLeader

@@ -815,7 +815,7 @@ func (s *Server) ClaimLeadership(ctx context.Context, req *apipb.ClaimLeadership
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return &apipb.ClaimLeadershipResult{Held: res.Held, Leader: res.Leader}, nil
+	return &apipb.ClaimLeadershipResult{Held: res.Held, Leader: res.Leader, ExpiresInMs: max(0, time.Until(res.Expiry).Milliseconds())}, nil
 }
 
 func (s *Server) logger() *slog.Logger {

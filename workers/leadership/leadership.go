@@ -1,12 +1,16 @@
 // Package leadership is the unit agent's leadership tracker (contract §7):
 // it claims the application's lease for twice the guarantee (60 s) and
-// renews it when half has passed; while another unit leads it retries
-// every Retry interval, so failover happens within about a minute.
+// renews it when half has passed. While another unit leads it claims
+// again when that unit's lease runs out (the controller says when, and
+// nobody can lead before), so failover happens within about a minute and
+// N units of an application cost one claim per unit per renewal, not one
+// every few seconds (NextClaim).
 package leadership
 
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -45,9 +49,17 @@ func (t *Tracker) Changes() <-chan struct{} { return t.changes }
 
 // ClaimNow claims or renews the lease.
 func (t *Tracker) ClaimNow(ctx context.Context) (bool, error) {
-	res, err := t.API.ClaimLeadership(ctx, &apipb.ClaimLeadershipRequest{Unit: t.Unit, DurationMs: (2 * Guarantee).Milliseconds()})
+	res, err := t.claim(ctx)
 	if err != nil {
 		return false, err
+	}
+	return res.Held, nil
+}
+
+func (t *Tracker) claim(ctx context.Context) (*apipb.ClaimLeadershipResult, error) {
+	res, err := t.API.ClaimLeadership(ctx, &apipb.ClaimLeadershipRequest{Unit: t.Unit, DurationMs: (2 * Guarantee).Milliseconds()})
+	if err != nil {
+		return nil, err
 	}
 	t.mu.Lock()
 	changed := t.leader != res.Held
@@ -60,7 +72,7 @@ func (t *Tracker) ClaimNow(ctx context.Context) (bool, error) {
 		default:
 		}
 	}
-	return res.Held, nil
+	return res, nil
 }
 
 // Run keeps claiming until ctx is done.
@@ -70,14 +82,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 		retry = 5 * time.Second
 	}
 	for {
-		held, err := t.ClaimNow(ctx)
+		res, err := t.claim(ctx)
 		if err != nil && ctx.Err() == nil {
 			t.Logger.Warn("cannot claim leadership", "unit", t.Unit, "err", err)
 		}
-		wait := retry
-		if held {
-			wait = Guarantee
-		}
+		wait := NextClaim(res, retry, rand.Float64())
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -86,4 +95,25 @@ func (t *Tracker) Run(ctx context.Context) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// claimSpread is how far past the leader's lease expiry a refused unit's
+// next claim is spread, so the units of an application do not all claim
+// in the same millisecond.
+const claimSpread = time.Second
+
+// NextClaim is how long to wait before the next claim after res (nil: the
+// claim failed): Guarantee for the leader, so it renews with half its
+// lease left; for another unit, until the leader's lease ends, spread by
+// u (uniform in [0, 1)) over claimSpread and capped at the lease length;
+// retry when the claim failed or the controller did not say. Pure.
+func NextClaim(res *apipb.ClaimLeadershipResult, retry time.Duration, u float64) time.Duration {
+	switch {
+	case res == nil || (!res.Held && res.ExpiresInMs <= 0):
+		return retry
+	case res.Held:
+		return Guarantee
+	}
+	wait := time.Duration(res.ExpiresInMs)*time.Millisecond + time.Duration(u*float64(claimSpread))
+	return min(wait, 2*Guarantee+claimSpread)
 }

@@ -3090,9 +3090,12 @@ func (x *ClaimLeadershipRequest) GetDurationMs() int64 {
 }
 
 type ClaimLeadershipResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Held          bool                   `protobuf:"varint,1,opt,name=held,proto3" json:"held,omitempty"`
-	Leader        string                 `protobuf:"bytes,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Held   bool                   `protobuf:"varint,1,opt,name=held,proto3" json:"held,omitempty"`
+	Leader string                 `protobuf:"bytes,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	// expires_in_ms is how long the leader's lease (the caller's own when
+	// held) still runs: a unit refused need not claim again before it ends.
+	ExpiresInMs   int64 `protobuf:"varint,3,opt,name=expires_in_ms,json=expiresInMs,proto3" json:"expires_in_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3139,6 +3142,13 @@ func (x *ClaimLeadershipResult) GetLeader() string {
 		return x.Leader
 	}
 	return ""
+}
+
+func (x *ClaimLeadershipResult) GetExpiresInMs() int64 {
+	if x != nil {
+		return x.ExpiresInMs
+	}
+	return 0
 }
 
 type GetConfigRequest struct {
@@ -11052,10 +11062,11 @@ const file_troupe_proto_rawDesc = "" +
 	"\x16ClaimLeadershipRequest\x12\x12\n" +
 	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x1f\n" +
 	"\vduration_ms\x18\x02 \x01(\x03R\n" +
-	"durationMs\"C\n" +
+	"durationMs\"g\n" +
 	"\x15ClaimLeadershipResult\x12\x12\n" +
 	"\x04held\x18\x01 \x01(\bR\x04held\x12\x16\n" +
-	"\x06leader\x18\x02 \x01(\tR\x06leader\"J\n" +
+	"\x06leader\x18\x02 \x01(\tR\x06leader\x12\"\n" +
+	"\rexpires_in_ms\x18\x03 \x01(\x03R\vexpiresInMs\"J\n" +
 	"\x10GetConfigRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\"\x84\x01\n" +
