@@ -186,15 +186,16 @@ func (e *Executor) Run(ctx context.Context, s State, op Op) (State, error) {
 	if err := save(op.Commit(s)); err != nil {
 		return s, err
 	}
+	// Idle is the run loop's to report, once no operation is left (a
+	// deploy's hooks run back to back, executing each). An action run in
+	// the hook error state reports the error again here: the loop does
+	// not report status in error.
 	if op.Kind == OpRunHook || op.Kind == OpRunAction || op.ClearResolved {
-		status, msg, data := StatusIdle, "", map[string]any(nil)
 		if h, inError := s.InError(); inError {
-			// An action ran in the hook error state: report the error again.
-			status = StatusError
-			msg, data = HookErrorStatus(h)
-		}
-		if err := cb.SetAgentStatus(ctx, status, msg, data); err != nil {
-			return s, fmt.Errorf("cannot report agent status: %w", err)
+			msg, data := HookErrorStatus(h)
+			if err := cb.SetAgentStatus(ctx, StatusError, msg, data); err != nil {
+				return s, fmt.Errorf("cannot report agent status: %w", err)
+			}
 		}
 	}
 	return s, nil
