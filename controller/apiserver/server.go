@@ -678,7 +678,10 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 	if err != nil {
 		return err
 	}
-	return s.watch(stream.Context(), links.send(stream.Context(), stream.Send), func(k string) bool {
+	// The unit's own reports and its leader's lease renewals do not
+	// notify (watch_unit.go).
+	docs := newDocChanges(map[string][]string{ukey: unitReportFields, akey: applicationReportFields})
+	return s.watchKept(stream.Context(), links.send(stream.Context(), stream.Send), func(k string) bool {
 		if k == ukey || k == akey || k == mkey || links.relevant(k) {
 			return true
 		}
@@ -688,7 +691,7 @@ func (s *Server) WatchUnit(req *apipb.WatchUnitRequest, stream apipb.Controller_
 			}
 		}
 		return false
-	})
+	}, docs.keep)
 }
 
 // UnitSnapshot implements apipb.ControllerServer.
