@@ -131,7 +131,10 @@ func leadershipOp(s State, r Snapshot) (Op, bool, error) {
 	case s.Leader && (!r.Leader || !alive):
 		v := r.LeaderSettingsVersion
 		return Op{Kind: OpResignLeadership, marks: marks{leaderSettings: &v}}, true, nil
-	case !s.Leader && s.Kind == KindContinue && s.LeaderSettingsVersion != r.LeaderSettingsVersion:
+	case !s.Leader && s.Kind == KindContinue && !s.Stopped && s.LeaderSettingsVersion != r.LeaderSettingsVersion:
+		// Not once stopped: only remove runs after stop (an agent
+		// restarted between the two would otherwise run it, as its
+		// version is in memory).
 		op := hookOp(OpRunHook, hook.Info{Kind: hook.LeaderSettingsChanged}, s, r, true)
 		v := r.LeaderSettingsVersion
 		op.marks.leaderSettings = &v

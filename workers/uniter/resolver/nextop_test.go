@@ -102,3 +102,23 @@ func TestTransitionsDoNotAlias(t *testing.T) {
 		t.Errorf("joined commit = %+v, want member m/0 at 1 with changed pending", next.Relations[1])
 	}
 }
+
+// TestNoLeaderSettingsChangedAfterStop: a non-leader's leader-settings
+// version is in memory, so an agent restarted between stop and remove
+// saw a difference and ran leader-settings-changed in between (the crash
+// test's kvclient/1 ledger: … stop stop leader-settings-changed remove);
+// only remove runs after stop.
+func TestNoLeaderSettingsChangedAfterStop(t *testing.T) {
+	s := running()
+	s.Stopped = true
+	r := resolver.Snapshot{UnitName: "a/0", CharmURL: "local:a-1", ConfigHash: "c", Life: resolver.Dying, LeaderSettingsVersion: 1}
+	op, err := resolver.NextOp(s, r)
+	if err != nil || op.Kind != resolver.OpRunHook || op.Hook.Kind != hook.Remove {
+		t.Fatalf("NextOp after stop = %s, %v; want the remove hook", op, err)
+	}
+	s.Stopped = false
+	r.Life = resolver.Alive
+	if op, err := resolver.NextOp(s, r); err != nil || op.Hook.Kind != hook.LeaderSettingsChanged {
+		t.Fatalf("NextOp of a running non-leader after a restart = %s, %v; want leader-settings-changed", op, err)
+	}
+}
