@@ -185,9 +185,17 @@ func TestUniterSurvivesSIGKILL(t *testing.T) {
 			hasData(data, "db-relation-changed", "", "endpoint=kv://kvstore")
 	})
 	// The removed unit tore down: its last hooks are stop then remove.
+	// A hook killed before its done step was saved runs again, so a
+	// repeat of the same hook counts once.
 	waitLedgers(t, e, ledgers, "kvclient/1 removed", []string{"kvclient/1"}, func(_ string, hooks, _ []ledgerEntry) bool {
-		n := len(hooks)
-		return n >= 2 && hooks[n-2].Hook == "stop" && hooks[n-1].Hook == "remove"
+		var names []string
+		for _, h := range hooks {
+			if len(names) == 0 || names[len(names)-1] != h.Hook {
+				names = append(names, h.Hook)
+			}
+		}
+		n := len(names)
+		return n >= 2 && names[n-2] == "stop" && names[n-1] == "remove"
 	})
 
 	// No committed hook ran again. (The removed unit's machine and its log
