@@ -97,6 +97,7 @@ func Dial(info Info) (*Conn, error) {
 			Backoff: backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1, MaxDelay: 20 * time.Millisecond}}),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.WithChainUnaryInterceptor(rd.retryThrottled),
+		grpc.WithChainStreamInterceptor(rd.retryThrottledStream),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to controller at %s: %w", info.Addresses[0], err)
