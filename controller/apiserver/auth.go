@@ -121,7 +121,8 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	}
 	ctx, done := s.streams.track(ctx, callerFrom(ctx).String())
 	defer done()
-	return toStatus(h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod}))
+	err = h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod})
+	return toStatus(streamEnd(ctx, err))
 }
 
 var errPerm = status.Error(codes.PermissionDenied, "permission denied")
