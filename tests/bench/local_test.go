@@ -134,6 +134,13 @@ func runUnits(b *testing.B, n int, largest bool) {
 	b.ReportMetric((goroutines-goroutinesMachines)/float64(n), "goroutines/unit")
 	b.Logf("controller heap in use: %.0f KB with %d machines, %.0f KB with %d units; goroutines %.0f → %.0f",
 		heapMachines/1024, m, heapUnits/1024, n, goroutinesMachines, goroutines)
+	var mem []string
+	for _, f := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+		"go_memstats_next_gc_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes"} {
+		v, _ := e.metric(f)
+		mem = append(mem, fmt.Sprintf("%s=%.0fKB", strings.TrimPrefix(f, "go_memstats_"), v/1024))
+	}
+	b.Logf("controller Go memory with %d units: %s", n, strings.Join(mem, " "))
 	e.heapProfile(fmt.Sprintf("controller-heap-%d.prof", n))
 	perUnit := (rssUnits - rssMachines) / float64(n)
 	b.ReportMetric(perUnit, "rss-KB/unit")
