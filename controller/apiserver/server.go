@@ -538,6 +538,12 @@ func (s *Server) DestroyController(ctx context.Context, _ *apipb.DestroyControll
 // revision; one whose revision was compacted sends a fresh baseline (the
 // agent re-reads state anyway) and resubscribes.
 func (s *Server) watch(ctx context.Context, send func(*apipb.Changed) error, relevant func(key string) bool) error {
+	return s.watchEvents(ctx, send, relevant, nil)
+}
+
+// watchEvents is watch where keep (nil: every event) also decides, from
+// the event's value, whether a selected change is worth a notification.
+func (s *Server) watchEvents(ctx context.Context, send func(*apipb.Changed) error, relevant func(key string) bool, keep func(watchhub.Event) bool) error {
 	var from, last int64
 	for {
 		sub, err := s.cfg.Hub.Subscribe(ctx, watchhub.SubscribeRequest{Filter: relevant, FromRevision: from})
@@ -553,6 +559,9 @@ func (s *Server) watch(ctx context.Context, send func(*apipb.Changed) error, rel
 				}
 				if ev.Revision == last {
 					continue // several keys of one revision: one notification
+				}
+				if keep != nil && !keep(ev) {
+					continue
 				}
 				last = ev.Revision
 				if err := send(&apipb.Changed{Revision: ev.Revision}); err != nil {
@@ -581,12 +590,13 @@ func (s *Server) WatchMachine(req *apipb.WatchMachineRequest, stream apipb.Contr
 	}
 	unitPrefix := entity.ModelPrefix(tag.Model) + "unit/"
 	mkey := entity.MachineKey(tag.Model, req.Machine)
-	// Unit keys carry no machine id, so every unit change of the model
-	// notifies; the deployer's re-read is one cheap list. A per-machine
-	// index would make this exact.
-	return s.watch(stream.Context(), stream.Send, func(k string) bool {
+	// Unit keys carry no machine id, so the key filter selects every
+	// unit change of the model; deployerChanges keeps those that change
+	// what the deployer acts on (the units on this machine and their
+	// life), since each notification costs a list of every unit.
+	return s.watchEvents(stream.Context(), stream.Send, func(k string) bool {
 		return k == mkey || strings.HasPrefix(k, unitPrefix)
-	})
+	}, deployerChanges(req.Machine, unitPrefix))
 }
 
 // MachineUnits implements apipb.ControllerServer.
