@@ -77,3 +77,22 @@ func TestReconcileCoalescesChangesAndSeesTheLast(t *testing.T) {
 		t.Fatal(fmt.Errorf("Reconcile: %w", err))
 	}
 }
+
+// TestUnavailable: a read of a stopped store is Unavailable (as the
+// wrapped error the store's callers see); a missing key is not.
+func TestUnavailable(t *testing.T) {
+	s := open(t, t.TempDir())
+	ctx := context.Background()
+	var v int
+	if _, err := s.Get(ctx, store.Prefix+"missing", &v); store.Unavailable(err) {
+		t.Errorf("a missing key is Unavailable: %v", err)
+	}
+	s.Close()
+	_, err := s.Get(ctx, store.Prefix+"missing", &v)
+	if err == nil || !store.Unavailable(err) {
+		t.Errorf("a read of a closed store gave %v; want an error Unavailable says is the store not serving", err)
+	}
+	if store.Unavailable(fmt.Errorf("cannot decode: %w", store.ErrNotFound)) {
+		t.Error("ErrNotFound is Unavailable")
+	}
+}
