@@ -134,7 +134,8 @@ bench: build
 	$(GO) test -run '^$$' -bench '^BenchmarkMutatingAPICallP99$$' -benchtime 1x -count 1 -timeout 5m $$prof ./controller \
 		>$(BENCH_OUT)/api.txt 2>&1 || fail=1; cat $(BENCH_OUT)/api.txt; \
 	echo "bench: 1, 3, 5, 6 on the local provider, BENCH_N=$(BENCH_N) (tests/bench)"; \
-	BENCH_N=$(BENCH_N) BENCH_BIN=$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkLocal$$' -benchtime 1x -count 1 -timeout 14m -v ./tests/bench \
+	lprof=""; if [ -n "$(BENCH_PROFILE)" ]; then lprof="TROUPE_PPROF=1 BENCH_PROF_DIR=$(abspath $(BENCH_OUT))"; fi; \
+	env $$lprof BENCH_N=$(BENCH_N) BENCH_BIN=$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkLocal$$' -benchtime 1x -count 1 -timeout 14m -v ./tests/bench \
 		>$(BENCH_OUT)/local.txt 2>&1 || fail=1; cat $(BENCH_OUT)/local.txt; \
 	$(GO) run ./tests/bench/report -o BENCHMARKS.md -duration "$$(( $$(date +%s) - start ))s" -notes tests/bench/notes.md \
 		$(BENCH_OUT)/hooktool.txt $(BENCH_OUT)/api.txt $(BENCH_OUT)/local.txt || fail=1; \

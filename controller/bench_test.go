@@ -38,7 +38,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 // startController runs a real controller (store, actors, API server over
 // TLS) in-process and returns an admin connection's info.
-func startController(b *testing.B) api.Info {
+func startController(b testing.TB) api.Info {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "controller")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

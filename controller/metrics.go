@@ -24,7 +24,8 @@ func metricsManifold(cfg ManifoldsConfig) dependency.Manifold {
 				return nil, err
 			}
 			sc := metrics.ServeConfig{Addr: cfg.Bootstrap.MetricsAddress, Dir: cfg.DataDir,
-				Registry: cfg.Metrics.Registry(), Logger: cfg.Logger.With("worker", MetricsName)}
+				Registry: cfg.Metrics.Registry(), Logger: cfg.Logger.With("worker", MetricsName),
+				Profiles: metrics.ProfilesFromEnv()}
 			return engine.Func(func(ctx context.Context) error {
 				stop := cfg.Metrics.CountEntitiesFrom(s)
 				defer stop()

@@ -211,11 +211,12 @@ func (d *deployer) run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !unreachable(err) {
+		if !watchAgain(err) {
 			return err
 		}
-		// Offline: unit agents (workloads, hooks) keep running; watch
-		// again once the link may be back.
+		// Offline or throttled: unit agents (workloads, hooks) keep
+		// running; watch again once the link may be back. (Returning
+		// would stop every unit agent of the machine with the runner.)
 		d.log.Info("controller unreachable; unit agents keep running", "err", err)
 		select {
 		case <-ctx.Done():
@@ -224,6 +225,12 @@ func (d *deployer) run(ctx context.Context) error {
 		}
 	}
 }
+
+// watchAgain is the deployer's decision on its watch failing: the
+// controller unreachable, or refusing the login for its rate limit (a
+// reconnect storm), is waited out in place; anything else stops the
+// deployer.
+func watchAgain(err error) bool { return unreachable(err) || api.IsLoginThrottled(err) }
 
 // unreachable reports whether err means the controller could not be
 // reached (as opposed to a refusal).

@@ -2,7 +2,11 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // agentStreams lets a revocation end the open streams of an agent: every
@@ -12,19 +16,34 @@ import (
 type agentStreams struct {
 	mu   sync.Mutex
 	next int
-	open map[string]map[int]context.CancelFunc // tag -> id -> cancel
+	open map[string]map[int]context.CancelCauseFunc // tag -> id -> cancel
+}
+
+// errStopping is the cause of the streams cutAll ends.
+var errStopping = errors.New("the controller is stopping")
+
+// streamEnd is the status a stream ends with once its handler returned
+// err: a stream the stopping server cut is Unavailable, so that agents
+// take it as the controller being away (watch again once it is back)
+// rather than as the end of the watch (a worker error, restarted after
+// the engine's error delay). Anything else is err as it is.
+func streamEnd(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errStopping) {
+		return status.Error(codes.Unavailable, "the controller is stopping; reconnect")
+	}
+	return err
 }
 
 // track derives a cancellable context for a stream of tag; done must be
 // called when the stream ends.
 func (a *agentStreams) track(ctx context.Context, tag string) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	a.mu.Lock()
 	if a.open == nil {
-		a.open = map[string]map[int]context.CancelFunc{}
+		a.open = map[string]map[int]context.CancelCauseFunc{}
 	}
 	if a.open[tag] == nil {
-		a.open[tag] = map[int]context.CancelFunc{}
+		a.open[tag] = map[int]context.CancelCauseFunc{}
 	}
 	id := a.next
 	a.next++
@@ -37,7 +56,7 @@ func (a *agentStreams) track(ctx context.Context, tag string) (context.Context, 
 			delete(a.open, tag)
 		}
 		a.mu.Unlock()
-		cancel()
+		cancel(nil)
 	}
 }
 
@@ -46,7 +65,7 @@ func (a *agentStreams) cut(tag string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, cancel := range a.open[tag] {
-		cancel()
+		cancel(nil)
 	}
 }
 
@@ -57,7 +76,7 @@ func (a *agentStreams) cutAll() {
 	defer a.mu.Unlock()
 	for _, streams := range a.open {
 		for _, cancel := range streams {
-			cancel()
+			cancel(errStopping)
 		}
 	}
 }

@@ -2,7 +2,11 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestAgentStreamsCut(t *testing.T) {
@@ -37,5 +41,31 @@ func TestAgentStreamsCutAll(t *testing.T) {
 		if ctx.Err() == nil {
 			t.Errorf("cutAll left the %s's stream open", name)
 		}
+	}
+}
+
+// TestStreamEnd: a stream the stopping server cut ends Unavailable (the
+// agent watches again when the controller is back); one cut for a
+// revocation, or ended by its handler, ends as the handler said.
+func TestStreamEnd(t *testing.T) {
+	var a agentStreams
+	stopped, _ := a.track(context.Background(), "unit-a-0@m")
+	revoked, _ := a.track(context.Background(), "unit-a-1@m")
+	a.cut("unit-a-1@m")
+	a.cutAll()
+	if err := streamEnd(stopped, nil); status.Code(err) != codes.Unavailable {
+		t.Errorf("stream cut by a stopping server ends with %v; want Unavailable", err)
+	}
+	if err := streamEnd(revoked, nil); err != nil {
+		t.Errorf("stream cut by a revocation ends with %v; want its handler's nil", err)
+	}
+	own, done := a.track(context.Background(), "unit-a-2@m")
+	denied := status.Error(codes.PermissionDenied, "permission denied")
+	if err := streamEnd(own, denied); !errors.Is(err, denied) {
+		t.Errorf("handler error came out as %v", err)
+	}
+	done()
+	if err := streamEnd(own, nil); err != nil {
+		t.Errorf("stream that ended by itself: %v; want nil", err)
 	}
 }

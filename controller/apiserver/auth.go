@@ -12,6 +12,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/entity"
+	"github.com/troupe-dev/troupe/internal/store"
 )
 
 type callerKey struct{}
@@ -70,6 +71,11 @@ func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) 
 		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
 		hash = u.PasswordHash
 	}
+	if store.Unavailable(err) {
+		// Not a verdict on the credentials: the store could not answer
+		// (the controller starting or stopping).
+		return nil, status.Errorf(codes.Unavailable, "cannot verify credentials now: %v", err)
+	}
 	if err == nil && pending != "" && !s.guard.check(tag.String(), hash, pw) && s.guard.check(tag.String(), pending, pw) {
 		// A rotated credential's first use: it becomes the only one.
 		if err := s.promoteMachineCredential(tag, pending); err != nil {
@@ -121,7 +127,8 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	}
 	ctx, done := s.streams.track(ctx, callerFrom(ctx).String())
 	defer done()
-	return toStatus(h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod}))
+	err = h(srv, &authzStream{ServerStream: authStream{ss, ctx}, s: s, method: info.FullMethod})
+	return toStatus(streamEnd(ctx, err))
 }
 
 var errPerm = status.Error(codes.PermissionDenied, "permission denied")
@@ -163,6 +170,11 @@ func toStatus(err error) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		return status.Error(codes.Canceled, err.Error())
+	}
+	if store.Unavailable(err) {
+		// Agents wait for the controller to come back, rather than take
+		// it as their call failing (a worker restart after a delay).
+		return status.Error(codes.Unavailable, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
 }

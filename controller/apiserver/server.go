@@ -126,6 +126,13 @@ func New(cfg Config) *Server {
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(api.MaxMessageSize),
 		grpc.MaxSendMsgSize(api.MaxMessageSize),
+		// Per-connection memory: every agent holds a connection for
+		// ever, mostly idle. gRPC's default 32 KB read buffer per
+		// connection sits on top of TLS's own record buffer, and its
+		// 32 KB write buffer is kept between writes; read straight from
+		// TLS and borrow the write buffer from a pool while flushing.
+		grpc.ReadBufferSize(0),
+		grpc.SharedWriteBuffer(true),
 	)
 	apipb.RegisterControllerServer(s.grpc, s)
 	return s

@@ -38,7 +38,7 @@ type Info struct {
 	Tag       string   `json:"tag"`
 	Password  string   `json:"password"`
 	// BackoffCap caps the reconnect backoff (Go duration); empty means
-	// 30s.
+	// DefaultBackoffCap.
 	BackoffCap string `json:"reconnect-backoff-cap,omitempty"`
 	// OnRedial, if not nil, is called each time the connection's
 	// transport is dialled again after its first connect (metrics). It
@@ -66,7 +66,7 @@ func (c *Conn) Close() error { return c.cc.Close() }
 // Dial opens a connection to the controller at info's addresses. gRPC
 // connects lazily and reconnects on its own, through redial.go's
 // dialler: every address in turn, full-jitter backoff between rounds
-// (cap info.BackoffCap, default 30 s). Keepalive pings every 10 s drop a
+// (cap info.BackoffCap, default 5 s). Keepalive pings every 10 s drop a
 // dead link within about 15 s. Callers see errors per call.
 func Dial(info Info) (*Conn, error) {
 	if len(info.Addresses) == 0 {
@@ -97,6 +97,13 @@ func Dial(info Info) (*Conn, error) {
 			Backoff: backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1, MaxDelay: 20 * time.Millisecond}}),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.WithChainUnaryInterceptor(rd.retryThrottled),
+		grpc.WithChainStreamInterceptor(rd.retryThrottledStream),
+		// A machine agent holds one connection per unit, mostly idle:
+		// read straight from TLS (which buffers a record already) and
+		// borrow the write buffer only while flushing, instead of 32 KB
+		// of each per connection.
+		grpc.WithReadBufferSize(0),
+		grpc.WithSharedWriteBuffer(true),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to controller at %s: %w", info.Addresses[0], err)

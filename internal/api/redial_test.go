@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/troupe-dev/troupe/internal/pki"
 )
 
 func TestFullJitter(t *testing.T) {
@@ -111,5 +113,29 @@ func TestThrottleWaitFollowsTheControllersHint(t *testing.T) {
 	zero := status.Error(codes.ResourceExhausted, "login throttled; retry after 0s")
 	if got := ThrottleWait(zero, 5, 30*time.Second, 0); got != 10*time.Millisecond {
 		t.Errorf("a 0s hint waits %v; want the 10ms floor", got)
+	}
+}
+
+// TestRedialWaitAfterALongOutage: however many dial rounds failed while
+// the controller was away, an agent dials again within 5 s (the default
+// cap), so a restarted controller has every agent back within seconds;
+// the login limiter, not the dialler, spreads the storm.
+func TestRedialWaitAfterALongOutage(t *testing.T) {
+	ca, err := pki.NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(Info{Addresses: []string{"127.0.0.1:1"}, CACert: string(ca.CertPEM)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.rd.cap != DefaultBackoffCap || DefaultBackoffCap > 5*time.Second {
+		t.Fatalf("default redial cap %v (constant %v); want at most 5s", c.rd.cap, DefaultBackoffCap)
+	}
+	for _, failed := range []int{5, 10, 50} {
+		if w := FullJitter(failed, c.rd.base, c.rd.cap, 0.999999); w > 5*time.Second {
+			t.Errorf("after %d failed rounds the next dial waits up to %v; want at most 5s", failed, w)
+		}
 	}
 }

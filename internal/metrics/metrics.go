@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -143,7 +144,19 @@ type ServeConfig struct {
 	Dir      string
 	Registry *Registry
 	Logger   *slog.Logger
+	// Profiles also serves Go's runtime profiles under /debug/pprof/
+	// (heap, goroutine, profile, …): off unless asked for, since the
+	// endpoint may listen beyond loopback. See ProfilesEnv.
+	Profiles bool
 }
+
+// ProfilesEnv is the environment variable that, set non-empty in a
+// daemon's environment, turns ServeConfig.Profiles on (`make bench
+// BENCH_PROFILE=1` sets it to take the controller's heap profile).
+const ProfilesEnv = "TROUPE_PPROF"
+
+// ProfilesFromEnv reports whether ProfilesEnv asks for profiles.
+func ProfilesFromEnv() bool { return os.Getenv(ProfilesEnv) != "" }
 
 // Serve listens on cfg.Addr, writes the bound address to cfg.Dir/AddrFile
 // and serves GET /metrics until ctx is done. It removes the file on the
@@ -169,6 +182,10 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", Handler(cfg.Registry))
+	if cfg.Profiles {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if cfg.Logger != nil {
 		cfg.Logger.Info("metrics endpoint listening", "addr", "http://"+bound+"/metrics")

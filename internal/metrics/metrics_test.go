@@ -82,3 +82,41 @@ func TestServeReportsABadAddress(t *testing.T) {
 		t.Fatalf("bad address: got %v, want an error saying to choose another metrics address", err)
 	}
 }
+
+// TestServeProfilesOnlyWhenAsked: /debug/pprof/heap answers with a heap
+// profile when Profiles is on, and is not found when it is off.
+func TestServeProfilesOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- metrics.Serve(ctx, metrics.ServeConfig{Dir: dir, Registry: metrics.NewRegistry(), Profiles: on})
+		}()
+		deadline := time.Now().Add(time.Minute)
+		addr, err := metrics.ReadAddr(dir)
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+			addr, err = metrics.ReadAddr(dir)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if on && (resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap profile")) {
+			t.Errorf("profiles on: GET /debug/pprof/heap = %d %.200s, want a heap profile", resp.StatusCode, body)
+		}
+		if !on && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("profiles off: GET /debug/pprof/heap = %d, want 404", resp.StatusCode)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

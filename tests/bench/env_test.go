@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/api"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
+	"github.com/troupe-dev/troupe/internal/metrics"
 )
 
 // env is one Troupe installation under its own TROUPE_HOME, driven with
@@ -66,6 +68,9 @@ func newEnv(b *testing.B) *env {
 	b.Cleanup(func() {
 		if e.conn != nil {
 			e.conn.Close()
+		}
+		if keep := os.Getenv("BENCH_KEEP"); keep != "" {
+			e.keepLogs(keep)
 		}
 		e.troupe(2*time.Minute, "destroy-controller", "--yes")
 		killLeftovers(b, home)
@@ -270,6 +275,106 @@ func (e *env) metric(family string) (float64, bool) {
 		}
 	}
 	return sum, true
+}
+
+// machineMetric sums a family's samples over every machine agent's
+// metrics endpoint, by the value of label.
+func (e *env) machineMetric(family, label string) map[string]float64 {
+	out := map[string]float64{}
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*"))
+	for _, dir := range dirs {
+		body, ok := scrape(dir)
+		if !ok {
+			continue
+		}
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(family) + `\{[^}]*` + regexp.QuoteMeta(label) + `="([^"]*)"[^}]*\} (\S+)$`)
+		for _, m := range re.FindAllStringSubmatch(body, -1) {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			out[m[1]] += v
+		}
+	}
+	return out
+}
+
+// heapProfile saves the controller's heap profile as name in
+// BENCH_PROF_DIR when the controller serves profiles (TROUPE_PPROF set,
+// `make bench BENCH_PROFILE=1`); otherwise it does nothing.
+func (e *env) heapProfile(name string) {
+	e.b.Helper()
+	dir := os.Getenv("BENCH_PROF_DIR")
+	if os.Getenv(metrics.ProfilesEnv) == "" || dir == "" {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(e.home, "controller", "metrics.addr"))
+	if err != nil {
+		e.b.Fatal(err)
+	}
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Get("http://" + strings.TrimSpace(string(data)) + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		e.b.Fatalf("controller heap profile: %v", err)
+	}
+	defer resp.Body.Close()
+	prof, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		e.b.Fatalf("controller heap profile: %d %v", resp.StatusCode, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), prof, 0o644); err != nil {
+		e.b.Fatal(err)
+	}
+	e.b.Logf("controller heap profile written to %s", filepath.Join(dir, name))
+}
+
+// keepLogs copies the installation's logs (controller, machine agents)
+// under dir before it is destroyed (BENCH_KEEP=dir).
+func (e *env) keepLogs(dir string) {
+	logs, _ := filepath.Glob(filepath.Join(e.home, "*", "*.log"))
+	more, _ := filepath.Glob(filepath.Join(e.home, "machines", "*", "*.log"))
+	for _, p := range append(logs, more...) {
+		rel, _ := filepath.Rel(e.home, p)
+		dst := filepath.Join(dir, filepath.Base(e.home), rel)
+		data, err := os.ReadFile(p)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(dst), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(dst, data, 0o644)
+		}
+		if err != nil {
+			e.b.Logf("BENCH_KEEP: %v", err)
+		}
+	}
+	e.b.Logf("logs copied to %s", filepath.Join(dir, filepath.Base(e.home)))
+}
+
+// diffCounts is after − before, leaving out what did not change.
+func diffCounts(before, after map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// scrape reads the metrics endpoint whose address dir/metrics.addr holds.
+func scrape(dir string) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "metrics.addr"))
+	if err != nil {
+		return "", false
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + strings.TrimSpace(string(data)) + "/metrics")
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return "", false
+	}
+	return string(body), true
 }
 
 func freePort(b *testing.B) int {

@@ -87,6 +87,8 @@ func runUnits(b *testing.B, n int, largest bool) {
 	e.mustTroupe(2*time.Minute, "add-machine", "-n", strconv.Itoa(m))
 	e.waitFor(5*time.Minute, time.Second, fmt.Sprintf("%d machines started", m), machinesStarted(m))
 	rssMachines := rssKB(b, pid)
+	heapMachines, _ := e.metric("go_memstats_heap_inuse_bytes")
+	goroutinesMachines, _ := e.metric("go_goroutines")
 
 	// Settle.
 	app := "noop"
@@ -126,6 +128,20 @@ func runUnits(b *testing.B, n int, largest bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	heapUnits, _ := e.metric("go_memstats_heap_inuse_bytes")
+	goroutines, _ := e.metric("go_goroutines")
+	b.ReportMetric((heapUnits-heapMachines)/1024/float64(n), "heap-KB/unit")
+	b.ReportMetric((goroutines-goroutinesMachines)/float64(n), "goroutines/unit")
+	b.Logf("controller heap in use: %.0f KB with %d machines, %.0f KB with %d units; goroutines %.0f → %.0f",
+		heapMachines/1024, m, heapUnits/1024, n, goroutinesMachines, goroutines)
+	var mem []string
+	for _, f := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+		"go_memstats_next_gc_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes"} {
+		v, _ := e.metric(f)
+		mem = append(mem, fmt.Sprintf("%s=%.0fKB", strings.TrimPrefix(f, "go_memstats_"), v/1024))
+	}
+	b.Logf("controller Go memory with %d units: %s", n, strings.Join(mem, " "))
+	e.heapProfile(fmt.Sprintf("controller-heap-%d.prof", n))
 	perUnit := (rssUnits - rssMachines) / float64(n)
 	b.ReportMetric(perUnit, "rss-KB/unit")
 	b.ReportMetric((rssUnits-rssBoot)/agents, "rss-KB/agent")
@@ -134,7 +150,26 @@ func runUnits(b *testing.B, n int, largest bool) {
 	b.Logf("controller VmRSS: %.0f KB at bootstrap, %.0f KB with %d machines, %.0f KB with %d units (%v agents connected)",
 		rssBoot, rssMachines, m, rssUnits, n, agents)
 
-	// Fan-out.
+	if !skipped("fanout") {
+		fanOut(b, e, app, n, cores)
+	}
+
+	// Reconnect storm.
+	firstAPI, all := restartStorm(b, e, agents)
+	b.ReportMetric(all.Seconds(), "reconnect-s")
+	b.ReportMetric(firstAPI.Seconds(), "floor-reconnect-s")
+	b.ReportMetric(all.Seconds()/firstAPI.Seconds(), "reconnect/floor")
+}
+
+// skipped reports whether BENCH_SKIP (comma-separated) names scenario:
+// `BENCH_SKIP=fanout` measures memory and the reconnect storm alone.
+func skipped(scenario string) bool {
+	return slices.Contains(strings.Split(os.Getenv("BENCH_SKIP"), ","), scenario)
+}
+
+// fanOut is scenario 5: `troupe config` until the last of the n units
+// started its config-changed.
+func fanOut(b *testing.B, e *env, app string, n int, cores float64) {
 	stamps, _ := filepath.Glob(filepath.Join(e.home, "machines", "*", "agents", "unit-"+app+"-*", "config-changed.stamp"))
 	if len(stamps) != n {
 		b.Fatalf("found %d config-changed.stamp files, want %d (one per unit)", len(stamps), n)
@@ -148,12 +183,6 @@ func runUnits(b *testing.B, n int, largest bool) {
 	b.ReportMetric(floorFan.Seconds(), "floor-fanout-s")
 	b.ReportMetric(fanout.Seconds()/floorFan.Seconds(), "fanout/floor")
 	e.waitFor(time.Duration(60+n)*time.Second, time.Second, "units idle again after the config change", appSettled(app, n))
-
-	// Reconnect storm.
-	firstAPI, all := restartStorm(b, e, agents)
-	b.ReportMetric(all.Seconds(), "reconnect-s")
-	b.ReportMetric(firstAPI.Seconds(), "floor-reconnect-s")
-	b.ReportMetric(all.Seconds()/firstAPI.Seconds(), "reconnect/floor")
 }
 
 var committedRE = regexp.MustCompile(`msg="hook committed".* unit=(\S+) hook=(\S+)`)
@@ -300,8 +329,16 @@ func restartStorm(b *testing.B, e *env, want float64) (firstAPI, all time.Durati
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	restartsBefore := e.machineMetric("troupe_engine_worker_restarts_total", "manifold")
+	var timeline []string
+	marks := []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.99}
 	for {
-		if v, ok := e.metric("troupe_agents_connected"); ok && v >= want {
+		v, ok := e.metric("troupe_agents_connected")
+		for ok && len(marks) > 0 && v >= marks[0]*want {
+			timeline = append(timeline, fmt.Sprintf("%.0f%%@%.1fs", marks[0]*100, time.Since(start).Seconds()))
+			marks = marks[1:]
+		}
+		if ok && v >= want {
 			all = time.Since(start)
 			break
 		}
@@ -312,6 +349,10 @@ func restartStorm(b *testing.B, e *env, want float64) (firstAPI, all time.Durati
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.Logf("controller restarted: first API answer after %.2fs, all %v agents connected after %.2fs", firstAPI.Seconds(), want, all.Seconds())
+	throttled, _ := e.metric("troupe_api_logins_throttled_total")
+	b.ReportMetric(throttled, "reconnect-throttled-logins")
+	b.Logf("reconnect timeline (agents connected): %s; logins throttled: %.0f; engine worker restarts during the storm by manifold: %v",
+		strings.Join(timeline, " "), throttled, diffCounts(restartsBefore, e.machineMetric("troupe_engine_worker_restarts_total", "manifold")))
 	// The old connection's transport is gone; later calls use a new one.
 	e.conn.Close()
 	if e.conn, err = api.Dial(e.info); err != nil {
