@@ -67,14 +67,18 @@ func TestChaos(t *testing.T) {
 	c := newChaosRun(t, seed)
 	began := time.Now()
 	c.setUp()
-	t.Logf("set up in %.1fs; faults begin", time.Since(began).Seconds())
+	if c.baseline, _, err = c.controllerFloor(leakScrapes); err != nil {
+		t.Fatalf("controller metrics after setUp: %v", err)
+	}
+	t.Logf("set up in %.1fs (controller: %.0f goroutines, %.0f open fds); faults begin", time.Since(began).Seconds(), c.baseline.Goroutines, c.baseline.FDs)
 	c.run(sched, phase)
 	report := c.converge(phase)
+	report.Checks = append(report.Checks, c.leakCheck())
 	if measure {
 		c.measure(&report)
 	}
 	c.stopMonitor()
-	report.Checks = append(report.Checks, c.neverLostCheck())
+	report.Checks = append(report.Checks, c.machineLockCheck(), c.neverLostCheck())
 	report.Reconnects = c.reconnects
 	out := report.Format()
 	if testing.Verbose() {
@@ -95,6 +99,7 @@ type chaosRun struct {
 	e       *env
 	seed    uint64
 	ledgers string
+	spans   string // the charms' span-dir: hook runs' start and end, per unit
 
 	machines []string // machine ids, index = schedule target
 	dirs     []string // their instance dirs
@@ -105,7 +110,15 @@ type chaosRun struct {
 	skipped     map[chaos.Kind]int
 	lastHeal    time.Time // end of the last fault
 	lastPartEnd time.Time // end of the last partition
-	ctlDown     bool
+	// agentKills are, per machine id, when its agent was seen dead after
+	// a SIGKILL (the machine lock check's allowance for orphaned hooks).
+	agentKills map[string][]time.Time
+	// ctlStarted is when the running controller was started; faultsAt
+	// the start of every fault carried out (the leak check says how many
+	// the checked controller process went through).
+	ctlStarted time.Time
+	faultsAt   []time.Time
+	baseline   chaos.Sample // the controller's floor after setUp (reported)
 
 	// History of user operations (client side).
 	ops       map[string]int
@@ -138,7 +151,7 @@ type configWrite struct {
 
 func newChaosRun(t *testing.T, seed uint64) *chaosRun {
 	return &chaosRun{
-		t: t, e: newEnv(t), seed: seed, ledgers: t.TempDir(),
+		t: t, e: newEnv(t), seed: seed, ledgers: t.TempDir(), spans: t.TempDir(), agentKills: map[string][]time.Time{},
 		injected: map[chaos.Kind]int{}, skipped: map[chaos.Kind]int{}, ops: map[string]int{},
 		configs: map[string][]configWrite{}, added: map[string]bool{},
 		removed: map[string]bool{}, maybeRm: map[string]bool{}, actions: map[string]string{},
@@ -151,6 +164,7 @@ func newChaosRun(t *testing.T, seed uint64) *chaosRun {
 // charms, and starts the status monitor.
 func (c *chaosRun) setUp() {
 	t, e := c.t, c.e
+	c.ctlStarted = time.Now()
 	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)), "--agent-check-interval", "1s")
 	e.mustTroupe(commandTimeout, "model-config", "lost-after="+chaosLostAfter)
 	e.mustTroupe(commandTimeout, "add-machine", "-n", strconv.Itoa(chaosMachines))
@@ -198,10 +212,10 @@ func (c *chaosRun) setUp() {
 		c.waitAgent(i, old, 60*time.Second)
 		t.Logf("machine %s: agent.conf points at proxy %s -> %s", id, p.Listen, p.Upstream)
 	}
-	led := "ledger-dir=" + c.ledgers
+	led, spans := "ledger-dir="+c.ledgers, "span-dir="+c.spans
 	m := c.machines
-	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvstore", "-n", "2", "--to", m[0]+","+m[1], "--config", led)
-	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvclient", "--to", m[2], "--config", led)
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvstore", "-n", "2", "--to", m[0]+","+m[1], "--config", led, "--config", spans)
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/kvclient", "--to", m[2], "--config", led, "--config", spans)
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/actioner", "--to", m[3])
 	e.mustTroupe(commandTimeout, "integrate", "kvstore", "kvclient")
 	waitFor(t, e, readyTimeout, "kvstore, kvclient and actioner active and idle",
@@ -372,6 +386,7 @@ func (c *chaosRun) run(sched []chaos.Fault, phase time.Duration) {
 func (c *chaosRun) inject(f chaos.Fault) {
 	t := c.t
 	ok := true
+	began := time.Now()
 	switch f.Kind {
 	case chaos.ControllerKill:
 		ok = c.killController(f.Duration)
@@ -387,7 +402,9 @@ func (c *chaosRun) inject(f chaos.Fault) {
 			break
 		}
 		if f.Kind == chaos.AgentKill {
-			ok = syscall.Kill(pid, syscall.SIGKILL) == nil
+			if ok = syscall.Kill(pid, syscall.SIGKILL) == nil; ok {
+				c.agentDied(f.Machine, pid)
+			}
 			break
 		}
 		if ok = syscall.Kill(pid, syscall.SIGSTOP) == nil; ok {
@@ -434,6 +451,7 @@ func (c *chaosRun) inject(f chaos.Fault) {
 	defer c.mu.Unlock()
 	if ok {
 		c.injected[f.Kind]++
+		c.faultsAt = append(c.faultsAt, began)
 	} else {
 		c.skipped[f.Kind]++
 	}
@@ -482,9 +500,28 @@ func (c *chaosRun) startController() {
 		return
 	}
 	go cmd.Wait() // reap; the test's cleanup kills whatever is left
+	c.mu.Lock()
+	c.ctlStarted = time.Now()
+	c.mu.Unlock()
 	if err := os.WriteFile(filepath.Join(dir, "trouped.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
 		c.t.Errorf("controller restart: %v", err)
 	}
+}
+
+// agentDied waits (polling closely) for machine i's SIGKILLed agent pid
+// to be gone and records when it was seen so: from then on the machine
+// lock it held is gone too.
+func (c *chaosRun) agentDied(i, pid int) {
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil && !zombieProc(pid); {
+		if time.Now().After(deadline) {
+			c.t.Errorf("machine agent pid %d survived SIGKILL for 10s", pid)
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.mu.Lock()
+	c.agentKills[c.machines[i]] = append(c.agentKills[c.machines[i]], time.Now())
+	c.mu.Unlock()
 }
 
 // zombieProc reports whether pid has exited but is not yet reaped.

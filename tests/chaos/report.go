@@ -21,6 +21,9 @@ type Report struct {
 	Duration time.Duration
 	Injected map[Kind]int // faults carried out, by kind
 	Skipped  map[Kind]int // scheduled but not carried out (target not running), by kind
+	// NoLXD, when not empty, is why the run had no LXD machine, so no
+	// LXDKinds were scheduled.
+	NoLXD string
 	Ops      map[string]int
 	Checks   []Check
 	// Converge is how long after the last fault healed every invariant's
@@ -60,9 +63,12 @@ func (r Report) Format() string {
 		r.Seed, r.Duration, r.Seed, int(r.Duration.Seconds()))
 	fmt.Fprintf(&b, "faults injected: %d\n", r.Total())
 	for _, k := range Kinds {
-		fmt.Fprintf(&b, "  %-15s %4d", k, r.Injected[k])
+		fmt.Fprintf(&b, "  %-16s %4d", k, r.Injected[k])
 		if s := r.Skipped[k]; s > 0 {
 			fmt.Fprintf(&b, "  (%d skipped: target not running)", s)
+		}
+		if k.IsLXD() && r.NoLXD != "" {
+			fmt.Fprintf(&b, "  (not scheduled: no LXD machine: %s)", r.NoLXD)
 		}
 		b.WriteByte('\n')
 	}

@@ -1,0 +1,212 @@
+package tests
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/metrics"
+	"github.com/troupe-dev/troupe/tests/chaos"
+)
+
+// The chaos suite's machine lock and leak checks (TestChaos).
+
+// machineLockCheck: no two hook runs on one machine overlapped, from the
+// charms' own nanosecond clocks (span-dir), with the allowance
+// chaos.LockOverlaps describes for hooks orphaned by an agent SIGKILL.
+// machine-lock.log has only second resolution, so it is not the evidence.
+func (c *chaosRun) machineLockCheck() chaos.Check {
+	ch := chaos.Check{Name: "the machine lock never overlapped"}
+	var spans []chaos.Span
+	files, err := os.ReadDir(c.spans)
+	if err != nil {
+		ch.Violations = append(ch.Violations, "cannot read the span dir: "+err.Error())
+		return ch
+	}
+	for _, f := range files {
+		unit := f.Name()
+		if i := strings.LastIndexByte(unit, '-'); i > 0 {
+			unit = unit[:i] + "/" + unit[i+1:]
+		}
+		ss, err := chaos.ParseSpans(unit, readLinesIfExists(filepath.Join(c.spans, f.Name())))
+		if err != nil {
+			ch.Violations = append(ch.Violations, err.Error())
+			continue
+		}
+		spans = append(spans, ss...)
+	}
+	c.mu.Lock()
+	kills := map[string][]time.Time{}
+	nkills := 0
+	for m, ks := range c.agentKills {
+		kills[m] = slices.Clone(ks)
+		nkills += len(ks)
+	}
+	c.mu.Unlock()
+	v, st := chaos.LockOverlaps(spans, kills)
+	if len(v) > 10 {
+		v = append(v[:10:10], fmt.Sprintf("... and %d more", len(v)-10))
+	}
+	ch.Violations = append(ch.Violations, v...)
+	// Every machine with a kvstore or kvclient unit must have recorded
+	// runs, or the check would be vacuous.
+	if st.Machines < 3 {
+		ch.Violations = append(ch.Violations, fmt.Sprintf("hook runs recorded on %d machines, want at least 3: the check would be vacuous", st.Machines))
+	}
+	gap := "none"
+	if st.MinGap >= 0 {
+		gap = st.MinGap.String()
+	}
+	ch.Detail = fmt.Sprintf("%d hook runs on %d machines (ns clocks), %d orphaned by %d agent kills, %d without an end; least gap between runs %s",
+		st.Runs, st.Machines, st.Orphaned, nkills, st.Unended, gap)
+	return ch
+}
+
+// controllerFigures scrapes the controller's metrics endpoint (its
+// address re-read from metrics.addr: a restarted controller listens on a
+// new port) and sums each family's samples. A fresh connection each time,
+// so the scrape holds no descriptor or goroutine in the controller after.
+func (c *chaosRun) controllerFigures() (map[string]float64, error) {
+	addr, err := metrics.ReadAddr(filepath.Join(c.e.home, "controller"))
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("scrape %s: status %d: %s", addr, resp.StatusCode, body)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := seriesRE.FindStringSubmatch(sc.Text())
+		if m == nil || strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(m[3], 64); err == nil {
+			out[m[1]] += v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", addr, err)
+	}
+	for _, f := range []string{"go_goroutines", "process_open_fds"} {
+		if _, ok := out[f]; !ok {
+			return nil, fmt.Errorf("scrape %s: no %s", addr, f)
+		}
+	}
+	return out, nil
+}
+
+// controllerFloor is the floor of n scrapes a second apart (the monitor's
+// status calls come and go; a leak stays), and the last scrape's figures.
+func (c *chaosRun) controllerFloor(n int) (chaos.Sample, map[string]float64, error) {
+	var samples []chaos.Sample
+	var last map[string]float64
+	var lastErr error
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			time.Sleep(time.Second)
+		}
+		f, err := c.controllerFigures()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		last = f
+		samples = append(samples, chaos.Sample{Goroutines: f["go_goroutines"], FDs: f["process_open_fds"]})
+	}
+	floor, err := chaos.Floor(samples)
+	if err != nil {
+		return floor, nil, fmt.Errorf("%w (last error: %v)", err, lastErr)
+	}
+	return floor, last, nil
+}
+
+// Leak check parameters: scrapes per floor, and how long a restarted
+// controller is left to settle after convergence before its baseline.
+const (
+	leakScrapes = 8
+	leakSettle  = 10 * time.Second
+)
+
+// leakCheck: the controller's goroutines and open descriptors are back
+// to baseline after the faults. The baseline is a fresh controller
+// process serving the same model and agents: the floor after
+// convergence is taken, then the controller is SIGKILLed and restarted,
+// every agent reconnects, the run converges again and, after leakSettle,
+// the new process's floor is the baseline. The model, the units and the
+// connected agents are the same, so the difference is what the faults
+// left behind in the old process (chaos.LeakViolations, with its
+// tolerances). The floor after setUp is reported too; it is not compared,
+// the units differ by then.
+func (c *chaosRun) leakCheck() chaos.Check {
+	ch := chaos.Check{Name: "controller goroutines and FDs back to baseline"}
+	after, figs, err := c.controllerFloor(leakScrapes)
+	if err != nil {
+		ch.Violations = append(ch.Violations, "after convergence: "+err.Error())
+		return ch
+	}
+	c.mu.Lock()
+	up := time.Since(c.ctlStarted)
+	faults := 0
+	for _, at := range c.faultsAt {
+		if at.After(c.ctlStarted) {
+			faults++
+		}
+	}
+	c.mu.Unlock()
+	auths, ends := figs["troupe_api_authentications_total"], figs["troupe_agent_disconnects_total"]
+
+	dir := filepath.Join(c.e.home, "controller")
+	data, err := os.ReadFile(filepath.Join(dir, "trouped.pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		ch.Violations = append(ch.Violations, fmt.Sprintf("cannot find the controller to restart it for a baseline: %v", err))
+		return ch
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil && !zombieProc(pid) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.startController()
+	restarted := time.Now()
+	var pending []string
+	for deadline := time.Now().Add(chaosConverge); ; {
+		if pending = c.observe().pending; len(pending) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if len(pending) > 0 {
+		ch.Violations = append(ch.Violations, fmt.Sprintf("not converged within %v of the baseline restart: %s", chaosConverge, strings.Join(pending[:min(5, len(pending))], "; ")))
+		return ch
+	}
+	reconverged := time.Since(restarted)
+	time.Sleep(leakSettle)
+	base, _, err := c.controllerFloor(leakScrapes)
+	if err != nil {
+		ch.Violations = append(ch.Violations, "baseline after the restart: "+err.Error())
+		return ch
+	}
+	ch.Violations = chaos.LeakViolations(after, base, chaos.GoroutineTolerance, chaos.FDTolerance)
+	ch.Detail = fmt.Sprintf("goroutines %.0f, fds %.0f after the faults (process up %.0fs through %d faults, %.0f authentications, %.0f agent stream ends); "+
+		"fresh restart, same agents (reconverged in %.1fs): %.0f, %.0f; tolerance %s, %s; after setUp %.0f, %.0f",
+		after.Goroutines, after.FDs, up.Seconds(), faults, auths, ends, reconverged.Seconds(),
+		base.Goroutines, base.FDs, chaos.GoroutineTolerance, chaos.FDTolerance, c.baseline.Goroutines, c.baseline.FDs)
+	return ch
+}
