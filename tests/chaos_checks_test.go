@@ -26,22 +26,33 @@ import (
 func (c *chaosRun) machineLockCheck() chaos.Check {
 	ch := chaos.Check{Name: "the machine lock never overlapped"}
 	var spans []chaos.Span
-	files, err := os.ReadDir(c.spans)
-	if err != nil {
-		ch.Violations = append(ch.Violations, "cannot read the span dir: "+err.Error())
-		return ch
+	// The LXD machine's ids are its model's: prefixed, they cannot
+	// collide with the local machines'.
+	dirs := map[string]string{"": c.spans}
+	if c.lxd != nil {
+		dirs[lxModel+":"] = c.lxd.spans
 	}
-	for _, f := range files {
-		unit := f.Name()
-		if i := strings.LastIndexByte(unit, '-'); i > 0 {
-			unit = unit[:i] + "/" + unit[i+1:]
-		}
-		ss, err := chaos.ParseSpans(unit, readLinesIfExists(filepath.Join(c.spans, f.Name())))
+	for prefix, dir := range dirs {
+		files, err := os.ReadDir(dir)
 		if err != nil {
-			ch.Violations = append(ch.Violations, err.Error())
-			continue
+			ch.Violations = append(ch.Violations, "cannot read the span dir: "+err.Error())
+			return ch
 		}
-		spans = append(spans, ss...)
+		for _, f := range files {
+			unit := f.Name()
+			if i := strings.LastIndexByte(unit, '-'); i > 0 {
+				unit = unit[:i] + "/" + unit[i+1:]
+			}
+			ss, err := chaos.ParseSpans(unit, readLinesIfExists(filepath.Join(dir, f.Name())))
+			if err != nil {
+				ch.Violations = append(ch.Violations, err.Error())
+				continue
+			}
+			for i := range ss {
+				ss[i].Machine = prefix + ss[i].Machine
+			}
+			spans = append(spans, ss...)
+		}
 	}
 	c.mu.Lock()
 	kills := map[string][]time.Time{}

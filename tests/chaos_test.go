@@ -58,13 +58,22 @@ func TestChaos(t *testing.T) {
 	seed := uint64(envInt(t, "TROUPE_CHAOS_SEED", 1))
 	phase := time.Duration(envInt(t, "TROUPE_CHAOS_DURATION", 60)) * time.Second
 	measure := os.Getenv("TROUPE_CHAOS_MEASURE") == "1"
-	sched, err := chaos.Schedule(chaos.Config{Seed: seed, Duration: phase, Machines: chaosMachines, MaxPartition: chaosMaxPartition})
+	noLXD, lxdRequired := lxdProbe()
+	if noLXD != "" && lxdRequired {
+		t.Fatalf("TROUPE_CHAOS_LXD=%s: %s", os.Getenv("TROUPE_CHAOS_LXD"), noLXD)
+	}
+	lxdMachines := 0
+	if noLXD == "" {
+		lxdMachines = 1
+	}
+	sched, err := chaos.Schedule(chaos.Config{Seed: seed, Duration: phase, Machines: chaosMachines, LXD: lxdMachines, MaxPartition: chaosMaxPartition})
 	if err != nil {
 		t.Fatalf("TROUPE_CHAOS_SEED=%d TROUPE_CHAOS_DURATION=%v: %v", seed, phase, err)
 	}
 	t.Logf("chaos seed %d, %v, %d faults scheduled:\n%s", seed, phase, len(sched), chaos.Format(sched))
 
 	c := newChaosRun(t, seed)
+	c.noLXD = noLXD
 	began := time.Now()
 	c.setUp()
 	if c.baseline, _, err = c.controllerFloor(leakScrapes); err != nil {
@@ -80,6 +89,7 @@ func TestChaos(t *testing.T) {
 	c.stopMonitor()
 	report.Checks = append(report.Checks, c.machineLockCheck(), c.neverLostCheck())
 	report.Reconnects = c.reconnects
+	report.NoLXD = c.noLXD
 	out := report.Format()
 	if testing.Verbose() {
 		fmt.Println(out) // `make chaos`: the report as plain output
@@ -101,9 +111,12 @@ type chaosRun struct {
 	ledgers string
 	spans   string // the charms' span-dir: hook runs' start and end, per unit
 
-	machines []string // machine ids, index = schedule target
-	dirs     []string // their instance dirs
-	proxies  []*toxiproxy.Proxy
+	machines []string           // machine ids, index = schedule target
+	dirs     []string           // their instance dirs
+	proxies  []*toxiproxy.Proxy // the machines' links, then the LXD machine's
+	apiPort  int
+	lxd      *chaosLXD // the machine in an LXD container (index chaosMachines); nil without
+	noLXD    string    // why there is none
 
 	mu          sync.Mutex
 	injected    map[chaos.Kind]int
@@ -165,7 +178,8 @@ func newChaosRun(t *testing.T, seed uint64) *chaosRun {
 func (c *chaosRun) setUp() {
 	t, e := c.t, c.e
 	c.ctlStarted = time.Now()
-	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)), "--agent-check-interval", "1s")
+	c.apiPort = freePort(t)
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(c.apiPort), "--agent-check-interval", "1s")
 	e.mustTroupe(commandTimeout, "model-config", "lost-after="+chaosLostAfter)
 	e.mustTroupe(commandTimeout, "add-machine", "-n", strconv.Itoa(chaosMachines))
 	doc := waitFor(t, e, readyTimeout, fmt.Sprintf("%d machines started", chaosMachines), func(d statusDoc) bool {
@@ -220,6 +234,9 @@ func (c *chaosRun) setUp() {
 	e.mustTroupe(commandTimeout, "integrate", "kvstore", "kvclient")
 	waitFor(t, e, readyTimeout, "kvstore, kvclient and actioner active and idle",
 		appsReady(map[string]int{"kvstore": 2, "kvclient": 1, "actioner": 1}))
+	if c.noLXD == "" {
+		c.setUpLXD(srv, c.apiPort)
+	}
 	c.monStop, c.monDone = make(chan struct{}), make(chan struct{})
 	go c.monitor()
 }
@@ -228,7 +245,10 @@ func (c *chaosRun) setUp() {
 // below the kernel's ephemeral range: a disabled proxy's port must not be
 // taken meanwhile as the local port of some outgoing connection, or it
 // could not listen again.
-func proxyListenAddr(t *testing.T) string {
+func proxyListenAddr(t *testing.T) string { return proxyListenAddrOn(t, "127.0.0.1") }
+
+// proxyListenAddrOn is proxyListenAddr on host's address.
+func proxyListenAddrOn(t *testing.T, host string) string {
 	lo := 32768
 	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		if f := strings.Fields(string(data)); len(f) == 2 {
@@ -240,7 +260,7 @@ func proxyListenAddr(t *testing.T) string {
 	}
 	for i := 0; i < 200; i++ {
 		port := 10000 + rand.IntN(lo-11000)
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		if l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port))); err == nil {
 			l.Close()
 			return l.Addr().String()
 		}
@@ -290,28 +310,42 @@ func (c *chaosRun) monitor() {
 		if err != nil {
 			continue // the controller is down: nothing shown
 		}
+		var lx statusDoc
+		if c.lxd != nil {
+			if lx, err = c.lxStatus(); err != nil {
+				continue
+			}
+		}
 		now := time.Now()
 		at := now.Format("15:04:05.000")
 		c.mu.Lock()
 		var still []healEvent
 		for _, h := range c.healing {
-			if machineConverged(doc, c.machines[h.i]) {
+			d, id := doc, ""
+			if h.i < len(c.machines) {
+				id = c.machines[h.i]
+			} else {
+				d, id = lx, c.lxd.machine
+			}
+			if machineConverged(d, id) {
 				c.reconnects = append(c.reconnects, now.Sub(h.at))
 			} else {
 				still = append(still, h)
 			}
 		}
 		c.healing = still
-		for app, a := range doc.Applications {
-			for name, u := range a.Units {
-				if u.JujuStatus.Current == "lost" {
-					c.lostSeen = append(c.lostSeen, fmt.Sprintf("%s: %s (application %s) shown lost: %q", at, name, app, u.JujuStatus.Message))
+		for model, doc := range map[string]statusDoc{"default": doc, lxModel: lx} {
+			for app, a := range doc.Applications {
+				for name, u := range a.Units {
+					if u.JujuStatus.Current == "lost" {
+						c.lostSeen = append(c.lostSeen, fmt.Sprintf("%s: %s (model %s, application %s) shown lost: %q", at, name, model, app, u.JujuStatus.Message))
+					}
 				}
 			}
-		}
-		for id, m := range doc.Machines {
-			if m.JujuStatus.Current == "down" {
-				c.lostSeen = append(c.lostSeen, fmt.Sprintf("%s: machine %s shown down", at, id))
+			for id, m := range doc.Machines {
+				if m.JujuStatus.Current == "down" {
+					c.lostSeen = append(c.lostSeen, fmt.Sprintf("%s: machine %s (model %s) shown down", at, id, model))
+				}
 			}
 		}
 		c.mu.Unlock()
@@ -411,6 +445,8 @@ func (c *chaosRun) inject(f chaos.Fault) {
 			time.Sleep(f.Duration)
 			syscall.Kill(pid, syscall.SIGCONT)
 		}
+	case chaos.ContainerFreeze, chaos.NICCut:
+		ok = c.injectLXD(f)
 	case chaos.Partition:
 		p := c.proxies[f.Machine]
 		p.Stop()
@@ -556,7 +592,10 @@ func (c *chaosRun) userOps(stop <-chan struct{}) {
 				app = "kvclient"
 			}
 			v := fmt.Sprintf("v%d", n)
-			r := c.e.troupe(45*time.Second, "config", app, "flavour="+v)
+			if app == "kvclient" && c.lxd != nil && n%2 == 0 {
+				app = lxApp // half of kvclient's writes go to the LXD machine's application
+			}
+			r := c.e.troupe(45*time.Second, c.configArgs(app, "flavour="+v)...)
 			c.record("config", r.code == 0)
 			c.mu.Lock()
 			c.configs[app] = append(c.configs[app], configWrite{v, r.code == 0})
@@ -614,6 +653,14 @@ func (c *chaosRun) userOps(stop <-chan struct{}) {
 	}
 }
 
+// configArgs is `config [-m lx] app arg`: app in its model.
+func (c *chaosRun) configArgs(app, arg string) []string {
+	if app == lxApp {
+		return []string{"config", "-m", lxModel, app, arg}
+	}
+	return []string{"config", app, arg}
+}
+
 func (c *chaosRun) record(op string, acked bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -661,6 +708,19 @@ func (c *chaosRun) observe() finalState {
 			s.pending = append(s.pending, fmt.Sprintf("machine %s is %s", id, m.JujuStatus.Current))
 		}
 	}
+	if c.lxd != nil {
+		lx, err := c.lxStatus()
+		if err != nil {
+			s.pending = append(s.pending, err.Error())
+			return s
+		}
+		if m := lx.Machines[c.lxd.machine]; m.JujuStatus.Current != "started" {
+			s.pending = append(s.pending, fmt.Sprintf("LXD machine %s is %q", c.lxd.machine, m.JujuStatus.Current))
+		}
+		if !appsReady(map[string]int{lxApp: 1})(lx) {
+			s.pending = append(s.pending, fmt.Sprintf("%s (model %s) is not one active and idle unit: %+v", lxApp, lxModel, lx.Applications[lxApp].Units))
+		}
+	}
 	for u := range c.added {
 		_, there := doc.Applications["kvclient"].Units[u]
 		if c.removed[u] && there {
@@ -671,16 +731,24 @@ func (c *chaosRun) observe() finalState {
 		}
 	}
 	s.config = map[string]string{}
-	for _, app := range []string{"kvstore", "kvclient"} {
-		r := c.e.troupe(commandTimeout, "config", app, "flavour")
+	apps := []string{"kvstore", "kvclient"}
+	if c.lxd != nil {
+		apps = append(apps, lxApp)
+	}
+	for _, app := range apps {
+		r := c.e.troupe(commandTimeout, c.configArgs(app, "flavour")...)
 		if r.code != 0 {
 			s.pending = append(s.pending, "config "+app+": "+r.stderr)
 			continue
 		}
 		v := strings.TrimSpace(r.stdout)
 		s.config[app] = v
-		for name := range doc.Applications[app].Units {
-			if got := lastConfig(c.t, c.ledgers, name); got != v {
+		ledgers, units := c.ledgers, doc.Applications[app].Units
+		if app == lxApp {
+			ledgers, units = c.lxd.ledgers, map[string]unitStatus{lxApp + "/0": {}}
+		}
+		for name := range units {
+			if got := lastConfig(c.t, ledgers, name); got != v {
 				s.configLag = append(s.configLag, fmt.Sprintf("%s last saw flavour %q in config-changed, the controller holds %q", name, got, v))
 			}
 		}
@@ -865,17 +933,35 @@ func (c *chaosRun) ackedWritesCheck(s finalState) chaos.Check {
 func (c *chaosRun) hooksOnceCheck() chaos.Check {
 	ch := chaos.Check{Name: "no committed hook re-ran (charm ledgers)"}
 	committed := committedContexts(c.t, c.e.home)
+	dirs := []string{c.ledgers}
+	if c.lxd != nil {
+		lx, err := c.committedInContainer()
+		if err != nil {
+			ch.Violations = append(ch.Violations, err.Error())
+		}
+		for k := range lx {
+			committed[k] = true
+		}
+		dirs = append(dirs, c.lxd.ledgers)
+	}
 	if len(committed) == 0 {
 		ch.Violations = append(ch.Violations, "no \"hook committed\" lines in the agents' logs: the check would be vacuous")
 	}
-	files, _ := os.ReadDir(c.ledgers)
+	type ledger struct{ dir, file string }
+	var files []ledger
+	for _, d := range dirs {
+		fs, _ := os.ReadDir(d)
+		for _, f := range fs {
+			files = append(files, ledger{d, f.Name()})
+		}
+	}
 	hooksN := 0
 	for _, f := range files {
-		unit := f.Name()
+		unit := f.file
 		if i := strings.LastIndexByte(unit, '-'); i > 0 {
 			unit = unit[:i] + "/" + unit[i+1:]
 		}
-		hooks, _ := readLedger(c.t, c.ledgers, unit)
+		hooks, _ := readLedger(c.t, f.dir, unit)
 		hooksN += len(hooks)
 		seen := map[string]string{}
 		for _, h := range hooks {

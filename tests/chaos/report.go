@@ -23,9 +23,9 @@ type Report struct {
 	Skipped  map[Kind]int // scheduled but not carried out (target not running), by kind
 	// NoLXD, when not empty, is why the run had no LXD machine, so no
 	// LXDKinds were scheduled.
-	NoLXD string
-	Ops      map[string]int
-	Checks   []Check
+	NoLXD  string
+	Ops    map[string]int
+	Checks []Check
 	// Converge is how long after the last fault healed every invariant's
 	// state was reached; ConvergeAfterPartition the same from the end of
 	// the last link partition.
@@ -88,7 +88,7 @@ func (r Report) Format() string {
 		if len(c.Violations) > 0 {
 			verdict = fmt.Sprintf("VIOLATED (%d)", len(c.Violations))
 		}
-		fmt.Fprintf(&b, "  %-44s %s  %s\n", c.Name, verdict, c.Detail)
+		fmt.Fprintf(&b, "  %-46s %s  %s\n", c.Name, verdict, c.Detail)
 		for _, v := range c.Violations {
 			fmt.Fprintf(&b, "      - %s\n", v)
 		}
