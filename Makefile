@@ -79,7 +79,10 @@ test:
 # controller and 4 machine agents behind toxiproxy links, user operations
 # under faults drawn from SEED for DURATION seconds, then convergence,
 # invariant checks, the AC5 measurements and a report. Same SEED, same
-# fault schedule. `make test` runs the short default (seed 1, 60 s).
+# fault schedule. With LXD usable (make lxd-image) it adds a machine in
+# an LXD container and its fault kinds (container-freeze, nic-cut); the
+# report says when there was none. `make test` runs the short default
+# (seed 1, 60 s, no LXD).
 SEED     ?= 1
 DURATION ?= 180
 

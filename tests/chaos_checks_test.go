@@ -148,6 +148,61 @@ func (c *chaosRun) controllerFloor(n int) (chaos.Sample, map[string]float64, err
 	return floor, last, nil
 }
 
+// quitController stops the controller with SIGQUIT, so that the Go
+// runtime writes every goroutine's stack to its log, and returns that
+// dump.
+func (c *chaosRun) quitController() (string, error) {
+	dir := filepath.Join(c.e.home, "controller")
+	data, err := os.ReadFile(filepath.Join(dir, "trouped.pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return "", fmt.Errorf("cannot find the controller to restart it: %v", err)
+	}
+	logPath := filepath.Join(dir, "trouped.log")
+	var from int64
+	if fi, err := os.Stat(logPath); err == nil {
+		from = fi.Size()
+	}
+	syscall.Kill(pid, syscall.SIGQUIT)
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil && !zombieProc(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			return "", fmt.Errorf("controller pid %d still running 20s after SIGQUIT; killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f, err := os.Open(logPath)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	f.Seek(from, io.SeekStart)
+	tail, _ := io.ReadAll(f)
+	dump := string(tail)
+	if i := strings.Index(dump, "SIGQUIT"); i >= 0 {
+		dump = dump[i:]
+	}
+	return dump, nil
+}
+
+// restartAndConverge starts the controller and waits for the run's
+// state to converge again.
+func (c *chaosRun) restartAndConverge() (time.Duration, error) {
+	c.startController()
+	restarted := time.Now()
+	var pending []string
+	for deadline := time.Now().Add(chaosConverge); ; {
+		if pending = c.observe().pending; len(pending) == 0 {
+			return time.Since(restarted), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("not converged within %v of a controller restart: %s", chaosConverge, strings.Join(pending[:min(5, len(pending))], "; "))
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // Leak check parameters: scrapes per floor, and how long a restarted
 // controller is left to settle after convergence before its baseline.
 const (
@@ -158,9 +213,10 @@ const (
 // leakCheck: the controller's goroutines and open descriptors are back
 // to baseline after the faults. The baseline is a fresh controller
 // process serving the same model and agents: the floor after
-// convergence is taken, then the controller is SIGKILLed and restarted,
-// every agent reconnects, the run converges again and, after leakSettle,
-// the new process's floor is the baseline. The model, the units and the
+// convergence is taken, then the controller is stopped (SIGQUIT: its
+// goroutine dump goes to its log, compared on a violation with the fresh
+// process's) and restarted, every agent reconnects, the run converges
+// again and, after leakSettle, the new process's floor is the baseline. The model, the units and the
 // connected agents are the same, so the difference is what the faults
 // left behind in the old process (chaos.LeakViolations, with its
 // tolerances). The floor after setUp is reported too; it is not compared,
@@ -183,31 +239,16 @@ func (c *chaosRun) leakCheck() chaos.Check {
 	c.mu.Unlock()
 	auths, ends := figs["troupe_api_authentications_total"], figs["troupe_agent_disconnects_total"]
 
-	dir := filepath.Join(c.e.home, "controller")
-	data, err := os.ReadFile(filepath.Join(dir, "trouped.pid"))
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		ch.Violations = append(ch.Violations, fmt.Sprintf("cannot find the controller to restart it for a baseline: %v", err))
+	afterDump, err := c.quitController()
+	if err != nil {
+		ch.Violations = append(ch.Violations, err.Error())
 		return ch
 	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil && !zombieProc(pid) && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	c.startController()
-	restarted := time.Now()
-	var pending []string
-	for deadline := time.Now().Add(chaosConverge); ; {
-		if pending = c.observe().pending; len(pending) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if len(pending) > 0 {
-		ch.Violations = append(ch.Violations, fmt.Sprintf("not converged within %v of the baseline restart: %s", chaosConverge, strings.Join(pending[:min(5, len(pending))], "; ")))
+	reconverged, err := c.restartAndConverge()
+	if err != nil {
+		ch.Violations = append(ch.Violations, "baseline: "+err.Error())
 		return ch
 	}
-	reconverged := time.Since(restarted)
 	time.Sleep(leakSettle)
 	base, _, err := c.controllerFloor(leakScrapes)
 	if err != nil {
@@ -215,6 +256,21 @@ func (c *chaosRun) leakCheck() chaos.Check {
 		return ch
 	}
 	ch.Violations = chaos.LeakViolations(after, base, chaos.GoroutineTolerance, chaos.FDTolerance)
+	if len(ch.Violations) > 0 {
+		// Where the extra goroutines wait: the fresh process's dump
+		// against the old one's (then a controller for what follows).
+		baseDump, err := c.quitController()
+		if err == nil {
+			_, err = c.restartAndConverge()
+		}
+		if err != nil {
+			ch.Violations = append(ch.Violations, "after the baseline dump: "+err.Error())
+		}
+		const module = "github.com/troupe-dev/troupe"
+		for _, g := range chaos.GroupGrowth(chaos.GoroutineGroups(afterDump, module), chaos.GoroutineGroups(baseDump, module), 8) {
+			ch.Violations = append(ch.Violations, "goroutines grown: "+g)
+		}
+	}
 	ch.Detail = fmt.Sprintf("goroutines %.0f, fds %.0f after the faults (process up %.0fs through %d faults, %.0f authentications, %.0f agent stream ends); "+
 		"fresh restart, same agents (reconverged in %.1fs): %.0f, %.0f; tolerance %s, %s; after setUp %.0f, %.0f",
 		after.Goroutines, after.FDs, up.Seconds(), faults, auths, ends, reconverged.Seconds(),

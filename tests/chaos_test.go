@@ -52,8 +52,13 @@ const (
 // config in config-changed; the relation data is what the charms' logic
 // implies for the final membership; no committed hook ran again (charm
 // ledgers against the uniters' "hook committed" lines); every
-// acknowledged action has a result and none ran twice. It prints the
-// schedule and a report and fails on any violation.
+// acknowledged action has a result and none ran twice; no two hook runs
+// on one machine overlapped (the machine lock, from the charms' ns
+// spans); the controller's goroutines and open FDs are back to the
+// baseline of a fresh restart (chaos_checks_test.go). With
+// TROUPE_CHAOS_LXD=auto and LXD usable, a machine in an LXD container
+// joins, with container freeze and NIC cut faults (chaos_lxd_test.go).
+// It prints the schedule and a report and fails on any violation.
 func TestChaos(t *testing.T) {
 	seed := uint64(envInt(t, "TROUPE_CHAOS_SEED", 1))
 	phase := time.Duration(envInt(t, "TROUPE_CHAOS_DURATION", 60)) * time.Second
