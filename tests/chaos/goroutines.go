@@ -13,10 +13,11 @@ type StackCount struct {
 }
 
 // GoroutineGroups groups a Go runtime goroutine dump (SIGQUIT, or
-// panic) by where each goroutine waits: its state and its innermost
-// frame in a function whose name starts with module (or its innermost
-// frame when none does), most numerous first. A leak shows as a large
-// group the fresh process lacks.
+// panic) by where each goroutine waits: its state, its innermost frame in
+// a function whose name starts with module (or, when none does, its
+// innermost frame outside the runtime's own packages) and the function
+// that created it, most numerous first. A leak shows as a large group
+// the fresh process lacks.
 func GoroutineGroups(dump, module string) []StackCount {
 	counts := map[string]int{}
 	for _, block := range strings.Split(dump, "\n\n") {
@@ -29,8 +30,13 @@ func GoroutineGroups(dump, module string) []StackCount {
 			state, _, _ = strings.Cut(lines[0][i+1:j], ",")
 		}
 		var funcs []string
+		creator := ""
 		for _, l := range lines[1:] {
-			if strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "created by ") {
+			if c, ok := strings.CutPrefix(l, "created by "); ok {
+				creator, _, _ = strings.Cut(c, " in goroutine ")
+				continue
+			}
+			if strings.HasPrefix(l, "\t") {
 				continue
 			}
 			f := l
@@ -42,12 +48,23 @@ func GoroutineGroups(dump, module string) []StackCount {
 		if len(funcs) == 0 {
 			continue
 		}
-		where := funcs[0]
+		where := ""
 		for _, f := range funcs {
 			if strings.HasPrefix(f, module) {
 				where = f
 				break
 			}
+		}
+		for _, f := range funcs {
+			if where == "" && !runtimeFrame(f) {
+				where = f
+			}
+		}
+		if where == "" {
+			where = funcs[0]
+		}
+		if creator != "" {
+			where += " (created by " + creator + ")"
 		}
 		counts["["+state+"] "+where]++
 	}
@@ -62,6 +79,16 @@ func GoroutineGroups(dump, module string) []StackCount {
 		return out[i].Where < out[j].Where
 	})
 	return out
+}
+
+// runtimeFrame: a frame of the packages every goroutine waits in.
+func runtimeFrame(f string) bool {
+	for _, p := range []string{"runtime.", "sync.", "internal/", "time.Sleep"} {
+		if strings.HasPrefix(f, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // GroupGrowth lists the groups of after that outnumber the same group of

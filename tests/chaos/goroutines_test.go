@@ -42,17 +42,18 @@ net.(*conn).Read(0xc0)
 func TestGoroutineGroups(t *testing.T) {
 	got := GoroutineGroups(dump, "github.com/troupe-dev/troupe")
 	want := []StackCount{
-		{"[chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch", 2},
-		{"[IO wait] internal/poll.runtime_pollWait", 1},
+		{"[IO wait] net.(*conn).Read", 1},
+		{"[chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch", 1},
+		{"[chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch (created by github.com/troupe-dev/troupe/controller/apiserver.(*Server).serve)", 1},
 		{"[idle] runtime.futex", 1},
 		{"[select] github.com/troupe-dev/troupe/controller.(*Controller).Run", 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("GoroutineGroups:\n got %v\nwant %v", got, want)
 	}
-	base := []StackCount{{"[chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch", 1}, {"[IO wait] internal/poll.runtime_pollWait", 3}}
+	base := []StackCount{{"[chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch", 1}, {"[IO wait] net.(*conn).Read", 3}}
 	if g := GroupGrowth(got, base, 2); !reflect.DeepEqual(g, []string{
-		"+1 [chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch",
+		"+1 [chan receive] github.com/troupe-dev/troupe/controller/apiserver.(*Server).watch (created by github.com/troupe-dev/troupe/controller/apiserver.(*Server).serve)",
 		"+1 [idle] runtime.futex",
 	}) {
 		t.Errorf("GroupGrowth = %q", g)
