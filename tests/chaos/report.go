@@ -20,7 +20,7 @@ type Report struct {
 	Seed     uint64
 	Duration time.Duration
 	Injected map[Kind]int // faults carried out, by kind
-	Skipped  map[Kind]int // scheduled but not carried out (target not running), by kind
+	Skipped  map[Kind]int // scheduled but not carried out (target not running, or a link fault sharing a proxy with a slicer), by kind
 	// NoLXD, when not empty, is why the run had no LXD machine, so no
 	// LXDKinds were scheduled.
 	NoLXD  string
@@ -65,7 +65,7 @@ func (r Report) Format() string {
 	for _, k := range Kinds {
 		fmt.Fprintf(&b, "  %-16s %4d", k, r.Injected[k])
 		if s := r.Skipped[k]; s > 0 {
-			fmt.Fprintf(&b, "  (%d skipped: target not running)", s)
+			fmt.Fprintf(&b, "  (%d skipped: target not running, or a slicer on that link)", s)
 		}
 		if k.IsLXD() && r.NoLXD != "" {
 			fmt.Fprintf(&b, "  (not scheduled: no LXD machine: %s)", r.NoLXD)
