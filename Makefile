@@ -93,12 +93,15 @@ test:
 # controller and 4 machine agents behind toxiproxy links, user operations
 # under faults drawn from SEED for DURATION seconds, then convergence,
 # invariant checks, the AC5 measurements and a report. Same SEED, same
-# fault schedule. `make test` runs the short default (seed 1, 60 s).
+# fault schedule. With LXD usable (make lxd-image) it adds a machine in
+# an LXD container and its fault kinds (container-freeze, nic-cut); the
+# report says when there was none. `make test` runs the short default
+# (seed 1, 60 s, no LXD).
 SEED     ?= 1
 DURATION ?= 180
 
 chaos:
-	TROUPE_CHAOS_SEED=$(SEED) TROUPE_CHAOS_DURATION=$(DURATION) TROUPE_CHAOS_MEASURE=1 \
+	TROUPE_CHAOS_SEED=$(SEED) TROUPE_CHAOS_DURATION=$(DURATION) TROUPE_CHAOS_MEASURE=1 TROUPE_CHAOS_LXD=auto \
 		$(GO) test -count=1 -v -timeout 30m -run '^TestChaos$$' ./tests/
 
 lint:

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -448,10 +449,26 @@ func (p *Provider) startAgent(ctx context.Context, c lxdclient.InstanceServer, c
 }
 
 // exec runs a command in the container and fails unless it exits 0.
+//
+// The command's output comes over websockets (WaitForWS), read to the
+// end: without them the LXD client's exec leaves a goroutine waiting on
+// no channel for ever, one per call, and the provisioner calls this on
+// every pass for every running machine (the chaos suite's leak check
+// found thousands).
 func (p *Provider) exec(ctx context.Context, c lxdclient.InstanceServer, name string, argv ...string) error {
-	op, err := c.ExecInstance(name, api.InstanceExecPost{Command: argv}, nil)
+	var stderr bytes.Buffer
+	done := make(chan bool)
+	op, err := c.ExecInstance(name, api.InstanceExecPost{Command: argv, WaitForWS: true},
+		&lxdclient.InstanceExecArgs{Stdout: io.Discard, Stderr: &stderr, DataDone: done})
 	if err == nil {
 		err = op.WaitContext(ctx)
+		if err == nil {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -460,7 +477,7 @@ func (p *Provider) exec(ctx context.Context, c lxdclient.InstanceServer, name st
 		return p.unavailable("cannot run "+strings.Join(argv, " "), err)
 	}
 	if rc, ok := op.Get().Metadata["return"].(float64); ok && rc != 0 {
-		return fmt.Errorf("%s exited %v in the container", strings.Join(argv, " "), rc)
+		return fmt.Errorf("%s exited %v in the container: %s", strings.Join(argv, " "), rc, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }

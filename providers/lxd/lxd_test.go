@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,5 +283,38 @@ func TestBridgeAddress(t *testing.T) {
 	}
 	if want, _, _ := strings.Cut(n.Config["ipv4.address"], "/"); got != want {
 		t.Errorf("BridgeAddress = %q, want %q", got, want)
+	}
+}
+
+// TestEnsureRunningLeaksNoGoroutine: starting an instance that already
+// runs (what the provisioner does on every pass for every machine) runs
+// `systemctl start` in the container and leaves no goroutine behind.
+func TestEnsureRunningLeaksNoGoroutine(t *testing.T) {
+	p := newProvider(t)
+	ctx := context.Background()
+	cfg := providers.InstanceConfig{Name: "leak-" + strconv.Itoa(os.Getpid()%100000)}
+	if _, err := p.StartInstance(ctx, cfg); err != nil {
+		t.Fatalf("StartInstance: %v", err)
+	}
+	if _, err := p.StartInstance(ctx, cfg); err != nil { // the connection and its pool warm
+		t.Fatalf("StartInstance again: %v", err)
+	}
+	before := runtime.NumGoroutine()
+	const calls = 20
+	for i := 0; i < calls; i++ {
+		if _, err := p.StartInstance(ctx, cfg); err != nil {
+			t.Fatalf("StartInstance of a running instance, call %d: %v", i, err)
+		}
+	}
+	var after int
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if after = runtime.NumGoroutine(); after-before < calls/2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if after-before >= calls/2 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before %d StartInstance calls on a running instance, %d after:\n%s", before, calls, after, buf[:runtime.Stack(buf, true)])
 	}
 }

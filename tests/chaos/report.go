@@ -20,9 +20,12 @@ type Report struct {
 	Seed     uint64
 	Duration time.Duration
 	Injected map[Kind]int // faults carried out, by kind
-	Skipped  map[Kind]int // scheduled but not carried out (target not running), by kind
-	Ops      map[string]int
-	Checks   []Check
+	Skipped  map[Kind]int // scheduled but not carried out (target not running, or a link fault sharing a proxy with a slicer), by kind
+	// NoLXD, when not empty, is why the run had no LXD machine, so no
+	// LXDKinds were scheduled.
+	NoLXD  string
+	Ops    map[string]int
+	Checks []Check
 	// Converge is how long after the last fault healed every invariant's
 	// state was reached; ConvergeAfterPartition the same from the end of
 	// the last link partition.
@@ -60,9 +63,12 @@ func (r Report) Format() string {
 		r.Seed, r.Duration, r.Seed, int(r.Duration.Seconds()))
 	fmt.Fprintf(&b, "faults injected: %d\n", r.Total())
 	for _, k := range Kinds {
-		fmt.Fprintf(&b, "  %-15s %4d", k, r.Injected[k])
+		fmt.Fprintf(&b, "  %-16s %4d", k, r.Injected[k])
 		if s := r.Skipped[k]; s > 0 {
-			fmt.Fprintf(&b, "  (%d skipped: target not running)", s)
+			fmt.Fprintf(&b, "  (%d skipped: target not running, or a slicer on that link)", s)
+		}
+		if k.IsLXD() && r.NoLXD != "" {
+			fmt.Fprintf(&b, "  (not scheduled: no LXD machine: %s)", r.NoLXD)
 		}
 		b.WriteByte('\n')
 	}
@@ -82,7 +88,7 @@ func (r Report) Format() string {
 		if len(c.Violations) > 0 {
 			verdict = fmt.Sprintf("VIOLATED (%d)", len(c.Violations))
 		}
-		fmt.Fprintf(&b, "  %-44s %s  %s\n", c.Name, verdict, c.Detail)
+		fmt.Fprintf(&b, "  %-46s %s  %s\n", c.Name, verdict, c.Detail)
 		for _, v := range c.Violations {
 			fmt.Fprintf(&b, "      - %s\n", v)
 		}

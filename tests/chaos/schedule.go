@@ -21,21 +21,33 @@ type Kind string
 // Duration, then SIGCONTs it. The rest act on the target machine's link to
 // the controller (its toxiproxy): Partition disables the proxy (open
 // connections closed, new ones refused) for Duration; the others add a
-// toxic of that name for Duration.
+// toxic of that name for Duration. ContainerFreeze and NICCut act on a
+// machine in an LXD container: its container is frozen (lxc pause) for
+// Duration, then unfrozen; its NIC is taken down (host side) for
+// Duration, then up.
 const (
-	ControllerKill Kind = "controller-kill"
-	AgentKill      Kind = "agent-kill"
-	AgentPause     Kind = "agent-pause"
-	Partition      Kind = "partition"
-	Latency        Kind = "latency"
-	Bandwidth      Kind = "bandwidth"
-	Timeout        Kind = "timeout"
-	ResetPeer      Kind = "reset-peer"
-	Slicer         Kind = "slicer"
+	ControllerKill  Kind = "controller-kill"
+	AgentKill       Kind = "agent-kill"
+	AgentPause      Kind = "agent-pause"
+	Partition       Kind = "partition"
+	Latency         Kind = "latency"
+	Bandwidth       Kind = "bandwidth"
+	Timeout         Kind = "timeout"
+	ResetPeer       Kind = "reset-peer"
+	Slicer          Kind = "slicer"
+	ContainerFreeze Kind = "container-freeze"
+	NICCut          Kind = "nic-cut"
 )
 
 // Kinds is every kind, in report order.
-var Kinds = []Kind{ControllerKill, AgentKill, AgentPause, Partition, Latency, Bandwidth, Timeout, ResetPeer, Slicer}
+var Kinds = []Kind{ControllerKill, AgentKill, AgentPause, Partition, Latency, Bandwidth, Timeout, ResetPeer, Slicer, ContainerFreeze, NICCut}
+
+// LXDKinds are the kinds only a machine in an LXD container takes; a
+// schedule without LXD machines has none.
+var LXDKinds = []Kind{ContainerFreeze, NICCut}
+
+// IsLXD reports whether k is one of LXDKinds.
+func (k Kind) IsLXD() bool { return k == ContainerFreeze || k == NICCut }
 
 // class is what a fault occupies on its target: faults of one class never
 // overlap on one target (a paused agent is not also killed; one link
@@ -46,6 +58,8 @@ func (k Kind) class() string {
 		return "controller"
 	case AgentKill, AgentPause:
 		return "process"
+	case ContainerFreeze, NICCut:
+		return "container"
 	}
 	return "link/" + string(k)
 }
@@ -83,7 +97,12 @@ func (f Fault) String() string {
 type Config struct {
 	Seed     uint64
 	Duration time.Duration // length of the fault phase: every fault ends within it
-	Machines int           // machine agents (each with its own link)
+	Machines int           // machine agents on this host (each with its own link)
+	// LXD is the number of machines in LXD containers, indexed after the
+	// others (Machines .. Machines+LXD-1): they take the link faults and
+	// LXDKinds, not the process faults. Zero draws the schedule a config
+	// without this field drew.
+	LXD int
 	// MaxPartition bounds link partitions and agent pauses; it must stay
 	// below the model's lost-after (the suite checks nobody is shown lost).
 	MaxPartition time.Duration
@@ -107,6 +126,29 @@ const (
 var weights = map[Kind]int{
 	ControllerKill: 6, AgentKill: 14, AgentPause: 10, Partition: 16,
 	Latency: 12, Bandwidth: 10, Timeout: 10, ResetPeer: 12, Slicer: 10,
+	ContainerFreeze: 10, NICCut: 10,
+}
+
+// kinds are the kinds c's schedule draws from, in Kinds order.
+func (c Config) kinds() []Kind {
+	var out []Kind
+	for _, k := range Kinds {
+		if !k.IsLXD() || c.LXD > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// targets is the range of machine indexes kind k may hit: [lo, lo+n).
+func (c Config) targets(k Kind) (lo, n int) {
+	switch {
+	case k.IsLXD():
+		return c.Machines, c.LXD
+	case k == AgentKill || k == AgentPause:
+		return 0, c.Machines
+	}
+	return 0, c.Machines + c.LXD
 }
 
 // Schedule draws the fault schedule for c: a pure function of c. Faults
@@ -117,6 +159,9 @@ var weights = map[Kind]int{
 func Schedule(c Config) ([]Fault, error) {
 	if c.Machines < 1 {
 		return nil, fmt.Errorf("chaos schedule needs at least one machine, got %d", c.Machines)
+	}
+	if c.LXD < 0 {
+		return nil, fmt.Errorf("chaos schedule: %d LXD machines: use 0 or more", c.LXD)
 	}
 	if c.Duration < 30*time.Second {
 		return nil, fmt.Errorf("chaos duration %v is too short: use at least 30s", c.Duration)
@@ -131,7 +176,8 @@ func Schedule(c Config) ([]Fault, error) {
 	busy := map[string]time.Duration{} // class@target -> busy until
 	lastController := -controllerSpacing
 	var out []Fault
-	unseen := append([]Kind(nil), Kinds...)
+	kinds := c.kinds()
+	unseen := append([]Kind(nil), kinds...)
 	at := time.Second
 	for {
 		at += between(minGap, maxGap)
@@ -142,7 +188,7 @@ func Schedule(c Config) ([]Fault, error) {
 		if len(unseen) > 0 && rng.IntN(2) == 0 {
 			kind = unseen[rng.IntN(len(unseen))]
 		} else {
-			kind = draw(rng)
+			kind = draw(rng, kinds)
 		}
 		if kind == ControllerKill && at-lastController < controllerSpacing {
 			continue // a gap with no fault start; the next draw decides again
@@ -166,6 +212,10 @@ func Schedule(c Config) ([]Fault, error) {
 		case Timeout:
 			f.Duration = between(2*time.Second, 10*time.Second)
 			f.Params = map[string]int64{"timeout": int64(between(0, 3000))}
+		case ContainerFreeze:
+			f.Duration = between(2*time.Second, min(10*time.Second, c.MaxPartition))
+		case NICCut:
+			f.Duration = between(2*time.Second, c.MaxPartition)
 		case ResetPeer:
 			f.Duration = between(time.Second, 5*time.Second)
 			f.Params = map[string]int64{"timeout": int64(between(0, 500))}
@@ -181,10 +231,11 @@ func Schedule(c Config) ([]Fault, error) {
 		}
 		if kind != ControllerKill {
 			// The first free machine, starting from a drawn one.
-			start := rng.IntN(c.Machines)
+			lo, n := c.targets(kind)
+			start := rng.IntN(n)
 			f.Machine = -1
-			for i := 0; i < c.Machines; i++ {
-				m := (start + i) % c.Machines
+			for i := 0; i < n; i++ {
+				m := lo + (start+i)%n
 				if busy[key(kind, m)] <= f.At {
 					f.Machine = m
 					break
@@ -215,19 +266,19 @@ func Schedule(c Config) ([]Fault, error) {
 
 func key(k Kind, machine int) string { return fmt.Sprintf("%s@%d", k.class(), machine) }
 
-func draw(rng *rand.Rand) Kind {
+func draw(rng *rand.Rand, kinds []Kind) Kind {
 	total := 0
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		total += weights[k]
 	}
 	n := rng.IntN(total)
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if n < weights[k] {
 			return k
 		}
 		n -= weights[k]
 	}
-	return Kinds[len(Kinds)-1]
+	return kinds[len(kinds)-1]
 }
 
 // Count is the number of faults per kind.

@@ -38,28 +38,58 @@ func TestScheduleIsAPureFunctionOfTheSeed(t *testing.T) {
 	}
 }
 
-// seed1Digest pins seed 1's 180 s schedule on 4 machines.
-const seed1Digest = "d989b94ffa42e892"
+// seed1Digest pins seed 1's 180 s schedule on 4 machines, no LXD (the
+// schedule every run drew before the LXD kinds existed); seed1LXDDigest
+// the same with one LXD machine.
+const (
+	seed1Digest    = "d989b94ffa42e892"
+	seed1LXDDigest = "ec7a27d47b49afdb"
+)
+
+// TestScheduleWithLXDIsAPureFunctionOfTheSeed: with an LXD machine too,
+// the same seed gives the same schedule, pinned by a digest.
+func TestScheduleWithLXDIsAPureFunctionOfTheSeed(t *testing.T) {
+	c := cfg(1, 180*time.Second)
+	c.LXD = 1
+	a, err := Schedule(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Schedule(c)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("seed 1 with LXD gave two schedules:\n%s\n----\n%s", Format(a), Format(b))
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(Format(a))))[:16]
+	if sum != seed1LXDDigest {
+		t.Errorf("seed 1's 180s schedule with LXD changed (digest %s, pinned %s); if the change is meant, pin the new digest.\n%s",
+			sum, seed1LXDDigest, Format(a))
+	}
+}
 
 // TestScheduleCoversEveryKind: 180 s give at least 100 faults, with every
-// kind; 60 s still have every kind.
+// kind; 60 s still have every kind. Without LXD machines the LXD kinds
+// are never drawn; with one, they are too.
 func TestScheduleCoversEveryKind(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3, 42, 20261202} {
-		for _, tc := range []struct {
-			d   time.Duration
-			min int
-		}{{180 * time.Second, 100}, {60 * time.Second, 25}} {
-			fs, err := Schedule(cfg(seed, tc.d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(fs) < tc.min {
-				t.Errorf("seed %d, %v: %d faults, want at least %d", seed, tc.d, len(fs), tc.min)
-			}
-			n := Count(fs)
-			for _, k := range Kinds {
-				if n[k] == 0 {
-					t.Errorf("seed %d, %v: no %s fault: %v", seed, tc.d, k, n)
+		for _, lxd := range []int{0, 1} {
+			for _, tc := range []struct {
+				d   time.Duration
+				min int
+			}{{180 * time.Second, 100}, {60 * time.Second, 25}} {
+				c := cfg(seed, tc.d)
+				c.LXD = lxd
+				fs, err := Schedule(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(fs) < tc.min {
+					t.Errorf("seed %d, lxd %d, %v: %d faults, want at least %d", seed, lxd, tc.d, len(fs), tc.min)
+				}
+				n := Count(fs)
+				for _, k := range Kinds {
+					if want := lxd > 0 || !k.IsLXD(); want != (n[k] > 0) {
+						t.Errorf("seed %d, lxd %d, %v: %d %s faults: %v", seed, lxd, tc.d, n[k], k, n)
+					}
 				}
 			}
 		}
@@ -70,8 +100,9 @@ func TestScheduleCoversEveryKind(t *testing.T) {
 // and pauses stay under MaxPartition, no two faults of one class overlap
 // on one target, controller kills are spaced.
 func TestScheduleRespectsItsBounds(t *testing.T) {
-	for seed := uint64(0); seed < 50; seed++ {
+	for seed := uint64(0); seed < 100; seed++ {
 		c := cfg(seed, 120*time.Second)
+		c.LXD = int(seed % 2)
 		fs, err := Schedule(c)
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +116,7 @@ func TestScheduleRespectsItsBounds(t *testing.T) {
 			if f.At+f.Duration >= c.Duration {
 				t.Errorf("seed %d: %s ends after the phase", seed, f)
 			}
-			if (f.Kind == Partition || f.Kind == AgentPause) && f.Duration > c.MaxPartition {
+			if (f.Kind == Partition || f.Kind == AgentPause || f.Kind.IsLXD()) && f.Duration > c.MaxPartition {
 				t.Errorf("seed %d: %s longer than %v", seed, f, c.MaxPartition)
 			}
 			if f.Kind == ControllerKill {
@@ -95,8 +126,11 @@ func TestScheduleRespectsItsBounds(t *testing.T) {
 				lastCtl = f.At
 				continue
 			}
-			if f.Machine < 0 || f.Machine >= c.Machines {
+			if f.Machine < 0 || f.Machine >= c.Machines+c.LXD {
 				t.Errorf("seed %d: %s targets no machine", seed, f)
+			}
+			if lxdTarget := f.Machine >= c.Machines; f.Kind.IsLXD() && !lxdTarget || (f.Kind == AgentKill || f.Kind == AgentPause) && lxdTarget {
+				t.Errorf("seed %d: %s hits a machine it cannot (machines 0-%d local, then %d LXD)", seed, f, c.Machines-1, c.LXD)
 			}
 			k := key(f.Kind, f.Machine)
 			if until[k] > f.At {
@@ -115,8 +149,9 @@ func TestScheduleRefusesBadConfig(t *testing.T) {
 		{Seed: 1, Duration: 10 * time.Second, Machines: 4, MaxPartition: 10 * time.Second},
 		{Seed: 1, Duration: 60 * time.Second, Machines: 0, MaxPartition: 10 * time.Second},
 		{Seed: 1, Duration: 60 * time.Second, Machines: 4, MaxPartition: time.Second},
+		{Seed: 1, Duration: 60 * time.Second, Machines: 4, LXD: -1, MaxPartition: 10 * time.Second},
 	} {
-		if _, err := Schedule(c); err == nil || !strings.Contains(err.Error(), "use at least") && !strings.Contains(err.Error(), "at least one machine") {
+		if _, err := Schedule(c); err == nil || !strings.Contains(err.Error(), "use at least") && !strings.Contains(err.Error(), "at least one machine") && !strings.Contains(err.Error(), "use 0 or more") {
 			t.Errorf("Schedule(%+v): err %v, want a refusal saying what to use", c, err)
 		}
 	}
@@ -135,6 +170,12 @@ func TestReportFormat(t *testing.T) {
 	}
 	if r.Violations() != 1 {
 		t.Errorf("violations %d, want 1", r.Violations())
+	}
+	r.NoLXD = "LXD socket /var/lib/lxd/unix.socket: connection refused"
+	line := func(k Kind, n int) string { return fmt.Sprintf("  %-16s %4d", k, n) }
+	if s := r.Format(); !strings.Contains(s, line(ContainerFreeze, 0)+"  (not scheduled: no LXD machine: LXD socket /var/lib/lxd/unix.socket: connection refused)\n") ||
+		!strings.Contains(s, line(NICCut, 0)+"  (not scheduled") || !strings.Contains(s, line(Partition, 3)+"\n") {
+		t.Errorf("report without LXD does not say why its kinds were not scheduled:\n%s", s)
 	}
 }
 
