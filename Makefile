@@ -31,7 +31,7 @@ sys.exit(0 if ok else 1)
 endef
 export DEMO_READY_PY
 
-.PHONY: all build demo test lint bench bench-micro fuzz proto clean lxd-setup lxd-image chaos
+.PHONY: all build hooktool demo test lint bench bench-micro fuzz proto clean lxd-setup lxd-image chaos
 
 all: build
 
@@ -46,9 +46,14 @@ all: build
 CC             ?= cc
 HOOKTOOL       ?= native
 HOOKTOOL_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -static -s
-build:
+build: hooktool
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/troupe ./cmd/trouped ./cmd/troupe-mountns
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/pebble github.com/canonical/pebble/cmd/pebble
+
+# hooktool builds $(BIN)/hooktool alone; internal/hooktool's tests build
+# the native client with it, so they test exactly what ships.
+hooktool:
+	mkdir -p $(BIN)
 ifeq ($(HOOKTOOL),go)
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/hooktool ./cmd/hooktool
 else

@@ -33,9 +33,9 @@ var (
 	buildErr  error
 )
 
-// clients builds both clients once per test binary. The native one needs
-// a C compiler with a static libc (gcc and libc6-dev on Debian), as
-// `make build` does.
+// clients builds both clients once per test binary, the native one with
+// `make hooktool` as `make build` does (it needs a C compiler with a
+// static libc: gcc and libc6-dev on Debian).
 func clients(t testing.TB) []client {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "hooktool-bin")
@@ -49,20 +49,13 @@ func clients(t testing.TB) []client {
 			buildErr = fmt.Errorf("go build cmd/hooktool: %v\n%s", err, out)
 			return
 		}
-		nativeBin := filepath.Join(dir, "native", "hooktool")
-		if err := os.MkdirAll(filepath.Dir(nativeBin), 0o755); err != nil {
-			buildErr = err
+		nativeDir := filepath.Join(dir, "native")
+		cmd := exec.Command("make", "--no-print-directory", "-C", "../..", "hooktool", "HOOKTOOL=native", "BIN="+nativeDir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("make hooktool (needs cc and a static libc: install gcc and libc6-dev, as .ci/run does): %v\n%s", err, out)
 			return
 		}
-		cc := os.Getenv("CC")
-		if cc == "" {
-			cc = "cc"
-		}
-		args := append(strings.Fields(nativeCFlags), "-o", nativeBin, "../../cmd/hooktool/native/hooktool.c")
-		if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("%s %s (install gcc and libc6-dev, as .ci/run does): %v\n%s", cc, strings.Join(args, " "), err, out)
-			return
-		}
+		nativeBin := filepath.Join(nativeDir, "hooktool")
 		built = []client{{"go", goBin}, {"native", nativeBin}}
 	})
 	if buildErr != nil {
@@ -70,10 +63,6 @@ func clients(t testing.TB) []client {
 	}
 	return built
 }
-
-// nativeCFlags are the Makefile's HOOKTOOL_CFLAGS: warnings are errors, so
-// a compiler upgrade that finds something fails here first.
-const nativeCFlags = "-std=c11 -O2 -Wall -Wextra -Werror -static -s"
 
 // shipped is the client `make build` installs as bin/hooktool.
 func shipped(t testing.TB) string { return clients(t)[1].path }

@@ -111,7 +111,7 @@ type Uniter struct {
 	server      *hooktool.Server[hookcmds.Context]
 	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
-	hookContext string                    // context id of the last hook run; Run goroutine only
+	hookContext string                    // context id of the hook RunHook last ran, "" for none; Run goroutine only
 	update      int                       // update-status version
 	secrets     secretEvents              // Run goroutine only
 	// containersFor caches whether the deployed charm declares
@@ -487,7 +487,6 @@ func (u *Uniter) env(hookName, contextID string, h hook.Info) []string {
 // never run again; crash tests rely on the log line.
 func (u *Uniter) CommitHook(ctx context.Context, h hook.Info, contextID string) error {
 	u.cfg.Logger.Info("hook committed", "unit", u.cfg.Unit, "hook", h.Name(), "context", contextID)
-	u.hookContext = ""
 	return nil
 }
 

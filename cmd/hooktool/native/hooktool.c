@@ -54,20 +54,28 @@ static const char *errtext(int e) {
 	return buf;
 }
 
-/* write_all writes everything, retrying on EINTR and, for a non-blocking
- * descriptor inherited from the parent, every millisecond on EAGAIN. */
+/* retry says whether a failed read or write should be tried again: on
+ * EINTR at once, on EAGAIN (a non-blocking descriptor inherited from the
+ * parent) after a millisecond. */
+static int retry(void) {
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN) {
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/* write_all writes everything, with retry's retries. */
 static int write_all(int fd, const void *p, size_t n) {
 	const char *b = p;
 	while (n > 0) {
 		ssize_t w = write(fd, b, n);
 		if (w < 0) {
-			if (errno == EINTR)
+			if (retry())
 				continue;
-			if (errno == EAGAIN) {
-				struct timespec ms = {0, 1000000};
-				nanosleep(&ms, NULL);
-				continue;
-			}
 			return -1;
 		}
 		b += w;
@@ -76,20 +84,14 @@ static int write_all(int fd, const void *p, size_t n) {
 	return 0;
 }
 
-/* read_some is read(2) with write_all's retries; 0 is end of file. */
+/* read_some is read(2) with retry's retries; 0 is end of file. */
 static ssize_t read_some(int fd, void *p, size_t n) {
 	for (;;) {
 		ssize_t r = read(fd, p, n);
 		if (r >= 0)
 			return r;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct timespec ms = {0, 1000000};
-			nanosleep(&ms, NULL);
-			continue;
-		}
-		return -1;
+		if (!retry())
+			return -1;
 	}
 }
 
