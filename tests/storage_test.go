@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,8 +108,11 @@ func TestStorage(t *testing.T) {
 	}
 
 	e.mustTroupe(commandTimeout, "deploy", "./testcharms/storer", "--config", "ledger-dir="+ledgers, "--storage", "data=rootfs,2G")
-	waitFor(t, e, readyTimeout, "storer/0 active", func(doc statusDoc) bool {
-		return doc.Applications["storer"].Units["storer/0"].WorkloadStatus.Current == "active"
+	// config-changed sets active before start runs, so wait for start in
+	// the ledger too.
+	waitFor(t, e, readyTimeout, "storer/0 active and started", func(doc statusDoc) bool {
+		return doc.Applications["storer"].Units["storer/0"].WorkloadStatus.Current == "active" &&
+			slices.Contains(readLinesIfExists(filepath.Join(ledgers, "storer-0")), "start")
 	})
 	hooks := readLines(t, filepath.Join(ledgers, "storer-0"))
 	if len(hooks) < 4 || hooks[0] != "data-storage-attached" || hooks[1] != "install" || hooks[len(hooks)-1] != "start" {
