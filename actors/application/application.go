@@ -126,6 +126,8 @@ func Handle(now time.Time, cur *entity.Application, msg any) (*entity.Applicatio
 		return &next, &Done{}, nil
 	case *SetCharm:
 		return setCharm(cur, m)
+	case *UpdateSettings:
+		return updateSettings(cur, m)
 	case *SetSettings:
 		next := *cur
 		next.UserSettings, next.Settings, next.ConfigHash = m.User, m.Effective, m.Hash

@@ -11,26 +11,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/actors/application"
+	actorentity "github.com/troupe-dev/troupe/actors/entity"
 	"github.com/troupe-dev/troupe/actors/model"
 	"github.com/troupe-dev/troupe/internal/api/apipb"
 	"github.com/troupe-dev/troupe/internal/charm"
 	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
 )
-
-// effectiveSettings merges user values over the charm's defaults; a nil
-// user value unsets the option.
-func effectiveSettings(cfg *charm.Config, user map[string]any) charm.Settings {
-	out := cfg.DefaultSettings()
-	for k, v := range user {
-		if v == nil {
-			delete(out, k)
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
 
 // appAndCharm loads an application and its charm's config schema.
 func (s *Server) appAndCharm(ctx context.Context, modelName, app string) (entity.Model, entity.Application, *charm.Charm, error) {
@@ -91,40 +78,37 @@ func (s *Server) GetConfig(ctx context.Context, req *apipb.GetConfigRequest) (*a
 	return &apipb.GetConfigResult{Application: a.Name, Charm: a.CharmName, SettingsJson: data, Trust: a.Trust}, nil
 }
 
-// SetConfig implements apipb.ControllerServer.
+// SetConfig implements apipb.ControllerServer. The application's actor
+// parses, merges and persists the change against its own state
+// (application.UpdateSettings): no read of the application here, and
+// concurrent changes of different options all land.
 func (s *Server) SetConfig(ctx context.Context, req *apipb.SetConfigRequest) (*apipb.SetConfigResult, error) {
 	if err := requireUser(ctx); err != nil {
 		return nil, err
 	}
-	m, a, ch, err := s.appAndCharm(ctx, req.Model, req.Application)
+	uuid, name, err := s.modelUUID(ctx, req.Model)
 	if err != nil {
 		return nil, err
 	}
-	values, err := ch.Config.ParseSettingsStrings(req.Values)
-	if err != nil {
-		return nil, invalid(fmt.Errorf("cannot set config of %q: %w", a.Name, err))
-	}
-	user := map[string]any{}
-	for k, v := range a.UserSettings {
-		user[k] = v
-	}
-	for _, k := range req.Reset_ {
-		if _, ok := ch.Config.Options[k]; !ok {
-			return nil, invalid(fmt.Errorf("cannot reset %q: the charm of %q has no such option; run `troupe config %s` to list them", k, a.Name, a.Name))
-		}
-		delete(user, k)
-	}
-	for k, v := range values {
-		user[k] = v
-	}
-	eff := effectiveSettings(ch.Config, user)
-	hash := eff.Hash()
-	if hash == a.ConfigHash && len(user) == len(a.UserSettings) {
-		return &apipb.SetConfigResult{}, nil
-	}
-	if _, err := route[*application.Done](s, m.UUID, model.KindApplication, a.Name,
-		&application.SetSettings{User: user, Effective: eff, Hash: hash}); err != nil {
+	msg := &application.UpdateSettings{Set: req.Values, Reset: req.Reset_, Schema: s.charmSchema}
+	_, err = route[*application.Done](s, uuid, model.KindApplication, req.Application, msg)
+	var inv *application.InvalidSettings
+	switch {
+	case errors.Is(err, actorentity.ErrNotFound):
+		return nil, status.Errorf(codes.NotFound, "application %q not found in model %q", req.Application, name)
+	case errors.As(err, &inv):
+		return nil, invalid(err)
+	case err != nil:
 		return nil, err
 	}
 	return &apipb.SetConfigResult{}, nil
+}
+
+// charmSchema is the config schema of the stored charm sha (cached).
+func (s *Server) charmSchema(sha string) (*charm.Config, error) {
+	ch, err := s.charmBySHA(sha)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Config, nil
 }

@@ -68,7 +68,7 @@ func (s *Server) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb
 	if err != nil {
 		return nil, invalid(err)
 	}
-	eff := effectiveSettings(ch.Config, plan.User)
+	eff := ch.Config.EffectiveSettings(plan.User)
 	if _, err := route[*application.Done](s, m.UUID, model.KindApplication, a.Name, &application.SetCharm{
 		From: a.CharmURL, Charm: rec.Charm, User: plan.User, Effective: eff, Hash: eff.Hash()}); err != nil {
 		return nil, invalid(err)

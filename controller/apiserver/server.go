@@ -185,6 +185,26 @@ func (s *Server) modelByName(ctx context.Context, name string) (entity.Model, er
 	return m, err
 }
 
+// modelUUID resolves a model name (empty: "default") to its UUID for a
+// call that needs nothing else of the model, from this member's applied
+// state: a name changes owner only when its model is destroyed and the
+// name reused, and a name not found locally is looked up again with a
+// linearizable read (an HA follower behind the leader).
+func (s *Server) modelUUID(ctx context.Context, name string) (uuid, resolved string, err error) {
+	if name == "" {
+		name = "default"
+	}
+	key := entity.ModelNameKey("admin", name)
+	_, err = s.cfg.Store.GetLocal(ctx, key, &uuid)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = s.cfg.Store.Get(ctx, key, &uuid)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", name, status.Errorf(codes.NotFound, "model %q not found; see `troupe models`", name)
+	}
+	return uuid, name, err
+}
+
 func statusInfo(st entity.Status) *apipb.StatusInfo {
 	var since int64
 	if !st.Since.IsZero() {
@@ -274,7 +294,7 @@ func (s *Server) Deploy(ctx context.Context, req *apipb.DeployRequest) (*apipb.D
 	if err != nil {
 		return nil, invalid(fmt.Errorf("cannot deploy %q: %w", ch.Meta.Name, err))
 	}
-	settings := effectiveSettings(ch.Config, user)
+	settings := ch.Config.EffectiveSettings(user)
 	name := req.Application
 	if name == "" {
 		name = ch.Meta.Name

@@ -199,6 +199,20 @@ func (c *Config) DefaultSettings() Settings {
 	return out
 }
 
+// EffectiveSettings merges user values over the defaults; a nil user
+// value unsets the option.
+func (c *Config) EffectiveSettings(user map[string]any) Settings {
+	out := c.DefaultSettings()
+	for k, v := range user {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
 // ParseSettingsStrings converts "key=value" strings from the command line
 // into typed settings. An empty value for a non-string option means unset
 // (nil); for a string option it is the empty string.

@@ -311,6 +311,27 @@ func (s *Store) Get(ctx context.Context, key string, v any) (rev int64, err erro
 	return resp.Header.Revision, nil
 }
 
+// GetLocal is Get served from this member's applied state without a raft
+// round (a serializable read): it never waits behind in-flight commits,
+// but on a follower of an HA cluster it may miss the latest writes. For
+// documents that rarely change and whose staleness the caller can detect
+// (a model's name → UUID): on ErrNotFound the caller reads again with
+// Get.
+func (s *Store) GetLocal(ctx context.Context, key string, v any) (rev int64, err error) {
+	defer s.observe("get-local", time.Now(), &err)
+	resp, err := s.client.Get(ctx, key, clientv3.WithSerializable())
+	if err != nil {
+		return 0, fmt.Errorf("cannot read %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return resp.Header.Revision, ErrNotFound
+	}
+	if err := json.Unmarshal(resp.Kvs[0].Value, v); err != nil {
+		return 0, fmt.Errorf("cannot decode %s: %w", key, err)
+	}
+	return resp.Header.Revision, nil
+}
+
 // KV is one raw key/value pair of a List.
 type KV struct {
 	Key   string
