@@ -127,6 +127,15 @@ func TestCLICompatModelsAndResources(t *testing.T) {
 	}
 	readStatus := func() {
 		t.Helper()
+		// A fresh document each time: decoding into the old one would
+		// keep map keys (a removed machine) the new status no longer has.
+		st = struct {
+			Applications map[string]struct {
+				Base  struct{ Name, Channel string } `json:"base"`
+				Units map[string]unitStatus          `json:"units"`
+			} `json:"applications"`
+			Machines map[string]any `json:"machines"`
+		}{}
 		if err := json.Unmarshal([]byte(e.mustTroupe(commandTimeout, "status", "-m", "m1", "--format", "json").stdout), &st); err != nil {
 			t.Fatal(err)
 		}
