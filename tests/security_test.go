@@ -439,6 +439,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("%s lost leadership to a refused claim", name)
 		}
 	}
+	// And nowhere in the store: with the controller stopped, every
+	// document is read back and searched for the marker (secret values
+	// are sealed, which is why the secrets list is checked above too).
+	restartControllerWith(t, e, func() {
+		out, err := exec.Command(filepath.Join(e.bin, "trouped"), "store-dump", "--data-dir", filepath.Join(e.home, "controller"), "/").CombinedOutput()
+		if err != nil {
+			t.Fatalf("trouped store-dump: %v\n%s", err, out)
+		}
+		if n := strings.Count(string(out), "\n"); n < 10 {
+			t.Fatalf("store-dump listed %d documents; want the whole model:\n%s", n, out)
+		}
+		if !strings.Contains(string(out), "allowed-by-matrix") {
+			t.Errorf("store-dump shows nothing the allowed calls wrote, so it would miss a refused one too")
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, marker) {
+				t.Errorf("the store holds what a refused call sent: %.300s", l)
+			}
+		}
+	})
 }
 
 func wantDenied(t *testing.T, what string, err error) {

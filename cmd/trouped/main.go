@@ -56,7 +56,7 @@ func run(args []string) error {
 		return errors.New("--data-dir is required")
 	}
 	dir, err := filepath.Abs(*dataDir)
-	if err == nil && (args[0] == "store-keys" || args[0] == "store-put") {
+	if err == nil && (args[0] == "store-keys" || args[0] == "store-dump" || args[0] == "store-put") {
 		return storeSurgery(args[0], dir, rest)
 	}
 	if err != nil {
@@ -116,12 +116,13 @@ func runMachine(ctx context.Context, dir, metricsAddr string, log *slog.Logger) 
 	return err
 }
 
-// storeSurgery runs store-keys or store-put against the stopped
+// storeSurgery runs store-keys, store-dump (every key under a prefix
+// with its value, a line each) or store-put against the stopped
 // controller's store in dir.
 func storeSurgery(verb, dir string, args []string) error {
-	want := map[string]int{"store-keys": 1, "store-put": 2}[verb]
+	want := map[string]int{"store-keys": 1, "store-dump": 1, "store-put": 2}[verb]
 	if len(args) != want {
-		return fmt.Errorf("usage: trouped store-keys --data-dir DIR PREFIX | trouped store-put --data-dir DIR KEY VALUE")
+		return fmt.Errorf("usage: trouped store-keys|store-dump --data-dir DIR PREFIX | trouped store-put --data-dir DIR KEY VALUE")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -130,12 +131,16 @@ func storeSurgery(verb, dir string, args []string) error {
 		return fmt.Errorf("cannot open the controller's store (stop the controller first): %w", err)
 	}
 	defer st.Close()
-	if verb == "store-keys" {
+	if verb != "store-put" {
 		kvs, _, err := st.List(ctx, args[0])
 		if err != nil {
 			return err
 		}
 		for _, kv := range kvs {
+			if verb == "store-dump" {
+				fmt.Printf("%s %s\n", kv.Key, kv.Value)
+				continue
+			}
 			fmt.Println(kv.Key)
 		}
 		return nil
