@@ -15,7 +15,9 @@ import (
 // TestWaitFileAndWatch: `deploy --wait` returns only once every unit has
 // settled and shows progress lines when not on a terminal; `config --file`
 // with `--wait` runs config-changed with the file's value (k=v arguments
-// win); `status --watch` prints frames until interrupted and exits 0.
+// win); `add-unit --wait` on a terminal rewrites one progress line in
+// place and returns once the new unit settled; `status --watch` prints
+// frames until interrupted and exits 0.
 func TestWaitFileAndWatch(t *testing.T) {
 	e := newEnv(t)
 	ledgers := t.TempDir()
@@ -52,10 +54,26 @@ func TestWaitFileAndWatch(t *testing.T) {
 		}
 	}
 
+	// add-unit --wait, on a terminal (script(1) gives it a pty): the
+	// progress line is rewritten in place and the command returns once
+	// the new unit has settled too.
+	tty := exec.Command("script", "-qec", filepath.Join(e.bin, "troupe")+" add-unit hello --wait 2m", "/dev/null")
+	tty.Dir, tty.Env = e.root, e.environ()
+	out, err := tty.CombinedOutput()
+	if err != nil {
+		t.Fatalf("add-unit --wait on a terminal: %v\n%q", err, out)
+	}
+	if !bytes.Contains(out, []byte("\r\033[K")) || !bytes.Contains(out, []byte("units settled 3/3")) {
+		t.Errorf("add-unit --wait on a terminal: want the progress line rewritten in place (\\r ESC[K) ending in units settled 3/3, got %q", out)
+	}
+	if doc, raw, err := e.status(); err != nil || !appsReady(map[string]int{"hello": 3})(doc) {
+		t.Fatalf("add-unit --wait returned before the new unit settled (%v):\n%s", err, raw)
+	}
+
 	cmd := exec.Command(filepath.Join(e.bin, "troupe"), "status", "--watch", "300ms")
 	cmd.Dir, cmd.Env = e.root, e.environ()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var watched bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &watched, &watched
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +82,9 @@ func TestWaitFileAndWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("status --watch did not exit 0 on SIGINT: %v\n%s", err, out.String())
+		t.Errorf("status --watch did not exit 0 on SIGINT: %v\n%s", err, watched.String())
 	}
-	if frames := strings.Count(out.String(), "Model "); frames < 2 {
-		t.Errorf("status --watch printed %d frames in 1.5s at 300ms, want several:\n%s", frames, out.String())
+	if frames := strings.Count(watched.String(), "Model "); frames < 2 {
+		t.Errorf("status --watch printed %d frames in 1.5s at 300ms, want several:\n%s", frames, watched.String())
 	}
 }
