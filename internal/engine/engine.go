@@ -11,7 +11,8 @@
 // The error wraps ErrPanicked and carries the panic value and the
 // goroutine's stack; the engine logs it ("manifold worker returned
 // unexpected error") and restarts the worker after its error delay. A
-// goroutine a worker starts itself is its own to recover.
+// goroutine a worker starts itself is not covered: a panic there still
+// ends the process.
 //
 // It also provides Value, a worker that only holds a value for dependents
 // (agent config, clocks, connections owned elsewhere).
