@@ -1,8 +1,18 @@
 // Package engine builds juju/worker/v4 dependency engines with Troupe's
 // policy, shared by the controller and both agents: Juju's restart policy
 // (error delay 3s × 1.2ⁿ capped at 2 min, bounce 10 ms, backoff reset after
-// a minute of good running), start functions wrapped so a panic becomes an
-// error (and a restart) instead of a dead process, and a slog logger.
+// a minute of good running), panics recovered and turned into the worker's
+// error (and so a restart of it and a bounce of its dependents) instead of
+// a dead process, and a slog logger.
+//
+// A panic is recovered in two places, both through recovered: a manifold's
+// start function (Install wraps each one) and the loop of a worker built
+// with Func (every long-running worker of the agents and the controller).
+// The error wraps ErrPanicked and carries the panic value and the
+// goroutine's stack; the engine logs it ("manifold worker returned
+// unexpected error") and restarts the worker after its error delay. A
+// goroutine a worker starts itself is not covered: a panic there still
+// ends the process.
 //
 // It also provides Value, a worker that only holds a value for dependents
 // (agent config, clocks, connections owned elsewhere).
@@ -26,16 +36,47 @@ import (
 // ErrFatal marks errors that must stop the whole engine.
 var ErrFatal = errors.New("fatal")
 
-// New returns an engine with Troupe's policy.
-func New(log *slog.Logger) (*dependency.Engine, error) {
-	return dependency.NewEngine(dependency.EngineConfig{
-		IsFatal:          func(err error) bool { return errors.Is(err, ErrFatal) },
-		WorstError:       func(a, b error) error { return a },
+// ErrPanicked is wrapped by the error of a start function or a Func loop
+// that panicked.
+var ErrPanicked = errors.New("engine: worker panicked")
+
+// Policy is an engine's restart policy (see dependency.EngineConfig).
+type Policy struct {
+	ErrorDelay       time.Duration // before restarting a worker that failed
+	BounceDelay      time.Duration // before restarting a bounced worker
+	BackoffFactor    float64       // ErrorDelay grows by it per recent error
+	BackoffResetTime time.Duration // good running that resets the backoff
+	MaxDelay         time.Duration // cap of the grown ErrorDelay
+}
+
+// DefaultPolicy is Juju's: 3s × 1.2ⁿ capped at 2 min, bounce 10 ms,
+// backoff reset after a minute.
+func DefaultPolicy() Policy {
+	return Policy{
 		ErrorDelay:       3 * time.Second,
 		BounceDelay:      10 * time.Millisecond,
 		BackoffFactor:    1.2,
 		BackoffResetTime: time.Minute,
 		MaxDelay:         2 * time.Minute,
+	}
+}
+
+// New returns an engine with Troupe's policy (DefaultPolicy).
+func New(log *slog.Logger) (*dependency.Engine, error) {
+	return NewWithPolicy(log, DefaultPolicy())
+}
+
+// NewWithPolicy returns an engine with the given restart policy; tests
+// use short delays.
+func NewWithPolicy(log *slog.Logger, p Policy) (*dependency.Engine, error) {
+	return dependency.NewEngine(dependency.EngineConfig{
+		IsFatal:          func(err error) bool { return errors.Is(err, ErrFatal) },
+		WorstError:       func(a, b error) error { return a },
+		ErrorDelay:       p.ErrorDelay,
+		BounceDelay:      p.BounceDelay,
+		BackoffFactor:    p.BackoffFactor,
+		BackoffResetTime: p.BackoffResetTime,
+		MaxDelay:         p.MaxDelay,
 		Clock:            clock.WallClock,
 		Metrics:          dependency.DefaultMetrics(),
 		Logger:           logger{log},
@@ -56,12 +97,17 @@ func Install(e *dependency.Engine, manifolds dependency.Manifolds) error {
 
 func safeStart(name string, start dependency.StartFunc) dependency.StartFunc {
 	return func(ctx context.Context, g dependency.Getter) (w worker.Worker, err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("manifold %q panicked while starting: %v\n%s", name, r, debug.Stack())
-			}
-		}()
+		defer recovered(&err, fmt.Sprintf("manifold %q start", name))
 		return start(ctx, g)
+	}
+}
+
+// recovered, deferred directly, turns a panic of the calling goroutine
+// into *err: ErrPanicked with what panicked, the panic value and the
+// goroutine's stack (taken where the panic happened, before unwinding).
+func recovered(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: %w: %v\n%s", what, ErrPanicked, r, debug.Stack())
 	}
 }
 
@@ -113,24 +159,33 @@ func ValueOutput[T any](in worker.Worker, out any) error {
 }
 
 // Func runs fn as a worker until it returns or the worker is killed (its
-// context is then cancelled).
+// context is then cancelled). A panic in fn is recovered and becomes the
+// worker's error (wrapping ErrPanicked), even after the worker was killed;
+// any other error fn returns once killed is dropped.
 func Func(fn func(ctx context.Context) error) worker.Worker {
 	w := &funcWorker{}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.tomb.Go(func() error {
 		defer cancel()
 		errc := make(chan error, 1)
-		w.tomb.Go(func() error { errc <- fn(ctx); return nil })
+		w.tomb.Go(func() error { errc <- runLoop(ctx, fn); return nil })
 		select {
 		case err := <-errc:
 			return err
 		case <-w.tomb.Dying():
 			cancel()
-			<-errc
+			if err := <-errc; errors.Is(err, ErrPanicked) {
+				return err
+			}
 			return tomb.ErrDying
 		}
 	})
 	return w
+}
+
+func runLoop(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	defer recovered(&err, "worker loop")
+	return fn(ctx)
 }
 
 type funcWorker struct{ tomb tomb.Tomb }
