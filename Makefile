@@ -120,7 +120,8 @@ lint:
 	$(GO) vet ./...
 
 # bench runs the scenarios of issue 9 and writes BENCHMARKS.md: the hook
-# tool (internal/hooktool), the mutating API call p99 (controller), and,
+# tool (internal/hooktool), the mutating API call p99 (controller), issue
+# 3's unit-status and idle-entity memory benchmarks (actors/model), and,
 # with the built binaries on the local provider, settle / memory / fan-out /
 # reconnect (tests/bench). Each result is divided by a floor measured in
 # the same run. BENCH_N lists the settle sizes (the largest also runs the
@@ -141,12 +142,15 @@ bench: build
 	echo "bench: 4. mutating API call p99 (controller)"; \
 	$(GO) test -run '^$$' -bench '^BenchmarkMutatingAPICallP99$$' -benchtime 1x -count 1 -timeout 5m $$prof ./controller \
 		>$(BENCH_OUT)/api.txt 2>&1 || fail=1; cat $(BENCH_OUT)/api.txt; \
+	echo "bench: issue 3, unit status through an actor vs etcd, memory per idle unit entity (actors/model)"; \
+	$(GO) test -run '^$$' -bench '^(BenchmarkUnitStatusActorVsEtcd|BenchmarkIdleUnitEntityMemory)$$' -benchtime 1x -count 1 -timeout 5m ./actors/model \
+		>$(BENCH_OUT)/core.txt 2>&1 || fail=1; cat $(BENCH_OUT)/core.txt; \
 	echo "bench: 1, 3, 5, 6 on the local provider, BENCH_N=$(BENCH_N) (tests/bench)"; \
 	lprof=""; if [ -n "$(BENCH_PROFILE)" ]; then lprof="TROUPE_PPROF=1 BENCH_PROF_DIR=$(abspath $(BENCH_OUT))"; fi; \
 	env $$lprof BENCH_N=$(BENCH_N) BENCH_BIN=$(BIN) $(GO) test -run '^$$' -bench '^BenchmarkLocal$$' -benchtime 1x -count 1 -timeout 14m -v ./tests/bench \
 		>$(BENCH_OUT)/local.txt 2>&1 || fail=1; cat $(BENCH_OUT)/local.txt; \
 	$(GO) run ./tests/bench/report -o BENCHMARKS.md -duration "$$(( $$(date +%s) - start ))s" -notes tests/bench/notes.md \
-		$(BENCH_OUT)/hooktool.txt $(BENCH_OUT)/api.txt $(BENCH_OUT)/local.txt || fail=1; \
+		$(BENCH_OUT)/hooktool.txt $(BENCH_OUT)/api.txt $(BENCH_OUT)/core.txt $(BENCH_OUT)/local.txt || fail=1; \
 	echo "bench: wrote BENCHMARKS.md in $$(( $$(date +%s) - start ))s"; \
 	exit $$fail
 

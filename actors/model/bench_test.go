@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,10 +61,12 @@ func BenchmarkUnitStatusActorVsEtcd(b *testing.B) {
 	b.ReportMetric(actorTime.Seconds()/etcdTime.Seconds(), "actor/etcd-time")
 }
 
-// BenchmarkIdleUnitEntityMemory (issue 3, benchmark 2): the heap held per
-// idle unit entity with 10 000 unit actors loaded, against the floor of
-// the unit documents' own encoded size, reported as bytes per unit and as
-// their ratio.
+// BenchmarkIdleUnitEntityMemory (issue 3, benchmark 2): the memory held
+// per idle unit entity with 10 000 unit actors loaded, against the floor
+// of the unit documents' own encoded size: the process's resident set
+// (VmRSS, what the issue asks for; it includes the embedded etcd and the
+// runtime's free spans) and the live heap (HeapInuse, the actors alone),
+// each as bytes per unit and as a ratio to the floor.
 func BenchmarkIdleUnitEntityMemory(b *testing.B) {
 	const units, batch = 10000, 1000
 	for i := 0; i < b.N; i++ {
@@ -84,12 +90,12 @@ func BenchmarkIdleUnitEntityMemory(b *testing.B) {
 			runtime.ReadMemStats(&ms)
 			return ms.HeapInuse
 		}
-		before := heap()
+		rssBefore, before := rss(b), heap()
 		for _, n := range names {
 			// A no-op status write loads the actor and leaves it idle.
 			ask(&model.Route{Kind: model.KindUnit, ID: n, Msg: &unit.SetStatus{}})
 		}
-		after := heap()
+		rssAfter, after := rss(b), heap()
 		var docBytes int
 		kvs, _, err := s.List(context.Background(), ent.UnitsPrefix(uuid, "app"))
 		if err != nil {
@@ -102,9 +108,35 @@ func BenchmarkIdleUnitEntityMemory(b *testing.B) {
 		if err := json.Unmarshal(kvs[0].Value, &sample); err != nil {
 			b.Fatal(err)
 		}
-		perUnit := float64(after-before) / units
+		perUnit, doc := float64(after-before)/units, float64(docBytes)/units
+		rssPerUnit := (float64(rssAfter) - float64(rssBefore)) / units
+		b.ReportMetric(rssPerUnit, "rss-B/unit-entity")
 		b.ReportMetric(perUnit, "heap-B/unit-entity")
-		b.ReportMetric(float64(docBytes)/units, "doc-B/unit")
-		b.ReportMetric(perUnit/(float64(docBytes)/units), "heap/doc")
+		b.ReportMetric(doc, "doc-B/unit")
+		b.ReportMetric(rssPerUnit/doc, "rss/doc")
+		b.ReportMetric(perUnit/doc, "heap/doc")
 	}
+}
+
+// rss is the process's resident set in bytes (VmRSS of /proc/self/status)
+// after a collection that returns free memory to the system, so that
+// garbage and idle spans do not count.
+func rss(b *testing.B) uint64 {
+	b.Helper()
+	debug.FreeOSMemory()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatalf("cannot read the resident set: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				b.Fatalf("cannot parse VmRSS %q: %v", v, err)
+			}
+			return kb * 1024
+		}
+	}
+	b.Fatal("no VmRSS in /proc/self/status")
+	return 0
 }

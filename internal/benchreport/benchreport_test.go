@@ -20,6 +20,9 @@ PASS
 ok  	github.com/troupe-dev/troupe/tests/bench	26.280s
 BenchmarkHookToolCall-2   	       1	   2000000 ns/op	   1000000 ns/true	  2.0 hooktool/true
 BenchmarkMutatingAPICallP99-2 	1	123 ns/op	 150.5 api-p99-ms	 10 etcd-p99-ms	 15.05 p99-ratio
+pkg: github.com/troupe-dev/troupe/actors/model
+BenchmarkUnitStatusActorVsEtcd-2   	       1	 372353879 ns/op	      1600 actor-updates/s	         1.25 actor/etcd-time	      2000 etcd-updates/s
+BenchmarkIdleUnitEntityMemory-2    	       1	6053656422 ns/op	       265.2 doc-B/unit	      2616 heap-B/unit-entity	         9.864 heap/doc	      4008 rss-B/unit-entity	        15.12 rss/doc
 `
 
 func TestParse(t *testing.T) {
@@ -31,7 +34,7 @@ func TestParse(t *testing.T) {
 	for _, r := range rs {
 		names = append(names, r.Name)
 	}
-	if got, want := strings.Join(names, " "), "BenchmarkLocal/units-10 BenchmarkLocal/units-500 BenchmarkHookToolCall BenchmarkMutatingAPICallP99"; got != want {
+	if got, want := strings.Join(names, " "), "BenchmarkLocal/units-10 BenchmarkLocal/units-500 BenchmarkHookToolCall BenchmarkMutatingAPICallP99 BenchmarkUnitStatusActorVsEtcd BenchmarkIdleUnitEntityMemory"; got != want {
 		t.Fatalf("names %q, want %q", got, want)
 	}
 	if v := rs[1].Metrics["rss-KB/unit"]; v != 91.5 {
@@ -79,6 +82,10 @@ func TestEvaluate(t *testing.T) {
 		"5. config fan-out to the last of 500 units": {0.83, 0.0717, 0.83 / 0.0717, "—"},
 		"6. reconnect storm, 504 agents":             {12.01, 0.94, 12.01 / 0.94, "yes"},
 		"3. controller RSS per connected agent":      {120, 0.1367, 120 / 0.1367, "—"},
+		// The ratio is the reported time ratio, not updates/s over updates/s.
+		"issue 3: unit status updates through the unit actor": {1600, 2000, 1.25, "—"},
+		"issue 3: RSS per idle unit entity, 10 000 loaded":    {4008, 265.2, 4008 / 265.2, "—"},
+		"issue 3: heap per idle unit entity, 10 000 loaded":   {2616, 265.2, 2616 / 265.2, "—"},
 	} {
 		r, ok := rows[title]
 		if !ok {
@@ -94,8 +101,8 @@ func TestEvaluate(t *testing.T) {
 
 func TestEvaluateMissingBenchmark(t *testing.T) {
 	rows := benchreport.Evaluate(nil, benchreport.Scenarios(nil))
-	if len(rows) != 7 {
-		t.Fatalf("%d rows without results, want 7 (every scenario reported)", len(rows))
+	if len(rows) != 10 {
+		t.Fatalf("%d rows without results, want 10 (every scenario reported)", len(rows))
 	}
 	for _, r := range rows {
 		if r.Met != "not run" || !math.IsNaN(r.Measured) {

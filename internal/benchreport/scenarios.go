@@ -12,12 +12,17 @@ const (
 	LocalPrefix = "BenchmarkLocal/units-"       // tests/bench, one per BENCH_N
 	HookTool    = "BenchmarkHookToolCall"       // internal/hooktool
 	APIP99      = "BenchmarkMutatingAPICallP99" // controller
+	// Issue 3's controller-core benchmarks (actors/model).
+	UnitStatus = "BenchmarkUnitStatusActorVsEtcd"
+	IdleUnit   = "BenchmarkIdleUnitEntityMemory"
 )
 
 // Scenarios is the table of `make bench`: a settle row per unit count
 // found in results (the target applies to the largest), then the hook
 // tool, memory, API latency, fan-out and reconnect rows, the local ones
-// at the largest unit count.
+// at the largest unit count, then issue 3's controller-core rows (unit
+// status updates through an actor against straight etcd writes, memory
+// per idle unit entity; informative, no target).
 func Scenarios(results []Result) []Scenario {
 	var counts []int
 	agents := map[int]float64{}
@@ -66,5 +71,12 @@ func Scenarios(results []Result) []Scenario {
 			Measured: "fanout-s", Floor: "floor-fanout-s", Unit: "s"},
 		Scenario{Title: storm + " (floor: restart to first API answer)", Benchmark: local,
 			Measured: "reconnect-s", Floor: "floor-reconnect-s", Unit: "s", Target: "≤ 20 s", Check: AtMost(20)},
+		// Time per update: the ratio is actor time over etcd time.
+		Scenario{Title: "issue 3: unit status updates through the unit actor (floor: the same fenced write straight to etcd)", Benchmark: UnitStatus,
+			Measured: "actor-updates/s", Floor: "etcd-updates/s", Ratio: "actor/etcd-time", Unit: "updates/s"},
+		Scenario{Title: "issue 3: RSS per idle unit entity, 10 000 loaded (floor: its document)", Benchmark: IdleUnit,
+			Measured: "rss-B/unit-entity", Floor: "doc-B/unit", Unit: "B"},
+		Scenario{Title: "issue 3: heap per idle unit entity, 10 000 loaded (floor: its document)", Benchmark: IdleUnit,
+			Measured: "heap-B/unit-entity", Floor: "doc-B/unit", Unit: "B"},
 	)
 }

@@ -153,11 +153,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// The whole prefix: a model document turning dying (under models/)
 	// must start a pass as much as an entity change does.
 	return cfg.Store.Reconcile(ctx, store.Prefix, cfg.Resync,
-		func(ctx context.Context) error { return pass(ctx, cfg) },
+		func(ctx context.Context) error { return Pass(ctx, cfg) },
 		func(err error) { cfg.Logger.Warn("cleanup pass failed", "err", err) })
 }
 
-func pass(ctx context.Context, cfg Config) error {
+// Pass is one level-triggered pass, what Run does on every change: it
+// lists the documents, decides, and carries out each step in turn through
+// cfg.Entities, stopping at the first failure (the next pass decides
+// again from what is durable). Only Store, Entities and Logger are used.
+func Pass(ctx context.Context, cfg Config) error {
 	kvs, _, err := cfg.Store.List(ctx, store.Prefix+"m/")
 	if err != nil {
 		return err
