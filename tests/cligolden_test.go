@@ -65,7 +65,9 @@ const goldenWait = 90 * time.Second
 // add-unit --num-units N --to P,P, remove-unit with --destroy-storage
 // --force, config k=v --reset k in one call, model-config k=v --reset k,
 // trust --scope cluster, integrate/remove-relation --force,
-// remove-application --destroy-storage --force, update-secret --name
+// remove-application --destroy-storage --force, deploy --bind --force,
+// refresh with every flag jubilant sends, offer NAME --controller and
+// consume CTRL:OWNER/MODEL.APP ALIAS, update-secret --name
 // --auto-prune, grant-secret of a URI to a comma list, ssh and scp
 // with --container and --no-host-key-checks, destroy-model --no-wait
 // --release-storage; and the refusals: add-machine lxd, lxd:N and ssh:,
@@ -247,7 +249,7 @@ func TestCLIGolden(t *testing.T) {
 					"applications.hello.base.name": "ubuntu", "applications.hello.base.channel": "24.04",
 					"applications.hello.units.hello/0.machine": "0"})
 			})},
-		{argv: []string{"deploy", "--model", mBare, "./testcharms/kvstore", "--to", "0"}},
+		{argv: []string{"deploy", "--model", mBare, "./testcharms/kvstore", "--bind", "db=alpha cluster=alpha", "--force", "--to", "0"}},
 		{argv: []string{"deploy", "--model", mBare, "./testcharms/kvclient", "--to", "0"},
 			then: unitsIdle("hello/0", "kvstore/0", "kvclient/0")},
 
@@ -471,10 +473,12 @@ func TestCLIGolden(t *testing.T) {
 		// refresh and the removals.
 		{argv: []string{"refresh", "--model", mBare, "hello", "--channel", "latest/edge"}, code: 2, stderr: "Charmhub"},
 		{argv: []string{"refresh", "--model", mBare, "hello", "--revision", "3"}, code: 2, stderr: "Charmhub"},
-		{argv: []string{"refresh", "--model", mUser, "hello", "--path", "./testcharms/hello"},
+		{argv: []string{"refresh", "--model", mUser, "hello", "--base", "ubuntu@24.04", "--config", "greeting=refreshed",
+			"--force", "--force-base", "--force-units", "--path", "./testcharms/hello", "--trust"},
 			then: inStatus(func(st map[string]any) error {
 				return fields(st, map[string]any{"applications.hello.charm": "local:hello-1", "applications.hello.charm-rev": 1.0})
 			})},
+		{argv: []string{"config", "--model", mUser, "--format", "json", "hello"}, stdout: configIs("refreshed", 8080, true)},
 		{argv: []string{"remove-relation", "--model", mCtrl, "kvstore", "kvclient", "--force"},
 			then: inStatus(func(st map[string]any) error {
 				for _, app := range []string{"kvstore", "kvclient"} {
@@ -484,6 +488,24 @@ func TestCLIGolden(t *testing.T) {
 				}
 				return nil
 			})},
+		// §4.5 offer (never --model) and consume into a second model.
+		{argv: []string{"add-model", "--no-switch", "scratch"}},
+		{argv: []string{"offer", "admin/g.kvstore:db", "--controller", "golden", "kvdb"},
+			then: inStatus(func(st map[string]any) error {
+				return fields(st, map[string]any{"offers.kvdb.application": "kvstore", "offers.kvdb.endpoints.db.interface": "kv"})
+			})},
+		{argv: []string{"consume", "--model", "scratch", "golden:admin/g.kvdb", "kvremote"},
+			then: func() error {
+				r := e.troupe(commandTimeout, "status", "--model", "scratch", "--format", "json")
+				st, err := jsonDoc(r.stdout)
+				if err != nil {
+					return err
+				}
+				if url, _ := jget(st, "application-endpoints", "kvremote", "url").(string); !strings.Contains(url, "g.kvdb") {
+					return fmt.Errorf("scratch application-endpoints: %v", st["application-endpoints"])
+				}
+				return nil
+			}},
 		{argv: []string{"remove-application", "--model", mFull, "--no-prompt", "kvclient", "--destroy-storage", "--force"},
 			stderr: "will remove application kvclient",
 			then: inStatus(func(st map[string]any) error {
@@ -506,7 +528,6 @@ func TestCLIGolden(t *testing.T) {
 		{argv: []string{"remove-unit", "--model", mBare, "--no-prompt", "nosuch/0"}, code: 1, stderr: "nosuch/0"},
 
 		// destroy-model: --no-wait returns while the model is dying.
-		{argv: []string{"add-model", "--no-switch", "scratch"}},
 		{argv: []string{"destroy-model", "golden:admin/scratch", "--no-prompt", "--destroy-storage", "--release-storage"}, code: 2, stderr: "cannot both be specified"},
 		{argv: []string{"destroy-model", "golden:admin/scratch", "--no-prompt", "--no-wait", "--release-storage"}, stderr: `Destroying model "scratch"`,
 			then: func() error {
