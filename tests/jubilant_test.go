@@ -16,7 +16,8 @@ import (
 // jubilant integration test does (temp model with add-model --no-switch,
 // packed .charm deploys, integrate, wait() readiness from status JSON,
 // show-unit relation data, config and trust, run and exec task JSON,
-// model constraints, ssh keys, debug-log --limit, destroy-model
+// add-secret --file and grant-secret with the granted unit reading it by
+// secret-get (and an ungranted one refused), model constraints, ssh keys, debug-log --limit, destroy-model
 // --no-prompt --destroy-storage --force --timeout 5m). stdin is closed, so
 // any prompt fails the script.
 func TestJubilantStyleScript(t *testing.T) {

@@ -49,6 +49,12 @@ func TestArgvRejectedBeforeConnecting(t *testing.T) {
 		{[]string{"version", "--format", "xml"}, "invalid --format"},
 		{[]string{"status", "--model", "c:u/"}, "invalid model reference"},
 		{[]string{"no-such-command"}, "unrecognized command"},
+		{[]string{"remove-unit", "--no-prompt", "app", "--num-units", "2"}, "--num-units for non kubernetes models not valid"},
+		{[]string{"destroy-model", "m", "--no-prompt", "--destroy-storage", "--release-storage"}, "cannot both be specified"},
+		{[]string{"add-machine", "lxd"}, "add-model NAME lxd"},
+		{[]string{"add-machine", "lxd:4"}, "inside machines"},
+		{[]string{"add-machine", "ssh:ubuntu@10.0.0.9"}, "manually provisioned machines are not supported"},
+		{[]string{"integrate", "a", "b", "--via", "10.0.0.0/24"}, "cross-controller"},
 	} {
 		code, stdout, stderr := run(t, tc.args...)
 		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "ERROR ") || !strings.Contains(stderr, tc.phrase) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/api/apipb"
@@ -33,7 +34,7 @@ func runAddMachine(env *Env, args []string) error {
 		return usage(fmt.Errorf("invalid --constraints: %w", err))
 	}
 	if len(rest) > 0 {
-		return usage(fmt.Errorf("add-machine target %q is not supported yet: run `troupe add-machine [-n N]` to add new machines", rest[0]))
+		return usage(addMachineTargetError(rest[0]))
 	}
 	if *n < 1 {
 		return usage(errors.New("-n must be a positive integer"))
@@ -53,4 +54,17 @@ func runAddMachine(env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "created machine %s\n", id)
 	}
 	return nil
+}
+
+// addMachineTargetError says why a placement target of add-machine is
+// refused and what to run instead.
+func addMachineTargetError(target string) error {
+	kind, _, _ := strings.Cut(target, ":")
+	switch {
+	case kind == "lxd" || kind == "kvm":
+		return fmt.Errorf("add-machine %s: troupe does not create %s containers inside machines; for machines that are LXD containers add a model on the lxd cloud (`troupe add-model NAME lxd`) and run `troupe add-machine [-n N]` there", target, kind)
+	case kind == "ssh" || kind == "winrm":
+		return fmt.Errorf("add-machine %s: manually provisioned machines are not supported; run `troupe add-machine [-n N]` to add machines from the model's cloud", target)
+	}
+	return fmt.Errorf("add-machine target %q is not supported: run `troupe add-machine [-n N]` to add new machines", target)
 }

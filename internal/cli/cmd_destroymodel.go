@@ -24,13 +24,16 @@ func runDestroyModel(env *Env, args []string) error {
 	noPrompt := fs.Bool("", "no-prompt", false, "do not ask for confirmation (troupe never prompts; this flag is required)")
 	yes := fs.Bool("y", "yes", false, "same as --no-prompt")
 	destroyStorage := fs.Bool("", "destroy-storage", false, "destroy the model's storage")
-	fs.Bool("", "release-storage", false, "release the model's storage (accepted; the local provider has none)")
+	releaseStorage := fs.Bool("", "release-storage", false, "release the model's storage from the model instead of destroying it (the default)")
 	force := fs.Bool("", "force", false, "do not wait for units in error to run their tear-down hooks")
 	noWait := fs.Bool("", "no-wait", false, "return once the model is dying, without waiting for it to be gone")
 	timeout := fs.Duration("", "timeout", 0, "with --force: how long to wait for the model to be gone")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *destroyStorage && *releaseStorage {
+		return usage(errors.New("--destroy-storage and --release-storage cannot both be specified"))
 	}
 	if len(rest) != 1 {
 		return usage(errors.New("expected exactly one model reference; see `troupe models`"))

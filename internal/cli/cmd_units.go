@@ -73,9 +73,19 @@ func runRemoval(env *Env, args []string, verb, kind string, remove func(context.
 	fs.SetArgs("<" + kind + "> [<" + kind + ">...]")
 	model := fs.String("m", "model", "", "model of the "+kind+"s")
 	destroyStorage := removalFlags(fs)
+	var numUnits *int
+	if verb == "remove-unit" {
+		numUnits = fs.Int("", "num-units", 0, "Kubernetes models only: the number of units of one application to remove; not valid on machine models")
+	}
 	names, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	// Juju's remove-unit: --num-units scales down a Kubernetes
+	// application; every troupe model is a machine (iaas) model, where
+	// Juju refuses it with this message.
+	if numUnits != nil && fs.IsSet("num-units") {
+		return usage(errors.New("--num-units for non kubernetes models not valid; name the units to remove instead: troupe remove-unit <application>/<n>..."))
 	}
 	if len(names) == 0 {
 		return usage(fmt.Errorf("no %s specified; usage: troupe %s <%s>...", kind, verb, kind))

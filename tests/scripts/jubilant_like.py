@@ -231,6 +231,34 @@ def main():
     p = cli("exec", "--format", "json", "--unit", "kvstore/0", "--", "sleep x", model=model, check=False)
     expect(p.returncode != 0 and "task failed" in p.stderr, f"failed exec: exit {p.returncode} stderr {p.stderr!r}")
 
+    # secrets, as jubilant's add_secret/grant_secret/secrets/show_secret
+    # build them: content in a temp YAML file, the URI on stdout.
+    expect(json.loads(cli("secrets", "--format", "json", model=model).stdout) == {}, "secrets of a new model")
+    content = os.path.join(WORK, "secret.yaml")
+    with open(content, "w") as fh:
+        fh.write("username: jubilant\npassword: s3cr3t\n")
+    uri = cli("add-secret", "dbcreds", "--info", "database credentials", "--file", content, model=model).stdout.strip()
+    os.remove(content)  # jubilant deletes the file right after the call
+    expect(uri.startswith("secret:") and len(uri) == len("secret:") + 20, f"add-secret printed {uri!r}")
+    sid = uri[len("secret:"):]
+    listed = json.loads(cli("secrets", "--format", "json", model=model).stdout)
+    expect(list(listed) == [sid], f"secrets lists {list(listed)}, want [{sid}]")
+    expect(listed[sid]["owner"] == "<model>" and listed[sid]["name"] == "dbcreds" and listed[sid]["revision"] == 1
+           and "content" not in listed[sid], f"secrets entry: {listed[sid]}")
+    cli("grant-secret", "dbcreds", "kvclient", model=model)
+    shown = json.loads(cli("show-secret", uri, "--format", "json", "--reveal", model=model).stdout)
+    expect(shown[sid]["content"]["Data"] == {"username": "jubilant", "password": "s3cr3t"}, f"show-secret --reveal: {shown}")
+    expect(any(a["target"] == "application-kvclient" for a in shown[sid].get("access", [])), f"show-secret access: {shown[sid]}")
+    # The granted application's unit reads it in its hook context.
+    out = json.loads(cli("exec", "--format", "json", "--unit", "kvclient/0", "--wait", "60s", "--", "secret-get", uri, "password", model=model).stdout)
+    task = next(iter(out.values()))
+    expect(task["status"] == "completed" and task["results"].get("return-code", 0) == 0 and task["results"].get("stdout") == "s3cr3t\n",
+           f"secret-get in kvclient/0: {task}")
+    # An application it was not granted to cannot.
+    p = cli("exec", "--format", "json", "--unit", "kvstore/0", "--", "secret-get", uri, "password", model=model, check=False)
+    task = next(iter(json.loads(p.stdout).values()))
+    expect(p.returncode != 0 and task["results"].get("return-code", 0) != 0, f"secret-get in ungranted kvstore/0: exit {p.returncode} {task}")
+
     # model constraints and ssh keys.
     expect(json.loads(cli("model-constraints", "--format", "json", model=model).stdout) == {}, "constraints of a new model")
     cli("set-model-constraints", "mem=1G", "cores=4", model=model)
