@@ -298,17 +298,7 @@ func (s *Store) CommitIf(ctx context.Context, conds []Cond, ops ...Op) (rev int6
 // the key does not exist, and the revision of the read.
 func (s *Store) Get(ctx context.Context, key string, v any) (rev int64, err error) {
 	defer s.observe("get", time.Now(), &err)
-	resp, err := s.client.Get(ctx, key)
-	if err != nil {
-		return 0, fmt.Errorf("cannot read %s: %w", key, err)
-	}
-	if len(resp.Kvs) == 0 {
-		return resp.Header.Revision, ErrNotFound
-	}
-	if err := json.Unmarshal(resp.Kvs[0].Value, v); err != nil {
-		return 0, fmt.Errorf("cannot decode %s: %w", key, err)
-	}
-	return resp.Header.Revision, nil
+	return s.get(ctx, key, v)
 }
 
 // GetLocal is Get served from this member's applied state without a raft
@@ -319,7 +309,11 @@ func (s *Store) Get(ctx context.Context, key string, v any) (rev int64, err erro
 // Get.
 func (s *Store) GetLocal(ctx context.Context, key string, v any) (rev int64, err error) {
 	defer s.observe("get-local", time.Now(), &err)
-	resp, err := s.client.Get(ctx, key, clientv3.WithSerializable())
+	return s.get(ctx, key, v, clientv3.WithSerializable())
+}
+
+func (s *Store) get(ctx context.Context, key string, v any, opts ...clientv3.OpOption) (int64, error) {
+	resp, err := s.client.Get(ctx, key, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read %s: %w", key, err)
 	}
