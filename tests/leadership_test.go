@@ -19,36 +19,8 @@ import (
 // claims it and runs leader-elected, within 90 s. The frozen agent is
 // SIGKILLed by the test's cleanup.
 func TestLeaderFailover(t *testing.T) {
-	e := newEnv(t)
-	ledgers := t.TempDir()
-	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
-	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2", "--config", "ledger-dir="+ledgers)
-	doc := waitFor(t, e, readyTimeout, "2 units active with a leader", func(doc statusDoc) bool {
-		units := doc.Applications["hello"].Units
-		leaders := 0
-		for _, u := range units {
-			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-				return false
-			}
-			if u.Leader {
-				leaders++
-			}
-		}
-		return len(units) == 2 && leaders == 1
-	})
-	var old, other string
-	for name, u := range doc.Applications["hello"].Units {
-		if u.Leader {
-			old = name
-		} else {
-			other = name
-		}
-	}
-	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["hello"].Units[old].Machine))
-	if len(dirs) != 1 {
-		t.Fatalf("machine dir of %s: %v", old, dirs)
-	}
-	data, err := os.ReadFile(filepath.Join(dirs[0], "agent.pid"))
+	e, ledgers, old, other, machineDir := deployLeaderPair(t)
+	data, err := os.ReadFile(filepath.Join(machineDir, "agent.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,39 +53,11 @@ func TestLeaderFailover(t *testing.T) {
 // elected and runs leader-elected within 90 s.
 func TestLeaderFailoverAfterKill(t *testing.T) {
 	t.Parallel() // mostly waiting on the lease; see tests/doc.go
-	e := newEnv(t)
-	ledgers := t.TempDir()
-	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
-	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2", "--config", "ledger-dir="+ledgers)
-	doc := waitFor(t, e, readyTimeout, "2 units active with a leader", func(doc statusDoc) bool {
-		units := doc.Applications["hello"].Units
-		leaders := 0
-		for _, u := range units {
-			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
-				return false
-			}
-			if u.Leader {
-				leaders++
-			}
-		}
-		return len(units) == 2 && leaders == 1
-	})
-	var old, other string
-	for name, u := range doc.Applications["hello"].Units {
-		if u.Leader {
-			old = name
-		} else {
-			other = name
-		}
-	}
-	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["hello"].Units[old].Machine))
-	if len(dirs) != 1 {
-		t.Fatalf("machine dir of %s: %v", old, dirs)
-	}
+	e, ledgers, old, other, machineDir := deployLeaderPair(t)
 	var release func()
 	var killed time.Time
 	for deadline := time.Now().Add(30 * time.Second); release == nil; {
-		data, err := os.ReadFile(filepath.Join(dirs[0], agentlock.PidFile))
+		data, err := os.ReadFile(filepath.Join(machineDir, agentlock.PidFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +69,7 @@ func TestLeaderFailoverAfterKill(t *testing.T) {
 		// The kernel drops the dead agent's flock; take it before a
 		// restarted agent can (if one did, kill that one too).
 		for until := time.Now().Add(2 * time.Second); release == nil && time.Now().Before(until); {
-			if r, err := agentlock.Acquire(dirs[0]); err == nil {
+			if r, err := agentlock.Acquire(machineDir); err == nil {
 				release = r
 			} else {
 				time.Sleep(5 * time.Millisecond)
@@ -152,6 +96,42 @@ func TestLeaderFailoverAfterKill(t *testing.T) {
 	}
 	t.Logf("failover: %s ran leader-elected %s after %s's agent was killed", other, time.Since(killed).Round(time.Second), old)
 	release()
-	os.WriteFile(filepath.Join(dirs[0], agentlock.PidFile), nil, 0o600)
+	os.WriteFile(filepath.Join(machineDir, agentlock.PidFile), nil, 0o600)
 	e.mustTroupe(commandTimeout, "destroy-controller", "--yes")
+}
+
+// deployLeaderPair bootstraps, deploys hello -n 2 with ledgers and waits
+// until both units are active and idle with one leader. It returns the
+// leader, the other unit and the leader's machine directory.
+func deployLeaderPair(t *testing.T) (e *env, ledgers, leader, other, machineDir string) {
+	t.Helper()
+	e = newEnv(t)
+	ledgers = t.TempDir()
+	e.mustTroupe(bootstrapTimeout, "bootstrap", "--api-port", strconv.Itoa(freePort(t)))
+	e.mustTroupe(commandTimeout, "deploy", "./testcharms/hello", "-n", "2", "--config", "ledger-dir="+ledgers)
+	doc := waitFor(t, e, readyTimeout, "2 units active with a leader", func(doc statusDoc) bool {
+		units := doc.Applications["hello"].Units
+		leaders := 0
+		for _, u := range units {
+			if u.WorkloadStatus.Current != "active" || u.JujuStatus.Current != "idle" {
+				return false
+			}
+			if u.Leader {
+				leaders++
+			}
+		}
+		return len(units) == 2 && leaders == 1
+	})
+	for name, u := range doc.Applications["hello"].Units {
+		if u.Leader {
+			leader = name
+		} else {
+			other = name
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "machines", "*-machine-"+doc.Applications["hello"].Units[leader].Machine))
+	if len(dirs) != 1 {
+		t.Fatalf("machine dir of %s: %v", leader, dirs)
+	}
+	return e, ledgers, leader, other, dirs[0]
 }
