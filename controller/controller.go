@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/engine"
@@ -96,12 +97,23 @@ func ReadBootstrap(dataDir string) (Bootstrap, error) {
 	return b, nil
 }
 
+// GCPercent is the controller's garbage collection target (GOGC) unless
+// the environment sets one. The controller is a long-running service
+// whose live heap is mostly per-unit state and requests in flight: Go's
+// default of 100 lets the heap grow to twice the live data before a
+// collection, which made RSS about twice the live heap; 50 keeps it at
+// 1.5× for a few per cent more CPU in the collector.
+const GCPercent = 50
+
 // Run runs the controller in dataDir until ctx is cancelled or the
 // controller is destroyed.
 func Run(ctx context.Context, dataDir string, log *slog.Logger) error {
 	b, err := ReadBootstrap(dataDir)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -211,6 +211,10 @@ func Manifolds(cfg ManifoldsConfig) dependency.Manifolds {
 				cfg.Logger.Info("api server listening", "addr", addr)
 				return engine.Func(func(ctx context.Context) error {
 					defer cfg.Metrics.CountAgentsFrom(s, tracker)()
+					credCtx, stopCreds := context.WithCancel(ctx)
+					credDone := make(chan struct{})
+					go func() { defer close(credDone); _ = srv.RunCredentialCache(credCtx) }()
+					defer func() { stopCreds(); <-credDone }()
 					errc := make(chan error, 1)
 					go func() { errc <- srv.Serve() }()
 					cl.attach(srv)

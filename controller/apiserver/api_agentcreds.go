@@ -37,7 +37,9 @@ func (s *Server) RevokeAgent(ctx context.Context, req *apipb.RevokeAgentRequest)
 		if _, err := route[*unit.Done](s, m.UUID, model.KindUnit, name, &unit.SetPasswordHash{Hash: ""}); err != nil {
 			return fmt.Errorf("cannot revoke unit %s: %w", name, err)
 		}
-		tag := entity.Tag{Kind: entity.KindUnit, Name: name, Model: m.UUID}.String()
+		t := entity.Tag{Kind: entity.KindUnit, Name: name, Model: m.UUID}
+		s.refreshCreds(t)
+		tag := t.String()
 		s.streams.cut(tag)
 		res.Revoked = append(res.Revoked, tag)
 		return nil
@@ -54,7 +56,9 @@ func (s *Server) RevokeAgent(ctx context.Context, req *apipb.RevokeAgentRequest)
 	if _, err := route[*machine.Done](s, m.UUID, model.KindMachine, req.Machine, &machine.RevokeCredential{}); err != nil {
 		return nil, fmt.Errorf("cannot revoke machine %s: %w", req.Machine, err)
 	}
-	mtag := entity.Tag{Kind: entity.KindMachine, Name: req.Machine, Model: m.UUID}.String()
+	mt := entity.Tag{Kind: entity.KindMachine, Name: req.Machine, Model: m.UUID}
+	s.refreshCreds(mt)
+	mtag := mt.String()
 	s.streams.cut(mtag)
 	res.Revoked = append(res.Revoked, mtag)
 	// The machine agent issues its units' credentials: a revoked machine
@@ -114,6 +118,9 @@ func (s *Server) MachineCredential(ctx context.Context, req *apipb.MachineCreden
 // one, once the agent used it (called by authenticate).
 func (s *Server) promoteMachineCredential(tag entity.Tag, hash string) error {
 	_, err := route[*machine.Done](s, tag.Model, model.KindMachine, tag.Name, &machine.PromoteCredential{Hash: hash})
+	if err == nil {
+		s.refreshCreds(tag)
+	}
 	return err
 }
 

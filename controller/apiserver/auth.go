@@ -62,14 +62,16 @@ func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) 
 		_, err = s.cfg.Store.Get(ctx, entity.UserKey(tag.Name), &usr)
 		usr.Superuser = usr.Superuser || usr.Name == "admin" // the bootstrap user
 		hash = usr.PasswordHash
-	case entity.KindMachine:
-		var m entity.Machine
-		_, err = s.cfg.Store.Get(ctx, entity.MachineKey(tag.Model, tag.Name), &m)
-		hash, pending = m.PasswordHash, m.PendingPasswordHash
-	case entity.KindUnit:
-		var u entity.Unit
-		_, err = s.cfg.Store.Get(ctx, entity.UnitKey(tag.Model, tag.Name), &u)
-		hash = u.PasswordHash
+	case entity.KindMachine, entity.KindUnit:
+		key := agentDocKey(tag)
+		if f, ok := s.creds.lookup(key); ok && s.guard.check(tag.String(), f.Hash, pw) {
+			return context.WithValue(ctx, callerKey{}, tag), nil
+		}
+		// Not cached, or not this password: a credential just issued,
+		// rotated or revoked is judged on a fresh read.
+		var f credFields
+		f, err = s.readCreds(ctx, key)
+		hash, pending = f.Hash, f.Pending
 	}
 	if store.Unavailable(err) {
 		// Not a verdict on the credentials: the store could not answer
@@ -94,6 +96,36 @@ func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) 
 		ctx = context.WithValue(ctx, callerUserKey{}, usr)
 	}
 	return context.WithValue(ctx, callerKey{}, tag), nil
+}
+
+// agentDocKey is the document holding an agent's credential.
+func agentDocKey(tag entity.Tag) string {
+	if tag.Kind == entity.KindMachine {
+		return entity.MachineKey(tag.Model, tag.Name)
+	}
+	return entity.UnitKey(tag.Model, tag.Name)
+}
+
+// readCreds reads the credential fields of an agent's document from the
+// store and records them in the cache.
+func (s *Server) readCreds(ctx context.Context, key string) (credFields, error) {
+	var f credFields
+	rev, err := s.cfg.Store.Get(ctx, key, &f)
+	if err == nil {
+		s.creds.fill(key, rev, f)
+	}
+	return f, err
+}
+
+// refreshCreds brings the cached credential of tag up to date after the
+// server changed it (revoked, promoted), so that the next call is judged
+// on the new one whatever the watch has delivered yet.
+func (s *Server) refreshCreds(tag entity.Tag) {
+	ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
+	defer cancel()
+	if _, err := s.readCreds(ctx, agentDocKey(tag)); err != nil {
+		s.creds.reset()
+	}
 }
 
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

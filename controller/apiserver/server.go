@@ -105,6 +105,7 @@ type Server struct {
 	logins   *TokenBucket // nil: agent logins are not limited
 	presence *presence.Tracker
 	guard    loginGuard   // per-user failed-login backoff and verified-password cache
+	creds    *credCache   // agents' credential fields, kept current from the hub (credcache.go); nil without a hub
 	streams  agentStreams // open streams per identity, cut on revocation
 
 	sealMu sync.Mutex
@@ -114,6 +115,9 @@ type Server struct {
 // New creates a server; Serve runs it.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, presence: cfg.Presence, logins: newLoginBucket(cfg)}
+	if cfg.Hub != nil {
+		s.creds = newCredCache(nil)
+	}
 	if s.presence == nil {
 		s.presence = presence.NewTracker(nil, 0, presenceFlap)
 	}
@@ -140,6 +144,16 @@ func New(cfg Config) *Server {
 
 // Serve blocks serving until Stop.
 func (s *Server) Serve() error { return s.grpc.Serve(s.cfg.Listener) }
+
+// RunCredentialCache keeps the agents' credential cache current until ctx
+// ends (credcache.go). Until it runs, and without a hub, every agent call
+// reads its credential from the store.
+func (s *Server) RunCredentialCache(ctx context.Context) error {
+	if s.creds == nil {
+		return nil
+	}
+	return s.creds.run(ctx, s.cfg.Hub)
+}
 
 // GracefulStop stops accepting calls, ends the open streams (watches
 // never finish by themselves, and while the old process lingers its
@@ -678,6 +692,7 @@ func (s *Server) IssueUnitCredential(ctx context.Context, req *apipb.IssueUnitCr
 		return nil, err
 	}
 	ut := entity.Tag{Kind: entity.KindUnit, Name: req.Unit, Model: tag.Model}
+	s.refreshCreds(ut) // the unit's previous credential is refused from now on
 	return &apipb.IssueUnitCredentialResult{Tag: ut.String(), Password: pw}, nil
 }
 

@@ -30,6 +30,12 @@ const Prefix = "/troupe/"
 
 const epochKey = Prefix + "epoch"
 
+// Raft log bounds of the embedded member (see Open).
+const (
+	SnapshotCount          = 1000
+	SnapshotCatchUpEntries = 500
+)
+
 // Config describes how to open the store.
 type Config struct {
 	// Dir is the data directory of the embedded etcd member. Required.
@@ -112,6 +118,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// `-n 64` and more.
 	ec.MaxTxnOps = MaxTxnOps
 	ec.MaxRequestBytes = 8 << 20
+	// etcd keeps every raft entry since its last snapshot in memory,
+	// plus SnapshotCatchUpEntries more for slow followers: with the
+	// defaults (10 000 + 5 000) and a unit document in most entries, that
+	// log alone was tens of MB — the larger part of the controller's
+	// memory per unit. A snapshot of a single member is cheap (membership
+	// only; the data is already in the backend), so take one every 1 000
+	// commits and keep 500 for a follower to catch up from; one further
+	// behind gets the snapshot.
+	ec.SnapshotCount = SnapshotCount
+	ec.SnapshotCatchUpEntries = SnapshotCatchUpEntries
 	ec.AutoCompactionMode = "periodic"
 	retention := cfg.CompactionRetention
 	if retention <= 0 {
