@@ -38,7 +38,8 @@ func metricsManifold(cfg Config) dependency.Manifold {
 			if log == nil {
 				log = slog.Default()
 			}
-			sc := metrics.ServeConfig{Addr: cfg.MetricsAddress, Dir: cfg.DataDir, Registry: cfg.Metrics.Registry(), Logger: log}
+			sc := metrics.ServeConfig{Addr: cfg.MetricsAddress, Dir: cfg.DataDir, Registry: cfg.Metrics.Registry(), Logger: log,
+				Profiles: metrics.ProfilesFromEnv()}
 			return &metricsWorker{Worker: engine.Func(func(ctx context.Context) error { return metrics.Serve(ctx, sc) }), m: cfg.Metrics}, nil
 		},
 		Output: func(in worker.Worker, out any) error {

@@ -325,6 +325,55 @@ func (e *env) heapProfile(name string) {
 	e.b.Logf("controller heap profile written to %s", filepath.Join(dir, name))
 }
 
+// cpuProfiles starts CPU profiles of seconds of the controller and of
+// the first machine's agent (when they serve profiles, as for
+// heapProfile) and returns a function that waits for them and saves them
+// in BENCH_PROF_DIR as <name>-controller.prof and <name>-machine.prof.
+func (e *env) cpuProfiles(name string, seconds int) (wait func()) {
+	e.b.Helper()
+	dir := os.Getenv("BENCH_PROF_DIR")
+	if os.Getenv(metrics.ProfilesEnv) == "" || dir == "" {
+		return func() {}
+	}
+	sources := map[string]string{"controller": filepath.Join(e.home, "controller", "metrics.addr")}
+	if agents, _ := filepath.Glob(filepath.Join(e.home, "machines", "*", "metrics.addr")); len(agents) > 0 {
+		sources["machine"] = agents[0] // sorted: the first machine's agent
+	}
+	done := make(chan string, len(sources))
+	for who, addrFile := range sources {
+		go func() {
+			data, err := os.ReadFile(addrFile)
+			if err != nil {
+				done <- fmt.Sprintf("%s CPU profile: %v", who, err)
+				return
+			}
+			client := &http.Client{Timeout: time.Duration(seconds+60) * time.Second}
+			resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", strings.TrimSpace(string(data)), seconds))
+			if err != nil {
+				done <- fmt.Sprintf("%s CPU profile: %v", who, err)
+				return
+			}
+			defer resp.Body.Close()
+			prof, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				done <- fmt.Sprintf("%s CPU profile: %d %v", who, resp.StatusCode, err)
+				return
+			}
+			out := filepath.Join(dir, name+"-"+who+".prof")
+			if err := os.WriteFile(out, prof, 0o644); err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- who + " CPU profile written to " + out
+		}()
+	}
+	return func() {
+		for range sources {
+			e.b.Log(<-done)
+		}
+	}
+}
+
 // keepLogs copies the installation's logs (controller, machine agents)
 // under dir before it is destroyed (BENCH_KEEP=dir).
 func (e *env) keepLogs(dir string) {

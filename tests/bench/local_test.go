@@ -96,11 +96,19 @@ func runUnits(b *testing.B, n int, largest bool) {
 	for i := range to {
 		to[i] = strconv.Itoa(i % m)
 	}
+	var profiled func()
+	if largest {
+		// A CPU profile of the first part of the settle (BENCH_PROFILE=1).
+		profiled = e.cpuProfiles(fmt.Sprintf("settle-%d", n), 20)
+	}
 	start := time.Now()
 	e.mustTroupe(5*time.Minute, "deploy", charm, app, "-n", strconv.Itoa(n), "--to", strings.Join(to, ","))
 	settled := e.waitFor(time.Duration(60+n)*time.Second*2, 500*time.Millisecond,
 		fmt.Sprintf("%d units active and idle", n), appSettled(app, n))
 	settle := settled.Sub(start)
+	if profiled != nil {
+		profiled()
+	}
 	runs := hooksRun(b, e.home, app)
 	var total int
 	for _, c := range runs {
