@@ -648,7 +648,14 @@ func (s *Server) MachineUnits(ctx context.Context, req *apipb.MachineUnitsReques
 	}
 	res := &apipb.MachineUnitsResult{ModelUuid: tag.Model}
 	for _, kv := range kvs {
-		var u entity.Unit
+		// Only the placement fields: every machine's deployer lists the
+		// model's units after each change to one of its own, and decoding
+		// whole documents (status, charm state) was most of its cost.
+		var u struct {
+			Name    string      `json:"name"`
+			Machine string      `json:"machine"`
+			Life    entity.Life `json:"life"`
+		}
 		if err := json.Unmarshal(kv.Value, &u); err != nil {
 			// Skipped, not fatal: one bad document must not stop every
 			// machine's deployer (the unit's actor reports it in status).
