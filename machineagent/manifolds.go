@@ -311,9 +311,7 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 		}
 		d.logs[name] = logsender.NewBuffer(capacity)
 	}
-	ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
-		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics, Pool: d.cfg.Pool}
+	ucfg := d.unitConfig(name, dir)
 	if err := runner.StartWorker(ctx, name, func(ctx context.Context) (worker.Worker, error) {
 		eng, err := engine.New(ucfg.Logger)
 		if err != nil {
@@ -333,6 +331,14 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 	started[name] = true
 	d.log.Info("unit agent started", "unit", name)
 	return nil
+}
+
+// unitConfig configures the unit agent of unit name in dir: it shares
+// the machine agent's machine lock, metrics and API transport (Pool).
+func (d *deployer) unitConfig(name, dir string) unitagent.Config {
+	return unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
+		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
+		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics, Pool: d.cfg.Pool}
 }
 
 func (d *deployer) ensureCredential(ctx context.Context, unit, dir string) error {
