@@ -103,51 +103,53 @@ func newCallerConn(cc *grpc.ClientConn, c creds) *callerConn {
 	return &callerConn{cc: cc, creds: grpc.PerRPCCredentials(c), life: life, stop: stop}
 }
 
-// callContext is ctx, also cancelled when the Conn is closed; cancel
-// releases it.
-func (c *callerConn) callContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+// callContext is ctx, also cancelled when the Conn is closed; release
+// (once the call is over) cancels it and unhooks it from the Conn.
+func (c *callerConn) callContext(ctx context.Context) (_ context.Context, release func(), _ error) {
 	if c.life.Err() != nil {
 		return nil, nil, errConnClosing
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	unhook := context.AfterFunc(c.life, cancel)
-	context.AfterFunc(ctx, func() { unhook() })
-	return ctx, cancel, nil
+	return ctx, func() { unhook(); cancel() }, nil
 }
 
 func (c *callerConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	ctx, cancel, err := c.callContext(ctx)
+	ctx, release, err := c.callContext(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
+	defer release()
 	return c.cc.Invoke(ctx, method, args, reply, append(opts, c.creds)...)
 }
 
 func (c *callerConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	ctx, cancel, err := c.callContext(ctx)
+	ctx, release, err := c.callContext(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cs, err := c.cc.NewStream(ctx, desc, method, append(opts, c.creds)...)
 	if err != nil {
-		cancel()
+		release()
 		return nil, err
 	}
-	return &callerStream{ClientStream: cs, cancel: cancel}, nil
+	// A caller may drop a stream by cancelling its context instead of
+	// reading it to the end: release then too.
+	context.AfterFunc(ctx, release)
+	return &callerStream{ClientStream: cs, release: release}, nil
 }
 
 // callerStream releases its context once the stream has ended (RecvMsg
 // returned an error, io.EOF included).
 type callerStream struct {
 	grpc.ClientStream
-	cancel context.CancelFunc
+	release func()
 }
 
 func (s *callerStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
 	if err != nil {
-		s.cancel()
+		s.release()
 	}
 	return err
 }
