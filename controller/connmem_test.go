@@ -16,7 +16,9 @@ import (
 // process here; the heap grown per connected, logged-in, idle connection
 // (both ends, after a GC) must stay under 100 KB. With gRPC's default
 // per-connection buffers (32 KB read + 32 KB write, at each end) it was
-// about 135 KB; without them about 80 KB.
+// about 135 KB; without them about 80 KB. An agent sharing a transport
+// (api.Pool, as a machine agent's unit agents do) must cost a fraction
+// of that.
 func TestMemoryPerIdleConnection(t *testing.T) {
 	info := startController(t)
 	const conns = 100
@@ -62,5 +64,29 @@ func TestMemoryPerIdleConnection(t *testing.T) {
 	t.Logf("heap grown by %d KB for %d idle connections: %d KB each (client and server ends)", grown>>10, conns, perConn>>10)
 	if perConn > 100<<10 {
 		t.Errorf("an idle API connection costs %d KB of heap (both ends); want at most 100 KB", perConn>>10)
+	}
+
+	// The agents of a machine agent's process share one transport
+	// (api.Pool): each more agent costs a Conn, not a connection.
+	pool := api.NewPool()
+	first, err := pool.Dial(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(first)
+	open = append(open, first)
+	before = heap()
+	for i := 0; i < conns; i++ {
+		c, err := pool.Dial(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call(c)
+		open = append(open, c)
+	}
+	pooled := (int64(heap()) - int64(before)) / conns
+	t.Logf("pooled: %d B per more agent on a shared transport (both ends), against %d KB per connection", pooled, perConn>>10)
+	if pooled > perConn/4 {
+		t.Errorf("an agent on a shared transport costs %d B of heap; want at most a quarter of a connection's %d B", pooled, perConn)
 	}
 }

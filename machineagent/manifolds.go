@@ -76,6 +76,10 @@ type Config struct {
 	// free loopback port. The bound address is written to
 	// DataDir/metrics.addr.
 	MetricsAddress string
+	// Pool is the API transport the machine agent and its unit agents
+	// share (one connection to the controller per process); nil means
+	// Manifolds makes one.
+	Pool *api.Pool
 }
 
 // Manifolds returns the machine agent's dependency graph.
@@ -90,6 +94,9 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	cfg.Logger = base
 	mlog := logsender.Logger(base, cfg.Logs, "juju.worker.deployer")
 	lock := &machinelock.Lock{Path: filepath.Join(cfg.DataDir, "machine-lock"), LogPath: filepath.Join(cfg.DataDir, "machine-lock.log")}
+	if cfg.Pool == nil {
+		cfg.Pool = api.NewPool()
+	}
 	cfg.Metrics = withMetrics(cfg, lock)
 	if cfg.Reports != nil {
 		cfg.Reports.setLock(lock)
@@ -97,7 +104,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	return dependency.Manifolds{
 		MetricsName:   metricsManifold(cfg),
 		AgentName:     agentmanifold.Agent(cfg.DataDir),
-		APICallerName: agentmanifold.APICaller(AgentName, func(api.AgentConfig) { cfg.Metrics.Redialed(agentmetrics.MachineAgent) }),
+		APICallerName: agentmanifold.APICaller(AgentName, cfg.Pool, func(api.AgentConfig) { cfg.Metrics.Redialed(agentmetrics.MachineAgent) }),
 		MachinerName: {
 			Inputs: []string{AgentName, APICallerName},
 			Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
@@ -304,9 +311,7 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 		}
 		d.logs[name] = logsender.NewBuffer(capacity)
 	}
-	ucfg := unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
-		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
-		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics}
+	ucfg := d.unitConfig(name, dir)
 	if err := runner.StartWorker(ctx, name, func(ctx context.Context) (worker.Worker, error) {
 		eng, err := engine.New(ucfg.Logger)
 		if err != nil {
@@ -326,6 +331,14 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 	started[name] = true
 	d.log.Info("unit agent started", "unit", name)
 	return nil
+}
+
+// unitConfig configures the unit agent of unit name in dir: it shares
+// the machine agent's machine lock, metrics and API transport (Pool).
+func (d *deployer) unitConfig(name, dir string) unitagent.Config {
+	return unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
+		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
+		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics, Pool: d.cfg.Pool}
 }
 
 func (d *deployer) ensureCredential(ctx context.Context, unit, dir string) error {

@@ -510,7 +510,7 @@ func matrixRequest(md protoreflect.MethodDescriptor, marker, machine, unit strin
 
 // invoke calls md with req; for a server stream, it waits up to two
 // seconds for the first message (a call left waiting was not refused).
-func invoke(cc *grpc.ClientConn, md protoreflect.MethodDescriptor, req *dynamicpb.Message) error {
+func invoke(cc grpc.ClientConnInterface, md protoreflect.MethodDescriptor, req *dynamicpb.Message) error {
 	full := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

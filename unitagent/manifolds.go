@@ -70,6 +70,10 @@ type Config struct {
 	// hooks a private /charm/containers (troupe-mountns, internal/mountns).
 	Pebble      string
 	MountHelper string
+	// Pool is the API transport shared with the machine agent and the
+	// other unit agents of the process; nil means a connection of the
+	// unit's own.
+	Pool *api.Pool
 }
 
 // Manifolds returns the unit agent's dependency graph.
@@ -84,7 +88,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 	cfg.Logger = logsender.Logger(base, cfg.Logs, "juju.worker.uniter", "unit")
 	return dependency.Manifolds{
 		AgentName:     agentmanifold.Agent(cfg.Dir),
-		APICallerName: agentmanifold.APICaller(AgentName, func(c api.AgentConfig) { cfg.Metrics.Redialed(c.Unit) }),
+		APICallerName: agentmanifold.APICaller(AgentName, cfg.Pool, func(c api.AgentConfig) { cfg.Metrics.Redialed(c.Unit) }),
 		CharmDirName: {
 			Start: func(ctx context.Context, _ dependency.Getter) (worker.Worker, error) {
 				return engine.NewValue(filepath.Join(cfg.Dir, "charm"), nil), nil

@@ -89,17 +89,61 @@ const (
 	DefaultLoginBurst = 100
 )
 
-// connTag marks a transport connection; loggedIn is set once an agent
-// authenticated on it, so later calls on it are not logins. An agent
-// starts several calls at once on a fresh connection (its watch, its log
-// sender, its first status): they are one login, so they share one token.
-// The first to arrive holds mu while it is admitted; the others wait for
-// it and pass on its token (admitted), or, if it was refused, ask for
-// their own.
+// connTag marks a transport connection and holds, per agent tag that
+// called on it, that agent's login there. A machine agent's process
+// shares one transport among all its agents (internal/api Pool), so a
+// login is a (connection, tag) pair's first authenticated call: each
+// agent on a shared connection pays its own token, once. An agent starts
+// several calls at once (its watch, its log sender, its first status):
+// they are one login, so they share one token. The first to arrive holds
+// the tag's mu while it is admitted (the connection's mu only while the
+// entry is looked up, so agents sharing a connection queue for their
+// tokens side by side); the others wait for it and pass on its token
+// (admitted), or, if it was refused, ask for their own.
 type connTag struct {
+	mu     sync.Mutex
+	logins map[string]*tagLogin // guarded by mu: claimed agent tag -> its login here
+}
+
+type tagLogin struct {
 	loggedIn atomic.Bool
 	mu       sync.Mutex // serialises the admission of the first calls
-	admitted bool       // guarded by mu: a token was granted to this connection
+	admitted bool       // guarded by mu: a token was granted to this (connection, tag)
+}
+
+// login is tag's entry on the connection, made when create is set (nil
+// otherwise, when there is none).
+func (ct *connTag) login(tag string, create bool) *tagLogin {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	l := ct.logins[tag]
+	if l == nil && create {
+		if ct.logins == nil {
+			ct.logins = map[string]*tagLogin{}
+		}
+		l = &tagLogin{}
+		ct.logins[tag] = l
+	}
+	return l
+}
+
+// drop forgets tag's entry unless it logged in, so a connection trying
+// tags that never authenticate holds nothing for them.
+func (ct *connTag) drop(tag string, l *tagLogin) {
+	ct.mu.Lock()
+	if ct.logins[tag] == l && !l.loggedIn.Load() {
+		delete(ct.logins, tag)
+	}
+	ct.mu.Unlock()
+}
+
+// claimedTag is the single tag the call's metadata presents, "" if none.
+func claimedTag(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if tags := md.Get(api.MDTag); len(tags) == 1 {
+		return tags[0]
+	}
+	return ""
 }
 
 type connTagKey struct{}
@@ -123,26 +167,30 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 	if s.logins == nil {
 		return nil
 	}
-	ct, _ := ctx.Value(connTagKey{}).(*connTag)
-	if ct != nil && ct.loggedIn.Load() {
+	tag := claimedTag(ctx)
+	if tag == "" || strings.HasPrefix(tag, "user-") {
 		return nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	tags := md.Get(api.MDTag)
-	if len(tags) != 1 || strings.HasPrefix(tags[0], "user-") {
-		return nil
-	}
-	if ct != nil {
-		ct.mu.Lock()
-		defer ct.mu.Unlock()
-		if ct.admitted || ct.loggedIn.Load() {
+	var l *tagLogin
+	if ct, _ := ctx.Value(connTagKey{}).(*connTag); ct != nil {
+		if l = ct.login(tag, true); l.loggedIn.Load() {
 			return nil
 		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.admitted || l.loggedIn.Load() {
+			return nil
+		}
+		defer func() {
+			if !l.admitted {
+				ct.drop(tag, l)
+			}
+		}()
 	}
 	ok, wait := s.logins.Reserve(maxLoginQueue)
 	if ok {
-		if ct != nil {
-			ct.admitted = true
+		if l != nil {
+			l.admitted = true
 		}
 		if wait > 0 {
 			t := time.NewTimer(wait)
@@ -155,7 +203,7 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 		}
 		return nil
 	}
-	kind, _, _ := strings.Cut(tags[0], "-")
+	kind, _, _ := strings.Cut(tag, "-")
 	if s.cfg.LoginObserver != nil {
 		s.cfg.LoginObserver.LoginThrottled(kind)
 	}
@@ -163,21 +211,30 @@ func (s *Server) throttleLogin(ctx context.Context) error {
 		wait.Round(time.Millisecond)))
 }
 
-// loginFailed withdraws the connection's admission after a failed
-// authentication: its next call is a login again.
+// loginFailed withdraws the admission of the call's (connection, tag)
+// after a failed authentication: its next call is a login again.
 func loginFailed(ctx context.Context) {
-	if ct, _ := ctx.Value(connTagKey{}).(*connTag); ct != nil {
-		ct.mu.Lock()
-		ct.admitted = false
-		ct.mu.Unlock()
+	ct, _ := ctx.Value(connTagKey{}).(*connTag)
+	if ct == nil {
+		return
+	}
+	tag := claimedTag(ctx)
+	if l := ct.login(tag, false); l != nil {
+		l.mu.Lock()
+		l.admitted = false
+		l.mu.Unlock()
+		ct.drop(tag, l)
 	}
 }
 
-// loggedIn records that the connection of ctx carries an authenticated
-// agent, so its later calls skip the login limiter.
+// loggedIn records that the agent whose authenticated call ctx is is
+// logged in on its connection, so its later calls there skip the login
+// limiter (other agents sharing the connection still log in themselves).
 func loggedIn(ctx context.Context) {
 	if ct, _ := ctx.Value(connTagKey{}).(*connTag); ct != nil {
-		ct.loggedIn.Store(true)
+		if tag := claimedTag(ctx); tag != "" {
+			ct.login(tag, true).loggedIn.Store(true)
+		}
 	}
 }
 

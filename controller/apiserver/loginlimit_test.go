@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
 
 	"github.com/troupe-dev/troupe/controller/presence"
 	"github.com/troupe-dev/troupe/internal/api"
@@ -138,5 +140,71 @@ func TestConcurrentFirstCallsShareOneLogin(t *testing.T) {
 	}
 	if got := tokensLeft(); got < 6.99 || got > 7.01 {
 		t.Fatalf("calls on a logged-in connection took tokens: %.2f left, want 7", got)
+	}
+}
+
+// Agents sharing one transport (a machine agent's process, api.Pool) log
+// in each on their own: a login is a (connection, tag) pair's first
+// call, so every agent on the connection pays one token, once, and one
+// agent's login does not wave the next one through; a tag whose
+// authentication failed leaves nothing behind on the connection.
+func TestSharedConnectionLoginsPerAgent(t *testing.T) {
+	s := &Server{logins: NewTokenBucket(0.001, 10, nil)}
+	conn := connTagger{}.TagConn(context.Background(), &stats.ConnTagInfo{})
+	as := func(tag string) context.Context {
+		return metadata.NewIncomingContext(conn, metadata.Pairs(api.MDTag, tag))
+	}
+	tokensLeft := func() float64 {
+		s.logins.mu.Lock()
+		defer s.logins.mu.Unlock()
+		return s.logins.tokens
+	}
+	tags := []string{"machine-m-0", "unit-m-app-0", "unit-m-app-1"}
+	for _, tag := range tags {
+		for range 3 {
+			if err := s.throttleLogin(as(tag)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		loggedIn(as(tag))
+	}
+	if got := tokensLeft(); got < 6.99 || got > 7.01 {
+		t.Fatalf("three agents on one connection left %.2f of 10 tokens; want 7 (one login each)", got)
+	}
+	for _, tag := range tags {
+		if err := s.throttleLogin(as(tag)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := tokensLeft(); got < 6.99 || got > 7.01 {
+		t.Fatalf("logged-in agents' later calls took tokens: %.2f left, want 7", got)
+	}
+	ct := conn.Value(connTagKey{}).(*connTag)
+	if err := s.throttleLogin(as("unit-m-bogus-0")); err != nil {
+		t.Fatal(err)
+	}
+	loginFailed(as("unit-m-bogus-0"))
+	ct.mu.Lock()
+	n := len(ct.logins)
+	ct.mu.Unlock()
+	if n != len(tags) {
+		t.Errorf("the connection holds %d logins after a failed one; want the %d agents that logged in", n, len(tags))
+	}
+	// The limiter refuses one agent without touching the others.
+	s.logins = NewTokenBucket(0.001, 1, nil)
+	s.logins.Take()
+	if err := s.throttleLogin(as("unit-m-app-2")); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a new agent with no token left: %v; want ResourceExhausted", err)
+	}
+	for _, tag := range tags {
+		if err := s.throttleLogin(as(tag)); err != nil {
+			t.Fatalf("%s, logged in on the connection, refused: %v", tag, err)
+		}
+	}
+	ct.mu.Lock()
+	_, kept := ct.logins["unit-m-app-2"]
+	ct.mu.Unlock()
+	if kept {
+		t.Error("a refused login left its entry on the connection")
 	}
 }

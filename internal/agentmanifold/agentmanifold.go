@@ -66,10 +66,12 @@ func (w *configWorker) Kill()       { w.tomb.Kill(nil) }
 func (w *configWorker) Wait() error { return w.tomb.Wait() }
 
 // APICaller dials the controller with the credentials of the agent
-// manifold named agentName and outputs the *api.Conn; the connection is
-// closed when the worker stops. onRedial, if not nil, is told of the
-// agent each time the connection's transport is dialled again.
-func APICaller(agentName string, onRedial func(api.AgentConfig)) dependency.Manifold {
+// manifold named agentName through pool (the transport the process's
+// agents share; nil: a connection of its own) and outputs the *api.Conn;
+// the Conn is closed when the worker stops (the shared transport once
+// its last agent closed). onRedial, if not nil, is told of the agent
+// each time the transport is dialled again.
+func APICaller(agentName string, pool *api.Pool, onRedial func(api.AgentConfig)) dependency.Manifold {
 	return dependency.Manifold{
 		Inputs: []string{agentName},
 		Start: func(ctx context.Context, g dependency.Getter) (worker.Worker, error) {
@@ -80,7 +82,7 @@ func APICaller(agentName string, onRedial func(api.AgentConfig)) dependency.Mani
 			if onRedial != nil {
 				c.Info.OnRedial = func() { onRedial(c) }
 			}
-			conn, err := api.Dial(c.Info)
+			conn, err := pool.Dial(c.Info)
 			if err != nil {
 				return nil, err
 			}

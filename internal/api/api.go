@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -53,22 +55,89 @@ func (c creds) GetRequestMetadata(context.Context, ...string) (map[string]string
 }
 func (creds) RequireTransportSecurity() bool { return true }
 
-// Conn is an API connection.
+// Conn is an API connection: one caller's credentials over a gRPC
+// transport that is its own (Dial) or shared with the other agents of
+// the process (Pool.Dial).
 type Conn struct {
 	apipb.ControllerClient
-	cc *grpc.ClientConn
-	rd *redialer
+	cc       *callerConn
+	rd       *redialer
+	redials  atomic.Int64 // transport re-dials seen while this Conn was open
+	redialed func()       // counts one and tells Info.OnRedial
+	close    func() error
+	once     sync.Once
+	err      error
 }
 
-// Close closes the connection.
-func (c *Conn) Close() error { return c.cc.Close() }
+// Close closes the connection: its calls still running end (Canceled),
+// later ones fail; the transport is closed once no Conn uses it.
+func (c *Conn) Close() error {
+	c.once.Do(func() {
+		c.cc.stop()
+		c.err = c.close()
+	})
+	return c.err
+}
 
-// Dial opens a connection to the controller at info's addresses. gRPC
+// Dial opens a connection of its own to the controller at info's
+// addresses (an agent process shares one through a Pool). gRPC
 // connects lazily and reconnects on its own, through redial.go's
 // dialler: every address in turn, full-jitter backoff between rounds
 // (cap info.BackoffCap, default 5 s). Keepalive pings every 10 s drop a
 // dead link within about 15 s. Callers see errors per call.
 func Dial(info Info) (*Conn, error) {
+	t, err := newTransport(info)
+	if err != nil {
+		return nil, err
+	}
+	c := newConn(info, t.cc, t.rd)
+	t.observe(c)
+	c.close = t.cc.Close
+	return c, nil
+}
+
+// transport is one gRPC client connection to the controller with its
+// dialler, and the Conns it tells of re-dials.
+type transport struct {
+	cc *grpc.ClientConn
+	rd *redialer
+
+	mu        sync.Mutex
+	observers map[*Conn]func() // guarded by mu
+}
+
+func (t *transport) observe(c *Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.observers == nil {
+		t.observers = map[*Conn]func(){}
+	}
+	t.observers[c] = c.redialed
+}
+
+func (t *transport) forget(c *Conn) {
+	t.mu.Lock()
+	delete(t.observers, c)
+	t.mu.Unlock()
+}
+
+// redialed tells every Conn on the transport that it was dialled again.
+func (t *transport) redialed() {
+	t.mu.Lock()
+	fs := make([]func(), 0, len(t.observers))
+	for _, f := range t.observers {
+		fs = append(fs, f)
+	}
+	t.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// newTransport makes the gRPC client connection for info's addresses,
+// CA and backoff cap; it carries no caller credentials (each Conn adds
+// its own to every call).
+func newTransport(info Info) (*transport, error) {
 	if len(info.Addresses) == 0 {
 		return nil, fmt.Errorf("no controller address configured")
 	}
@@ -84,11 +153,11 @@ func Dial(info Info) (*Conn, error) {
 		}
 		capDelay = d
 	}
+	t := &transport{}
 	rd := &redialer{addrs: append([]string(nil), info.Addresses...), base: DefaultBackoffBase, cap: capDelay,
-		randFloat: rand.Float64, dialTimout: 10 * time.Second, onRedial: info.OnRedial}
+		randFloat: rand.Float64, dialTimout: 10 * time.Second, onRedial: t.redialed}
 	cc, err := grpc.NewClient("passthrough:///"+info.Addresses[0],
 		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
-		grpc.WithPerRPCCredentials(creds{info.Tag, info.Password}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
 		grpc.WithContextDialer(rd.dial),
 		// The dialler does the backoff (full jitter) and honours the
@@ -98,17 +167,30 @@ func Dial(info Info) (*Conn, error) {
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.WithChainUnaryInterceptor(rd.retryThrottled),
 		grpc.WithChainStreamInterceptor(rd.retryThrottledStream),
-		// A machine agent holds one connection per unit, mostly idle:
-		// read straight from TLS (which buffers a record already) and
-		// borrow the write buffer only while flushing, instead of 32 KB
-		// of each per connection.
+		// Mostly idle connections: read straight from TLS (which
+		// buffers a record already) and borrow the write buffer only
+		// while flushing, instead of 32 KB of each per connection.
 		grpc.WithReadBufferSize(0),
 		grpc.WithSharedWriteBuffer(true),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to controller at %s: %w", info.Addresses[0], err)
 	}
-	return &Conn{ControllerClient: apipb.NewControllerClient(cc), cc: cc, rd: rd}, nil
+	t.cc, t.rd = cc, rd
+	return t, nil
+}
+
+func newConn(info Info, cc *grpc.ClientConn, rd *redialer) *Conn {
+	ccc := newCallerConn(cc, creds{info.Tag, info.Password})
+	c := &Conn{ControllerClient: apipb.NewControllerClient(ccc), cc: ccc, rd: rd}
+	onRedial := info.OnRedial
+	c.redialed = func() {
+		c.redials.Add(1)
+		if onRedial != nil {
+			onRedial()
+		}
+	}
+	return c
 }
 
 // AgentConfig is an agent's configuration file (agent.conf, mode 0600).

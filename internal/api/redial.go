@@ -100,17 +100,9 @@ func (d *redialer) dial(ctx context.Context, _ string) (net.Conn, error) {
 	return nil, fmt.Errorf("cannot reach the controller at %s: %s", strings.Join(d.addrs, ", "), strings.Join(errs, "; "))
 }
 
-// Reconnects is how many times this connection re-established its
-// transport after the first connect.
-func (c *Conn) Reconnects() int64 {
-	if c.rd == nil {
-		return 0
-	}
-	if n := c.rd.dialed.Load(); n > 1 {
-		return n - 1
-	}
-	return 0
-}
+// Reconnects is how many times this connection's transport was
+// re-established while the Conn was open (after its first connect).
+func (c *Conn) Reconnects() int64 { return c.redials.Load() }
 
 // IsLoginThrottled says whether err is the controller refusing a login
 // for its rate limit; such a call may be retried after a backoff.
