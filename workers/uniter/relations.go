@@ -84,6 +84,11 @@ func (u *Uniter) commitHook(name string, ch hookcmds.Changes, b *backend) error 
 // deliver sends the outbox to the controller, oldest entry first; the
 // controller applies each (stream, seq) once.
 func (u *Uniter) deliver(ctx context.Context) error {
+	// Agent statuses set before these entries reach the controller first
+	// (agentstatus.go).
+	if err := u.agentStatus.flush(ctx); err != nil {
+		return err
+	}
 	err := u.outbox.Deliver(func(stream string, e outbox.Entry) error {
 		req := &apipb.CommitHookRequest{Unit: u.cfg.Unit, Hook: e.Hook, StateSet: e.StateSet, StateDelete: e.StateDelete,
 			Stream: stream, Seq: e.Seq, Secrets: secretChangesPB(e.Secrets)}

@@ -21,8 +21,10 @@ import (
 // delivered in the background (the deliverer goroutine), so a chatty
 // hook is not slowed down by round trips. Offline they all wait in the
 // outbox and the run loop delivers them, in order, once the link is back.
-// Agent status (idle, executing, error) is not queued: it describes the
-// agent's present, which the controller shows as disconnected meanwhile.
+// Agent status (idle, executing, error) is not in the outbox: it
+// describes the agent's present, which the controller shows as
+// disconnected meanwhile. It is sent in the background, and in order
+// with the outbox: delivery first flushes it (agentstatus.go).
 
 // reportWait bounds a status-set's synchronous delivery attempt.
 const reportWait = 5 * time.Second

@@ -103,15 +103,14 @@ type Uniter struct {
 	outbox   *outbox.Outbox
 	kicks    chan struct{} // asks the deliverer to send the outbox (reports.go)
 	linkDown atomic.Bool   // the last delivery found the controller unreachable
-	// agentUnsent is the latest agent status the controller could not
-	// be reached for, resent by the run loop until it is delivered;
-	// nil when the controller shows the agent's present status. Run
-	// goroutine only.
-	agentUnsent *apipb.StatusInfo
+	// agentStatus sends agent statuses off the machine lock, in order
+	// with the outbox (agentstatus.go); set for the duration of Run.
+	agentStatus *statusSender
 	server      *hooktool.Server[hookcmds.Context]
 	snap        *apipb.UnitSnapshotResult // latest remote snapshot; Run goroutine only
 	local       resolver.State            // local state the current op was decided on; Run goroutine only
 	hookContext string                    // context id of the hook RunHook last ran, "" for none; Run goroutine only
+	stagedCharm string                    // the charm URL unpacked in state/charm-staging by stageCharm, "" for none; Run goroutine only
 	update      int                       // update-status version
 	secrets     secretEvents              // Run goroutine only
 	// containersFor caches whether the deployed charm declares
@@ -173,6 +172,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	u.outbox = ob
 	u.kicks = make(chan struct{}, 1)
+	u.agentStatus = newStatusSender(cfg.Unit, cfg.Logger, func(ctx context.Context, st *apipb.StatusInfo) error {
+		_, err := cfg.API.SetUnitStatus(ctx, &apipb.SetUnitStatusRequest{Unit: cfg.Unit, Agent: st})
+		return err
+	})
+	statusCtx, stopStatus := context.WithCancel(ctx)
+	statusDone := make(chan struct{})
+	go func() { defer close(statusDone); u.agentStatus.run(statusCtx) }()
+	defer func() { stopStatus(); <-statusDone }()
 	deliverCtx, stopDeliverer := context.WithCancel(ctx)
 	delivererDone := make(chan struct{})
 	go func() { defer close(delivererDone); u.deliverer(deliverCtx) }()
@@ -240,10 +247,8 @@ func Run(ctx context.Context, cfg Config) error {
 			wasOffline = offline
 		}
 		u.snap = snap
-		if !offline && u.agentUnsent != nil {
-			if err := u.resendAgentStatus(ctx); err != nil {
-				return err
-			}
+		if !offline && u.agentStatus.hasUnsent() {
+			u.agentStatus.resendUnsent()
 		}
 		if !offline {
 			if n, err := u.provisionStorage(ctx, snap); err != nil {
@@ -312,8 +317,9 @@ func Run(ctx context.Context, cfg Config) error {
 					}
 					watchErr <- u.watch(watchCtx, changes)
 				}()
-			case <-offlineTick(cfg.Clock, offline || u.agentUnsent != nil):
+			case <-offlineTick(cfg.Clock, offline || u.agentStatus.hasUnsent()):
 			case <-changes:
+			case <-u.agentStatus.Unsent:
 			case <-u.workloadChanges():
 			case <-cfg.Leadership.Changes():
 			case <-updates.C():
@@ -338,6 +344,15 @@ func Run(ctx context.Context, cfg Config) error {
 		idle = false
 		u.local = state
 		cfg.Logger.Info("running operation", "unit", cfg.Unit, "op", op.String())
+		if op.Kind == resolver.OpDeploy || op.Kind == resolver.OpUpgrade {
+			// Download and unpack before the executor takes the machine
+			// lock: only the swap into place needs it (§8.3 serialises
+			// what changes the machine, not fetching into our own
+			// directory), so other units' hooks go on meanwhile.
+			if err := u.stageCharm(ctx, op.CharmURL); err != nil {
+				return fmt.Errorf("operation %s failed: %w", op, err)
+			}
+		}
 		if state, err = exec.Run(ctx, state, op); err != nil {
 			return fmt.Errorf("operation %s failed: %w", op, err)
 		}
@@ -379,15 +394,11 @@ func (u *Uniter) ClearResolved(ctx context.Context) error {
 // DeployCharm implements resolver.Callbacks: it downloads the charm and
 // swaps it into place atomically.
 func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade bool) error {
-	res, err := u.cfg.API.GetCharm(ctx, &apipb.GetCharmRequest{CharmUrl: url})
-	if err != nil {
-		return fmt.Errorf("cannot download charm %s: %w", url, err)
+	if err := u.stageCharm(ctx, url); err != nil {
+		return err
 	}
-	staging := filepath.Join(u.cfg.UnitDir, "state", "charm-staging")
-	os.RemoveAll(staging)
-	if err := charm.Unpack(bytes.NewReader(res.Archive), int64(len(res.Archive)), staging, charm.DefaultLimits()); err != nil {
-		return fmt.Errorf("cannot unpack charm %s: %w", url, err)
-	}
+	staging := u.stagingDir()
+	u.stagedCharm = "" // consumed by the swap below
 	old := u.charmDir() + ".old"
 	os.RemoveAll(old)
 	if _, err := os.Stat(u.charmDir()); err == nil {
@@ -399,6 +410,32 @@ func (u *Uniter) DeployCharm(ctx context.Context, url string, _ int, upgrade boo
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+func (u *Uniter) stagingDir() string { return filepath.Join(u.cfg.UnitDir, "state", "charm-staging") }
+
+// stageCharm downloads url and unpacks it in the staging directory, once:
+// a staging already holding url (unpacked by this process: stagedCharm)
+// is kept. The run loop calls it before a deploy or upgrade takes the
+// machine lock; DeployCharm calls it again, which then only checks.
+func (u *Uniter) stageCharm(ctx context.Context, url string) error {
+	staging := u.stagingDir()
+	if u.stagedCharm == url {
+		if _, err := os.Stat(staging); err == nil {
+			return nil
+		}
+	}
+	u.stagedCharm = ""
+	res, err := u.cfg.API.GetCharm(ctx, &apipb.GetCharmRequest{CharmUrl: url})
+	if err != nil {
+		return fmt.Errorf("cannot download charm %s: %w", url, err)
+	}
+	os.RemoveAll(staging)
+	if err := charm.Unpack(bytes.NewReader(res.Archive), int64(len(res.Archive)), staging, charm.DefaultLimits()); err != nil {
+		return fmt.Errorf("cannot unpack charm %s: %w", url, err)
+	}
+	u.stagedCharm = url
+	return nil
 }
 
 // RunHook implements resolver.Callbacks.
@@ -499,38 +536,8 @@ func (u *Uniter) HookContext() string { return u.hookContext }
 // as agent status `error`; status output shows it, as Juju does, as
 // workload `error` with the hook message and agent `idle`.
 func (u *Uniter) SetAgentStatus(ctx context.Context, st resolver.AgentStatus, msg string, data map[string]any) error {
-	u.agentUnsent = nil // superseded, whether or not this one gets through
-	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit}
-	switch st {
-	default:
-		req.Agent = &apipb.StatusInfo{Current: string(st), Message: msg}
-	}
-	_, err := u.cfg.API.SetUnitStatus(ctx, req)
-	if unreachable(err) {
-		// Agent status is not queued with the reports: the controller
-		// shows the agent as disconnected meanwhile, and the run loop
-		// sends the latest one once the controller answers again
-		// (resendAgentStatus), so a unit that went idle during a cut is
-		// not shown executing for ever.
-		u.cfg.Logger.Info("agent status not sent: controller unreachable", "unit", u.cfg.Unit, "status", string(st))
-		u.agentUnsent = req.Agent
-		return nil
-	}
-	return err
-}
-
-// resendAgentStatus sends the agent status the controller missed; still
-// unreachable, it stays pending for the loop's next round.
-func (u *Uniter) resendAgentStatus(ctx context.Context) error {
-	req := &apipb.SetUnitStatusRequest{Unit: u.cfg.Unit, Agent: u.agentUnsent}
-	_, err := u.cfg.API.SetUnitStatus(ctx, req)
-	switch {
-	case unreachable(err):
-		return nil
-	case err != nil:
-		return fmt.Errorf("cannot resend agent status %q: %w", req.Agent.Current, err)
-	}
-	u.cfg.Logger.Info("agent status sent after the controller came back", "unit", u.cfg.Unit, "status", req.Agent.Current)
-	u.agentUnsent = nil
+	// Queued, not sent here: the executor holds the machine lock
+	// (agentstatus.go). A refusal fails the next outbox delivery.
+	u.agentStatus.set(&apipb.StatusInfo{Current: string(st), Message: msg})
 	return nil
 }
