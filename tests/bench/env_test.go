@@ -226,6 +226,48 @@ func (e *env) controllerPID() int {
 	return pid
 }
 
+// cpuTimes is the CPU a process used, in seconds: its own (user+system)
+// and that of its waited-for children (the hooks and hook tools a machine
+// agent ran).
+type cpuTimes struct{ self, children float64 }
+
+// procCPU reads /proc/pid/stat.
+func procCPU(b *testing.B, pid int) cpuTimes {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatalf("CPU times of %d: %v", pid, err)
+	}
+	// Fields after the command (which may hold spaces) start after ")".
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 15 {
+		b.Fatalf("/proc/%d/stat: too few fields", pid)
+	}
+	tick := 100.0 // USER_HZ on Linux
+	val := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v / tick }
+	// utime, stime, cutime, cstime are fields 14–17 of stat, 12–15 here.
+	return cpuTimes{self: val(11) + val(12), children: val(13) + val(14)}
+}
+
+// cpuSnapshot is the CPU times of the controller and of every machine
+// agent (by pid file) at one moment.
+func (e *env) cpuSnapshot() (controller cpuTimes, agents map[string]cpuTimes) {
+	e.b.Helper()
+	controller = procCPU(e.b, e.controllerPID())
+	agents = map[string]cpuTimes{}
+	files, _ := filepath.Glob(filepath.Join(e.home, "machines", "*", "agent.pid"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			agents[f] = procCPU(e.b, pid)
+		}
+	}
+	return controller, agents
+}
+
 // rssKB is VmRSS of a process, in KB.
 func rssKB(b *testing.B, pid int) float64 {
 	b.Helper()

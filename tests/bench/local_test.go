@@ -101,11 +101,27 @@ func runUnits(b *testing.B, n int, largest bool) {
 		// A CPU profile of the first part of the settle (BENCH_PROFILE=1).
 		profiled = e.cpuProfiles(fmt.Sprintf("settle-%d", n), 20)
 	}
+	ctlBefore, agentsBefore := e.cpuSnapshot()
 	start := time.Now()
 	e.mustTroupe(5*time.Minute, "deploy", charm, app, "-n", strconv.Itoa(n), "--to", strings.Join(to, ","))
 	settled := e.waitFor(time.Duration(60+n)*time.Second*2, 500*time.Millisecond,
 		fmt.Sprintf("%d units active and idle", n), appSettled(app, n))
 	settle := settled.Sub(start)
+	ctlAfter, agentsAfter := e.cpuSnapshot()
+	var agentCPU, hookCPU float64
+	for f, a := range agentsAfter {
+		agentCPU += a.self - agentsBefore[f].self
+		hookCPU += a.children - agentsBefore[f].children
+	}
+	ctlCPU := ctlAfter.self - ctlBefore.self
+	// Where the settle's CPU went: the controller, the machine agents
+	// (uniters, in-process) and what they exec'd (hooks, hook tools),
+	// against what the machine had (wall time × cores).
+	b.ReportMetric(ctlCPU, "settle-cpu-controller-s")
+	b.ReportMetric(agentCPU, "settle-cpu-agents-s")
+	b.ReportMetric(hookCPU, "settle-cpu-hooks-s")
+	b.Logf("CPU during the settle: controller %.1fs, machine agents %.1fs, hooks and hook tools %.1fs; %.1fs available (%.0f%% used)",
+		ctlCPU, agentCPU, hookCPU, settle.Seconds()*cores, 100*(ctlCPU+agentCPU+hookCPU)/(settle.Seconds()*cores))
 	if profiled != nil {
 		profiled()
 	}
