@@ -56,8 +56,11 @@ type Config struct {
 	Dir       string // the unit's agent dir holding agent.conf
 	MachineID string
 	HookTool  string
-	Lock      *machinelock.Lock
-	Logger    *slog.Logger // agent.log; nil discards
+	// ToolsDir, if set, is a directory of hook-tool links shared by the
+	// machine's units (uniter.Config.ToolsDir); empty: the unit's own.
+	ToolsDir string
+	Lock     *machinelock.Lock
+	Logger   *slog.Logger // agent.log; nil discards
 	// Logs buffers the unit's log records for the log-sender; it should
 	// outlive the engine (the deployer keeps one per unit). Nil means a
 	// new buffer per Manifolds call.
@@ -143,7 +146,7 @@ func Manifolds(cfg Config) dependency.Manifolds {
 					return nil, err
 				}
 				uc := uniter.Config{API: conn, Unit: c.Unit, MachineID: cfg.MachineID, UnitDir: filepath.Dir(charmDir),
-					HookTool: cfg.HookTool, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry,
+					HookTool: cfg.HookTool, ToolsDir: cfg.ToolsDir, Lock: cfg.Lock, Leadership: t, Logger: cfg.Logger, RetryStrategy: retry,
 					OutboxLimit: c.OutboxLimit}
 				if err := setMetrics(g, &uc); err != nil {
 					return nil, err

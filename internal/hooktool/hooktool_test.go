@@ -410,6 +410,37 @@ func TestEnsureSymlinksIdempotent(t *testing.T) {
 	}
 }
 
+// TestEnsureSymlinksSharedConcurrently: the units of a machine link the
+// tools into one directory at once (each uniter starting); every call
+// succeeds and every link ends right, also when the binary moved.
+func TestEnsureSymlinksSharedConcurrently(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "hook-tools")
+	names := hooktool.ToolNames
+	for _, bin := range []string{"/opt/one/hooktool", "/opt/two/hooktool"} {
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- hooktool.EnsureSymlinksShared(dir, bin, names)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent EnsureSymlinksShared(%s): %v", bin, err)
+			}
+		}
+		for _, n := range names {
+			if got, err := os.Readlink(filepath.Join(dir, n)); err != nil || got != bin {
+				t.Fatalf("%s -> %q %v, want %s", n, got, err, bin)
+			}
+		}
+	}
+}
+
 // benchRounds is how many rounds one iteration of BenchmarkHookToolCall
 // runs, so that `make bench` (-benchtime 1x) still gets a stable median.
 const benchRounds = 100

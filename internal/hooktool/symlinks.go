@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ToolNames lists every hook tool the agent serves, sorted. Each gets a
@@ -75,4 +76,24 @@ func EnsureSymlinks(toolsDir, binaryPath string, names []string) error {
 		}
 	}
 	return nil
+}
+
+// EnsureSymlinksShared is EnsureSymlinks for a directory several agents
+// use at once (a machine's units): it holds an exclusive flock on
+// toolsDir/.lock while it checks and links, so that no agent removes a
+// link another just made. Once the links are right it only reads them.
+func EnsureSymlinksShared(toolsDir, binaryPath string, names []string) error {
+	if err := os.MkdirAll(toolsDir, 0o755); err != nil {
+		return fmt.Errorf("cannot create hook tools dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(toolsDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot lock hook tools dir: %w", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("cannot lock hook tools dir: %w", err)
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return EnsureSymlinks(toolsDir, binaryPath, names)
 }
