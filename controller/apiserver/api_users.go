@@ -73,12 +73,16 @@ func (s *Server) updateUser(ctx context.Context, name string, f func(*entity.Use
 	if err != nil {
 		return err
 	}
-	if _, err := s.cfg.Store.CommitIf(ctx, []store.Cond{store.Unchanged(entity.UserKey(name), rev)}, op); err != nil {
+	crev, err := s.cfg.Store.CommitIf(ctx, []store.Cond{store.Unchanged(entity.UserKey(name), rev)}, op)
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return status.Errorf(codes.Aborted, "user %q changed meanwhile; try again", name)
 		}
 		return err
 	}
+	// The next call of this user is judged on the new document (a changed
+	// password, a revoked access) whatever the watch delivered yet.
+	s.creds.fill(entity.UserKey(name), crev, credFields{Hash: u.PasswordHash, User: &u})
 	return nil
 }
 

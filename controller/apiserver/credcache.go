@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/troupe-dev/troupe/internal/entity"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/watchhub"
 )
@@ -37,11 +39,30 @@ import (
 //     it revoked or promoted a credential, so a revoked password is
 //     refused by the very next call.
 
-// credFields is the part of a unit or machine document the cache keeps.
+// credFields is the part of a unit or machine document the cache keeps;
+// for a user document, the whole user too (the caller's access).
 type credFields struct {
-	Hash    string `json:"password-hash"`
-	Pending string `json:"pending-password-hash"`
+	Hash    string       `json:"password-hash"`
+	Pending string       `json:"pending-password-hash"`
+	User    *entity.User `json:"-"`
 }
+
+// decodeCredFields reads the cached fields of the document at key.
+func decodeCredFields(key string, data []byte) (credFields, error) {
+	if !strings.HasPrefix(key, userPrefix) {
+		var f credFields
+		err := json.Unmarshal(data, &f)
+		return f, err
+	}
+	var u entity.User
+	if err := json.Unmarshal(data, &u); err != nil {
+		return credFields{}, err
+	}
+	return credFields{Hash: u.PasswordHash, User: &u}, nil
+}
+
+// userPrefix holds the user documents.
+var userPrefix = entity.UserKey("")
 
 type credEntry struct {
 	rev int64
@@ -76,9 +97,13 @@ func newCredCache(now func() time.Time) *credCache {
 	return &credCache{now: now, entries: map[string]*credEntry{}}
 }
 
-// isAgentDocKey selects the documents credentials live in: units and
-// machines of any model (/troupe/m/<uuid>/unit/… and …/machine/…).
-func isAgentDocKey(key string) bool {
+// isCredentialKey selects the documents credentials live in: units and
+// machines of any model (/troupe/m/<uuid>/unit/… and …/machine/…), and
+// users.
+func isCredentialKey(key string) bool {
+	if strings.HasPrefix(key, userPrefix) {
+		return true
+	}
 	rest, ok := strings.CutPrefix(key, store.Prefix+"m/")
 	if !ok {
 		return false
@@ -100,7 +125,13 @@ func (c *credCache) lookup(key string) (credFields, bool) {
 		return credFields{}, false
 	}
 	c.hits++
-	return e.credFields, true
+	f := e.credFields
+	if f.User != nil { // the caller's own copy: the entry stays as read
+		u := *f.User
+		u.Access = maps.Clone(u.Access)
+		f.User = &u
+	}
+	return f, true
 }
 
 // fill records what a store read at revision rev found at key.
@@ -142,7 +173,8 @@ func (c *credCache) stop() {
 func (c *credCache) apply(gen uint64, ev watchhub.Event) {
 	var f credFields
 	if !ev.Deleted {
-		if err := json.Unmarshal(ev.Value, &f); err != nil {
+		var err error
+		if f, err = decodeCredFields(ev.Key, ev.Value); err != nil {
 			// Unreadable: forget the key, the next call reads the store.
 			f = credFields{}
 			ev.Deleted = true
@@ -235,7 +267,7 @@ func (c *credCache) follow(ctx context.Context, hub *watchhub.Hub) error {
 	c.cancel = cancel
 	gen := c.gen
 	c.mu.Unlock()
-	sub, err := hub.Subscribe(ctx, watchhub.SubscribeRequest{Filter: isAgentDocKey})
+	sub, err := hub.Subscribe(ctx, watchhub.SubscribeRequest{Filter: isCredentialKey})
 	if err != nil {
 		return err
 	}

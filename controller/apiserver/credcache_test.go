@@ -84,20 +84,20 @@ func TestCredCacheNewerRevisionWins(t *testing.T) {
 	want("the new subscription", "h81", true)
 }
 
-func TestIsAgentDocKey(t *testing.T) {
+func TestIsCredentialKey(t *testing.T) {
 	for key, want := range map[string]bool{
 		entity.UnitKey("u1", "a/0"):         true,
 		entity.MachineKey("u1", "0"):        true,
 		entity.MachineKey("u1", "0/lxd/1"):  true,
 		entity.ApplicationKey("u1", "a"):    false,
-		entity.UserKey("admin"):             false,
+		entity.UserKey("admin"):             true,
 		entity.ModelPrefix("u1") + "unit":   false,
 		store.Prefix + "m/u1":               false,
 		"/other/m/u1/unit/a/0":              false,
 		entity.ModelPrefix("u1") + "unitx/": false,
 	} {
-		if got := isAgentDocKey(key); got != want {
-			t.Errorf("isAgentDocKey(%q) = %v, want %v", key, got, want)
+		if got := isCredentialKey(key); got != want {
+			t.Errorf("isCredentialKey(%q) = %v, want %v", key, got, want)
 		}
 	}
 }
