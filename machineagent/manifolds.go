@@ -338,7 +338,7 @@ func (d *deployer) start(ctx context.Context, runner *worker.Runner, started map
 func (d *deployer) unitConfig(name, dir string) unitagent.Config {
 	return unitagent.Config{Dir: dir, MachineID: d.agent.Machine, HookTool: d.cfg.HookTool, Lock: d.lock,
 		ToolsDir: filepath.Join(d.cfg.DataDir, "hook-tools"),
-		Pebble: d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
+		Pebble:   d.cfg.Pebble, MountHelper: d.cfg.MountHelper,
 		Logger: d.cfg.Logger.With("unit", name), Logs: d.logs[name], Metrics: d.cfg.Metrics, Pool: d.cfg.Pool}
 }
 
