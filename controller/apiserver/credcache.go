@@ -20,8 +20,9 @@ import (
 // document (auth.go). Reading that document from etcd on every call is a
 // linearizable read — a raft round queued behind the commits — for each
 // of the hundreds of calls a second a busy model's agents make. credCache
-// keeps the credential fields of unit and machine documents in memory,
-// kept current by one watch-hub subscription on those keys.
+// keeps the credential fields of unit and machine documents (and whole
+// user documents) in memory, kept current by one watch-hub subscription
+// on those keys.
 //
 // Correctness rests on revisions, not on timing:
 //   - every entry carries the revision its content is from, and a newer
