@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"errors"
-	"maps"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -53,41 +52,17 @@ func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) 
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, "invalid credentials")
 	}
-	var hash, pending string
-	var usr entity.User
+	var f credFields
 	switch tag.Kind {
 	case entity.KindUser:
 		if wait := s.guard.blocked(tag.Name); wait > 0 {
 			return nil, loginBlocked(tag.Name, wait)
 		}
-		key := entity.UserKey(tag.Name)
-		if f, ok := s.creds.lookup(key); ok && s.guard.check(tag.String(), f.Hash, pw) {
-			usr = *f.User
-			usr.Superuser = usr.Superuser || usr.Name == "admin" // the bootstrap user
-			s.guard.succeeded(tag.Name)
-			ctx = context.WithValue(ctx, callerUserKey{}, usr)
-			return context.WithValue(ctx, callerKey{}, tag), nil
-		}
-		var rev int64
-		rev, err = s.cfg.Store.Get(ctx, key, &usr)
-		if err == nil {
-			u := usr
-			u.Access = maps.Clone(usr.Access)
-			s.creds.fill(key, rev, credFields{Hash: u.PasswordHash, User: &u})
-		}
-		usr.Superuser = usr.Superuser || usr.Name == "admin" // the bootstrap user
-		hash = usr.PasswordHash
+		f, err = s.credentials(ctx, tag, entity.UserKey(tag.Name), pw)
 	case entity.KindMachine, entity.KindUnit:
-		key := agentDocKey(tag)
-		if f, ok := s.creds.lookup(key); ok && s.guard.check(tag.String(), f.Hash, pw) {
-			return context.WithValue(ctx, callerKey{}, tag), nil
-		}
-		// Not cached, or not this password: a credential just issued,
-		// rotated or revoked is judged on a fresh read.
-		var f credFields
-		f, err = s.readCreds(ctx, key)
-		hash, pending = f.Hash, f.Pending
+		f, err = s.credentials(ctx, tag, agentDocKey(tag), pw)
 	}
+	hash, pending := f.Hash, f.Pending
 	if store.Unavailable(err) {
 		// Not a verdict on the credentials: the store could not answer
 		// (the controller starting or stopping).
@@ -108,6 +83,8 @@ func (s *Server) checkCredentials(ctx context.Context) (context.Context, error) 
 	}
 	if tag.Kind == entity.KindUser {
 		s.guard.succeeded(tag.Name)
+		usr := *f.User
+		usr.Superuser = usr.Superuser || usr.Name == "admin" // the bootstrap user
 		ctx = context.WithValue(ctx, callerUserKey{}, usr)
 	}
 	return context.WithValue(ctx, callerKey{}, tag), nil
@@ -121,11 +98,29 @@ func agentDocKey(tag entity.Tag) string {
 	return entity.UnitKey(tag.Model, tag.Name)
 }
 
-// readCreds reads the credential fields of an agent's document from the
-// store and records them in the cache.
+// credentials returns the credential fields of the document at key: the
+// cached ones when pw matches them, otherwise (not cached, or a
+// credential just issued, rotated or revoked) a fresh read's.
+func (s *Server) credentials(ctx context.Context, tag entity.Tag, key, pw string) (credFields, error) {
+	if f, ok := s.creds.lookup(key); ok && s.guard.check(tag.String(), f.Hash, pw) {
+		return f, nil
+	}
+	return s.readCreds(ctx, key)
+}
+
+// readCreds reads the credential fields of the document at key (an
+// agent's, or a user's) from the store and records them in the cache.
 func (s *Server) readCreds(ctx context.Context, key string) (credFields, error) {
 	var f credFields
-	rev, err := s.cfg.Store.Get(ctx, key, &f)
+	var rev int64
+	var err error
+	if isUserKey(key) {
+		var u entity.User
+		rev, err = s.cfg.Store.Get(ctx, key, &u)
+		f = credFields{Hash: u.PasswordHash, User: &u}
+	} else {
+		rev, err = s.cfg.Store.Get(ctx, key, &f)
+	}
 	if err == nil {
 		s.creds.fill(key, rev, f)
 	}

@@ -50,7 +50,7 @@ type credFields struct {
 
 // decodeCredFields reads the cached fields of the document at key.
 func decodeCredFields(key string, data []byte) (credFields, error) {
-	if !strings.HasPrefix(key, userPrefix) {
+	if !isUserKey(key) {
 		var f credFields
 		err := json.Unmarshal(data, &f)
 		return f, err
@@ -64,6 +64,19 @@ func decodeCredFields(key string, data []byte) (credFields, error) {
 
 // userPrefix holds the user documents.
 var userPrefix = entity.UserKey("")
+
+func isUserKey(key string) bool { return strings.HasPrefix(key, userPrefix) }
+
+// withOwnUser is f with a copy of its user (Access map included), so
+// that the cache's entries and what callers hold never share one.
+func (f credFields) withOwnUser() credFields {
+	if f.User != nil {
+		u := *f.User
+		u.Access = maps.Clone(u.Access)
+		f.User = &u
+	}
+	return f
+}
 
 type credEntry struct {
 	rev int64
@@ -87,8 +100,6 @@ type credCache struct {
 	pruned   time.Time          // when tombstones were last pruned
 	cancel   context.CancelFunc // ends the current subscription (reset)
 	gen      uint64             // bumped by reset: a cut subscription's events are ignored
-	hits     uint64
-	misses   uint64
 }
 
 func newCredCache(now func() time.Time) *credCache {
@@ -102,7 +113,7 @@ func newCredCache(now func() time.Time) *credCache {
 // machines of any model (/troupe/m/<uuid>/unit/… and …/machine/…), and
 // users.
 func isCredentialKey(key string) bool {
-	if strings.HasPrefix(key, userPrefix) {
+	if isUserKey(key) {
 		return true
 	}
 	rest, ok := strings.CutPrefix(key, store.Prefix+"m/")
@@ -122,17 +133,9 @@ func (c *credCache) lookup(key string) (credFields, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !c.live || !ok || e.gone {
-		c.misses++
 		return credFields{}, false
 	}
-	c.hits++
-	f := e.credFields
-	if f.User != nil { // the caller's own copy: the entry stays as read
-		u := *f.User
-		u.Access = maps.Clone(u.Access)
-		f.User = &u
-	}
-	return f, true
+	return e.credFields.withOwnUser(), true
 }
 
 // fill records what a store read at revision rev found at key.
@@ -148,7 +151,7 @@ func (c *credCache) fill(key string, rev int64, f credFields) {
 	if e, ok := c.entries[key]; ok && e.rev >= rev {
 		return
 	}
-	c.entries[key] = &credEntry{rev: rev, credFields: f}
+	c.entries[key] = &credEntry{rev: rev, credFields: f.withOwnUser()}
 }
 
 // start makes the cache answer, for a subscription whose baseline (every
@@ -230,13 +233,6 @@ func (c *credCache) reset() {
 	if cancel != nil {
 		cancel()
 	}
-}
-
-// stats reports lookups answered and missed since the server started.
-func (c *credCache) stats() (hits, misses uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hits, c.misses
 }
 
 // run keeps the cache current from the hub until ctx ends. When its

@@ -197,7 +197,28 @@ func TestCredentialCacheFollowsTheStore(t *testing.T) {
 
 	write("")
 	eventually("a deleted unit's credential is refused", func() bool { return status.Code(call("two")) == codes.Unauthenticated })
-	if hits, misses := s.creds.stats(); hits < 21 || misses == 0 {
-		t.Errorf("cache stats: %d hits, %d misses", hits, misses)
+}
+
+// TestCredCacheUsersAreCopies: a user read from the cache is the
+// caller's own: changing its access changes neither the cache nor the
+// document it was filled from.
+func TestCredCacheUsersAreCopies(t *testing.T) {
+	key := entity.UserKey("bob")
+	c := newCredCache(nil)
+	c.start(0, 1)
+	filled := &entity.User{Name: "bob", PasswordHash: "h", Access: map[string]entity.Access{"m1": "read"}}
+	c.fill(key, 2, credFields{Hash: filled.PasswordHash, User: filled})
+	filled.Access["m1"] = "admin"
+	got, ok := c.lookup(key)
+	if !ok || got.User == nil || got.User.Access["m1"] != "read" {
+		t.Fatalf("lookup after the filler changed its copy: %+v, %v", got.User, ok)
+	}
+	got.User.Access["m1"] = "admin"
+	if again, _ := c.lookup(key); again.User.Access["m1"] != "read" {
+		t.Fatalf("a caller's change reached the cache: %+v", again.User)
+	}
+	c.apply(0, watchhub.Event{Revision: 3, Key: key, Value: []byte(`{"name":"bob","password-hash":"h2","access":{"m1":"write"}}`)})
+	if u, _ := c.lookup(key); u.Hash != "h2" || u.User.Access["m1"] != "write" {
+		t.Fatalf("after a user event: %+v", u)
 	}
 }

@@ -125,6 +125,7 @@ type Uniter struct {
 
 func (u *Uniter) charmDir() string { return filepath.Join(u.cfg.UnitDir, "charm") }
 func (u *Uniter) toolsDir() string { return filepath.Join(u.cfg.UnitDir, "tools") }
+func (u *Uniter) socket() string   { return SocketPath(u.cfg.UnitDir) }
 
 // hookToolsDir holds the hook-tool links.
 func (u *Uniter) hookToolsDir() string {
@@ -133,7 +134,6 @@ func (u *Uniter) hookToolsDir() string {
 	}
 	return u.toolsDir()
 }
-func (u *Uniter) socket() string { return SocketPath(u.cfg.UnitDir) }
 
 // SocketPath is the unit's hook-tool socket (see internal/sockpath).
 // Charms only ever see it through JUJU_AGENT_SOCKET_ADDRESS.
